@@ -1,0 +1,2 @@
+/* cli.c — STUB */
+int main(void) { return 0; }

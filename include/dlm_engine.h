@@ -1,0 +1,67 @@
+/* dlm_engine.h — the backend interface: run a program over many chains and reduce
+ * the outputs to counts.
+ *
+ * Chains first_chain .. first_chain+chains-1 are run under seed; chain c's sample is
+ * a pure function of (seed, c, program), so any split of a batch into calls, chunks
+ * or threads gives the same counts. Counts are 64-bit integers, exact.
+ */
+#ifndef DLM_ENGINE_H
+#define DLM_ENGINE_H
+
+#include "dlm_program.h"
+
+#define DLM_HIST_MAX_BITS 24 /* full histogram only for outputs of up to this many bits */
+
+typedef enum { DLM_BACKEND_AUTO = 0, DLM_BACKEND_CPU, DLM_BACKEND_CUDA } dlm_backend;
+
+typedef struct {
+    uint64_t first_chain;
+    uint64_t chains;
+    uint64_t seed;
+    int want_hist;        /* fill counts->hist (requires nout <= DLM_HIST_MAX_BITS) */
+    uint8_t *samples;     /* NULL, or chains * dlm_sample_bytes(p) bytes: output bits of
+                             chain first_chain+i at samples + i*bytes, bit k = output k */
+    int threads;          /* CPU: 0 = all cores */
+    uint64_t max_bytes;   /* token memory budget per engine (0 = a default) */
+} dlm_run_opts;
+
+typedef struct {
+    uint32_t nout;
+    uint64_t chains;      /* chains counted */
+    uint64_t odd_parity;  /* chains whose output bits XOR to 1 */
+    uint64_t *ones;       /* nout: chains with output k = 1 */
+    uint64_t *hist;       /* NULL or 2^nout counts, index bit k = output k */
+    uint64_t bytes_tokens;/* token buffer bytes used (host or device) */
+    uint64_t bytes_device_measured; /* CUDA: cudaMemGetInfo difference; 0 on the CPU */
+} dlm_counts;
+
+/* Bytes of one packed sample. */
+static inline size_t dlm_sample_bytes(const dlm_program *p) { return ((size_t)p->nout + 7) / 8; }
+
+/* Allocates zeroed counts for nout outputs (hist only if want_hist). */
+dlm_status dlm_counts_init(dlm_counts *k, uint32_t nout, int want_hist, dlm_err *err);
+/* Adds b into a (same shape). */
+void dlm_counts_add(dlm_counts *a, const dlm_counts *b);
+void dlm_counts_free(dlm_counts *k);
+
+/* CPU engine: OpenMP over tiles of chains; tokens position-major within a tile. */
+dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
+                              dlm_err *err);
+
+/* CUDA engine (compiled when DLM_HAVE_CUDA): one kernel launch per round per chunk.
+ * Counts are added into out, which must be initialised. */
+dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
+                               dlm_err *err);
+/* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
+int dlm_cuda_device_count(char *why, size_t why_len);
+
+/* Resolves AUTO (CUDA when a device is present, else CPU, writing one notice into
+ * notice when notice is non-NULL) and refuses CUDA without a device (DLM_EINPUT). */
+dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
+                               size_t notice_len, dlm_err *err);
+
+/* Runs on the resolved backend, adding into out (initialised by the caller). */
+dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opts *o,
+                          dlm_counts *out, dlm_err *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* dlmsim.h — common types of the dlmsim library: status codes and the error record.
+ *
+ * Every library function that can fail returns a dlm_status and, on failure, writes
+ * one message into a caller-owned dlm_err ("FILE:LINE: what is wrong" for input
+ * errors, "what limit was exceeded" otherwise). Only the CLI prints and exits:
+ * exit code 0 pass, 1 a check failed, 2 bad input or usage.
+ * The library keeps no global mutable state.
+ */
+#ifndef DLMSIM_H
+#define DLMSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DLMSIM_VERSION "0.1.0"
+
+typedef enum {
+    DLM_OK = 0,
+    DLM_ECHECK = 1,  /* a check failed (verifier, program checker) */
+    DLM_EINPUT = 2,  /* bad input, bad usage, a limit exceeded */
+    DLM_ENOMEM = 3,  /* an allocation failed after the size was checked */
+    DLM_ECUDA = 4,   /* a CUDA call failed */
+    DLM_EIO = 5      /* a file could not be read or written */
+} dlm_status;
+
+/* One error message; fixed size so that reporting an error never allocates. */
+typedef struct {
+    char msg[512];
+} dlm_err;
+
+/* Formats a message into err (if err is non-NULL) and returns code. */
+dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Exit code of the CLI for a status: 0, 1 for DLM_ECHECK, 2 for everything else. */
+int dlm_exit_code(dlm_status s);
+
+/* malloc/calloc that return NULL for n*size overflow instead of wrapping. */
+void *dlm_calloc(size_t n, size_t size);
+void *dlm_malloc(size_t n, size_t size);
+
+/* Bytes of physical memory on this machine (0 if unknown); used to refuse
+ * allocations that cannot fit before attempting them. */
+uint64_t dlm_host_memory_bytes(void);
+
+#endif

@@ -1,0 +1,81 @@
+/* dlm_test.h — helpers shared by the cmocka tests: running the CLI, paths to the
+ * shared EPFL circuits, scratch files. Header-only (static functions), test code only. */
+#ifndef DLM_TEST_H
+#define DLM_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef DLM_BIN
+#define DLM_BIN "build/dlmsim"
+#endif
+#define DLM_EPFL "../shared/circuits/epfl"
+
+/* Runs a shell command, captures stdout+stderr (up to cap-1 bytes) into out and
+ * returns the exit status (or -1 if it did not exit normally). */
+static inline int dlm_test_sh(char *out, size_t cap, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    char full[4200];
+    snprintf(full, sizeof full, "(%s) 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) return -1;
+    size_t n = 0;
+    if (out && cap) {
+        size_t k;
+        while (n + 1 < cap && (k = fread(out + n, 1, cap - 1 - n, p)) > 0) n += k;
+        out[n] = 0;
+    }
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) {}
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A fresh scratch directory path for this test binary (created once). */
+static inline const char *dlm_test_tmpdir(void)
+{
+    static char dir[256];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/dlmsim-test-XXXXXX");
+        if (!mkdtemp(dir)) dir[0] = 0;
+    }
+    return dir;
+}
+
+/* Writes text to a file in the scratch directory and returns its path (static buffer
+ * rotation of 8 entries). */
+static inline const char *dlm_test_file(const char *name, const char *text)
+{
+    static char paths[8][512];
+    static int k;
+    char *p = paths[k++ & 7];
+    snprintf(p, 512, "%s/%s", dlm_test_tmpdir(), name);
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return p;
+}
+
+/* 1 if berkeley-abc is on PATH. */
+static inline int dlm_test_have_abc(void)
+{
+    return system("command -v berkeley-abc >/dev/null 2>&1") == 0;
+}
+
+#endif
