@@ -1,2 +1,409 @@
-/* cli.c — STUB */
-int main(void) { return 0; }
+/* cli.c — the dlmsim command line: the only place that prints and exits.
+ *
+ *   dlmsim info CIRCUIT [--json]
+ *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S] [--backend auto|cpu|cuda]
+ *                      [--threads N] [--hist FILE] [--samples FILE] [--json] [--check]
+ *   dlmsim export CIRCUIT --format aag|aig|blif -o FILE
+ *
+ * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
+ */
+#include "dlm_circuit.h"
+#include "dlm_engine.h"
+#include "dlm_io.h"
+#include "dlm_level.h"
+#include "dlm_program.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const usage_text =
+    "usage:\n"
+    "  dlmsim info CIRCUIT [--json]\n"
+    "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
+    "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
+    "             [--json] [--check]\n"
+    "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
+    "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
+    "(docs/formats.md, docs/generators.md).\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "dlmsim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage_text);
+    return 2;
+}
+
+static int fail(dlm_status s, const dlm_err *e)
+{
+    fprintf(stderr, "dlmsim: %s\n", e->msg);
+    return dlm_exit_code(s);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Parses a count: digits, or a number like 1e6 that is an exact integer. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    if (s[0] == '-' || !s[0]) return -1;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (!*end && !errno) {
+        *v = x;
+        return 0;
+    }
+    double d = strtod(s, &end);
+    if (*end || errno || d < 0 || d > 1.8e19 || d != (double)(uint64_t)d) return -1;
+    *v = (uint64_t)d;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Loading and levelizing, shared by the commands.
+
+typedef struct {
+    dlm_circuit c;
+    dlm_levels lv;
+} loaded;
+
+static dlm_status load(const char *path, loaded *L, dlm_err *e)
+{
+    memset(L, 0, sizeof *L);
+    dlm_status s = dlm_circuit_load(&L->c, path, e);
+    if (s) return s;
+    s = dlm_levelize(&L->c, &L->lv, e);
+    if (s) dlm_circuit_free(&L->c);
+    return s;
+}
+
+static void unload(loaded *L)
+{
+    dlm_levels_free(&L->lv);
+    dlm_circuit_free(&L->c);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+// ---------------------------------------------------------------------------
+// info
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) return usage_error("info: unknown option %s", argv[i]);
+        else if (!path) path = argv[i];
+        else return usage_error("info: unexpected argument %s", argv[i]);
+    }
+    if (!path) return usage_error("info: missing CIRCUIT%s", "");
+    dlm_err e;
+    loaded L;
+    dlm_status s = load(path, &L, &e);
+    if (s) return fail(s, &e);
+    const dlm_levels *lv = &L.lv;
+    uint32_t rounds[DLM_NMODES] = {0}, len[DLM_NMODES] = {0};
+    int ok[DLM_NMODES] = {0};
+    for (int m = 0; m < DLM_NMODES; m++) {
+        dlm_program p;
+        dlm_err pe;
+        if (dlm_compile(&L.c, lv, (dlm_mode)m, &p, &pe) == DLM_OK) {
+            ok[m] = 1;
+            rounds[m] = p.rounds;
+            len[m] = p.L;
+            dlm_program_free(&p);
+        }
+    }
+    if (json) {
+        printf("{\"circuit\":");
+        json_str(stdout, path);
+        printf(",\"coins\":%u,\"outputs\":%u,\"gates\":%u,\"gates_by_type\":{", L.c.ncoins, L.c.nout, lv->gates);
+        int first = 1;
+        for (int t = DLM_G_AND; t < DLM_G_NTYPES; t++) {
+            printf("%s\"%s\":%u", first ? "" : ",", dlm_gate_type_name((dlm_gate_type)t), lv->gates_by_type[t]);
+            first = 0;
+        }
+        printf("},\"size\":%llu,\"depth\":%u,\"width\":%u,\"max_fanin\":%u,\"dead\":%u,\"layers\":[",
+               (unsigned long long)lv->size, lv->depth, lv->width, lv->max_fanin, lv->dead);
+        for (uint32_t r = 0; r < lv->nlayers; r++) printf("%s%u", r ? "," : "", lv->layer_count[r]);
+        printf("],\"live\":[");
+        for (uint32_t r = 0; r < lv->nlayers; r++) printf("%s%u", r ? "," : "", lv->live_count[r]);
+        printf("],\"modes\":{");
+        for (int m = 0; m < DLM_NMODES; m++) {
+            printf("%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
+            if (ok[m]) printf("{\"rounds\":%u,\"L\":%u}", rounds[m], len[m]);
+            else printf("null");
+        }
+        printf("}}\n");
+    } else {
+        printf("circuit   %s\n", path);
+        printf("coins     %u\noutputs   %u\ngates     %u (", L.c.ncoins, L.c.nout, lv->gates);
+        int first = 1;
+        for (int t = DLM_G_AND; t < DLM_G_NTYPES; t++)
+            if (lv->gates_by_type[t]) {
+                printf("%s%s %u", first ? "" : ", ", dlm_gate_type_name((dlm_gate_type)t), lv->gates_by_type[t]);
+                first = 0;
+            }
+        printf(")\nsize N    %llu\ndepth d   %u\nwidth w   %u\nmax fanin %u\ndead      %u\n",
+               (unsigned long long)lv->size, lv->depth, lv->width, lv->max_fanin, lv->dead);
+        printf("layers    ");
+        uint32_t show = lv->nlayers <= 24 ? lv->nlayers : 20;
+        for (uint32_t r = 0; r < show; r++) printf("%s%u", r ? " " : "", lv->layer_count[r]);
+        if (show < lv->nlayers) printf(" ... (%u layers)", lv->nlayers);
+        printf("\nmode      rounds      L\n");
+        for (int m = 0; m < DLM_NMODES; m++) {
+            if (ok[m]) printf("%-9s %-11u %u\n", dlm_mode_name((dlm_mode)m), rounds[m], len[m]);
+            else printf("%-9s (does not fit in memory)\n", dlm_mode_name((dlm_mode)m));
+        }
+    }
+    unload(&L);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// run
+
+typedef struct {
+    const char *path, *hist, *samples;
+    dlm_mode mode;
+    uint64_t chains, seed;
+    dlm_backend backend;
+    int threads, json, check;
+} run_args;
+
+static int parse_run(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->mode = DLM_MODE_COT;
+    a->chains = 1000000;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
+                    !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
+                    !strcmp(o, "--threads");
+        if (takes && !v) return usage_error("option %s needs a value", o);
+        if (!strcmp(o, "--mode")) {
+            if (dlm_mode_parse(v, &a->mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+        } else if (!strcmp(o, "--chains")) {
+            if (parse_u64(v, &a->chains) || a->chains == 0) return usage_error("bad --chains %s", v);
+        } else if (!strcmp(o, "--seed")) {
+            if (parse_u64(v, &a->seed)) return usage_error("bad --seed %s", v);
+        } else if (!strcmp(o, "--threads")) {
+            uint64_t t;
+            if (parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
+            a->threads = (int)t;
+        } else if (!strcmp(o, "--backend")) {
+            if (!strcmp(v, "auto")) a->backend = DLM_BACKEND_AUTO;
+            else if (!strcmp(v, "cpu")) a->backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cuda")) a->backend = DLM_BACKEND_CUDA;
+            else return usage_error("unknown backend %s (auto, cpu, cuda)", v);
+        } else if (!strcmp(o, "--hist")) {
+            a->hist = v;
+        } else if (!strcmp(o, "--samples")) {
+            a->samples = v;
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        } else if (!strcmp(o, "--check")) {
+            a->check = 1;
+            continue;
+        } else if (o[0] == '-' && o[1]) {
+            return usage_error("unknown option %s", o);
+        } else if (!a->path) {
+            a->path = o;
+            continue;
+        } else {
+            return usage_error("unexpected argument %s", o);
+        }
+        i++;
+    }
+    if (!a->path) return usage_error("run: missing CIRCUIT%s", "");
+    return 0;
+}
+
+static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
+{
+    for (uint32_t k = 0; k < nout; k++) fputc('0' + ((s[k >> 3] >> (k & 7)) & 1), f);
+}
+
+#define RUN_BATCH (UINT64_C(1) << 22) /* chains per engine call when samples are written */
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    int rc = parse_run(argc, argv, &a);
+    if (rc) return rc;
+    dlm_err e;
+    loaded L;
+    dlm_status s = load(a.path, &L, &e);
+    if (s) return fail(s, &e);
+    dlm_program p;
+    dlm_counts k;
+    memset(&k, 0, sizeof k);
+    FILE *fs = NULL;
+    uint8_t *buf = NULL;
+    int want_hist = a.hist != NULL;
+    if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done_nop;
+    if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+    dlm_backend be;
+    char notice[256] = "";
+    if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
+    else if (notice[0]) fprintf(stderr, "%s\n", notice);
+    if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) goto done;
+    size_t sb = dlm_sample_bytes(&p);
+    uint64_t batch = a.samples ? RUN_BATCH : a.chains;
+    if (a.samples) {
+        if (!(fs = fopen(a.samples, "w"))) {
+            s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
+            goto done;
+        }
+        buf = dlm_malloc(batch < a.chains ? batch : a.chains, sb ? sb : 1);
+        if (!buf) {
+            s = dlm_fail(&e, DLM_ENOMEM, "out of memory for samples");
+            goto done;
+        }
+    }
+    double t0 = now_s();
+    for (uint64_t c0 = 0; c0 < a.chains && !s; c0 += batch) {
+        dlm_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.first_chain = c0;
+        o.chains = a.chains - c0 < batch ? a.chains - c0 : batch;
+        o.seed = a.seed;
+        o.want_hist = want_hist;
+        o.samples = buf;
+        o.threads = a.threads;
+        s = dlm_engine_run(be, &p, &o, &k, &e);
+        if (!s && fs)
+            for (uint64_t i = 0; i < o.chains; i++) {
+                put_bits(fs, buf + i * sb, p.nout);
+                fputc('\n', fs);
+            }
+    }
+    double secs = now_s() - t0;
+    if (s) goto done;
+    if (fs && fclose(fs)) {
+        fs = NULL;
+        s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
+        goto done;
+    }
+    fs = NULL;
+    if (a.hist) {
+        FILE *fh = fopen(a.hist, "w");
+        if (!fh) {
+            s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+            goto done;
+        }
+        uint8_t bits[4];
+        for (uint64_t i = 0; i < (UINT64_C(1) << p.nout); i++) {
+            if (!k.hist[i]) continue;
+            for (int b = 0; b < 4; b++) bits[b] = (uint8_t)(i >> (8 * b));
+            put_bits(fh, bits, p.nout);
+            fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
+        }
+        if (fclose(fh)) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+            goto done;
+        }
+    }
+    double rate = secs > 0 ? (double)a.chains / secs : 0;
+    const char *bname = be == DLM_BACKEND_CUDA ? "cuda" : "cpu";
+    if (a.json) {
+        printf("{\"circuit\":");
+        json_str(stdout, a.path);
+        printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"rounds\":%u,"
+               "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
+               "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
+               "\"seconds\":%.6f,\"samples_per_s\":%.6g,\"odd_parity\":%llu,\"checked\":%s}\n",
+               dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               (unsigned long long)a.seed, p.rounds, p.L, L.lv.depth, L.lv.width,
+               (unsigned long long)L.lv.size, L.c.ncoins, L.c.nout, p.L,
+               (unsigned long long)k.bytes_tokens, (unsigned long long)k.bytes_device_measured, secs,
+               rate, (unsigned long long)k.odd_parity, a.check ? "true" : "false");
+    } else {
+        printf("circuit         %s\nmode            %s\nbackend         %s\nchains          %llu\n"
+               "seed            %llu\nrounds          %u\nL               %u\nbytes/chain     %u\n"
+               "token bytes     %llu\ntime            %.3f s\nsamples/s       %.4g\n"
+               "odd parity      %llu\n",
+               a.path, dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               (unsigned long long)a.seed, p.rounds, p.L, p.L, (unsigned long long)k.bytes_tokens,
+               secs, rate, (unsigned long long)k.odd_parity);
+        if (a.check) printf("program check   passed\n");
+    }
+done:
+    dlm_program_free(&p);
+done_nop:
+    if (fs) fclose(fs);
+    free(buf);
+    dlm_counts_free(&k);
+    unload(&L);
+    return s ? fail(s, &e) : 0;
+}
+
+// ---------------------------------------------------------------------------
+// export
+
+static int cmd_export(int argc, char **argv)
+{
+    const char *path = NULL, *fmt = NULL, *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-o")) && i + 1 >= argc)
+            return usage_error("option %s needs a value", argv[i]);
+        if (!strcmp(argv[i], "--format")) fmt = argv[++i];
+        else if (!strcmp(argv[i], "-o")) out = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1]) return usage_error("export: unknown option %s", argv[i]);
+        else if (!path) path = argv[i];
+        else return usage_error("export: unexpected argument %s", argv[i]);
+    }
+    if (!path || !fmt || !out) return usage_error("export: needs CIRCUIT, --format and -o%s", "");
+    if (strcmp(fmt, "aag") && strcmp(fmt, "aig") && strcmp(fmt, "blif"))
+        return usage_error("export: unknown format %s (aag, aig, blif)", fmt);
+    dlm_err e;
+    dlm_circuit c;
+    dlm_status s = dlm_circuit_load(&c, path, &e);
+    if (s) return fail(s, &e);
+    if (!strcmp(fmt, "blif")) s = dlm_blif_write(&c, out, &e);
+    else s = dlm_aiger_write(&c, out, !strcmp(fmt, "aig"), &e);
+    dlm_circuit_free(&c);
+    return s ? fail(s, &e) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage_error("missing command%s", "");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("dlmsim %s\n", DLMSIM_VERSION);
+        return 0;
+    }
+    return usage_error("unknown command %s", cmd);
+}

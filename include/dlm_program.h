@@ -57,4 +57,10 @@ void dlm_program_free(dlm_program *p);
  * of the first violation. */
 dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err *err);
 
+/* The part of the check about policies: the visible state at the start of every
+ * round (which positions are masked, and the tokens of the counter positions) is
+ * different for every round. Compares 64-bit Zobrist signatures plus the number of
+ * revealed positions and the counter value, so equal states are always caught. */
+dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err);
+
 #endif

@@ -1,0 +1,147 @@
+/* check.c — the program checker (dlm_program.h): proves the contracts of a compiled
+ * program by walking its operations once, without running chains. */
+#include "dlm_program.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t mix64(uint64_t x) /* splitmix64 finaliser: a fixed Zobrist key per input */
+{
+    x += UINT64_C(0x9E3779B97F4A7C15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return x ^ (x >> 31);
+}
+
+static int is_counter(const dlm_program *p, uint32_t pos)
+{
+    for (int k = 0; k < 2; k++)
+        if (pos >= p->counter_base[k] && pos < p->counter_base[k] + p->counter_bits) return 1;
+    return 0;
+}
+
+/* Zobrist contribution of one position: masked positions contribute nothing,
+ * revealed ones their position, counter positions also their token. */
+static uint64_t contrib(const dlm_program *p, uint32_t pos, uint8_t tok)
+{
+    if (tok == DLM_MASK) return 0;
+    return mix64(((uint64_t)pos << 2) | (is_counter(p, pos) ? 1u + tok : 0u));
+}
+
+typedef struct {
+    uint64_t hash, nrev;
+    uint32_t round;
+} round_sig;
+
+static int sig_cmp(const void *a, const void *b)
+{
+    const round_sig *x = a, *y = b;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    if (x->nrev != y->nrev) return x->nrev < y->nrev ? -1 : 1;
+    return (x->round > y->round) - (x->round < y->round);
+}
+
+dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
+{
+    uint8_t *tok = dlm_malloc(p->L ? p->L : 1, 1);
+    round_sig *sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *sig);
+    if (!tok || !sig) {
+        free(tok);
+        free(sig);
+        return dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
+    }
+    memset(tok, DLM_MASK, p->L);
+    uint64_t hash = 0, nrev = 0;
+    for (uint32_t r = 0; r < p->rounds; r++) {
+        sig[r].hash = hash;
+        sig[r].nrev = nrev;
+        sig[r].round = r;
+        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
+            const dlm_op *op = &p->ops[i];
+            uint8_t old = tok[op->pos], nv;
+            if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
+            else if (is_counter(p, op->pos)) nv = dlm_step_op(op, tok, 1, 0, 0);
+            else nv = 0; /* only the mask matters outside the counter */
+            hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
+            nrev += (nv != DLM_MASK) - (old != DLM_MASK);
+            tok[op->pos] = nv;
+        }
+    }
+    free(tok);
+    qsort(sig, p->rounds, sizeof *sig, sig_cmp);
+    dlm_status s = DLM_OK;
+    for (uint32_t r = 1; r < p->rounds && !s; r++)
+        if (sig[r].hash == sig[r - 1].hash && sig[r].nrev == sig[r - 1].nrev)
+            s = dlm_fail(err, DLM_ECHECK,
+                         "program check (%s): rounds %u and %u start from the same visible "
+                         "state (mask pattern and counter): a policy cannot tell them apart",
+                         dlm_mode_name(p->mode), sig[r - 1].round + 1, sig[r].round + 1);
+    free(sig);
+    return s;
+}
+
+#define FAIL(...) do { s = dlm_fail(err, DLM_ECHECK, __VA_ARGS__); goto out; } while (0)
+
+dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err *err)
+{
+    const char *m = dlm_mode_name(p->mode);
+    uint64_t want = p->mode == DLM_MODE_AR ? lv->size : lv->nlayers;
+    if (p->rounds != want)
+        return dlm_fail(err, DLM_ECHECK, "program check (%s): %u rounds, expected %llu", m,
+                        p->rounds, (unsigned long long)want);
+    uint8_t *rev = dlm_calloc(p->L ? p->L : 1, 1);
+    uint32_t *wround = dlm_calloc(p->L ? p->L : 1, sizeof *wround);
+    dlm_status s = DLM_OK;
+    if (!rev || !wround) {
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
+        goto out;
+    }
+    for (uint32_t r = 0; r < p->rounds; r++) {
+        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
+            const dlm_op *op = &p->ops[i];
+            uint32_t q = op->pos, reads[DLM_MAX_FANIN + 64];
+            unsigned nr = 0;
+            if (q >= p->L) FAIL("program check (%s): round %u writes position %u beyond L = %u", m, r + 1, q, p->L);
+            if (op->kind == DLM_OP_GATE) {
+                if (op->nin > 6) FAIL("program check (%s): round %u, position %u: fan-in %u", m, r + 1, q, op->nin);
+                for (unsigned j = 0; j < op->nin; j++) reads[nr++] = op->in[j];
+            } else if (op->kind == DLM_OP_INC) {
+                if (op->nin >= 64 || op->arg + op->nin >= p->L)
+                    FAIL("program check (%s): round %u, position %u: bad counter operation", m, r + 1, q);
+                for (unsigned j = 0; j <= op->nin; j++) reads[nr++] = (uint32_t)op->arg + j;
+            } else if (op->kind != DLM_OP_COIN && op->kind != DLM_OP_REMASK) {
+                FAIL("program check (%s): round %u, position %u: unknown operation %u", m, r + 1, q, op->kind);
+            }
+            for (unsigned j = 0; j < nr; j++) {
+                uint32_t a = reads[j];
+                if (a >= p->L || !rev[a])
+                    FAIL("program check (%s): round %u, position %u is predicted from position "
+                         "%u, which is masked at the start of the round", m, r + 1, q, a);
+                if (wround[a] == r + 1)
+                    FAIL("program check (%s): round %u, position %u is predicted from position "
+                         "%u, which an earlier operation of the same round rewrote", m, r + 1, q, a);
+            }
+            if (wround[q] == r + 1)
+                FAIL("program check (%s): round %u writes position %u twice", m, r + 1, q);
+            if (op->kind == DLM_OP_REMASK) {
+                if (!rev[q]) FAIL("program check (%s): round %u remasks position %u, which is masked", m, r + 1, q);
+                rev[q] = 0;
+            } else {
+                if (rev[q] && p->mode != DLM_MODE_REVISE)
+                    FAIL("program check (%s): round %u reveals position %u again without a remask "
+                         "in between", m, r + 1, q);
+                rev[q] = 1;
+            }
+            wround[q] = r + 1;
+        }
+    }
+    for (uint32_t k = 0; k < p->nout; k++)
+        if (p->out_pos[k] != DLM_POS_CONST && (p->out_pos[k] >= p->L || !rev[p->out_pos[k]]))
+            FAIL("program check (%s): output %u is read from position %u, which is masked at the end",
+                 m, k, p->out_pos[k]);
+    s = dlm_program_rounds_distinct(p, err);
+out:
+    free(rev);
+    free(wround);
+    return s;
+}
