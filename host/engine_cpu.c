@@ -64,10 +64,13 @@ dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_c
             memset(tok, DLM_MASK, T * L);
             for (uint32_t r = 0; r < p->rounds; r++)
                 for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
-                    const dlm_op *op = &p->ops[i];
-                    uint8_t *dst = tok + (size_t)op->pos * T;
+                    /* A local copy: token stores (uint8_t) may alias anything, so
+                     * reading the op through p->ops would be repeated per chain. */
+                    const dlm_op op = p->ops[i];
+                    const uint64_t seed = o->seed;
+                    uint8_t *dst = tok + (size_t)op.pos * T;
                     for (uint32_t c = 0; c < nt; c++)
-                        dst[c] = dlm_step_op(op, tok + c, T, c0 + c, o->seed);
+                        dst[c] = dlm_step_op(&op, tok + c, T, c0 + c, seed);
                 }
             for (uint32_t c = 0; c < nt; c++) {
                 unsigned par = chain_outputs(p, tok, (uint32_t)T, c, smp);

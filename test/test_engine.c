@@ -232,12 +232,13 @@ static void counts_independent_of_threads_tiles_splits(void **state)
     unload(&L);
 }
 
-/* Deep circuits need the counter in remask mode; its width is ceil(log2(d+1)). */
+/* A circuit whose layers all look alike needs the counter in remask mode; its
+ * width is ceil(log2(d+1)). */
 static void remask_counter_when_needed(void **state)
 {
     (void)state;
     loaded L;
-    load_ok("gen:parity-chain:40", &L);
+    load_ok("gen:random:4,20,1", &L);
     dlm_err e;
     dlm_program p;
     assert_int_equal(dlm_compile(&L.c, &L.lv, DLM_MODE_REMASK, &p, &e), DLM_OK);
@@ -276,12 +277,22 @@ static void checker_catches_broken_programs(void **state)
         dlm_program p;
         assert_int_equal(dlm_compile(&L.c, &L.lv, (dlm_mode)m, &p, &e), DLM_OK);
         assert_int_equal(dlm_program_check(&p, &L.lv, &e), DLM_OK);
-        /* 1: a gate of the last round reads a position that is masked (its own). */
-        uint64_t last = p.round_start[p.rounds - 1];
+        /* 1: the first gate with inputs reads a position not revealed before its round. */
+        uint64_t last = 0;
         while (p.ops[last].kind != DLM_OP_GATE || p.ops[last].nin == 0) last++;
+        uint32_t rr = 0;
+        while (p.round_start[rr + 1] <= last) rr++;
+        uint8_t *w1 = calloc(p.L, 1);
+        for (uint64_t i = 0; i < p.round_start[rr]; i++) w1[p.ops[i].pos] = 1;
+        uint32_t masked = 0;
+        while (masked < p.L && w1[masked]) masked++;
+        assert_true(masked < p.L);
+        free(w1);
         dlm_op save = p.ops[last];
-        p.ops[last].in[0] = p.ops[last].pos;
-        assert_int_equal(dlm_program_check(&p, &L.lv, &e), DLM_ECHECK);
+        p.ops[last].in[0] = masked;
+        if (dlm_program_check(&p, &L.lv, &e) != DLM_ECHECK)
+            fail_msg("mode %s: reading masked position %u in op %llu not caught", dlm_mode_name((dlm_mode)m),
+                     masked, (unsigned long long)last);
         assert_non_null(strstr(e.msg, "round"));
         p.ops[last] = save;
         /* 2: the first op written twice in round 1 (duplicate a position). */
