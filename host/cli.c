@@ -4,6 +4,9 @@
  *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S] [--backend auto|cpu|cuda]
  *                      [--threads N] [--hist FILE] [--samples FILE] [--json] [--check]
  *   dlmsim export CIRCUIT --format aag|aig|blif -o FILE
+ *   dlmsim verify CIRCUIT [--mode M] [--chains B] [--seed S] [--alpha A]
+ *                         [--target auto|exact|reference] [--backend auto|cpu|cuda]
+ *                         [--threads N] [--inject-bias K:EPS] [--json]
  *
  * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
  */
@@ -12,6 +15,10 @@
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
+#include "dlm_verify.h"
+
+#include <gsl/gsl_errno.h>
+#include <math.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +33,10 @@ static const char *const usage_text =
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
     "             [--json] [--check]\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
+    "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
+    "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cuda]\n"
+    "             [--threads N] [--inject-bias K:EPS] [--json]\n"
+    "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
 
@@ -390,6 +401,236 @@ static int cmd_export(int argc, char **argv)
     return s ? fail(s, &e) : 0;
 }
 
+// ---------------------------------------------------------------------------
+// verify (docs/verify.md; the JSON object is docs/report-format.md)
+
+typedef struct {
+    const char *path;
+    dlm_verify_opts o;
+    int json;
+} verify_args;
+
+static int parse_verify(int argc, char **argv, verify_args *a)
+{
+    memset(a, 0, sizeof *a);
+    dlm_verify_opts_default(&a->o);
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
+                    !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
+                    !strcmp(o, "--target") || !strcmp(o, "--inject-bias");
+        if (takes && !v) return usage_error("option %s needs a value", o);
+        if (!strcmp(o, "--mode")) {
+            if (dlm_mode_parse(v, &a->o.mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+        } else if (!strcmp(o, "--chains")) {
+            if (parse_u64(v, &a->o.chains) || a->o.chains == 0) return usage_error("bad --chains %s", v);
+        } else if (!strcmp(o, "--seed")) {
+            if (parse_u64(v, &a->o.seed)) return usage_error("bad --seed %s", v);
+        } else if (!strcmp(o, "--threads")) {
+            uint64_t t;
+            if (parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
+            a->o.threads = (int)t;
+        } else if (!strcmp(o, "--alpha")) {
+            char *end;
+            errno = 0;
+            double x = strtod(v, &end);
+            if (*end || errno || !(x > 0 && x < 1)) return usage_error("bad --alpha %s (a number in (0, 1))", v);
+            a->o.alpha = x;
+        } else if (!strcmp(o, "--target")) {
+            if (dlm_target_want_parse(v, &a->o.target))
+                return usage_error("unknown target %s (auto, exact, reference)", v);
+        } else if (!strcmp(o, "--backend")) {
+            if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
+            else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
+            else return usage_error("unknown backend %s (auto, cpu, cuda)", v);
+        } else if (!strcmp(o, "--inject-bias")) {
+            char *end;
+            errno = 0;
+            if (v[0] < '0' || v[0] > '9') return usage_error("bad --inject-bias %s (K:EPS)", v);
+            unsigned long kk = strtoul(v, &end, 10);
+            if (errno || *end != ':' || kk > UINT32_MAX) return usage_error("bad --inject-bias %s (K:EPS)", v);
+            double eps = strtod(end + 1, &end);
+            if (*end || errno || !isfinite(eps) || !(eps > -0.5 && eps < 0.5))
+                return usage_error("bad --inject-bias %s (K:EPS with -1/2 < EPS < 1/2)", v);
+            a->o.inject = 1;
+            a->o.inject_coin = (uint32_t)kk;
+            a->o.inject_eps = eps;
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        } else if (o[0] == '-' && o[1]) {
+            return usage_error("verify: unknown option %s", o);
+        } else if (!a->path) {
+            a->path = o;
+            continue;
+        } else {
+            return usage_error("verify: unexpected argument %s", o);
+        }
+        i++;
+    }
+    if (!a->path) return usage_error("verify: missing CIRCUIT%s", "");
+    return 0;
+}
+
+/* A JSON number, or null for NaN and infinities (JSON has neither). */
+static void json_num(FILE *f, double x)
+{
+    if (isfinite(x)) fprintf(f, "%.17g", x);
+    else fputs("null", f);
+}
+
+static void verify_json(const char *path, const dlm_verify_report *r)
+{
+    printf("{\"circuit\":");
+    json_str(stdout, path);
+    printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
+           dlm_mode_name(r->mode), r->backend == DLM_BACKEND_CUDA ? "cuda" : "cpu",
+           (unsigned long long)r->chains, (unsigned long long)r->seed);
+    json_num(stdout, r->alpha);
+    printf(",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));
+    json_str(stdout, r->target_desc);
+    if (r->target_kind == DLM_TKIND_REFERENCE)
+        printf(",\"reference\":{\"seed\":%llu,\"chains\":%llu}", (unsigned long long)r->ref_seed,
+               (unsigned long long)r->ref_chains);
+    else
+        printf(",\"reference\":null");
+    if (r->injected) {
+        printf(",\"inject_bias\":{\"coin\":%u,\"eps\":", r->inject_coin);
+        json_num(stdout, r->inject_eps);
+        printf("}");
+    } else {
+        printf(",\"inject_bias\":null");
+    }
+    printf(",\"invariants\":[");
+    for (uint32_t i = 0; i < r->ninv; i++) {
+        const dlm_invariant *v = &r->inv[i];
+        printf("%s{\"name\":\"%s\",\"checked\":%llu,\"violations\":%llu,\"pass\":%s,\"detail\":", i ? "," : "",
+               v->name, (unsigned long long)v->checked, (unsigned long long)v->violations,
+               v->pass ? "true" : "false");
+        json_str(stdout, v->detail);
+        printf("}");
+    }
+    printf("],\"tests\":[");
+    for (size_t i = 0; i < r->ntests; i++) {
+        const dlm_test_result *t = &r->tests[i];
+        printf("%s{\"name\":\"%s\",\"statistic\":", i ? "," : "", t->name);
+        json_num(stdout, t->stat);
+        printf(",\"df\":");
+        json_num(stdout, t->df);
+        printf(",\"p\":");
+        json_num(stdout, t->p);
+        printf(",\"p_holm\":");
+        json_num(stdout, t->p_holm);
+        printf(",\"pass\":%s}", t->pass ? "true" : "false");
+    }
+    printf("],\"tv\":");
+    if (r->have_tv) json_num(stdout, r->tv);
+    else printf("null");
+    printf(",\"tv_upper\":");
+    if (r->have_tv) json_num(stdout, r->tv_upper);
+    else printf("null");
+    printf(",\"seconds\":{\"target\":%.6f,\"sample\":%.6f,\"tests\":%.6f}", r->seconds_target,
+           r->seconds_sample, r->seconds_tests);
+    printf(",\"verdict\":\"%s\"}\n", r->pass ? "PASS" : "FAIL");
+}
+
+static int cmp_test_p(const void *a, const void *b)
+{
+    const dlm_test_result *x = *(const dlm_test_result *const *)a, *y = *(const dlm_test_result *const *)b;
+    return (x->p > y->p) - (x->p < y->p);
+}
+
+#define VERIFY_SHOW 12 /* tests listed on the terminal when there are many */
+
+static void verify_text(const char *path, const dlm_verify_report *r)
+{
+    printf("circuit    %s\n", path);
+    printf("sampler    mode %s, backend %s, %llu chains, seed %llu\n", dlm_mode_name(r->mode),
+           r->backend == DLM_BACKEND_CUDA ? "cuda" : "cpu", (unsigned long long)r->chains,
+           (unsigned long long)r->seed);
+    if (r->injected)
+        printf("injected   coin %u has P(1) = 1/2 %+g (testing aid: this run should FAIL)\n", r->inject_coin,
+               r->inject_eps);
+    printf("target     %s: %s\n", dlm_target_kind_name(r->target_kind), r->target_desc);
+    printf("time       target %.3f s, sampling %.3f s, tests %.3f s\n\n", r->seconds_target,
+           r->seconds_sample, r->seconds_tests);
+    printf("%-22s %14s %12s  %s\n", "invariant", "checked", "violations", "verdict");
+    for (uint32_t i = 0; i < r->ninv; i++) {
+        const dlm_invariant *v = &r->inv[i];
+        printf("%-22s %14llu %12llu  %s\n", v->name, (unsigned long long)v->checked,
+               (unsigned long long)v->violations, v->pass ? "pass" : "FAIL");
+        if (!v->pass && v->detail[0]) printf("    first: %s\n", v->detail);
+    }
+    /* The histogram tests always, then the smallest p-values. */
+    const dlm_test_result **order = r->ntests ? malloc(r->ntests * sizeof *order) : NULL;
+    size_t nshow = 0, nfail = 0;
+    if (order) {
+        for (size_t i = 0; i < r->ntests; i++) {
+            order[i] = &r->tests[i];
+            nfail += !r->tests[i].pass;
+        }
+        qsort(order, r->ntests, sizeof *order, cmp_test_p);
+        nshow = r->ntests <= VERIFY_SHOW + 4 ? r->ntests : VERIFY_SHOW;
+    }
+    printf("\n%-18s %14s %8s %12s %12s  %s\n", "test", "statistic", "df", "p", "p (Holm)", "verdict");
+    for (size_t i = 0; i < r->ntests; i++) {
+        const dlm_test_result *t = &r->tests[i];
+        int shown = 0;
+        for (size_t j = 0; j < nshow; j++) shown |= order[j] == t;
+        if (strncmp(t->name, "hist-", 5) || shown) continue;
+        printf("%-18s %14.6g %8.0f %12.4g %12.4g  %s\n", t->name, t->stat, t->df, t->p, t->p_holm,
+               t->pass ? "pass" : "FAIL");
+    }
+    for (size_t j = 0; j < nshow; j++) {
+        const dlm_test_result *t = order[j];
+        printf("%-18s %14.6g %8.0f %12.4g %12.4g  %s\n", t->name, t->stat, t->df, t->p, t->p_holm,
+               t->pass ? "pass" : "FAIL");
+    }
+    if (nshow < r->ntests)
+        printf("... %zu tests in all (smallest p-values shown; --json lists every one), %zu failed\n",
+               r->ntests, nfail);
+    if (r->target_kind != DLM_TKIND_REFERENCE)
+        printf("(df 0: the statistic is a z-score; bit tests are exact binomial, z-tests above 2^20 chains)\n");
+    else
+        printf("(two-sample tests against the reference chains under seed %#llx)\n",
+               (unsigned long long)r->ref_seed);
+    free(order);
+    if (r->have_tv)
+        printf("\nTV         %.6g (upper bound %.6g with confidence 1 - alpha)\n", r->tv, r->tv_upper);
+    else
+        printf("\nTV         n/a (more than %d outputs: marginals only)\n", DLM_HIST_MAX_BITS);
+    printf("alpha      %g (Holm-corrected over %zu tests)\n", r->alpha, r->ntests);
+    printf("verdict    %s\n", r->pass ? "PASS" : "FAIL");
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    verify_args a;
+    int rc = parse_verify(argc, argv, &a);
+    if (rc) return rc;
+    /* GSL's default handler aborts; the library guards its calls and checks for NaN,
+     * so a GSL error must come back as a value, never end the process. */
+    gsl_set_error_handler_off();
+    dlm_err e;
+    loaded L;
+    dlm_status s = load(a.path, &L, &e);
+    if (s) return fail(s, &e);
+    dlm_verify_report r;
+    s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e);
+    if (!s) {
+        if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);
+        if (a.json) verify_json(a.path, &r);
+        else verify_text(a.path, &r);
+    }
+    int pass = !s && r.pass;
+    dlm_verify_report_free(&r);
+    unload(&L);
+    if (s) return fail(s, &e);
+    return pass ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage_error("missing command%s", "");
@@ -397,6 +638,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "verify")) return cmd_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);
         return 0;
