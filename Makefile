@@ -26,8 +26,11 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 NVCCFLAGS = -std=c++17 -O3 --fmad=false $(CUDA_ARCH) -Iinclude -DDLM_HAVE_CUDA=1 \
             -Xcompiler -Wall,-Wextra,-Werror
+TEST_CFLAGS =
 ifeq ($(CUDA),1)
 LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -lstdc++
+# tests (not host/) may include <curand.h> for the cuRAND-vs-Random123 known-answer test
+TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
 
 LIB_SRC = $(filter-out host/cli.c,$(wildcard host/*.c))
@@ -72,7 +75,7 @@ $(BUILD)/dlmsim: $(BUILD)/host/cli.o $(BUILD)/libdlmsim.a
 
 $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
 	    -lcmocka $(LDLIBS) -o $@
 
 test: $(BUILD)/dlmsim $(TEST_BIN)

@@ -52,6 +52,10 @@ dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_c
  * Counts are added into out, which must be initialised. */
 dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                                dlm_err *err);
+/* Test hook (CUDA builds): words[i] = dlm_coin_word(seed, chain[i], coin[i]) computed by
+ * a device kernel, so a test can pin the device's coins to the host's. */
+dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint64_t *coin,
+                               size_t n, uint32_t *words, dlm_err *err);
 /* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
 int dlm_cuda_device_count(char *why, size_t why_len);
 

@@ -1,0 +1,101 @@
+/* backend.c — choosing the engine (CPU or CUDA) and dispatching a run to it.
+ *
+ * What this file is: the one place that decides which backend runs a batch.
+ * AUTO means CUDA when this build has the CUDA backend (DLM_HAVE_CUDA) and the
+ * runtime reports at least one device, and the CPU otherwise; in that case one
+ * notice line says why, so the CLI can print it once. Asking for CUDA explicitly
+ * when no device can be used is bad input (DLM_EINPUT), never a silent fallback.
+ *
+ * What it is not: an engine. The CPU engine is host/engine_cpu.c, the CUDA engine
+ * kernels/engine_cuda.cu. This file never includes cuda_runtime.h; in a CPU-only
+ * build (DLM_HAVE_CUDA == 0) it defines the two CUDA entry points as stubs that say
+ * "built without CUDA", so the library links the same way in both builds.
+ */
+#include "dlm_engine.h"
+
+#include <stdio.h>
+
+// ---------------------------------------------------------------- CPU-only stubs
+
+#if !DLM_HAVE_CUDA
+/* Without the CUDA backend compiled in there is never a device to use. */
+int dlm_cuda_device_count(char *why, size_t why_len)
+{
+    if (why && why_len) snprintf(why, why_len, "built without CUDA");
+    return 0;
+}
+
+dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
+                               dlm_err *err)
+{
+    (void)p;
+    (void)o;
+    (void)out;
+    return dlm_fail(err, DLM_EINPUT,
+                    "the CUDA backend is not available: dlmsim was built without CUDA "
+                    "(rebuild with nvcc on PATH, or CUDA=1)");
+}
+#endif
+
+// ---------------------------------------------------------------- resolution
+
+static const char *backend_name(dlm_backend b)
+{
+    switch (b) {
+    case DLM_BACKEND_AUTO: return "auto";
+    case DLM_BACKEND_CPU: return "cpu";
+    case DLM_BACKEND_CUDA: return "cuda";
+    }
+    return "?";
+}
+
+dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
+                               size_t notice_len, dlm_err *err)
+{
+    if (notice && notice_len) notice[0] = 0;
+    if (!got) return dlm_fail(err, DLM_EINPUT, "dlm_backend_resolve: got is NULL");
+    switch (want) {
+    case DLM_BACKEND_CPU:
+        *got = DLM_BACKEND_CPU;
+        return DLM_OK;
+    case DLM_BACKEND_AUTO:
+    case DLM_BACKEND_CUDA: {
+        /* Query the runtime once; `why` explains a zero (driver missing, no device,
+         * or a CPU-only build). */
+        char why[256] = "";
+        int n = dlm_cuda_device_count(why, sizeof why);
+        if (n > 0) {
+            *got = DLM_BACKEND_CUDA;
+            return DLM_OK;
+        }
+        if (!why[0]) snprintf(why, sizeof why, "no device reported");
+        if (want == DLM_BACKEND_CUDA)
+            return dlm_fail(err, DLM_EINPUT,
+                            "backend cuda requested but no CUDA device is usable (%s); "
+                            "use --backend cpu or auto", why);
+        *got = DLM_BACKEND_CPU;
+        if (notice && notice_len)
+            snprintf(notice, notice_len, "dlmsim: no CUDA device (%s); using the CPU backend",
+                     why);
+        return DLM_OK;
+    }
+    }
+    return dlm_fail(err, DLM_EINPUT, "unknown backend %d", (int)want);
+}
+
+// ---------------------------------------------------------------- dispatch
+
+dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opts *o,
+                          dlm_counts *out, dlm_err *err)
+{
+    if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_run: NULL argument");
+    switch (b) {
+    case DLM_BACKEND_CPU: return dlm_engine_cpu_run(p, o, out, err);
+    case DLM_BACKEND_CUDA: return dlm_engine_cuda_run(p, o, out, err);
+    case DLM_BACKEND_AUTO:
+        break;
+    }
+    return dlm_fail(err, DLM_EINPUT,
+                    "dlm_engine_run: backend '%s' must be resolved first (dlm_backend_resolve)",
+                    backend_name(b));
+}
