@@ -12,6 +12,7 @@
  */
 #include "dlm_circuit.h"
 #include "dlm_engine.h"
+#include "dlm_eval.h"
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
@@ -31,7 +32,7 @@ static const char *const usage_text =
     "  dlmsim info CIRCUIT [--json]\n"
     "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
-    "             [--json] [--check]\n"
+    "             [--json] [--check] [--direct]\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cuda]\n"
@@ -206,7 +207,7 @@ typedef struct {
     dlm_mode mode;
     uint64_t chains, seed;
     dlm_backend backend;
-    int threads, json, check;
+    int threads, json, check, direct;
 } run_args;
 
 static int parse_run(int argc, char **argv, run_args *a)
@@ -246,6 +247,9 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--check")) {
             a->check = 1;
             continue;
+        } else if (!strcmp(o, "--direct")) {
+            a->direct = 1;
+            continue;
         } else if (o[0] == '-' && o[1]) {
             return usage_error("unknown option %s", o);
         } else if (!a->path) {
@@ -282,13 +286,21 @@ static int cmd_run(int argc, char **argv)
     FILE *fs = NULL;
     uint8_t *buf = NULL;
     int want_hist = a.hist != NULL;
-    if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done_nop;
-    if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
-    dlm_backend be;
-    char notice[256] = "";
-    if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
-    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
-    else if (notice[0]) fprintf(stderr, "%s\n", notice);
+    dlm_backend be = DLM_BACKEND_CPU;
+    if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
+        memset(&p, 0, sizeof p);
+        p.nout = L.c.nout;
+        if (a.backend == DLM_BACKEND_CUDA) {
+            s = dlm_fail(&e, DLM_EINPUT, "--direct runs on the CPU only");
+            goto done;
+        }
+    } else {
+        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done_nop;
+        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+        char notice[256] = "";
+        if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+        if (notice[0]) fprintf(stderr, "%s\n", notice);
+    }
     if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) goto done;
     size_t sb = dlm_sample_bytes(&p);
     uint64_t batch = a.samples ? RUN_BATCH : a.chains;
@@ -313,7 +325,7 @@ static int cmd_run(int argc, char **argv)
         o.want_hist = want_hist;
         o.samples = buf;
         o.threads = a.threads;
-        s = dlm_engine_run(be, &p, &o, &k, &e);
+        s = a.direct ? dlm_eval_run(&L.c, &o, &k, &e) : dlm_engine_run(be, &p, &o, &k, &e);
         if (!s && fs)
             for (uint64_t i = 0; i < o.chains; i++) {
                 put_bits(fs, buf + i * sb, p.nout);
@@ -355,7 +367,7 @@ static int cmd_run(int argc, char **argv)
                "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
                "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
                "\"seconds\":%.6f,\"samples_per_s\":%.6g,\"odd_parity\":%llu,\"checked\":%s}\n",
-               dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
                (unsigned long long)a.seed, p.rounds, p.L, L.lv.depth, L.lv.width,
                (unsigned long long)L.lv.size, L.c.ncoins, L.c.nout, p.L,
                (unsigned long long)k.bytes_tokens, (unsigned long long)k.bytes_device_measured, secs,
@@ -365,7 +377,7 @@ static int cmd_run(int argc, char **argv)
                "seed            %llu\nrounds          %u\nL               %u\nbytes/chain     %u\n"
                "token bytes     %llu\ntime            %.3f s\nsamples/s       %.4g\n"
                "odd parity      %llu\n",
-               a.path, dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               a.path, a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
                (unsigned long long)a.seed, p.rounds, p.L, p.L, (unsigned long long)k.bytes_tokens,
                secs, rate, (unsigned long long)k.odd_parity);
         if (a.check) printf("program check   passed\n");

@@ -4,6 +4,10 @@
 #include "dlm_eval.h"
 #include "dlm_step.h"
 
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
 static uint64_t coin_word(const dlm_circuit *c, uint32_t k, uint64_t seed, uint64_t first)
 {
     uint64_t thr = c->coin_thr ? c->coin_thr[k] : DLM_COIN_FAIR, w = 0;
@@ -54,4 +58,63 @@ void dlm_eval_words(const dlm_circuit *c, uint64_t seed, uint64_t first_chain,
     }
     for (uint32_t o = 0; o < c->nout; o++)
         out_words[o] = v[DLM_LIT_NODE(c->out[o])] ^ (DLM_LIT_NEG(c->out[o]) ? ~UINT64_C(0) : 0);
+}
+
+dlm_status dlm_eval_run(const dlm_circuit *c, const dlm_run_opts *o, dlm_counts *out,
+                        dlm_err *err)
+{
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    uint64_t nwords = (o->chains + 63) / 64;
+    size_t sb = ((size_t)c->nout + 7) / 8;
+    volatile int failed = 0;
+#pragma omp parallel num_threads(nthreads)
+    {
+        uint64_t *v = dlm_malloc(c->nnodes, sizeof *v);
+        uint64_t *ow = dlm_malloc(c->nout ? c->nout : 1, sizeof *ow);
+        uint64_t *ones = dlm_calloc(c->nout ? c->nout : 1, sizeof *ones);
+        uint64_t odd = 0, done = 0;
+        if (!v || !ow || !ones) failed = 1;
+#pragma omp for schedule(dynamic, 16)
+        for (uint64_t w = 0; w < nwords; w++) {
+            if (failed) continue;
+            uint64_t first = o->first_chain + 64 * w;
+            unsigned n = (unsigned)(o->chains - 64 * w < 64 ? o->chains - 64 * w : 64);
+            uint64_t live = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+            dlm_eval_words(c, o->seed, first, NULL, v, ow);
+            uint64_t par = 0;
+            for (uint32_t k = 0; k < c->nout; k++) {
+                par ^= ow[k];
+                ones[k] += (uint64_t)__builtin_popcountll(ow[k] & live);
+            }
+            odd += (uint64_t)__builtin_popcountll(par & live);
+            if (out->hist || o->samples)
+                for (unsigned i = 0; i < n; i++) {
+                    uint64_t idx = 0;
+                    uint8_t *s = o->samples ? o->samples + (64 * w + i) * sb : NULL;
+                    if (s) memset(s, 0, sb);
+                    for (uint32_t k = 0; k < c->nout; k++) {
+                        uint64_t b = (ow[k] >> i) & 1u;
+                        if (k < 64) idx |= b << k;
+                        if (s) s[k >> 3] |= (uint8_t)(b << (k & 7));
+                    }
+                    if (out->hist) {
+#pragma omp atomic
+                        out->hist[idx]++;
+                    }
+                }
+            done += n;
+        }
+#pragma omp critical
+        {
+            out->chains += done;
+            out->odd_parity += odd;
+            if (ones)
+                for (uint32_t k = 0; k < c->nout; k++) out->ones[k] += ones[k];
+        }
+        free(v);
+        free(ow);
+        free(ones);
+    }
+    if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the direct evaluator");
+    return DLM_OK;
 }

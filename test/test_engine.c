@@ -173,8 +173,8 @@ static void parity_revise_is_the_paper_sampler(void **state)
     unload(&L);
 }
 
-/* Counts and samples are the same for 1 or 2 threads, tiny or large tiles, and any
- * split of the chain range into calls. */
+/* Counts and samples are the same for 1 or 2 threads, tiny or large tiles, any
+ * split of the chain range into calls, and the direct evaluator's run. */
 static void counts_independent_of_threads_tiles_splits(void **state)
 {
     (void)state;
@@ -185,9 +185,9 @@ static void counts_independent_of_threads_tiles_splits(void **state)
     assert_int_equal(dlm_compile(&L.c, &L.lv, DLM_MODE_REMASK, &p, &e), DLM_OK);
     const uint64_t B = 5000;
     size_t sb = dlm_sample_bytes(&p);
-    dlm_counts k[3];
-    uint8_t *smp[3];
-    for (int v = 0; v < 3; v++) {
+    dlm_counts k[4];
+    uint8_t *smp[4];
+    for (int v = 0; v < 4; v++) {
         assert_int_equal(dlm_counts_init(&k[v], p.nout, 1, &e), DLM_OK);
         smp[v] = calloc(B, sb);
         dlm_run_opts o;
@@ -205,6 +205,10 @@ static void counts_independent_of_threads_tiles_splits(void **state)
             o.max_bytes = 2 * 3 * p.L; /* tiles of 3 chains */
             o.samples = smp[v];
             assert_int_equal(dlm_engine_cpu_run(&p, &o, &k[v], &e), DLM_OK);
+        } else if (v == 3) { /* the direct evaluator's run gives the same counts */
+            o.chains = B;
+            o.samples = smp[v];
+            assert_int_equal(dlm_eval_run(&L.c, &o, &k[v], &e), DLM_OK);
         } else {
             for (uint64_t c0 = 0; c0 < B; c0 += 1237) {
                 o.first_chain = c0;
@@ -214,7 +218,7 @@ static void counts_independent_of_threads_tiles_splits(void **state)
             }
         }
     }
-    for (int v = 1; v < 3; v++) {
+    for (int v = 1; v < 4; v++) {
         assert_memory_equal(smp[0], smp[v], B * sb);
         assert_memory_equal(k[0].hist, k[v].hist, ((size_t)1 << p.nout) * 8);
         assert_memory_equal(k[0].ones, k[v].ones, p.nout * 8);
@@ -224,7 +228,7 @@ static void counts_independent_of_threads_tiles_splits(void **state)
     uint64_t total = 0;
     for (size_t i = 0; i < ((size_t)1 << p.nout); i++) total += k[0].hist[i];
     assert_int_equal(total, B);
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 4; v++) {
         dlm_counts_free(&k[v]);
         free(smp[v]);
     }
