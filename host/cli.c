@@ -135,7 +135,7 @@ static int cmd_info(int argc, char **argv)
     if (s) return fail(s, &e);
     const dlm_levels *lv = &L.lv;
     uint32_t rounds[DLM_NMODES] = {0}, len[DLM_NMODES] = {0}, slots[DLM_NMODES] = {0},
-             cbits[DLM_NMODES] = {0};
+             cbits[DLM_NMODES] = {0}, pfan[DLM_NMODES] = {0};
     int ok[DLM_NMODES] = {0};
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_program p;
@@ -146,6 +146,7 @@ static int cmd_info(int argc, char **argv)
             len[m] = p.L;
             slots[m] = p.slots;
             cbits[m] = p.counter_bits;
+            pfan[m] = p.max_fanin;
             dlm_program_free(&p);
         }
     }
@@ -167,8 +168,8 @@ static int cmd_info(int argc, char **argv)
         for (int m = 0; m < DLM_NMODES; m++) {
             printf("%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
             if (ok[m])
-                printf("{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u}", rounds[m],
-                       len[m], slots[m], cbits[m]);
+                printf("{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u,"
+                       "\"max_fanin\":%u}", rounds[m], len[m], slots[m], cbits[m], pfan[m]);
             else printf("null");
         }
         printf("}}\n");
@@ -187,11 +188,11 @@ static int cmd_info(int argc, char **argv)
         uint32_t show = lv->nlayers <= 24 ? lv->nlayers : 20;
         for (uint32_t r = 0; r < show; r++) printf("%s%u", r ? " " : "", lv->layer_count[r]);
         if (show < lv->nlayers) printf(" ... (%u layers)", lv->nlayers);
-        printf("\nmode      rounds      L           slots       counter bits\n");
+        printf("\nmode      rounds      L           slots       counter     fan-in\n");
         for (int m = 0; m < DLM_NMODES; m++) {
             if (ok[m])
-                printf("%-9s %-11u %-11u %-11u %u\n", dlm_mode_name((dlm_mode)m), rounds[m], len[m],
-                       slots[m], cbits[m]);
+                printf("%-9s %-11u %-11u %-11u %-11u %u\n", dlm_mode_name((dlm_mode)m), rounds[m],
+                       len[m], slots[m], cbits[m], pfan[m]);
             else printf("%-9s (does not fit in memory)\n", dlm_mode_name((dlm_mode)m));
         }
     }
