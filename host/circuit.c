@@ -95,17 +95,21 @@ dlm_status dlm_circuit_add_coin(dlm_circuit *c, const char *name, uint32_t *node
     dlm_status s = new_node(c, &n, err);
     if (s) return s;
     c->g[n].type = DLM_G_COIN;
-    uint32_t *p = realloc(c->coins, ((size_t)c->ncoins + 1) * sizeof *p);
-    if (!p) return dlm_fail(err, DLM_ENOMEM, "out of memory adding a coin");
-    c->coins = p;
-    if (!push_name(&c->coin_names, c->ncoins, c->ncoins + 1, name))
-        return dlm_fail(err, DLM_ENOMEM, "out of memory adding a name");
-    if (c->coin_thr) {
-        uint64_t *t = realloc(c->coin_thr, ((size_t)c->ncoins + 1) * sizeof *t);
-        if (!t) return dlm_fail(err, DLM_ENOMEM, "out of memory adding a coin");
-        c->coin_thr = t;
-        t[c->ncoins] = DLM_COIN_FAIR;
+    if (c->ncoins >= c->coin_cap) { /* grow the three parallel arrays together */
+        uint32_t cap = c->coin_cap, cap2 = c->coin_cap;
+        if (!grow((void **)&c->coins, &cap, c->ncoins, sizeof *c->coins) ||
+            (c->coin_names && !grow((void **)&c->coin_names, &cap2, c->ncoins, sizeof *c->coin_names)))
+            return dlm_fail(err, DLM_ENOMEM, "out of memory adding a coin");
+        if (c->coin_thr) {
+            uint32_t cap3 = c->coin_cap;
+            if (!grow((void **)&c->coin_thr, &cap3, c->ncoins, sizeof *c->coin_thr))
+                return dlm_fail(err, DLM_ENOMEM, "out of memory adding a coin");
+        }
+        c->coin_cap = cap;
     }
+    if (!push_name(&c->coin_names, c->ncoins, c->coin_cap, name))
+        return dlm_fail(err, DLM_ENOMEM, "out of memory adding a name");
+    if (c->coin_thr) c->coin_thr[c->ncoins] = DLM_COIN_FAIR;
     c->coins[c->ncoins++] = n;
     if (node) *node = n;
     return DLM_OK;

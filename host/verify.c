@@ -910,9 +910,10 @@ dlm_status dlm_verify_inject_bias(dlm_circuit *c, uint32_t k, double eps, dlm_er
     if (!(p > 0 && p < 1))
         return dlm_fail(err, DLM_EINPUT, "--inject-bias: 1/2 + %g is not a probability in (0, 1)", eps);
     if (!c->coin_thr) {
-        c->coin_thr = dlm_malloc(c->ncoins, sizeof *c->coin_thr);
+        /* coin_cap entries, as the IR builder keeps it (dlm_circuit.h) */
+        c->coin_thr = dlm_malloc(c->coin_cap ? c->coin_cap : 1, sizeof *c->coin_thr);
         if (!c->coin_thr) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
-        for (uint32_t i = 0; i < c->ncoins; i++) c->coin_thr[i] = DLM_COIN_FAIR;
+        for (uint32_t i = 0; i < c->coin_cap; i++) c->coin_thr[i] = DLM_COIN_FAIR;
     }
     c->coin_thr[k] = (uint64_t)llround(p * 4294967296.0);
     return DLM_OK;

@@ -51,8 +51,9 @@ typedef struct {
     uint32_t cap;
     dlm_gate *g;
     uint32_t ncoins;
+    uint32_t coin_cap;   /* allocated entries of coins, coin_names, coin_thr */
     uint32_t *coins;     /* node index of coin k, k = coin identity (input order) */
-    uint64_t *coin_thr;  /* NULL: all fair; else P(coin k = 1) = coin_thr[k] / 2^32 */
+    uint64_t *coin_thr;  /* NULL: all fair; else coin_cap entries, P(coin k = 1) = coin_thr[k] / 2^32 */
     uint32_t nout;
     uint32_t out_cap;
     uint32_t *out;       /* output literals, in output order */
