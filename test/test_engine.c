@@ -18,6 +18,7 @@ typedef struct {
 
 static void load_ok(const char *spec, loaded *L)
 {
+    DLM_TEST_REQUIRE(spec);
     dlm_err e;
     dlm_status s = dlm_circuit_load(&L->c, spec, &e);
     if (s) fail_msg("%s", e.msg);

@@ -24,6 +24,7 @@ typedef struct {
 
 static void load_ok(const char *spec, loaded *L)
 {
+    DLM_TEST_REQUIRE(spec);
     dlm_err e;
     memset(L, 0, sizeof *L);
     dlm_status s = dlm_circuit_load(&L->c, spec, &e);
