@@ -10,6 +10,7 @@
  */
 #include "dlm_test.h"
 #include "dlm_io.h"
+#include "dlm_level.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -773,8 +774,8 @@ static void blif_bad_rows(void **state)
 
 // ---- EPFL benchmarks against berkeley-abc --------------------------------------------
 
-/* Parses ABC's print_stats: i/o = I/ O and "and = N" (N = -1 when absent). */
-static int abc_stats(const char *path, unsigned *ni, unsigned *no, long *nand)
+/* Parses ABC's print_stats: i/o = I/ O, "and = N" and "lev = D" (-1 when absent). */
+static int abc_stats_lev(const char *path, unsigned *ni, unsigned *no, long *nand, long *lev)
 {
     char out[8192];
     int rc = dlm_test_sh(out, sizeof out,
@@ -787,7 +788,15 @@ static int abc_stats(const char *path, unsigned *ni, unsigned *no, long *nand)
     }
     const char *a = strstr(out, " and =");
     *nand = a ? strtol(a + 6, NULL, 10) : -1;
+    const char *l = strstr(out, " lev =");
+    *lev = l ? strtol(l + 6, NULL, 10) : -1;
     return 1;
+}
+
+static int abc_stats(const char *path, unsigned *ni, unsigned *no, long *nand)
+{
+    long lev;
+    return abc_stats_lev(path, ni, no, nand, &lev);
 }
 
 static void skip_without_abc(void)
@@ -839,13 +848,17 @@ static void check_aig_stats(const char *path)
     dlm_circuit c;
     read_ok(dlm_aiger_read, &c, path);
     unsigned ni, no;
-    long na;
-    assert_true(abc_stats(path, &ni, &no, &na));
-    if (c.ncoins != ni || c.nout != no || (long)count_ands(&c) != na) {
-        print_error("%s: dlmsim %u/%u and %u, abc %u/%u and %ld\n", path, c.ncoins, c.nout,
-                    count_ands(&c), ni, no, na);
+    long na, lev;
+    assert_true(abc_stats_lev(path, &ni, &no, &na, &lev));
+    dlm_levels lv;
+    dlm_err e;
+    assert_int_equal(dlm_levelize(&c, &lv, &e), DLM_OK);
+    if (c.ncoins != ni || c.nout != no || (long)count_ands(&c) != na || (long)lv.depth != lev) {
+        print_error("%s: dlmsim %u/%u and %u lev %u, abc %u/%u and %ld lev %ld\n", path, c.ncoins,
+                    c.nout, count_ands(&c), lv.depth, ni, no, na, lev);
         fail();
     }
+    dlm_levels_free(&lv);
     assert_int_equal(c.nnodes, 1 + c.ncoins + count_ands(&c));
     dlm_circuit_free(&c);
 }
