@@ -10,7 +10,9 @@
  *
  * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
  */
+#include "dlm_batch.h"
 #include "dlm_circuit.h"
+#include "dlm_cli.h"
 #include "dlm_engine.h"
 #include "dlm_eval.h"
 #include "dlm_io.h"
@@ -22,17 +24,20 @@
 #include <math.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const usage_text =
     "usage:\n"
     "  dlmsim info CIRCUIT [--json]\n"
     "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
-    "             [--json] [--check] [--direct]\n"
+    "             [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
+    "             [--checkpoint-every SECONDS] [--resume FILE]\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cuda]\n"
@@ -204,11 +209,12 @@ static int cmd_info(int argc, char **argv)
 // run
 
 typedef struct {
-    const char *path, *hist, *samples;
+    const char *path, *hist, *samples, *checkpoint, *resume;
     dlm_mode mode;
     uint64_t chains, seed;
     dlm_backend backend;
-    int threads, json, check, direct;
+    double checkpoint_every;
+    int threads, json, check, direct, quiet;
 } run_args;
 
 static int parse_run(int argc, char **argv, run_args *a)
@@ -221,7 +227,8 @@ static int parse_run(int argc, char **argv, run_args *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
-                    !strcmp(o, "--threads");
+                    !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
+                    !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume");
         if (takes && !v) return usage_error("option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
@@ -251,6 +258,19 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--direct")) {
             a->direct = 1;
             continue;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
+            continue;
+        } else if (!strcmp(o, "--checkpoint")) {
+            a->checkpoint = v;
+        } else if (!strcmp(o, "--resume")) {
+            a->resume = v;
+        } else if (!strcmp(o, "--checkpoint-every")) {
+            char *end;
+            errno = 0;
+            a->checkpoint_every = strtod(v, &end);
+            if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
+                return usage_error("bad --checkpoint-every %s (seconds > 0)", v);
         } else if (o[0] == '-' && o[1]) {
             return usage_error("unknown option %s", o);
         } else if (!a->path) {
@@ -262,6 +282,10 @@ static int parse_run(int argc, char **argv, run_args *a)
         i++;
     }
     if (!a->path) return usage_error("run: missing CIRCUIT%s", "");
+    if (a->samples && (a->checkpoint || a->resume))
+        return usage_error("run: --samples cannot be combined with --checkpoint or --resume%s", "");
+    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+        return usage_error("run: --checkpoint-every needs --checkpoint FILE%s", "");
     return 0;
 }
 
@@ -270,7 +294,63 @@ static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
     for (uint32_t k = 0; k < nout; k++) fputc('0' + ((s[k >> 3] >> (k & 7)) & 1), f);
 }
 
-#define RUN_BATCH (UINT64_C(1) << 22) /* chains per engine call when samples are written */
+// ---------------------------------------------------------------------------
+// Long batches: progress on stderr, SIGINT/SIGTERM stop at a checkpoint.
+
+/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+typedef struct {
+    int tty, quiet, drawn;
+    double last;
+} progress_state;
+
+/* A bar with rate and ETA on a terminal (redrawn at most 10 times a second), a plain
+ * line every 10 s otherwise, nothing with --quiet. */
+static void show_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    progress_state *ps = ctx;
+    if (ps->quiet) return;
+    int final = done >= total;
+    if (!final && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
+    ps->last = secs;
+    double frac = total ? (double)done / (double)total : 1, rate = secs > 0 ? (double)done / secs : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    if (ps->tty) {
+        char bar[31];
+        int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        bar[30] = 0;
+        fprintf(stderr, "\r[%s] %5.1f%%  %.3g chains/s  ETA %.0f s  ", bar, 100 * frac, rate, eta);
+        ps->drawn = 1;
+        if (final) fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "dlmsim: %llu/%llu chains (%.1f%%), %.3g chains/s, ETA %.0f s\n",
+                (unsigned long long)done, (unsigned long long)total, 100 * frac, rate, eta);
+    }
+    fflush(stderr);
+}
+
+typedef struct {
+    FILE *f;
+    uint32_t nout;
+} sample_sink;
+
+static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_err *err)
+{
+    sample_sink *ss = ctx;
+    size_t sb = ((size_t)ss->nout + 7) / 8;
+    for (uint64_t i = 0; i < n; i++) {
+        put_bits(ss->f, smp + i * sb, ss->nout);
+        fputc('\n', ss->f);
+    }
+    return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -284,9 +364,8 @@ static int cmd_run(int argc, char **argv)
     dlm_program p;
     dlm_counts k;
     memset(&k, 0, sizeof k);
-    FILE *fs = NULL;
-    uint8_t *buf = NULL;
-    int want_hist = a.hist != NULL;
+    sample_sink ss = {NULL, L.c.nout};
+    int want_hist = a.hist != NULL, stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
@@ -302,45 +381,55 @@ static int cmd_run(int argc, char **argv)
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
         if (notice[0]) fprintf(stderr, "%s\n", notice);
     }
-    if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) goto done;
-    size_t sb = dlm_sample_bytes(&p);
-    uint64_t batch = a.samples ? RUN_BATCH : a.chains;
-    if (a.samples) {
-        if (!(fs = fopen(a.samples, "w"))) {
-            s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
-            goto done;
-        }
-        buf = dlm_malloc(batch < a.chains ? batch : a.chains, sb ? sb : 1);
-        if (!buf) {
-            s = dlm_fail(&e, DLM_ENOMEM, "out of memory for samples");
-            goto done;
-        }
-    }
-    double t0 = now_s();
-    for (uint64_t c0 = 0; c0 < a.chains && !s; c0 += batch) {
-        dlm_run_opts o;
-        memset(&o, 0, sizeof o);
-        o.first_chain = c0;
-        o.chains = a.chains - c0 < batch ? a.chains - c0 : batch;
-        o.seed = a.seed;
-        o.want_hist = want_hist;
-        o.samples = buf;
-        o.threads = a.threads;
-        s = a.direct ? dlm_eval_run(&L.c, &o, &k, &e) : dlm_engine_run(be, &p, &o, &k, &e);
-        if (!s && fs)
-            for (uint64_t i = 0; i < o.chains; i++) {
-                put_bits(fs, buf + i * sb, p.nout);
-                fputc('\n', fs);
-            }
-    }
-    double secs = now_s() - t0;
-    if (s) goto done;
-    if (fs && fclose(fs)) {
-        fs = NULL;
-        s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
+    dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed, a.chains,
+                       p.nout, want_hist};
+    uint64_t next = 0;
+    if (a.resume) {
+        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
+    } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
-    fs = NULL;
+    if (a.samples && !(ss.f = fopen(a.samples, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
+        goto done;
+    }
+    progress_state ps = {isatty(2), a.quiet, 0, 0};
+    dlm_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.backend = be;
+    bo.threads = a.threads;
+    bo.stop = &stop_signal;
+    bo.progress = show_progress;
+    bo.progress_ctx = &ps;
+    bo.direct = a.direct ? &L.c : NULL;
+    bo.sink = ss.f ? write_samples : NULL;
+    bo.sink_ctx = &ss;
+    bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
+    bo.checkpoint_every = a.checkpoint_every;
+    if (bo.checkpoint) {
+        signal(SIGINT, on_stop_signal);
+        signal(SIGTERM, on_stop_signal);
+    }
+    uint64_t first = next;
+    double t0 = now_s();
+    s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
+    double secs = now_s() - t0;
+    if (s) goto done;
+    if (stopped) {
+        fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
+                "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
+                (unsigned long long)a.chains, bo.checkpoint, bo.checkpoint);
+        rc = 128 + (int)stop_signal;
+        goto done;
+    }
+    if (ss.f) {
+        int bad = fclose(ss.f) != 0;
+        ss.f = NULL;
+        if (bad) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
+            goto done;
+        }
+    }
     if (a.hist) {
         FILE *fh = fopen(a.hist, "w");
         if (!fh) {
@@ -359,7 +448,7 @@ static int cmd_run(int argc, char **argv)
             goto done;
         }
     }
-    double rate = secs > 0 ? (double)a.chains / secs : 0;
+    double rate = secs > 0 ? (double)(a.chains - first) / secs : 0;
     const char *bname = be == DLM_BACKEND_CUDA ? "cuda" : "cpu";
     if (a.json) {
         printf("{\"circuit\":");
@@ -386,11 +475,10 @@ static int cmd_run(int argc, char **argv)
 done:
     dlm_program_free(&p);
 done_nop:
-    if (fs) fclose(fs);
-    free(buf);
+    if (ss.f) fclose(ss.f);
     dlm_counts_free(&k);
     unload(&L);
-    return s ? fail(s, &e) : 0;
+    return s ? fail(s, &e) : rc;
 }
 
 // ---------------------------------------------------------------------------
@@ -658,6 +746,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "regress")) return dlm_cli_regress(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return cmd_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);

@@ -1,0 +1,246 @@
+/* batch.c — long batches (dlm_batch.h): chunked runs, progress, stop flag, and
+ * atomic checkpoints that a killed run resumes from exactly. */
+#include "dlm_batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+// ---------------------------------------------------------------------------
+// Circuit hash
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+uint64_t dlm_circuit_hash(const dlm_circuit *c)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    h = fnv(h, &c->nnodes, sizeof c->nnodes);
+    for (uint32_t n = 0; n < c->nnodes; n++) {
+        const dlm_gate *g = &c->g[n];
+        unsigned char head[3] = {g->type, g->nin, g->out_neg};
+        h = fnv(h, head, sizeof head);
+        h = fnv(h, g->in, g->nin * sizeof *g->in);
+        h = fnv(h, &g->tt, sizeof g->tt);
+    }
+    h = fnv(h, &c->nout, sizeof c->nout);
+    h = fnv(h, c->out, c->nout * sizeof *c->out);
+    for (uint32_t k = 0; k < c->ncoins; k++) {
+        uint64_t thr = c->coin_thr ? c->coin_thr[k] : DLM_COIN_FAIR;
+        h = fnv(h, &thr, sizeof thr);
+    }
+    return h;
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint files: text, one "key value" per line, then the counts.
+//
+//   dlmsim-checkpoint 1
+//   program dlmsim 0.1.0
+//   circuit_hash 0123456789abcdef
+//   mode revise
+//   seed 0
+//   chains 1000000000
+//   nout 64
+//   hist 0
+//   next 123456789
+//   counted 123456789
+//   odd_parity 0
+//   ones v0 v1 ... (nout numbers)
+//   cells N          (hist 1 only: N lines "index count" for nonzero cells)
+//   end
+
+dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64_t next,
+                                const dlm_counts *k, dlm_err *err)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 5);
+    if (!tmp) return dlm_fail(err, DLM_ENOMEM, "out of memory");
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        dlm_status s = dlm_fail(err, DLM_EIO, "%s: %s", tmp, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    fprintf(f, "dlmsim-checkpoint %d\nprogram dlmsim %s\ncircuit_hash %016" PRIx64 "\n",
+            DLM_CHECKPOINT_VERSION, DLMSIM_VERSION, id->circuit_hash);
+    fprintf(f, "mode %s\nseed %" PRIu64 "\nchains %" PRIu64 "\nnout %u\nhist %d\n",
+            dlm_mode_name(id->mode), id->seed, id->chains, id->nout, id->hist);
+    fprintf(f, "next %" PRIu64 "\ncounted %" PRIu64 "\nodd_parity %" PRIu64 "\nones", next,
+            k->chains, k->odd_parity);
+    for (uint32_t j = 0; j < k->nout; j++) fprintf(f, " %" PRIu64, k->ones[j]);
+    fputc('\n', f);
+    if (id->hist) {
+        uint64_t cells = 0, size = UINT64_C(1) << k->nout;
+        for (uint64_t i = 0; i < size; i++) cells += k->hist[i] != 0;
+        fprintf(f, "cells %" PRIu64 "\n", cells);
+        for (uint64_t i = 0; i < size; i++)
+            if (k->hist[i]) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", i, k->hist[i]);
+    }
+    fputs("end\n", f);
+    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        dlm_status s = dlm_fail(err, DLM_EIO, "%s: writing the checkpoint failed: %s", path,
+                                strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    /* Make the rename durable: fsync the directory that holds the file. */
+    char *dir = strdup(path);
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+        int fd = open(d, O_RDONLY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+        free(dir);
+    }
+    return DLM_OK;
+}
+
+dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_t *next,
+                               dlm_counts *k, dlm_err *err)
+{
+    memset(k, 0, sizeof *k);
+    FILE *f = fopen(path, "r");
+    if (!f) return dlm_fail(err, DLM_EINPUT, "%s: %s", path, strerror(errno));
+    int ver = 0, hist = -1;
+    char prog[64] = "", mode[32] = "";
+    uint64_t hash = 0, seed = 0, chains = 0, nx = 0, counted = 0, odd = 0;
+    unsigned nout = 0;
+    dlm_status s = DLM_OK;
+    if (fscanf(f, "dlmsim-checkpoint %d program dlmsim %63s circuit_hash %" SCNx64 " mode %31s "
+                  "seed %" SCNu64 " chains %" SCNu64 " nout %u hist %d next %" SCNu64
+                  " counted %" SCNu64 " odd_parity %" SCNu64 " ones",
+               &ver, prog, &hash, mode, &seed, &chains, &nout, &hist, &nx, &counted, &odd) != 11) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: not a dlmsim checkpoint (or truncated header)", path);
+        goto out;
+    }
+    const char *what = NULL;
+    if (ver != DLM_CHECKPOINT_VERSION || strcmp(prog, DLMSIM_VERSION)) what = "program version";
+    else if (hash != id->circuit_hash) what = "circuit";
+    else if (strcmp(mode, dlm_mode_name(id->mode))) what = "mode";
+    else if (seed != id->seed) what = "seed";
+    else if (chains != id->chains) what = "number of chains";
+    else if (nout != id->nout || hist != id->hist) what = "outputs or histogram setting";
+    if (what) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: the checkpoint was written with a different %s; "
+                     "refusing to resume", path, what);
+        goto out;
+    }
+    if (nx > chains || counted != nx) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: inconsistent checkpoint (next %" PRIu64 ", counted %"
+                     PRIu64 ", chains %" PRIu64 ")", path, nx, counted, chains);
+        goto out;
+    }
+    if ((s = dlm_counts_init(k, nout, hist, err))) goto out;
+    k->chains = counted;
+    k->odd_parity = odd;
+    for (uint32_t j = 0; j < nout && !s; j++)
+        if (fscanf(f, "%" SCNu64, &k->ones[j]) != 1)
+            s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (ones)", path);
+    if (!s && hist) {
+        uint64_t cells, i, v;
+        if (fscanf(f, " cells %" SCNu64, &cells) != 1)
+            s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (cells)", path);
+        for (uint64_t q = 0; !s && q < cells; q++) {
+            if (fscanf(f, "%" SCNu64 " %" SCNu64, &i, &v) != 2 || i >> nout)
+                s = dlm_fail(err, DLM_EINPUT, "%s: bad histogram cell in checkpoint", path);
+            else
+                k->hist[i] = v;
+        }
+    }
+    char endw[8] = "";
+    if (!s && (fscanf(f, "%7s", endw) != 1 || strcmp(endw, "end")))
+        s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (no end line)", path);
+    if (!s) *next = nx;
+out:
+    fclose(f);
+    if (s) dlm_counts_free(k);
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+// The batch loop
+
+dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm_batch_opts *o,
+                         uint64_t *next, dlm_counts *counts, int *stopped, dlm_err *err)
+{
+    double target = o->chunk_seconds > 0 ? o->chunk_seconds : 0.5;
+    double every = o->checkpoint_every > 0 ? o->checkpoint_every : 60;
+    uint64_t chunk = o->first_chunk ? o->first_chunk : 4096;
+    const uint64_t max_chunk = UINT64_C(1) << 26;
+    size_t sb = ((size_t)id->nout + 7) / 8;
+    uint8_t *buf = NULL;
+    uint64_t bufn = 0;
+    double t0 = now_s(), last_ckpt = t0;
+    *stopped = 0;
+    dlm_status s = DLM_OK;
+    while (*next < id->chains && !s) {
+        if (o->stop && *o->stop) {
+            *stopped = 1;
+            break;
+        }
+        dlm_run_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.first_chain = *next;
+        ro.chains = id->chains - *next < chunk ? id->chains - *next : chunk;
+        ro.seed = id->seed;
+        ro.want_hist = id->hist;
+        ro.threads = o->threads;
+        if (o->sink) {
+            if (ro.chains > bufn) {
+                free(buf);
+                bufn = ro.chains;
+                if (!(buf = dlm_malloc(bufn, sb ? sb : 1))) {
+                    s = dlm_fail(err, DLM_ENOMEM, "out of memory for %llu samples",
+                                 (unsigned long long)bufn);
+                    break;
+                }
+            }
+            ro.samples = buf;
+        }
+        double c0 = now_s();
+        s = o->direct ? dlm_eval_run(o->direct, &ro, counts, err)
+                      : dlm_engine_run(o->backend, p, &ro, counts, err);
+        if (!s && o->sink) s = o->sink(o->sink_ctx, buf, ro.chains, err);
+        if (s) break;
+        double dt = now_s() - c0;
+        *next += ro.chains;
+        /* Adapt the chunk so that one takes about `target` seconds. */
+        if (dt < target / 4 && chunk < max_chunk) chunk *= 4;
+        else if (dt < target / 1.5 && chunk < max_chunk) chunk *= 2;
+        else if (dt > target * 2 && chunk > 64) chunk /= 2;
+        if (o->progress) o->progress(o->progress_ctx, *next, id->chains, now_s() - t0);
+        if (o->checkpoint && now_s() - last_ckpt >= every) {
+            s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
+            last_ckpt = now_s();
+        }
+    }
+    free(buf);
+    if (!s && o->checkpoint) s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
+    return s;
+}
