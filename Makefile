@@ -33,7 +33,11 @@ LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -
 TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
 
-LIB_SRC = $(filter-out host/cli.c,$(wildcard host/*.c))
+# host/cli*.c make up the command line (the only code that prints and exits);
+# everything else in host/ is the library.
+CLI_SRC = $(wildcard host/cli*.c)
+CLI_OBJ = $(CLI_SRC:host/%.c=$(BUILD)/host/%.o)
+LIB_SRC = $(filter-out $(CLI_SRC),$(wildcard host/*.c))
 LIB_OBJ = $(LIB_SRC:host/%.c=$(BUILD)/host/%.o)
 CU_SRC = $(if $(filter 1,$(CUDA)),$(wildcard kernels/*.cu))
 CU_OBJ = $(CU_SRC:kernels/%.cu=$(BUILD)/kernels/%.o)
@@ -70,7 +74,7 @@ $(BUILD)/libdlmsim.a: $(LIB_OBJ) $(CU_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/dlmsim: $(BUILD)/host/cli.o $(BUILD)/libdlmsim.a
+$(BUILD)/dlmsim: $(CLI_OBJ) $(BUILD)/libdlmsim.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
