@@ -8,9 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Coin k of chains first..first+63 as one word. Fair coins of an aligned word are half
+ * of one 128-bit Philox block (the contract in dlm_step.h): no per-chain work. */
 static uint64_t coin_word(const dlm_circuit *c, uint32_t k, uint64_t seed, uint64_t first)
 {
     uint64_t thr = c->coin_thr ? c->coin_thr[k] : DLM_COIN_FAIR, w = 0;
+    if (thr == DLM_COIN_FAIR && first % 64 == 0) {
+        philox4x32_ctr_t r = dlm_coin_block(seed, first >> 7, k);
+        unsigned h = (unsigned)(first >> 6) & 1u;
+        return (uint64_t)r.v[2 * h] | (uint64_t)r.v[2 * h + 1] << 32;
+    }
     for (unsigned i = 0; i < 64; i++) w |= (uint64_t)dlm_coin(seed, first + i, k, thr) << i;
     return w;
 }

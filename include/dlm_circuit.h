@@ -25,7 +25,9 @@
 #define DLM_MAX_FANIN 6
 #define DLM_MAX_NODES (1u << 26)   /* coins + gates + 1 */
 #define DLM_MAX_OUTPUTS (1u << 24)
-#define DLM_COIN_FAIR (UINT64_C(1) << 31) /* coin = 1 iff Philox word < thr */
+#ifndef DLM_COIN_FAIR
+#define DLM_COIN_FAIR (UINT64_C(1) << 31) /* threshold of a fair coin (dlm_step.h) */
+#endif
 
 typedef enum {
     DLM_G_CONST0 = 0,

@@ -14,13 +14,22 @@
  * Dimension letters used across dlmsim: B chains per chunk, L tokens per chain,
  * R rounds, W block width (slots).
  *
- * Coin contract. Coin k (the k-th circuit input) of chain c under seed s is
- *     w = Philox4x32-10(counter = {k / 4 mod 2^32, k / 2^34 mod 2^32, c mod 2^32, c / 2^32},
- *                       key = {s mod 2^32, s / 2^32}) word (k mod 4)
- *     coin = 1 if w < thr else 0            (thr = 2^31 for a fair coin)
- * so a sample is a pure function of (seed, chain, program): the same on every
+ * Coin contract (version 2). A fair coin k (the k-th circuit input) of chain c under
+ * seed s is one bit of a 128-bit Philox block shared by 128 consecutive chains:
+ *     b = c / 128,  i = c mod 128
+ *     r = Philox4x32-10(counter = {k mod 2^32, k / 2^32, b mod 2^32, b / 2^32},
+ *                       key = {s mod 2^32, s / 2^32})
+ *     coin = bit (i mod 32) of word r[i / 32]
+ * so the coins of 64 (CPU word) or 32 (GPU lane word) consecutive chains are whole
+ * Philox words: bit-sliced engines draw them without a transpose, 128 coins per call.
+ * A biased coin (threshold thr != DLM_COIN_FAIR) uses a uniform 32-bit word per chain
+ * from a disjoint counter domain (bit 31 of counter word 1 set):
+ *     w = Philox4x32-10({k mod 2^32, (k / 2^32) | 2^31, c mod 2^32, c / 2^32}, key) word 0
+ *     coin = 1 if w < thr else 0            (P(1) = thr / 2^32)
+ * A sample is thus a pure function of (seed, chain, program): the same on every
  * backend, chunk size, thread count and process count. Philox is Random123's
- * philox4x32_R(10, ...), which is the function cuRAND's Philox4x32-10 computes.
+ * philox4x32_R(10, ...), which is the function cuRAND's Philox4x32-10 computes
+ * (test/test_philox.c pins both, and this mapping, to independent literals).
  */
 #ifndef DLM_STEP_H
 #define DLM_STEP_H
@@ -52,24 +61,45 @@ typedef struct {
     uint64_t thr;      /* COIN: threshold, P(1) = thr / 2^32 */
 } dlm_op;
 
-/* The 32-bit Philox word of coin `coin` of chain `chain` under `seed`. */
+#ifndef DLM_COIN_FAIR
+#define DLM_COIN_FAIR (UINT64_C(1) << 31) /* threshold of a fair coin */
+#endif
+
+/* The 128 fair-coin bits of coin `coin` for chains 128*block .. 128*block+127. */
+DLM_HD philox4x32_ctr_t dlm_coin_block(uint64_t seed, uint64_t block, uint64_t coin)
+{
+    philox4x32_ctr_t ctr;
+    philox4x32_key_t key;
+    ctr.v[0] = (uint32_t)coin;
+    ctr.v[1] = (uint32_t)(coin >> 32);
+    ctr.v[2] = (uint32_t)block;
+    ctr.v[3] = (uint32_t)(block >> 32);
+    key.v[0] = (uint32_t)seed;
+    key.v[1] = (uint32_t)(seed >> 32);
+    return philox4x32_R(10, ctr, key);
+}
+
+/* The uniform 32-bit word of a biased coin `coin` of chain `chain`. */
 DLM_HD uint32_t dlm_coin_word(uint64_t seed, uint64_t chain, uint64_t coin)
 {
     philox4x32_ctr_t ctr;
     philox4x32_key_t key;
-    ctr.v[0] = (uint32_t)(coin >> 2);
-    ctr.v[1] = (uint32_t)(coin >> 34);
+    ctr.v[0] = (uint32_t)coin;
+    ctr.v[1] = (uint32_t)(coin >> 32) | UINT32_C(0x80000000);
     ctr.v[2] = (uint32_t)chain;
     ctr.v[3] = (uint32_t)(chain >> 32);
     key.v[0] = (uint32_t)seed;
     key.v[1] = (uint32_t)(seed >> 32);
-    philox4x32_ctr_t r = philox4x32_R(10, ctr, key);
-    return r.v[coin & 3u];
+    return philox4x32_R(10, ctr, key).v[0];
 }
 
-/* The value (0/1) of coin `coin` with threshold thr. */
+/* The value (0/1) of coin `coin` of chain `chain` with threshold thr. */
 DLM_HD unsigned dlm_coin(uint64_t seed, uint64_t chain, uint64_t coin, uint64_t thr)
 {
+    if (thr == DLM_COIN_FAIR) {
+        philox4x32_ctr_t r = dlm_coin_block(seed, chain >> 7, coin);
+        return (r.v[(chain >> 5) & 3u] >> (chain & 31u)) & 1u;
+    }
     return (uint64_t)dlm_coin_word(seed, chain, coin) < thr ? 1u : 0u;
 }
 

@@ -3,7 +3,7 @@
  *   (a) Random123's philox4x32_R(10, ...) against the published philox4x32-10 KAT
  *       vectors (Random123 examples/kat_vectors; not shipped by Debian's
  *       librandom123-dev, so the three vectors are written out below).
- *   (b) dlm_coin_word (dlm_step.h: the (seed, chain, coin) -> counter/key mapping)
+ *   (b) dlm_coin_block and dlm_coin_word (dlm_step.h: the coin -> counter/key mapping)
  *       pinned to literal words. The literals were computed once by an independent
  *       Python Philox4x32-10 (which reproduces the vectors of (a)), so a change of
  *       the mapping, not only of Philox, fails here.
@@ -75,25 +75,59 @@ typedef struct {
     uint32_t want;
 } coin_vector;
 
-/* dlm_coin_word(seed, chain, coin), computed once with an independent Python
- * Philox4x32-10 and the mapping of dlm_step.h: counter = {coin/4, coin/2^34,
- * chain lo, chain hi}, key = {seed lo, seed hi}, word coin%4. The first three rows
- * are the first KAT vector (everything zero), words 0, 1 and 3. */
+/* The coin mapping of dlm_step.h (contract version 2), pinned to words computed once
+ * with an independent Python implementation of Philox4x32-10 (it reproduces the three
+ * published vectors above). Fair coins: dlm_coin_block(seed, block, coin) = Philox of
+ * counter {coin lo, coin hi, block lo, block hi}, key {seed lo, seed hi}; the first row
+ * is the all-zero KAT vector. Biased coins: dlm_coin_word(seed, chain, coin) = word 0
+ * of Philox of counter {coin lo, coin hi | 2^31, chain lo, chain hi}. */
+typedef struct {
+    uint64_t seed, block, coin;
+    uint32_t want[4];
+} block_vector;
+
+static const block_vector blocks[] = {
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(0), {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(1), {0xf8e4cca4u, 0x5cb200dbu, 0xb1a574ebu, 0x097eff67u}},
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(3), {0xc990ef29u, 0x6a4474a6u, 0x9ac9134fu, 0x6d413e04u}},
+    {UINT64_C(0x1), UINT64_C(0), UINT64_C(0), {0xe3e80670u, 0xe50a0ebcu, 0x95f222c0u, 0xb615aa27u}},
+    {UINT64_C(0x123456789abcdef), UINT64_C(42), UINT64_C(5), {0x8c2dcc89u, 0x27df290eu, 0x970d9c2fu, 0x28ac202eu}},
+    {UINT64_C(0xffffffffffffffff), UINT64_C(1099511627779), UINT64_C(34359738375),
+     {0x85c7fe5au, 0xcf84c6feu, 0x619f5d3bu, 0x4e75aa97u}},
+    {UINT64_C(0x3039), UINT64_C(1000000), UINT64_C(3), {0x412d565cu, 0x797a0b18u, 0xc2646470u, 0xbe365a07u}},
+    {UINT64_C(0x7ea), UINT64_C(7), UINT64_C(17179869184), {0xb80ce316u, 0x7f55ed3bu, 0x69c0b354u, 0xd552458du}},
+};
+
 static const coin_vector coins[] = {
-    {UINT64_C(0x0), UINT64_C(0), UINT64_C(0), 0x6627e8d5u},
-    {UINT64_C(0x0), UINT64_C(0), UINT64_C(1), 0xe169c58du},
-    {UINT64_C(0x0), UINT64_C(0), UINT64_C(3), 0x9b00dbd8u},
-    {UINT64_C(0x1), UINT64_C(0), UINT64_C(0), 0xe3e80670u},
-    {UINT64_C(0x123456789abcdef), UINT64_C(42), UINT64_C(5), 0xfd665716u},
-    {UINT64_C(0xffffffffffffffff), UINT64_C(1099511627779), UINT64_C(34359738375), 0x64406d86u},
-    {UINT64_C(0x3039), UINT64_C(1000000), UINT64_C(3), 0x2ba84a90u},
-    {UINT64_C(0x7ea), UINT64_C(7), UINT64_C(17179869184), 0x96fc798cu},
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(0), 0xa2b20ccfu},
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(1), 0x4d789cc1u},
+    {UINT64_C(0x0), UINT64_C(0), UINT64_C(3), 0x900dd16du},
+    {UINT64_C(0x1), UINT64_C(0), UINT64_C(0), 0x34a4d61du},
+    {UINT64_C(0x123456789abcdef), UINT64_C(42), UINT64_C(5), 0xed2ac4edu},
+    {UINT64_C(0xffffffffffffffff), UINT64_C(1099511627779), UINT64_C(34359738375), 0x1827816au},
+    {UINT64_C(0x3039), UINT64_C(1000000), UINT64_C(3), 0x66cf77dcu},
+    {UINT64_C(0x7ea), UINT64_C(7), UINT64_C(17179869184), 0xc7d00027u},
 };
 #define NCOINS (sizeof coins / sizeof coins[0])
 
 static void coin_mapping_pinned(void **state)
 {
     (void)state;
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        philox4x32_ctr_t r = dlm_coin_block(blocks[i].seed, blocks[i].block, blocks[i].coin);
+        for (int j = 0; j < 4; j++) {
+            if (r.v[j] != blocks[i].want[j])
+                print_error("block row %zu word %d: got %08" PRIx32 " want %08" PRIx32 "\n", i, j,
+                            r.v[j], blocks[i].want[j]);
+            assert_int_equal(r.v[j], blocks[i].want[j]);
+        }
+        /* fair coin of chain 128*block + t is bit t%32 of word t/32 */
+        for (unsigned t = 0; t < 128; t += 9) {
+            uint64_t chain = blocks[i].block * 128 + t;
+            assert_int_equal(dlm_coin(blocks[i].seed, chain, blocks[i].coin, DLM_COIN_FAIR),
+                             (blocks[i].want[t / 32] >> (t % 32)) & 1u);
+        }
+    }
     for (size_t i = 0; i < NCOINS; i++) {
         uint32_t w = dlm_coin_word(coins[i].seed, coins[i].chain, coins[i].coin);
         if (w != coins[i].want)
@@ -101,9 +135,10 @@ static void coin_mapping_pinned(void **state)
                         "): got %08" PRIx32 " want %08" PRIx32 "\n",
                         i, coins[i].seed, coins[i].chain, coins[i].coin, w, coins[i].want);
         assert_int_equal(w, coins[i].want);
-        /* the fair coin is the word's comparison with 2^31 */
-        assert_int_equal(dlm_coin(coins[i].seed, coins[i].chain, coins[i].coin, UINT64_C(1) << 31),
-                         coins[i].want < 0x80000000u ? 1u : 0u);
+        /* a biased coin is the word's comparison with its threshold */
+        uint64_t thr = (UINT64_C(1) << 31) + 12345;
+        assert_int_equal(dlm_coin(coins[i].seed, coins[i].chain, coins[i].coin, thr),
+                         coins[i].want < thr ? 1u : 0u);
     }
     /* thresholds: 0 never, 2^32 always */
     assert_int_equal(dlm_coin(1, 2, 3, 0), 0u);
@@ -146,9 +181,9 @@ static void curand_host_matches_random123(void **state)
                             seeds[i], j, buf[j], r.v[j]);
             assert_int_equal(buf[j], r.v[j]);
         }
-        /* and hence our mapping: chain 0, coins 0..3 are this very block */
-        for (int j = 0; j < 4; j++)
-            assert_int_equal(dlm_coin_word(seeds[i], 0, (uint64_t)j), buf[j]);
+        /* and hence our mapping: coin 0 of chains 0..127 is this very block */
+        philox4x32_ctr_t b = dlm_coin_block(seeds[i], 0, 0);
+        for (int j = 0; j < 4; j++) assert_int_equal(b.v[j], buf[j]);
     }
 #else
     print_message("skipped: built without CUDA (no cuRAND)\n");
