@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dlm_level.h"
+
 #ifndef DLM_BIN
 #define DLM_BIN "build/dlmsim"
 #endif
@@ -81,6 +83,29 @@ static inline const char *dlm_test_file(const char *name, const char *text)
             skip();                                                                  \
         }                                                                            \
     } while (0)
+
+/* A circuit loaded (file or generator spec) and levelized, for the tests. */
+typedef struct {
+    dlm_circuit c;
+    dlm_levels lv;
+} loaded;
+
+/* Loads and levelizes spec, failing the test with the library's message (or skipping
+ * it when a ../shared file is missing). */
+static inline void load_ok(const char *spec, loaded *L)
+{
+    dlm_err e;
+    DLM_TEST_REQUIRE(spec);
+    memset(L, 0, sizeof *L);
+    if (dlm_circuit_load(&L->c, spec, &e)) fail_msg("%s: %s", spec, e.msg);
+    if (dlm_levelize(&L->c, &L->lv, &e)) fail_msg("%s: %s", spec, e.msg);
+}
+
+static inline void unload(loaded *L)
+{
+    dlm_levels_free(&L->lv);
+    dlm_circuit_free(&L->c);
+}
 
 /* 1 if berkeley-abc is on PATH. */
 static inline int dlm_test_have_abc(void)

@@ -11,26 +11,6 @@
 #include <glob.h>
 #include <math.h>
 
-typedef struct {
-    dlm_circuit c;
-    dlm_levels lv;
-} loaded;
-
-static void load_ok(const char *spec, loaded *L)
-{
-    DLM_TEST_REQUIRE(spec);
-    dlm_err e;
-    dlm_status s = dlm_circuit_load(&L->c, spec, &e);
-    if (s) fail_msg("%s", e.msg);
-    s = dlm_levelize(&L->c, &L->lv, &e);
-    if (s) fail_msg("%s", e.msg);
-}
-
-static void unload(loaded *L)
-{
-    dlm_levels_free(&L->lv);
-    dlm_circuit_free(&L->c);
-}
 
 static uint32_t ceil_log2(uint64_t x)
 {

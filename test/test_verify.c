@@ -17,27 +17,6 @@
 #include <gsl/gsl_errno.h>
 #include <math.h>
 
-typedef struct {
-    dlm_circuit c;
-    dlm_levels lv;
-} loaded;
-
-static void load_ok(const char *spec, loaded *L)
-{
-    DLM_TEST_REQUIRE(spec);
-    dlm_err e;
-    memset(L, 0, sizeof *L);
-    dlm_status s = dlm_circuit_load(&L->c, spec, &e);
-    if (s) fail_msg("%s: %s", spec, e.msg);
-    s = dlm_levelize(&L->c, &L->lv, &e);
-    if (s) fail_msg("%s: %s", spec, e.msg);
-}
-
-static void unload(loaded *L)
-{
-    dlm_levels_free(&L->lv);
-    dlm_circuit_free(&L->c);
-}
 
 static const dlm_test_result *find_test(const dlm_verify_report *r, const char *name)
 {
