@@ -350,6 +350,58 @@ static void levelizer_by_hand(void **state)
     dlm_circuit_free(&c);
 }
 
+/* The CLI's --samples and --hist files agree: one line per chain in chain order, the
+ * histogram counts the same strings; --json carries the documented keys. */
+static void cli_samples_and_hist_agree(void **state)
+{
+    (void)state;
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+    int rc = dlm_test_sh(out, sizeof out,
+                         "%s run gen:adder-ripple:3 --mode remask --chains 5000 --seed 3 --quiet "
+                         "--backend cpu --samples %s/s.txt --hist %s/h.txt --json",
+                         DLM_BIN, d, d);
+    assert_int_equal(rc, 0);
+    const char *keys[] = {"\"circuit\"", "\"mode\":\"remask\"", "\"backend\":\"cpu\"",
+                          "\"chains\":5000", "\"seed\":3", "\"rounds\":", "\"L\":", "\"depth\":",
+                          "\"width\":", "\"size\":", "\"bytes_per_chain\":", "\"seconds\":",
+                          "\"samples_per_s\":", "\"odd_parity\":"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strstr(out, keys[i])) fail_msg("--json lacks %s: %s", keys[i], out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/s.txt", d);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    uint64_t count[16] = {0}, lines = 0;
+    char line[64];
+    while (fgets(line, sizeof line, f)) {
+        assert_int_equal(strlen(line), 5); /* 4 output bits and a newline */
+        unsigned v = 0;
+        for (int k = 0; k < 4; k++) v |= (unsigned)(line[k] - '0') << k;
+        count[v]++;
+        lines++;
+    }
+    fclose(f);
+    assert_int_equal(lines, 5000);
+    snprintf(path, sizeof path, "%s/h.txt", d);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    uint64_t total = 0;
+    char bits[16];
+    unsigned long long n;
+    while (fscanf(f, "%15s\t%llu", bits, &n) == 2) {
+        assert_int_equal(strlen(bits), 4);
+        unsigned v = 0;
+        for (int k = 0; k < 4; k++) v |= (unsigned)(bits[k] - '0') << k;
+        assert_int_equal(count[v], n);
+        total += n;
+    }
+    fclose(f);
+    assert_int_equal(total, 5000);
+    /* The sum of two 3-bit numbers is at most 14: output value 15 never occurs. */
+    assert_int_equal(count[15], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +412,7 @@ int main(void)
         cmocka_unit_test(remask_counter_when_needed),
         cmocka_unit_test(checker_catches_broken_programs),
         cmocka_unit_test(epfl_all_modes),
+        cmocka_unit_test(cli_samples_and_hist_agree),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
