@@ -1,0 +1,459 @@
+#!/usr/bin/env python3
+"""report.py — turns bench/results/*.csv into the plot data (bench/results/plot/*.dat),
+the PNGs (gnuplot bench/plots.gp -> docs/img/) and docs/results.md.
+
+Every number in docs/results.md comes from the CSVs written by bench/bench.py and the
+check log of bench/check_abc.sh; nothing is typed in by hand. What it is not: a timer
+(it runs nothing but gnuplot).
+
+Usage: python3 bench/report.py [--results bench/results] [--out docs/results.md] [--no-plots]
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+MODES = ["cot", "remask", "revise", "ar"]
+
+
+def load(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def fmt(x, digits=3):
+    """Scientific-ish number for tables: 1.23e+08 -> 1.23e8."""
+    if x != x:
+        return "–"
+    if x == 0:
+        return "0"
+    s = "%.*g" % (digits, x)
+    return s.replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def ratio(a, b):
+    return a / b if b and b == b and a == a else float("nan")
+
+
+def geomean(xs):
+    xs = [x for x in xs if x == x and x > 0]
+    return math.exp(sum(map(math.log, xs)) / len(xs)) if xs else float("nan")
+
+
+def md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# ---- plot data --------------------------------------------------------------------
+
+def write_dat(path, header, rows):
+    with open(path, "w") as f:
+        f.write("# " + " ".join(header) + "\n")
+        for r in rows:
+            f.write(" ".join(str(c) for c in r) + "\n")
+
+
+def plot_data(res, d):
+    """One .dat per plot (whitespace columns; '#' header)."""
+    pd = os.path.join(res, "plot")
+    os.makedirs(pd, exist_ok=True)
+    structural = d["parity"] + d["adders"] + d["random"] + d["epfl"]
+    seen = {}
+    for r in structural:
+        if r["mode"] in MODES and r["backend"] == "cpu":
+            seen[(r["circuit"], r["mode"])] = r
+    for m in MODES:
+        rows = sorted({(int(r["depth"]), int(r["size"]), int(r["width"]), int(r["rounds"]),
+                        int(r["L"]), int(r["bytes_per_chain"]))
+                       for (c, mm), r in seen.items() if mm == m})
+        write_dat(os.path.join(pd, "struct_%s.dat" % m),
+                  ["depth", "size", "width", "rounds", "L", "bytes_per_chain"], rows)
+    # bytes per chain per mode on the EPFL circuits (one row per circuit)
+    epfl = [c for c in dict.fromkeys(r["circuit"] for r in d["epfl"])]
+    rows = []
+    for c in epfl:
+        b = {r["mode"]: r["bytes_per_chain"] for r in d["epfl"] if r["circuit"] == c and r["threads"] == "1"}
+        rows.append([os.path.basename(c).replace(".aig", "")] + [b.get(m, "NaN") for m in MODES])
+    write_dat(os.path.join(pd, "epfl_bytes.dat"), ["circuit"] + MODES, rows)
+    # gate-evaluations per second on the EPFL circuits, one thread
+    rows = []
+    for c in epfl:
+        g = {}
+        for r in d["epfl"]:
+            if r["circuit"] == c and r["threads"] == "1":
+                g[r["mode"]] = r["gate_evals_per_s"]
+        rows.append([os.path.basename(c).replace(".aig", "")] +
+                    [g.get(m, "NaN") for m in MODES + ["direct", "abc-sim"]])
+    write_dat(os.path.join(pd, "epfl_rate.dat"), ["circuit"] + MODES + ["direct", "abc"], rows)
+    # throughput vs chains
+    for mode in ("revise", "direct"):
+        for t in ("1", "2"):
+            rows = sorted((int(r["chains"]), num(r["samples_per_s"])) for r in d["chains"]
+                          if r["mode"] == mode and r["threads"] == t)
+            write_dat(os.path.join(pd, "chains_%s_t%s.dat" % (mode, t)), ["chains", "samples_per_s"], rows)
+    # parity: samples/s vs N per construction and mode
+    for cons in ("tree", "chain", "revise"):
+        for m in MODES:
+            rows = sorted((int(r["circuit"].rsplit(":", 1)[1]), num(r["samples_per_s"]))
+                          for r in d["parity"] if r["circuit"].startswith("gen:parity-%s:" % cons)
+                          and r["mode"] == m)
+            write_dat(os.path.join(pd, "parity_%s_%s.dat" % (cons, m)), ["N", "samples_per_s"], rows)
+
+
+# ---- markdown -----------------------------------------------------------------------
+
+def section_check(res):
+    p = os.path.join(res, "check_abc.txt")
+    if not os.path.exists(p):
+        return "_No check log (run `make bench`)._"
+    lines = [l.strip() for l in open(p) if l.strip()]
+    return "\n".join("    " + l for l in lines[-1:])
+
+
+def expressivity_table(rows):
+    head = ["construction", "N", "d", "w"] + ["%s R / L / fan-in" % m for m in MODES]
+    by = {}
+    for r in rows:
+        by.setdefault((r["construction"], int(r["N"])), {})[r["mode"]] = r
+    out = []
+    for (cons, n), mm in sorted(by.items(), key=lambda kv: (["parity-tree", "parity-chain",
+                                                              "parity-revise"].index(kv[0][0]), kv[0][1])):
+        any_ = next(iter(mm.values()))
+        cells = []
+        for m in MODES:
+            r = mm[m]
+            cells.append("%s / %s / %s" % (r["rounds"], r["L"], r["max_fanin"]))
+        out.append([cons, n, any_["depth"], any_["width"]] + cells)
+    return md_table(head, out)
+
+
+def family_table(rows, key_name, keyfn):
+    """Rounds, L and samples/s per (circuit, mode) for a generator family."""
+    by = {}
+    for r in rows:
+        by.setdefault(r["circuit"], {})[r["mode"]] = r
+    head = [key_name, "N", "d", "w"] + ["%s R" % m for m in ("cot",)] + \
+           ["%s L" % m for m in MODES] + ["%s samples/s" % m for m in MODES]
+    out = []
+    for c in sorted(by, key=keyfn):
+        mm = by[c]
+        a = next(iter(mm.values()))
+        out.append([c, a["size"], a["depth"], a["width"], mm["cot"]["rounds"]] +
+                   [mm[m]["L"] for m in MODES] + [fmt(num(mm[m]["samples_per_s"])) for m in MODES])
+    return md_table(head, out)
+
+
+def epfl_tables(rows, threads):
+    by = {}
+    for r in rows:
+        if r["threads"] == threads or r["backend"] == "abc":
+            by.setdefault(r["circuit"], {})[r["mode"]] = r
+    head = ["circuit", "gates", "d"] + [m for m in MODES] + ["direct", "ABC &sim (1 core)"]
+    rates, ratios = [], []
+    agg = {k: [] for k in MODES + ["direct/abc"] + ["%s/abc" % m for m in MODES]}
+    for c in sorted(by):
+        mm = by[c]
+        g = {m: num(mm[m]["gate_evals_per_s"]) if m in mm else float("nan")
+             for m in MODES + ["direct", "abc-sim"]}
+        a = mm.get("direct") or next(iter(mm.values()))
+        rates.append([c, a["gates"], a["depth"]] + [fmt(g[m]) for m in MODES + ["direct", "abc-sim"]])
+        rr = [ratio(g[m], g["direct"]) for m in MODES]
+        for m, x in zip(MODES, rr):
+            agg[m].append(x)
+            agg["%s/abc" % m].append(ratio(g[m], g["abc-sim"]))
+        agg["direct/abc"].append(ratio(g["direct"], g["abc-sim"]))
+        ratios.append([c] + [fmt(x, 2) for x in rr] + [fmt(ratio(g["direct"], g["abc-sim"]), 2)] +
+                      [fmt(ratio(max(g[m] for m in MODES), g["abc-sim"]), 2)])
+    ratios.append(["**geometric mean**"] + [fmt(geomean(agg[m]), 2) for m in MODES] +
+                  [fmt(geomean(agg["direct/abc"]), 2)] +
+                  [fmt(geomean([max(x) for x in zip(*[agg["%s/abc" % m] for m in MODES])]), 2)])
+    t1 = md_table(head, rates)
+    t2 = md_table(["circuit"] + ["%s / direct" % m for m in MODES] + ["direct / ABC", "best DLM / ABC"], ratios)
+    return t1, t2, agg
+
+
+def bytes_table(rows):
+    by = {}
+    for r in rows:
+        if r["threads"] == "1" and r["backend"] == "cpu":
+            by.setdefault(r["circuit"], {})[r["mode"]] = r
+    head = ["circuit", "N", "w"] + ["%s B/chain" % m for m in MODES] + \
+           ["%s peak RSS (MB)" % m for m in MODES + ["direct"]]
+    out = []
+    for c in sorted(by):
+        mm = by[c]
+        a = next(iter(mm.values()))
+        out.append([c, a["size"], a["width"]] + [mm[m]["bytes_per_chain"] for m in MODES] +
+                   ["%.0f (%s ch)" % (num(mm[m]["bytes_measured"]) / 1e6, mm[m]["chains"]) for m in MODES + ["direct"]])
+    return md_table(head, out)
+
+
+def chains_table(rows):
+    by = {}
+    for r in rows:
+        by.setdefault(int(r["chains"]), {})[(r["mode"], r["threads"])] = r
+    cols = [("revise", "1"), ("revise", "2"), ("direct", "1"), ("direct", "2")]
+    out = []
+    for c in sorted(by):
+        mm = by[c]
+        out.append([fmt(c, 2), mm[cols[0]]["repeats"] if cols[0] in mm else "–"] +
+                   [fmt(num(mm[k]["samples_per_s"])) if k in mm else "–" for k in cols] +
+                   [fmt(num(mm[k]["max_s"]) / num(mm[k]["min_s"]), 2) if k in mm else "–" for k in cols[:2]])
+    return md_table(["chains", "repeats", "revise 1 thread", "revise 2 threads", "direct 1 thread",
+                     "direct 2 threads", "revise t1 max/min", "revise t2 max/min"], out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", default="bench/results")
+    ap.add_argument("--out", default="docs/results.md")
+    ap.add_argument("--no-plots", action="store_true")
+    a = ap.parse_args()
+    res = a.results
+    d = {k: load(os.path.join(res, k + ".csv")) for k in
+         ("parity", "adders", "random", "epfl", "chains", "expressivity")}
+    meta = {}
+    if os.path.exists(os.path.join(res, "meta.json")):
+        meta = json.load(open(os.path.join(res, "meta.json")))
+    plot_data(res, d)
+    if not a.no_plots:
+        os.makedirs("docs/img", exist_ok=True)
+        subprocess.run(["gnuplot", "bench/plots.gp"], check=True)
+    with open(a.out, "w") as f:
+        f.write(render(d, meta, res))
+    print("report: wrote %s" % a.out)
+    return 0
+
+
+def render(d, meta, res):
+    prof = meta.get("profile", "?")
+    full = prof == "full"
+    flag = " FULL=1" if full else ""
+    pyflag = " --full" if full else ""
+    sweeps = meta.get("sweeps_meta", {})
+    t1_rates, t1_ratios, agg1 = epfl_tables(d["epfl"], "1")
+    t2_rates, t2_ratios, agg2 = epfl_tables(d["epfl"], "2")
+
+    # headline figures
+    def gm(agg, k):
+        return fmt(geomean(agg[k]), 2)
+
+    chains_rev = {(int(r["chains"]), r["threads"]): num(r["samples_per_s"])
+                  for r in d["chains"] if r["mode"] == "revise"}
+    chains_dir = {(int(r["chains"]), r["threads"]): num(r["samples_per_s"])
+                  for r in d["chains"] if r["mode"] == "direct"}
+    best_rev = {t: max((v, c) for (c, tt), v in chains_rev.items() if tt == t) for t in ("1", "2")} \
+        if chains_rev else {}
+    best_dir = {t: max((v, c) for (c, tt), v in chains_dir.items() if tt == t) for t in ("1", "2")} \
+        if chains_dir else {}
+
+    L = []
+    w = L.append
+    w("# Benchmark results: rounds, length, memory and throughput\n")
+    w("Generated by `bench/report.py` from `bench/results/*.csv`; do not edit by hand. "
+      "Regenerate everything (check, sweeps, CSVs, plots, this page) with\n")
+    w("    make bench          # quick profile: 3 repeats per point, ~0.05 s per run, smaller grids (~6 min here)")
+    w("    make bench FULL=1   # full profile: 5 repeats per point, ~0.25 s per run, full grids\n")
+    w("**This page was generated from the `%s` profile** (%s repeats per point; median of the "
+      "repeats everywhere). Machine: %s, %s cores (`lscpu`: *%s*), 24 GiB, Linux, "
+      "date %s. dlmsim built with `make` (gcc -O2, OpenMP). "
+      "**No GPU was available**: the CUDA backend compiles (`nvcc` is present) but cannot run "
+      "here, so every figure is the CPU backend and the GPU columns (device bytes measured, "
+      "GPU samples/s) are absent; `bytes_measured` in the CSVs is the peak host RSS of the "
+      "`dlmsim run` process (from `wait4`), not device memory. The machine is shared with other "
+      "engineers' test runs, so timings are noisy: every figure is a median, and every ratio "
+      "compares contenders that were alternated inside the same repeat loop.\n"
+      % (prof, meta.get("repeats", "?"), "2-core x86-64 VM" if meta.get("cores") == 2 else
+         "x86-64", meta.get("cores", "?"), meta.get("cpu", "?"), meta.get("date", "?")))
+    w("What is timed: dlmsim's own `seconds` (sampling only; parsing the circuit and compiling "
+      "the program are excluded) and ABC's own printed `&sim` time. `gate_evals_per_s` = gates × "
+      "samples/s, with gates from `dlmsim info` (AND gates for AIGER; for ABC the AND count of "
+      "the latched copy, identical here). Every chain count was calibrated so that one run takes "
+      "about the profile's target time (see `bench/bench.py`, `calibrate`).\n")
+    w("Files: `bench/bench.py` (sweeps), `bench/check_abc.sh` + `bench/abc_check.c` (the check "
+      "against berkeley-abc), `bench/report.py` (this page, plot data), `bench/plots.gp` (plots), "
+      "`bench/run.sh` (all of it, in order). CSV columns: circuit, mode, backend, chains, threads, "
+      "depth, width, size, rounds, L, bytes_per_chain, bytes_measured, median_s, samples_per_s, "
+      "gate_evals_per_s, then gates, repeats, min_s, max_s, bytes_tokens.\n")
+
+    # ---- check
+    w("## 1. Check first: dlmsim equals berkeley-abc bit for bit\n")
+    w("Before anything is timed, `bench/check_abc.sh` feeds the coins of the first 4096 chains "
+      "(seed 20261124; printed by `bench/abc_check.c` from the coin contract of "
+      "`include/dlm_step.h`) to `berkeley-abc \"read F.aig; sim -m -v -A pats.txt\"` for every "
+      "EPFL circuit and compares ABC's output lines with `dlmsim run F.aig --direct --samples` "
+      "and with the DLM engine's samples (`--mode revise` on 4096 chains in the quick profile; "
+      "every mode on 512 chains in the full one). Any differing line fails `make bench` (exit 1) "
+      "with the circuit, the chain and both lines. Result of this run:\n")
+    w(section_check(res) + "\n")
+    w("Regenerate: `bash bench/check_abc.sh build/dlmsim build/bench/abc_check 4096 \"revise\" 4096` "
+      "(full: `... 4096 \"cot remask revise ar\" 512`).\n")
+
+    # ---- expressivity
+    w("## 2. Expressivity: parity, every construction × mode\n")
+    w("Rounds R, sequence length L and the largest number of positions one prediction reads "
+      "(fan-in), from `dlmsim info gen:parity-{tree,chain,revise}:N --json` (properties of the "
+      "compiled programs: no timing, identical on every machine). CSV: "
+      "`bench/results/expressivity.csv`. Regenerate: `python3 bench/bench.py --only expr && "
+      "python3 bench/report.py`.\n")
+    w(expressivity_table(d["expressivity"]) + "\n")
+    w("Reading it:\n")
+    w("* **Revision reaches 2 rounds at L = N**: `parity-revise` in `revise` mode — round 1 writes "
+      "the running parities y_1..y_{N-1} as fair coins, round 2 revises every position to "
+      "x_i = y_{i-1} XOR y_i in place — with fan-in 2 (N = 1024: 2 rounds, L = 1024).")
+    w("* **Chain of thought needs extra positions**: the same 2-round circuit in `cot` must keep "
+      "every vertex, L = N + (N - 1) = 2N - 1 (coins and XOR outputs are distinct positions); "
+      "`parity-tree` and `parity-chain` in `cot` have L = 2N - 3 (N - 1 coins, N - 2 gates) and "
+      "need ⌈log2(N-1)⌉ + 1 or N - 1 rounds. `remask` also gets 2 rounds but needs two blocks: "
+      "L = 2N (128 at N = 64). `ar` needs R = L = size rounds.")
+    w("* **Infeasible at bounded fan-in**: 2 rounds at L = N *without* revision would need one "
+      "position, revealed in round 2, whose prediction reads all N - 1 bits revealed in round 1 "
+      "(the last bit is their parity): fan-in N - 1, which grows with N. dlmsim compiles only "
+      "circuits of fan-in at most 6 (2 for the generators; the checker refuses more), so it "
+      "cannot produce such a program, and per Jiang–Haghtalab–Chen no constant-depth "
+      "(bounded fan-in) predictor samples parity in a constant number of rounds at L = N "
+      "without revision or remasking. Concretely, in this table: every program without "
+      "revision (`cot`, `remask`, `ar`) has L >= 2N - 3 (`cot`: every vertex; `remask`: two "
+      "blocks of w >= N slots), and `ar` pays R = L rounds. With revision, L = N is reached "
+      "by `parity-chain` too, but only by paying N - 1 rounds (d = N - 2); `parity-tree` has "
+      "⌈log2(N-1)⌉ + 1 rounds but its coins stay live while the tree reduces them, so its "
+      "w (and L in `revise`) is about 1.5N. Only the revision sampler `parity-revise` has "
+      "(2 rounds, L = N, fan-in 2) at once. (The fan-in 3-4 of `parity-tree` in `revise` is "
+      "the round counter's increment, which reads the lower counter bits; it grows with "
+      "log2 of the rounds, not with N.)\n")
+
+    # ---- rounds and L
+    w("## 3. Rounds and sequence length vs depth, width and size\n")
+    w("![rounds vs depth](img/rounds_vs_depth.png)\n")
+    w("Left: rounds vs depth d for every circuit of every sweep (parity, adders, random, EPFL) "
+      "in `cot`, `remask` and `revise`: all on R = d + 1. Right: `ar` rounds vs size N: R = N.\n")
+    w("![L vs width](img/L_vs_width.png) ![L vs size](img/L_vs_size.png)\n")
+    w("L vs width w: `remask` on L = 2w + 2C, `revise` on L = w' + C (w' ≤ w + 1 here; C = "
+      "⌈log2(d+1)⌉ counter bits or 0), both independent of size. L vs size N: `cot` and `ar` "
+      "on L = N; `remask` and `revise` well below it wherever w ≪ N (deep, narrow circuits). "
+      "Plot data: `bench/results/plot/struct_*.dat`; regenerate with `python3 bench/report.py` "
+      "(which runs `gnuplot bench/plots.gp`).\n")
+    w("### Parity (threads 1)\n")
+    w("Regenerate: `python3 bench/bench.py%s --only parity && python3 bench/report.py`. "
+      "CSV: `bench/results/parity.csv`.\n" % pyflag)
+    w(family_table(d["parity"], "circuit", lambda c: (c.split(":")[1], int(c.split(":")[2]))) + "\n")
+    w("![parity samples/s](img/parity_rate.png)\n")
+    w("### Adders: ripple vs prefix (threads 1)\n")
+    w("Ripple: d = 2N - 1, narrow; prefix (carry-lookahead): d = 2⌈log2 N⌉ + 1, wider and larger. "
+      "Regenerate: `python3 bench/bench.py%s --only adders && python3 bench/report.py`. CSV: "
+      "`bench/results/adders.csv`.\n" % pyflag)
+    w(family_table(d["adders"], "circuit", lambda c: (c.split(":")[1], int(c.split(":")[2]))) + "\n")
+    w("### Random layered circuits: width × depth (threads 1)\n")
+    w("`gen:random:W,D,1`: W coins, D layers of W gates. Regenerate: `python3 bench/bench.py%s "
+      "--only random && python3 bench/report.py`. CSV: `bench/results/random.csv`.\n" % pyflag)
+    w(family_table(d["random"], "circuit",
+                   lambda c: tuple(int(x) for x in c.split(":")[2].split(",")[:2])) + "\n")
+
+    # ---- memory
+    w("## 4. Memory: bytes per chain\n")
+    w("![bytes per chain](img/bytes_per_chain.png)\n")
+    w("Token bytes per chain are L (one byte per token) in every mode; the CPU engine keeps a "
+      "tile of at most 1024 chains per thread (at most 256 MiB of tokens in all), so the host "
+      "token buffer is `threads × tile × L` whatever the batch. Peak RSS also holds the circuit "
+      "and the compiled program (for `remask` on wide deep circuits the program dominates: every "
+      "carried value is a copy operation in every round). EPFL circuits, threads 1 (chains of "
+      "the timed run in parentheses):\n")
+    w(bytes_table(d["epfl"]) + "\n")
+
+    # ---- throughput vs chains
+    w("## 5. Throughput vs chains: `gen:parity-revise:64 --mode revise`\n")
+    w("![throughput vs chains](img/throughput_vs_chains.png)\n")
+    w("Regenerate: `python3 bench/bench.py%s --only chains && python3 bench/report.py`. CSV: "
+      "`bench/results/chains.csv`. samples/s (medians; the last two columns are the spread "
+      "max/min of the repeats):\n" % pyflag)
+    w(chains_table(d["chains"]) + "\n")
+    if best_rev:
+        w("The DLM engine peaks at %s samples/s on 1 thread (at %s chains) and %s on 2 threads "
+          "(at %s chains), i.e. %s gate-evaluations/s per thread of the 64 XOR gates; the direct "
+          "evaluator peaks at %s (1 thread) and %s (2 threads). On 1 thread the DLM rate is flat "
+          "within the noise from 10^3 chains on (one tile of 1024 chains is the unit of work). "
+          "With 2 threads, small batches lose to thread start-up and to having fewer tiles than "
+          "threads; the second core helps only from ~10^5 chains on, and the 2-thread gain at 10^6 "
+          "is well below 2x on this shared machine (other engineers' jobs kept the load average "
+          "above 2 during the run). The full profile extends the sweep to 10^7 chains (10^8 "
+          "for the direct evaluator).\n"
+          % (fmt(best_rev["1"][0]), fmt(best_rev["1"][1], 2), fmt(best_rev["2"][0]),
+             fmt(best_rev["2"][1], 2), fmt(best_rev["1"][0] * 64),
+             fmt(best_dir["1"][0]) if best_dir else "–", fmt(best_dir["2"][0]) if best_dir else "–"))
+
+    # ---- EPFL
+    w("## 6. EPFL circuits side by side: DLM engine, direct evaluator, berkeley-abc\n")
+    w("For each EPFL circuit, in one repeat loop, alternated: the DLM engine in every mode, the "
+      "direct evaluator (`--direct`: bit-sliced, 64 chains per word), at `--threads 1` and "
+      "`--threads 2`, and berkeley-abc's `&sim -F F -W 64 -T 36000` on a copy of the circuit with "
+      "a dummy latch (abc.md; ABC is single-threaded; patterns = F × 64 × 32). Regenerate: "
+      "`python3 bench/bench.py%s --only epfl && python3 bench/report.py`. CSV: "
+      "`bench/results/epfl.csv` (ABC rows: mode `abc-sim`, backend `abc`, chains = patterns).\n"
+      % pyflag)
+    w("![EPFL gate evaluations per second](img/epfl_rate.png)\n")
+    w("### Gate-evaluations per second (gates × samples/s), 1 thread\n")
+    w(t1_rates + "\n")
+    w("### Ratios, 1 thread (> 1: the left one is faster)\n")
+    w(t1_ratios + "\n")
+    w("### Gate-evaluations per second, 2 threads (ABC still 1 core)\n")
+    w(t2_rates + "\n")
+    w(t2_ratios + "\n")
+    w("**Headline (geometric means over the 17 EPFL circuits, 1 thread)**: DLM engine / direct "
+      "evaluator = %s (cot), %s (remask), %s (revise), %s (ar); direct / ABC &sim = %s; the DLM "
+      "engine in `cot` is %s of ABC's rate. On 2 threads: DLM / direct = %s (cot), %s (revise); "
+      "direct (2 threads) / ABC (1 core) = %s.\n"
+      % (gm(agg1, "cot"), gm(agg1, "remask"), gm(agg1, "revise"), gm(agg1, "ar"),
+         gm(agg1, "direct/abc"), gm(agg1, "cot/abc"), gm(agg2, "cot"), gm(agg2, "revise"),
+         gm(agg2, "direct/abc")))
+    w("### Napkin math\n")
+    w("* The DLM engine is byte-per-token and chain-at-a-time: every operation of the program "
+      "costs one `dlm_step_op` per chain (a switch, up to 6 byte loads at stride T, a table "
+      "lookup, a byte store). At ~1e8 gate-evaluations/s per core that is ~10 ns, ~25 cycles at "
+      "~2.5 GHz, per gate per chain. The direct evaluator does one 64-bit word operation per gate "
+      "for 64 chains (~1e10/s: ~0.1 ns per gate-chain, ~15 cycles per word including the loads "
+      "and stores of its value arrays), and ABC's `&sim` does the same on 64 × 32-bit words in a "
+      "tight loop (~5e10/s). A ratio of ~1/50–1/100 between the DLM engine and the bit-sliced "
+      "evaluators is what a byte-per-chain engine must expect: 64× from bit-slicing alone. The "
+      "bit-sliced DLM engine (the step over a 64-chain lane word, an option in STYLE.md) is a "
+      "later issue.")
+    w("* `remask` does more work than the circuit: every value carried across a layer boundary "
+      "is copied (an identity prediction) and the other block is remasked, every round. Its "
+      "operation count is about Σ_r live(r) + Σ_r layer(r) + the remasks, not N; on deep, wide "
+      "circuits (hyp: w = 21,773 over 24,802 rounds) that is orders of magnitude more than the "
+      "gates, which is why its gate-evaluations/s (gates, not operations, in the numerator) is far "
+      "below the other modes there. `revise` writes values in place and pays no copies, `ar` and "
+      "`cot` write each vertex once.")
+    w("* Memory per chain is L bytes: `revise` on `div` needs 641 bytes per chain instead of "
+      "57,375 (`cot`), so a 24 GiB machine (or a GPU) holds ~90× more chains in flight.\n")
+    w("## What is not measured here\n")
+    w("* GPU: no GPU was lent to this task; the CUDA backend builds but was not run. GPU columns "
+      "(device memory measured, kernel throughput) are absent; `bench/bench.py` runs `--backend "
+      "cpu` only.")
+    w("* The chain counts of the largest circuits in slow modes (hyp, div, sqrt in `remask` and "
+      "`cot`/`ar`) are small (tens to hundreds of chains) to keep each run near the target "
+      "time; there the fixed per-run cost (one tile of 1024 × L bytes initialised) is included, "
+      "so those rates are lower bounds on the engine's rate at large batches.")
+    if not full:
+        w("* This page is from the quick profile (3 repeats, ~0.05 s runs, smaller random grid and "
+          "chain range up to 10^6); `make bench FULL=1` runs the full sweep.")
+    w("")
+    return "\n".join(L)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
