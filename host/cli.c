@@ -1,11 +1,11 @@
 /* cli.c — the dlmsim command line: the only place that prints and exits.
  *
  *   dlmsim info CIRCUIT [--json]
- *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S] [--backend auto|cpu|cuda]
+ *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S] [--backend auto|cpu|cpu-ref|cuda]
  *                      [--threads N] [--hist FILE] [--samples FILE] [--json] [--check]
  *   dlmsim export CIRCUIT --format aag|aig|blif -o FILE
  *   dlmsim verify CIRCUIT [--mode M] [--chains B] [--seed S] [--alpha A]
- *                         [--target auto|exact|reference] [--backend auto|cpu|cuda]
+ *                         [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]
  *                         [--threads N] [--inject-bias K:EPS] [--json]
  *
  * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
@@ -35,12 +35,12 @@ static const char *const usage_text =
     "usage:\n"
     "  dlmsim info CIRCUIT [--json]\n"
     "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
-    "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
+    "             [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
     "             [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
     "             [--checkpoint-every SECONDS] [--resume FILE]\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
-    "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cuda]\n"
+    "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]\n"
     "             [--threads N] [--inject-bias K:EPS] [--json]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
@@ -141,6 +141,7 @@ static int cmd_info(int argc, char **argv)
     const dlm_levels *lv = &L.lv;
     uint32_t rounds[DLM_NMODES] = {0}, len[DLM_NMODES] = {0}, slots[DLM_NMODES] = {0},
              cbits[DLM_NMODES] = {0}, pfan[DLM_NMODES] = {0};
+    uint64_t nops[DLM_NMODES] = {0};
     int ok[DLM_NMODES] = {0};
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_program p;
@@ -152,6 +153,7 @@ static int cmd_info(int argc, char **argv)
             slots[m] = p.slots;
             cbits[m] = p.counter_bits;
             pfan[m] = p.max_fanin;
+            nops[m] = p.nops;
             dlm_program_free(&p);
         }
     }
@@ -174,7 +176,8 @@ static int cmd_info(int argc, char **argv)
             printf("%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
             if (ok[m])
                 printf("{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u,"
-                       "\"max_fanin\":%u}", rounds[m], len[m], slots[m], cbits[m], pfan[m]);
+                       "\"max_fanin\":%u,\"ops\":%llu}", rounds[m], len[m], slots[m], cbits[m],
+                       pfan[m], (unsigned long long)nops[m]);
             else printf("null");
         }
         printf("}}\n");
@@ -243,8 +246,9 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--backend")) {
             if (!strcmp(v, "auto")) a->backend = DLM_BACKEND_AUTO;
             else if (!strcmp(v, "cpu")) a->backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cpu-ref")) a->backend = DLM_BACKEND_CPU_REF;
             else if (!strcmp(v, "cuda")) a->backend = DLM_BACKEND_CUDA;
-            else return usage_error("unknown backend %s (auto, cpu, cuda)", v);
+            else return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (!strcmp(o, "--samples")) {
@@ -449,7 +453,7 @@ static int cmd_run(int argc, char **argv)
         }
     }
     double rate = secs > 0 ? (double)(a.chains - first) / secs : 0;
-    const char *bname = be == DLM_BACKEND_CUDA ? "cuda" : "cpu";
+    const char *bname = be == DLM_BACKEND_CUDA ? "cuda" : be == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu";
     if (a.json) {
         printf("{\"circuit\":");
         json_str(stdout, a.path);
@@ -551,8 +555,9 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         } else if (!strcmp(o, "--backend")) {
             if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
             else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cpu-ref")) a->o.backend = DLM_BACKEND_CPU_REF;
             else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
-            else return usage_error("unknown backend %s (auto, cpu, cuda)", v);
+            else return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
         } else if (!strcmp(o, "--inject-bias")) {
             char *end;
             errno = 0;
@@ -594,7 +599,7 @@ static void verify_json(const char *path, const dlm_verify_report *r)
     printf("{\"circuit\":");
     json_str(stdout, path);
     printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
-           dlm_mode_name(r->mode), r->backend == DLM_BACKEND_CUDA ? "cuda" : "cpu",
+           dlm_mode_name(r->mode), r->backend == DLM_BACKEND_CUDA ? "cuda" : r->backend == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu",
            (unsigned long long)r->chains, (unsigned long long)r->seed);
     json_num(stdout, r->alpha);
     printf(",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));
@@ -656,7 +661,7 @@ static void verify_text(const char *path, const dlm_verify_report *r)
 {
     printf("circuit    %s\n", path);
     printf("sampler    mode %s, backend %s, %llu chains, seed %llu\n", dlm_mode_name(r->mode),
-           r->backend == DLM_BACKEND_CUDA ? "cuda" : "cpu", (unsigned long long)r->chains,
+           r->backend == DLM_BACKEND_CUDA ? "cuda" : r->backend == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu", (unsigned long long)r->chains,
            (unsigned long long)r->seed);
     if (r->injected)
         printf("injected   coin %u has P(1) = 1/2 %+g (testing aid: this run should FAIL)\n", r->inject_coin,
