@@ -899,6 +899,7 @@ void dlm_verify_report_free(dlm_verify_report *r)
     free(r->tests);
     r->tests = NULL;
     r->ntests = 0;
+    dlm_counts_free(&r->counts);
 }
 
 dlm_status dlm_verify_inject_bias(dlm_circuit *c, uint32_t k, double eps, dlm_err *err)
@@ -1067,6 +1068,8 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     r->ntests = L.n;
     L.v = NULL;
     r->seconds_tests = now_s() - t0;
+    r->counts = k; /* the report owns the counts from here */
+    memset(&k, 0, sizeof k);
 
 done:
     free(L.v);

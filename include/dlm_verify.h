@@ -177,6 +177,9 @@ typedef struct {
     double tv, tv_upper;       /* TV(empirical, target) and its 1 - alpha upper bound */
     double seconds_sample, seconds_target, seconds_tests;
     int pass;                  /* the verdict: every invariant and every test passed */
+    dlm_counts counts;         /* the sampled counts (chains, odd_parity, ones, and hist
+                                  when nout <= DLM_HIST_MAX_BITS), owned; filled when
+                                  the checks ran (dlm_regress digests them) */
 } dlm_verify_report;
 
 /* Samples c (levelized as lv) with the chosen backend and checks it (docs/verify.md).

@@ -1,0 +1,232 @@
+/* cli_regress.c — `dlmsim regress SUITE`: runs a regression suite (docs/regress.md) and
+ * prints a table (default) or one JSON object (--json), writes JUnit XML (--junit FILE)
+ * and, with --update, rewrites the suite's golden digests.
+ *
+ *   dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]
+ *                        [--json] [--junit FILE] [--update] [--quiet]
+ *
+ * Exit codes: 0 every case passed, 1 a case failed (verdict or digest), 2 bad input or
+ * usage (a malformed suite line "SUITE:LINE: what", an unreadable circuit, ...).
+ * The library part (parsing, running, digests, reports, the atomic rewrite) is
+ * host/regress.c; this file only parses options, prints and exits.
+ */
+#include "dlm_cli.h"
+#include "dlm_regress.h"
+
+#include <gsl/gsl_errno.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const regress_usage =
+    "usage: dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]\n"
+    "                            [--json] [--junit FILE] [--update] [--quiet]\n"
+    "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
+    "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
+
+static int regress_usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "dlmsim: regress: %s%s\n%s", what, arg, regress_usage);
+    return 2;
+}
+
+typedef struct {
+    const char *suite;
+    const char *junit;
+    int json, update, quiet;
+    dlm_regress_opts o;
+} regress_args;
+
+static int parse_args(int argc, char **argv, regress_args *a)
+{
+    memset(a, 0, sizeof *a);
+    dlm_regress_opts_default(&a->o);
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
+                    !strcmp(o, "--junit");
+        if (takes && !v) return regress_usage_error("option needs a value: ", o);
+        if (!strcmp(o, "--backend")) {
+            if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
+            else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
+            else return regress_usage_error("unknown backend (auto, cpu, cuda): ", v);
+        } else if (!strcmp(o, "--threads")) {
+            char *end;
+            errno = 0;
+            unsigned long t = strtoul(v, &end, 10);
+            if (v[0] < '0' || v[0] > '9' || *end || errno || t > 4096)
+                return regress_usage_error("bad --threads ", v);
+            a->o.threads = (int)t;
+        } else if (!strcmp(o, "--alpha")) {
+            char *end;
+            errno = 0;
+            double x = strtod(v, &end);
+            if (end == v || *end || errno || !(x > 0 && x < 1))
+                return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
+            a->o.alpha = x;
+        } else if (!strcmp(o, "--junit")) {
+            a->junit = v;
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        } else if (!strcmp(o, "--update")) {
+            a->update = a->o.update = 1;
+            continue;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
+            continue;
+        } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(regress_usage, stdout);
+            exit(0);
+        } else if (o[0] == '-' && o[1]) {
+            return regress_usage_error("unknown option ", o);
+        } else if (!a->suite) {
+            a->suite = o;
+            continue;
+        } else {
+            return regress_usage_error("unexpected argument ", o);
+        }
+        i++;
+    }
+    if (!a->suite) return regress_usage_error("missing SUITE", "");
+    return 0;
+}
+
+/* The circuit column: the circuit, plus the optional fields that change what runs. */
+static void circuit_cell(const dlm_regress_case *c, char *buf, size_t cap)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s", c->circuit);
+    if (n < cap && c->inject) n += (size_t)snprintf(buf + n, cap - n, " bias=%u:%g", c->inject_coin, c->inject_eps);
+    if (n < cap && c->target != DLM_TARGET_AUTO)
+        snprintf(buf + n, cap - n, " target=%s", c->target == DLM_TARGET_EXACT ? "exact" : "reference");
+}
+
+static void print_row(FILE *f, int w, const dlm_regress_case *c, const dlm_regress_result *r)
+{
+    char cell[1200], hex[17] = "-";
+    circuit_cell(c, cell, sizeof cell);
+    if (r->have_digest) dlm_regress_digest_format(r->digest, hex);
+    const char *mark = r->have_digest && c->have_digest && r->digest != c->digest ? "*"
+                       : r->have_digest && !c->have_digest                     ? "+"
+                                                                                : " ";
+    const char *res = r->outcome == DLM_REGRESS_PASS ? "ok" : r->outcome == DLM_REGRESS_FAIL ? "FAIL" : "ERROR";
+    fprintf(f, "%5u  %-*s  %-6s %10llu %6llu  %-6s %-7s %-16s%s %8.2f  %s\n", c->line, w, cell,
+            dlm_mode_name(c->mode), (unsigned long long)c->chains, (unsigned long long)c->seed,
+            c->expect_pass ? "pass" : "fail", r->status ? "-" : r->verdict_pass ? "PASS" : "FAIL", hex, mark,
+            r->seconds, res);
+    fflush(f);
+}
+
+int dlm_cli_regress(int argc, char **argv)
+{
+    regress_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    /* GSL's default handler aborts; the verifier guards its calls (as cmd_verify). */
+    gsl_set_error_handler_off();
+    dlm_err e;
+    dlm_regress_suite s;
+    dlm_status st = dlm_regress_load(a.suite, &s, &e);
+    if (st) {
+        fprintf(stderr, "dlmsim: %s\n", e.msg);
+        return 2;
+    }
+    dlm_regress_result *res = calloc(s.ncases, sizeof *res);
+    if (!res) {
+        fprintf(stderr, "dlmsim: out of memory for %zu results\n", s.ncases);
+        dlm_regress_suite_free(&s);
+        return 2;
+    }
+
+    /* The table streams a row per case as it completes (a nightly suite takes minutes);
+     * with --json, a progress line goes to a terminal's stderr instead. */
+    int w = 7;
+    for (size_t i = 0; i < s.ncases; i++) {
+        char cell[1200];
+        circuit_cell(&s.cases[i], cell, sizeof cell);
+        int n = (int)strlen(cell);
+        if (n > w) w = n < 64 ? n : 64;
+    }
+    int progress = a.json && !a.quiet && isatty(2);
+    if (!a.json)
+        printf("%5s  %-*s  %-6s %10s %6s  %-6s %-7s %-16s  %8s  %s\n", "line", w, "circuit", "mode", "chains", "seed",
+               "expect", "verdict", "digest", "seconds", "result");
+    int noticed = 0;
+    for (size_t i = 0; i < s.ncases; i++) {
+        const dlm_regress_case *c = &s.cases[i];
+        if (progress) {
+            fprintf(stderr, "\r[%zu/%zu] %s %s ...\033[K", i + 1, s.ncases, c->circuit, dlm_mode_name(c->mode));
+            fflush(stderr);
+        }
+        dlm_regress_run_case(&s, c, &a.o, &res[i]);
+        if (res[i].notice[0] && !noticed) {
+            if (progress) fputs("\r\033[K", stderr);
+            fprintf(stderr, "%s\n", res[i].notice);
+            noticed = 1;
+        }
+        if (!a.json) print_row(stdout, w, c, &res[i]);
+    }
+    if (progress) fputs("\r\033[K", stderr);
+
+    dlm_regress_totals t;
+    dlm_regress_totals_of(&s, res, &t);
+    int status = t.errors ? 2 : t.failed ? 1 : 0;
+
+    long updated = -1;
+    if (a.update) {
+        size_t changed = 0;
+        st = dlm_regress_update(&s, res, &changed, &e);
+        if (st) {
+            fprintf(stderr, "dlmsim: %s\n", e.msg);
+            status = 2;
+        } else {
+            updated = (long)changed;
+        }
+    }
+
+    if (a.json) {
+        st = dlm_regress_write_json(stdout, &s, res, &a.o, updated, &e);
+        if (st) {
+            fprintf(stderr, "dlmsim: %s\n", e.msg);
+            status = 2;
+        }
+    } else {
+        if (t.failed || t.errors) {
+            printf("\n");
+            for (size_t i = 0; i < s.ncases; i++)
+                if (res[i].outcome == DLM_REGRESS_FAIL)
+                    printf("FAIL  %s:%u: %s %s: %s\n", s.path, s.cases[i].line, s.cases[i].circuit,
+                           dlm_mode_name(s.cases[i].mode), res[i].reason);
+                else if (res[i].outcome == DLM_REGRESS_ERROR)
+                    printf("ERROR %s\n", res[i].reason); /* already "SUITE:LINE: ..." */
+        }
+        printf("\n%zu case%s: %zu passed, %zu failed, %zu error%s (%.1f s)", t.cases, t.cases == 1 ? "" : "s",
+               t.passed, t.failed, t.errors, t.errors == 1 ? "" : "s", t.seconds);
+        if (updated >= 0) printf("; %ld digest%s rewritten in %s", updated, updated == 1 ? "" : "s", s.path);
+        printf("\n(digest * differs from the recorded one, + not recorded yet)\n");
+        printf("result %s\n", status == 0 ? "PASS" : status == 1 ? "FAIL" : "ERROR");
+    }
+
+    if (a.junit) {
+        FILE *f = fopen(a.junit, "w");
+        if (!f) {
+            fprintf(stderr, "dlmsim: %s: %s\n", a.junit, strerror(errno));
+            status = 2;
+        } else {
+            st = dlm_regress_write_junit(f, &s, res, &e);
+            if (fclose(f) && !st) st = dlm_fail(&e, DLM_EIO, "%s: %s", a.junit, strerror(errno));
+            if (st) {
+                fprintf(stderr, "dlmsim: %s: %s\n", a.junit, e.msg);
+                status = 2;
+            }
+        }
+    }
+    free(res);
+    dlm_regress_suite_free(&s);
+    return status;
+}
