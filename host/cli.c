@@ -42,7 +42,7 @@ static const char *const usage_text =
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]\n"
-    "             [--threads N] [--inject-bias K:EPS] [--json]\n"
+    "             [--threads N] [--inject-bias K:EPS] [--json] [--quiet]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]\n"
     "             [--json] [--junit FILE] [--update] [--quiet]\n"
@@ -522,7 +522,7 @@ static int cmd_export(int argc, char **argv)
 typedef struct {
     const char *path;
     dlm_verify_opts o;
-    int json;
+    int json, quiet;
 } verify_args;
 
 static int parse_verify(int argc, char **argv, verify_args *a)
@@ -575,6 +575,9 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             a->o.inject_eps = eps;
         } else if (!strcmp(o, "--json")) {
             a->json = 1;
+            continue;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
             continue;
         } else if (o[0] == '-' && o[1]) {
             return usage_error("verify: unknown option %s", o);
@@ -734,6 +737,9 @@ static int cmd_verify(int argc, char **argv)
     dlm_status s = load(a.path, &L, &e);
     if (s) return fail(s, &e);
     dlm_verify_report r;
+    progress_state ps = {isatty(2), a.quiet, 0, 0};
+    a.o.progress = show_progress;
+    a.o.progress_ctx = &ps;
     s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e);
     if (!s) {
         if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);

@@ -1036,6 +1036,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
         if ((s = count_pairs(&t, smp, sb, ro.chains, slot_out, nslots, sp, o->threads, n11, err)))
             goto done;
         c0 += ro.chains;
+        if (o->progress) o->progress(o->progress_ctx, c0, o->chains, now_s() - t0);
     }
     r->seconds_sample = now_s() - t0;
     if (k.chains != o->chains) {

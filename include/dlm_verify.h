@@ -136,6 +136,9 @@ typedef struct {
     uint32_t inject_coin;
     double inject_eps;
     uint64_t prefix;          /* chains compared bit for bit; default DLM_VERIFY_PREFIX */
+    /* NULL, or called after every sampling batch with the chains done so far. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, double seconds);
+    void *progress_ctx;
 } dlm_verify_opts;
 
 void dlm_verify_opts_default(dlm_verify_opts *o);
