@@ -6,7 +6,10 @@
  * notice line says why, so the CLI can print it once. Asking for CUDA explicitly
  * when no device can be used is bad input (DLM_EINPUT), never a silent fallback.
  *
- * What it is not: an engine. The CPU engine is host/engine_cpu.c, the CUDA engine
+ * CPU is the bit-sliced engine (host/engine_bits.c); CPU_REF ("cpu-ref") the byte
+ * engine it is checked against (host/engine_cpu.c); AUTO never picks CPU_REF.
+ *
+ * What it is not: an engine. The CPU engines are host/engine_*.c, the CUDA engine
  * kernels/engine_cuda.cu. This file never includes cuda_runtime.h; in a CPU-only
  * build (DLM_HAVE_CUDA == 0) it defines the two CUDA entry points as stubs that say
  * "built without CUDA", so the library links the same way in both builds.
@@ -45,6 +48,7 @@ static const char *backend_name(dlm_backend b)
     case DLM_BACKEND_AUTO: return "auto";
     case DLM_BACKEND_CPU: return "cpu";
     case DLM_BACKEND_CUDA: return "cuda";
+    case DLM_BACKEND_CPU_REF: return "cpu-ref";
     }
     return "?";
 }
@@ -56,7 +60,8 @@ dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
     if (!got) return dlm_fail(err, DLM_EINPUT, "dlm_backend_resolve: got is NULL");
     switch (want) {
     case DLM_BACKEND_CPU:
-        *got = DLM_BACKEND_CPU;
+    case DLM_BACKEND_CPU_REF:
+        *got = want;
         return DLM_OK;
     case DLM_BACKEND_AUTO:
     case DLM_BACKEND_CUDA: {
@@ -90,7 +95,8 @@ dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opt
 {
     if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_run: NULL argument");
     switch (b) {
-    case DLM_BACKEND_CPU: return dlm_engine_cpu_run(p, o, out, err);
+    case DLM_BACKEND_CPU: return dlm_engine_bits_run(p, o, out, err);
+    case DLM_BACKEND_CPU_REF: return dlm_engine_cpu_run(p, o, out, err);
     case DLM_BACKEND_CUDA: return dlm_engine_cuda_run(p, o, out, err);
     case DLM_BACKEND_AUTO:
         break;

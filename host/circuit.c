@@ -193,9 +193,16 @@ static int ends_with(const char *s, const char *suf)
 
 dlm_status dlm_circuit_load(dlm_circuit *c, const char *path, dlm_err *err)
 {
-    if (strncmp(path, "gen:", 4) == 0) return dlm_gen_build(c, path, err);
-    if (ends_with(path, ".blif")) return dlm_blif_read(c, path, err);
-    if (ends_with(path, ".aag") || ends_with(path, ".aig")) return dlm_aiger_read(c, path, err);
-    return dlm_fail(err, DLM_EINPUT,
-                    "%s: unknown circuit format (expected .aag, .aig, .blif or gen:SPEC)", path);
+    dlm_status s;
+    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build(c, path, err);
+    else if (ends_with(path, ".blif")) s = dlm_blif_read(c, path, err);
+    else if (ends_with(path, ".aag") || ends_with(path, ".aig")) s = dlm_aiger_read(c, path, err);
+    else
+        return dlm_fail(err, DLM_EINPUT,
+                        "%s: unknown circuit format (expected .aag, .aig, .blif or gen:SPEC)", path);
+    if (s == DLM_OK && c->nout == 0) { /* a sampler of nothing is a mistake, not a result */
+        dlm_circuit_free(c);
+        return dlm_fail(err, DLM_EINPUT, "%s: the circuit has no outputs (nothing to sample)", path);
+    }
+    return s;
 }

@@ -70,19 +70,22 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Parses a count: digits, or a number like 1e6 that is an exact integer. */
+/* Parses a count: decimal digits, or a number like 1e6 or 2.5e3 that is an exact
+ * integer. No sign, blank, hex, inf or nan. */
 static int parse_u64(const char *s, uint64_t *v)
 {
+    if (!s[0] || s[0] < '0' || s[0] > '9') return -1;
+    if (strspn(s, "0123456789.eE+") != strlen(s)) return -1;
     char *end;
     errno = 0;
-    if (s[0] == '-' || !s[0]) return -1;
     unsigned long long x = strtoull(s, &end, 10);
     if (!*end && !errno) {
         *v = x;
         return 0;
     }
+    errno = 0;
     double d = strtod(s, &end);
-    if (*end || errno || d < 0 || d > 1.8e19 || d != (double)(uint64_t)d) return -1;
+    if (*end || errno || d < 0 || d >= 18446744073709551616.0 || d != (double)(uint64_t)d) return -1;
     *v = (uint64_t)d;
     return 0;
 }
@@ -372,8 +375,24 @@ static int cmd_run(int argc, char **argv)
     dlm_counts k;
     memset(&k, 0, sizeof k);
     sample_sink ss = {NULL, L.c.nout};
+    FILE *fh = NULL;
     int want_hist = a.hist != NULL, stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
+    memset(&p, 0, sizeof p);
+    /* Everything that can be refused is refused before any notice or any work. */
+    if (want_hist && L.c.nout > DLM_HIST_MAX_BITS) {
+        s = dlm_fail(&e, DLM_EINPUT, "--hist needs at most %d output bits, %s has %u", DLM_HIST_MAX_BITS,
+                     a.path, L.c.nout);
+        goto done;
+    }
+    if (a.samples && !(ss.f = fopen(a.samples, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
+        goto done;
+    }
+    if (a.hist && !(fh = fopen(a.hist, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+        goto done;
+    }
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
         p.nout = L.c.nout;
@@ -382,7 +401,7 @@ static int cmd_run(int argc, char **argv)
             goto done;
         }
     } else {
-        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done_nop;
+        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
         if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
@@ -394,10 +413,6 @@ static int cmd_run(int argc, char **argv)
     if (a.resume) {
         if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
-        goto done;
-    }
-    if (a.samples && !(ss.f = fopen(a.samples, "w"))) {
-        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
         goto done;
     }
     progress_state ps = {isatty(2), a.quiet, 0, 0};
@@ -437,12 +452,7 @@ static int cmd_run(int argc, char **argv)
             goto done;
         }
     }
-    if (a.hist) {
-        FILE *fh = fopen(a.hist, "w");
-        if (!fh) {
-            s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
-            goto done;
-        }
+    if (fh) {
         uint8_t bits[4];
         for (uint64_t i = 0; i < (UINT64_C(1) << p.nout); i++) {
             if (!k.hist[i]) continue;
@@ -450,7 +460,9 @@ static int cmd_run(int argc, char **argv)
             put_bits(fh, bits, p.nout);
             fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
         }
-        if (fclose(fh)) {
+        int bad = fclose(fh) != 0;
+        fh = NULL;
+        if (bad) {
             s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
             goto done;
         }
@@ -481,7 +493,7 @@ static int cmd_run(int argc, char **argv)
     }
 done:
     dlm_program_free(&p);
-done_nop:
+    if (fh) fclose(fh);
     if (ss.f) fclose(ss.f);
     dlm_counts_free(&k);
     unload(&L);

@@ -93,8 +93,9 @@ uint64_t dlm_gate_truth_table(const dlm_gate *g);
 /* Name of a gate type ("and", "or", ...). */
 const char *dlm_gate_type_name(dlm_gate_type t);
 
-/* Loads a circuit from a file (.aag, .aig, .blif; chosen by content and extension)
- * or a generator spec "gen:NAME:ARGS". Errors: "FILE:LINE: what" with DLM_EINPUT. */
+/* Loads a circuit from a file (.aag, .aig, .blif; chosen by the extension) or a
+ * generator spec "gen:NAME:ARGS". Errors: "FILE:LINE: what" with DLM_EINPUT; a circuit
+ * without outputs is refused (DLM_EINPUT). */
 dlm_status dlm_circuit_load(dlm_circuit *c, const char *path_or_spec, dlm_err *err);
 
 #endif

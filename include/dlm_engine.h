@@ -12,7 +12,9 @@
 
 #define DLM_HIST_MAX_BITS 24 /* full histogram only for outputs of up to this many bits */
 
-typedef enum { DLM_BACKEND_AUTO = 0, DLM_BACKEND_CPU, DLM_BACKEND_CUDA } dlm_backend;
+/* CPU is the bit-sliced engine (64 chains per word); CPU_REF the byte-per-token
+ * engine it is checked against (the readable reference). Same samples on all. */
+typedef enum { DLM_BACKEND_AUTO = 0, DLM_BACKEND_CPU, DLM_BACKEND_CUDA, DLM_BACKEND_CPU_REF } dlm_backend;
 
 typedef struct {
     uint64_t first_chain;
@@ -44,9 +46,20 @@ dlm_status dlm_counts_init(dlm_counts *k, uint32_t nout, int want_hist, dlm_err 
 void dlm_counts_add(dlm_counts *a, const dlm_counts *b);
 void dlm_counts_free(dlm_counts *k);
 
-/* CPU engine: OpenMP over tiles of chains; tokens position-major within a tile. */
+/* Byte CPU engine (host/engine_cpu.c), the reference (DLM_BACKEND_CPU_REF): OpenMP over
+ * tiles of chains; tokens position-major within a tile. */
 dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                               dlm_err *err);
+
+/* Bit-sliced CPU engine (host/engine_bits.c), the CPU backend: the same contract and
+ * the same samples and counts, bit for bit, as dlm_engine_cpu_run, computed 64 chains
+ * per uint64_t with dlm_step_op_words. OpenMP over tiles of words (up to 4 MiB of
+ * values per thread; o->threads; o->max_bytes bounds the value words of all threads together,
+ * DLM_EINPUT when one 64-chain word, 8 L bytes, does not fit). Counts are added into
+ * out. Any first_chain: the words are aligned to 64 chains and the chains outside
+ * the range are masked out. Cost: about (ops) / 64 word operations per chain. */
+dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
+                               dlm_err *err);
 
 /* CUDA engine (compiled when DLM_HAVE_CUDA): one kernel launch per round per chunk.
  * Counts are added into out, which must be initialised. */

@@ -17,6 +17,18 @@
 #define DLM_RESTRICT restrict
 #endif
 
+/* DLM_HD_FORCE: DLM_HD, always inlined on the host too. For small hot helpers that
+ * gcc would otherwise leave as calls inside big callers (the Philox block of a coin
+ * in the bit-sliced word loop), where the call costs the overlap of independent
+ * blocks. */
+#if defined(__CUDACC__)
+#define DLM_HD_FORCE DLM_HD
+#elif defined(__GNUC__)
+#define DLM_HD_FORCE static inline __attribute__((always_inline))
+#else
+#define DLM_HD_FORCE static inline
+#endif
+
 #ifndef DLM_HAVE_CUDA
 #define DLM_HAVE_CUDA 0
 #endif

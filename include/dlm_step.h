@@ -66,7 +66,7 @@ typedef struct {
 #endif
 
 /* The 128 fair-coin bits of coin `coin` for chains 128*block .. 128*block+127. */
-DLM_HD philox4x32_ctr_t dlm_coin_block(uint64_t seed, uint64_t block, uint64_t coin)
+DLM_HD_FORCE philox4x32_ctr_t dlm_coin_block(uint64_t seed, uint64_t block, uint64_t coin)
 {
     philox4x32_ctr_t ctr;
     philox4x32_key_t key;
@@ -128,6 +128,157 @@ DLM_HD uint8_t dlm_step_op(const dlm_op *op, const uint8_t *tok, size_t stride,
     default:
         return (uint8_t)DLM_MASK;
     }
+}
+
+// ---------------------------------------------------------------- the word step
+
+/* The same step over value words: 64 chains per uint64_t, bit i of a word is chain
+ * chain0 + i (chain0 a multiple of 64). A bit-sliced engine keeps no mask state: in
+ * every program the set of masked positions at each point is the same for all chains
+ * (operations never depend on chain data), so only values are stored, one word per
+ * position per 64 chains, and a position's word is meaningful exactly when the byte
+ * engine's token there is 0 or 1 (bit i = token & 1 of chain chain0 + i). */
+
+/* The 2-input function with 4-bit truth table t (bit a + 2b is f(a, b)), bitwise.
+ * With a constant t (the engine's loops below) each case is one or two instructions. */
+DLM_HD uint64_t dlm_tt2_word(unsigned t, uint64_t a, uint64_t b)
+{
+    switch (t & 15u) {
+    case 0: return 0;
+    case 1: return ~(a | b);
+    case 2: return a & ~b;
+    case 3: return ~b;
+    case 4: return ~a & b;
+    case 5: return ~a;
+    case 6: return a ^ b;
+    case 7: return ~(a & b);
+    case 8: return a & b;
+    case 9: return ~(a ^ b);
+    case 10: return a;
+    case 11: return a | ~b;
+    case 12: return b;
+    case 13: return ~a | b;
+    case 14: return a | b;
+    default: return ~UINT64_C(0);
+    }
+}
+
+/* A truth table tt over nin inputs (0..6; bit idx of tt, idx bit j = x[j]) evaluated
+ * bitwise by Shannon expansion without branches: the 2^nin table bits become all-0 or
+ * all-1 words, then each level muxes pairs by one input (lowest input first):
+ * mux(x, f0, f1) = f0 ^ (x & (f0 ^ f1)). 2^nin - 1 muxes, 3 instructions each. */
+DLM_HD uint64_t dlm_lut_word(unsigned nin, uint64_t tt, const uint64_t *x)
+{
+    uint64_t v[32];
+    if (nin == 0) return (uint64_t)0 - (tt & 1u);
+    unsigned n = 1u << (nin - 1); /* nodes after the first level */
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t f0 = (uint64_t)0 - ((tt >> (2 * i)) & 1u);
+        uint64_t f1 = (uint64_t)0 - ((tt >> (2 * i + 1)) & 1u);
+        v[i] = f0 ^ (x[0] & (f0 ^ f1));
+    }
+    for (unsigned j = 1; j < nin; j++) {
+        n >>= 1;
+        for (unsigned i = 0; i < n; i++) v[i] = v[2 * i] ^ (x[j] & (v[2 * i] ^ v[2 * i + 1]));
+    }
+    return v[0];
+}
+
+/* Applies op to n consecutive value words: word g covers chains chain0 + 64 g ..
+ * chain0 + 64 g + 63 (chain0 a multiple of 64). The value word g of position q is
+ * val[q * stride + g] (n <= stride); the result word g goes to dst[g]. dst may be the
+ * op's own plane (val + op->pos * stride), also when the op reads that position (a
+ * revision): every result word is computed from the same g of each input only. The
+ * caller guarantees, via the program checker, that no earlier op of the same round
+ * wrote a position op reads; positions op reads were revealed, so their words hold
+ * their values.
+ *   GATE   the truth table by dlm_tt2_word for nin <= 2 (one loop per table, the
+ *          switch hoisted out of it), dlm_lut_word for 3..6 inputs.
+ *   COIN   fair: half of one 128-chain Philox block per word (word 2h, 2h+1 of the
+ *          block for h = (chain / 64) mod 2, contract v2 above); biased: dlm_coin per
+ *          chain.
+ *   INC    carry = AND of the lower counter bits' words; word = bit's word ^ carry.
+ *   REMASK leaves dst as it is: a masked position has no value, and a checked
+ *          program never reads one (dlm_step_op_word returns 0 = DLM_MASK & 1).
+ * Bit-identical to dlm_step_op chain by chain (test/test_bits.c). */
+DLM_HD void dlm_step_op_words(const dlm_op *op, const uint64_t *val, size_t stride,
+                              uint64_t *dst, unsigned n, uint64_t chain0, uint64_t seed)
+{
+    switch (op->kind) {
+    case DLM_OP_GATE: {
+        unsigned nin = op->nin < 6u ? op->nin : 6u;
+        if (nin <= 2) {
+            /* Reduce to a 4-bit table over (a, b); unused inputs read a valid plane. */
+            unsigned t = (unsigned)op->arg;
+            const uint64_t *a = nin >= 1 ? val + (size_t)op->in[0] * stride : dst;
+            const uint64_t *b = nin == 2 ? val + (size_t)op->in[1] * stride : a;
+            t = nin == 0 ? ((t & 1u) ? 15u : 0u) : nin == 1 ? (t & 3u) * 5u : (t & 15u);
+            switch (t) {
+#define DLM_TT2_LOOP(T)                                                                  \
+    case T:                                                                              \
+        for (unsigned g = 0; g < n; g++) dst[g] = dlm_tt2_word(T, a[g], b[g]);           \
+        break;
+                DLM_TT2_LOOP(0) DLM_TT2_LOOP(1) DLM_TT2_LOOP(2) DLM_TT2_LOOP(3)
+                DLM_TT2_LOOP(4) DLM_TT2_LOOP(5) DLM_TT2_LOOP(6) DLM_TT2_LOOP(7)
+                DLM_TT2_LOOP(8) DLM_TT2_LOOP(9) DLM_TT2_LOOP(10) DLM_TT2_LOOP(11)
+                DLM_TT2_LOOP(12) DLM_TT2_LOOP(13) DLM_TT2_LOOP(14) DLM_TT2_LOOP(15)
+#undef DLM_TT2_LOOP
+            }
+            return;
+        }
+        for (unsigned g = 0; g < n; g++) {
+            uint64_t x[6];
+            for (unsigned j = 0; j < nin; j++) x[j] = val[(size_t)op->in[j] * stride + g];
+            dst[g] = dlm_lut_word(nin, op->arg, x);
+        }
+        return;
+    }
+    case DLM_OP_COIN:
+        if (op->thr == DLM_COIN_FAIR) {
+            for (unsigned g = 0; g < n; g++) {
+                uint64_t c = chain0 + 64u * (uint64_t)g;
+                philox4x32_ctr_t r = dlm_coin_block(seed, c >> 7, op->arg);
+                if (((c >> 6) & 1u) == 0) {
+                    dst[g] = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;
+                    if (g + 1 < n) { /* the block's other half is the next word */
+                        g++;
+                        dst[g] = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
+                    }
+                } else {
+                    dst[g] = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
+                }
+            }
+        } else {
+            for (unsigned g = 0; g < n; g++) {
+                uint64_t c = chain0 + 64u * (uint64_t)g, w = 0;
+                for (unsigned i = 0; i < 64; i++)
+                    w |= (uint64_t)dlm_coin(seed, c + i, op->arg, op->thr) << i;
+                dst[g] = w;
+            }
+        }
+        return;
+    case DLM_OP_INC: {
+        const uint64_t *base = val + (size_t)op->arg * stride;
+        for (unsigned g = 0; g < n; g++) {
+            uint64_t carry = ~UINT64_C(0);
+            for (unsigned j = 0; j < op->nin; j++) carry &= base[(size_t)j * stride + g];
+            dst[g] = base[(size_t)op->nin * stride + g] ^ carry;
+        }
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+/* The word of op for chains chain0 .. chain0 + 63 (chain0 a multiple of 64), reading
+ * position q's word at val[q]: dlm_step_op_words for one word. 0 for REMASK. */
+DLM_HD uint64_t dlm_step_op_word(const dlm_op *op, const uint64_t *val, uint64_t chain0,
+                                 uint64_t seed)
+{
+    uint64_t w = 0;
+    dlm_step_op_words(op, val, 1, &w, 1, chain0, seed);
+    return w;
 }
 
 #endif
