@@ -3,6 +3,7 @@
 #   make CUDA=0     CPU-only build
 #   make test       build and run every test (closing line: N passed, N failed, N skipped)
 #   make asan       the tests under AddressSanitizer and UBSan (CPU-only build)
+#   make check      make test, then make asan: what CI runs
 #   make demo       the main job on its default input
 #   make bench      benchmarks (see bench/README.md)
 # Missing Debian packages are installed with apt-get on first build.
@@ -47,7 +48,7 @@ DEPS_STAMP = build/.deps-installed
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
 
-.PHONY: all test asan demo bench clean fuzz
+.PHONY: all test asan check demo bench clean fuzz
 all: $(BUILD)/libdlmsim.a $(BUILD)/dlmsim
 
 # Debian packages: header -> package. Installed only when the header is missing.
@@ -87,6 +88,9 @@ test: $(BUILD)/dlmsim $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CUDA=0 test
+
+check: test
+	$(MAKE) asan
 
 demo: $(BUILD)/dlmsim
 	$(BUILD)/dlmsim verify gen:parity-revise:64 --mode revise --chains 1000000

@@ -28,45 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-// ---- reading a whole file ----------------------------------------------------------
-
-/* Reads path into a NUL-terminated malloc'd buffer. DLM_EIO "path: strerror". */
-static dlm_status slurp(const char *path, char **buf, size_t *len, dlm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 1u << 16, n = 0;
-    char *b = malloc(cap + 1);
-    if (!b) {
-        fclose(f);
-        return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
-    }
-    for (;;) {
-        size_t k = fread(b + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
-        char *nb = cap < SIZE_MAX / 4 ? realloc(b, 2 * cap + 1) : NULL;
-        if (!nb) {
-            free(b);
-            fclose(f);
-            return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
-        }
-        b = nb;
-        cap *= 2;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(b);
-        fclose(f);
-        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
-    fclose(f);
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return DLM_OK;
-}
-
 // ---- string -> id hash table ---------------------------------------------------------
 
 typedef struct {
@@ -523,7 +484,7 @@ dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err)
     char *buf = NULL;
     size_t len = 0;
     memset(c, 0, sizeof *c);
-    dlm_status s = slurp(path, &buf, &len, err);
+    dlm_status s = dlm_read_file(path, &buf, &len, err);
     if (s) return s;
     blif_reader r;
     memset(&r, 0, sizeof r);

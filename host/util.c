@@ -1,9 +1,11 @@
 /* util.c — error records, checked allocation, machine facts. */
 #include "dlmsim.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)
@@ -43,4 +45,40 @@ uint64_t dlm_host_memory_bytes(void)
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || psize <= 0) return 0;
     return (uint64_t)pages * (uint64_t)psize;
+}
+
+dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = 1u << 16, n = 0;
+    char *b = malloc(cap + 1);
+    if (!b) {
+        fclose(f);
+        return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
+    }
+    for (;;) {
+        size_t k = fread(b + n, 1, cap - n, f);
+        n += k;
+        if (n < cap) break;
+        char *nb = cap < SIZE_MAX / 4 ? realloc(b, 2 * cap + 1) : NULL;
+        if (!nb) {
+            free(b);
+            fclose(f);
+            return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
+        }
+        b = nb;
+        cap *= 2;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(b);
+        fclose(f);
+        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e ? e : EIO));
+    }
+    fclose(f);
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return DLM_OK;
 }

@@ -39,6 +39,10 @@ int dlm_exit_code(dlm_status s);
 void *dlm_calloc(size_t n, size_t size);
 void *dlm_malloc(size_t n, size_t size);
 
+/* Reads a whole file into a NUL-terminated malloc'd buffer (*buf, *len bytes without
+ * the NUL). DLM_EIO "path: strerror" when it cannot be read, DLM_ENOMEM. */
+dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err);
+
 /* Bytes of physical memory on this machine (0 if unknown); used to refuse
  * allocations that cannot fit before attempting them. */
 uint64_t dlm_host_memory_bytes(void);
