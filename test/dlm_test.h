@@ -107,6 +107,91 @@ static inline void unload(loaded *L)
     dlm_circuit_free(&L->c);
 }
 
+/* A minimal JSON syntax checker (RFC 8259 values), enough to say "it parses". */
+static inline const char *js_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') s++;
+    return s;
+}
+
+static inline const char *js_value(const char *s, int depth);
+
+static inline const char *js_string(const char *s)
+{
+    if (*s != '"') return NULL;
+    for (s++; *s && *s != '"'; s++) {
+        if ((unsigned char)*s < 0x20) return NULL;
+        if (*s == '\\') {
+            s++;
+            if (*s == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i]) return NULL;
+                s += 4;
+            } else if (!*s || !strchr("\"\\/bfnrt", *s)) {
+                return NULL;
+            }
+        }
+    }
+    return *s == '"' ? s + 1 : NULL;
+}
+
+static inline const char *js_number(const char *s)
+{
+    const char *b = s;
+    if (*s == '-') s++;
+    if (*s == '0') s++;
+    else if (*s >= '1' && *s <= '9') while (*s >= '0' && *s <= '9') s++;
+    else return NULL;
+    if (*s == '.') {
+        s++;
+        if (!(*s >= '0' && *s <= '9')) return NULL;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!(*s >= '0' && *s <= '9')) return NULL;
+        while (*s >= '0' && *s <= '9') s++;
+    }
+    return s > b ? s : NULL;
+}
+
+static inline const char *js_value(const char *s, int depth)
+{
+    if (depth > 64) return NULL;
+    s = js_ws(s);
+    if (*s == '{' || *s == '[') {
+        char close = *s == '{' ? '}' : ']';
+        s = js_ws(s + 1);
+        if (*s == close) return s + 1;
+        for (;;) {
+            if (close == '}') {
+                if (!(s = js_string(js_ws(s)))) return NULL;
+                s = js_ws(s);
+                if (*s++ != ':') return NULL;
+            }
+            if (!(s = js_value(s, depth + 1))) return NULL;
+            s = js_ws(s);
+            if (*s == ',') {
+                s++;
+                continue;
+            }
+            return *s == close ? s + 1 : NULL;
+        }
+    }
+    if (*s == '"') return js_string(s);
+    if (!strncmp(s, "true", 4)) return s + 4;
+    if (!strncmp(s, "false", 5)) return s + 5;
+    if (!strncmp(s, "null", 4)) return s + 4;
+    return js_number(s);
+}
+
+static inline int json_parses(const char *s)
+{
+    const char *e = js_value(s, 0);
+    return e && !*js_ws(e);
+}
+
 /* 1 if berkeley-abc is on PATH. */
 static inline int dlm_test_have_abc(void)
 {
