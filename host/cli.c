@@ -44,7 +44,7 @@ static const char *const usage_text =
     "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]\n"
     "             [--threads N] [--inject-bias K:EPS] [--json] [--quiet]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
-    "  dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]\n"
+    "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]\n"
     "             [--json] [--junit FILE] [--update] [--quiet]\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";

@@ -2,7 +2,7 @@
  * prints a table (default) or one JSON object (--json), writes JUnit XML (--junit FILE)
  * and, with --update, rewrites the suite's golden digests.
  *
- *   dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]
+ *   dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]
  *                        [--json] [--junit FILE] [--update] [--quiet]
  *
  * Exit codes: 0 every case passed, 1 a case failed (verdict or digest), 2 bad input or
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 static const char *const regress_usage =
-    "usage: dlmsim regress SUITE [--backend auto|cpu|cuda] [--threads N] [--alpha A]\n"
+    "usage: dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]\n"
     "                            [--json] [--junit FILE] [--update] [--quiet]\n"
     "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
     "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
@@ -53,8 +53,9 @@ static int parse_args(int argc, char **argv, regress_args *a)
         if (!strcmp(o, "--backend")) {
             if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
             else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
+            else if (!strcmp(v, "cpu-ref")) a->o.backend = DLM_BACKEND_CPU_REF;
             else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
-            else return regress_usage_error("unknown backend (auto, cpu, cuda): ", v);
+            else return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda): ", v);
         } else if (!strcmp(o, "--threads")) {
             char *end;
             errno = 0;
