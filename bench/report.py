@@ -386,7 +386,7 @@ def render(d, meta, res):
         w("The DLM engine peaks at %s samples/s on 1 thread (at %s chains) and %s on 2 threads "
           "(at %s chains), i.e. %s gate-evaluations/s per thread of the 64 XOR gates; the direct "
           "evaluator peaks at %s (1 thread) and %s (2 threads). On 1 thread the DLM rate is flat "
-          "within the noise from 10^3 chains on (one tile of 1024 chains is the unit of work). "
+          "within the noise from 10^3 chains on (a tile of value planes is the unit of work). "
           "With 2 threads, small batches lose to thread start-up and to having fewer tiles than "
           "threads; the second core helps only from ~10^5 chains on, and the 2-thread gain at 10^6 "
           "is well below 2x on this shared machine (other engineers' jobs kept the load average "
@@ -421,16 +421,15 @@ def render(d, meta, res):
          gm(agg1, "direct/abc"), gm(agg1, "cot/abc"), gm(agg2, "cot"), gm(agg2, "revise"),
          gm(agg2, "direct/abc")))
     w("### Napkin math\n")
-    w("* The DLM engine is byte-per-token and chain-at-a-time: every operation of the program "
-      "costs one `dlm_step_op` per chain (a switch, up to 6 byte loads at stride T, a table "
-      "lookup, a byte store). At ~1e8 gate-evaluations/s per core that is ~10 ns, ~25 cycles at "
-      "~2.5 GHz, per gate per chain. The direct evaluator does one 64-bit word operation per gate "
-      "for 64 chains (~1e10/s: ~0.1 ns per gate-chain, ~15 cycles per word including the loads "
-      "and stores of its value arrays), and ABC's `&sim` does the same on 64 × 32-bit words in a "
-      "tight loop (~5e10/s). A ratio of ~1/50–1/100 between the DLM engine and the bit-sliced "
-      "evaluators is what a byte-per-chain engine must expect: 64× from bit-slicing alone. The "
-      "bit-sliced DLM engine (the step over a 64-chain lane word, an option in STYLE.md) is a "
-      "later issue.")
+    w("* The DLM engine timed here is `--backend cpu`, the bit-sliced engine (host/engine_bits.c): "
+      "64 chains per machine word, one word step (`dlm_step_op_words` in include/dlm_step.h) per "
+      "operation and run of words, coins drawn as whole 64-bit halves of 128-chain Philox blocks. "
+      "Per operation it costs about one word operation per 64 chains plus a dispatch, so in "
+      "`cot`, `revise` and `ar` it runs at or above the direct evaluator (which evaluates gate by "
+      "gate with a value array per word, ~15 cycles per word including loads and stores), and "
+      "close to ABC's `&sim` (~5e10/s, 64 x 32-bit words in a tight loop). The byte-per-token "
+      "engine (`--backend cpu-ref`, the readable reference it is tested against bit for bit) is "
+      "about 100-300x slower; docs/throughput.md measures both.")
     w("* `remask` does more work than the circuit: every value carried across a layer boundary "
       "is copied (an identity prediction) and the other block is remasked, every round. Its "
       "operation count is about Σ_r live(r) + Σ_r layer(r) + the remasks, not N; on deep, wide "
@@ -446,7 +445,7 @@ def render(d, meta, res):
       "cpu` only.")
     w("* The chain counts of the largest circuits in slow modes (hyp, div, sqrt in `remask` and "
       "`cot`/`ar`) are small (tens to hundreds of chains) to keep each run near the target "
-      "time; there the fixed per-run cost (one tile of 1024 × L bytes initialised) is included, "
+      "time; there the fixed per-run cost (allocating and initialising one tile of value planes) is included, "
       "so those rates are lower bounds on the engine's rate at large batches.")
     if not full:
         w("* This page is from the quick profile (3 repeats, ~0.05 s runs, smaller random grid and "
