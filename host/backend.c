@@ -17,6 +17,7 @@
 #include "dlm_engine.h"
 
 #include <stdio.h>
+#include <string.h>
 
 // ---------------------------------------------------------------- CPU-only stubs
 
@@ -42,7 +43,7 @@ dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_
 
 // ---------------------------------------------------------------- resolution
 
-static const char *backend_name(dlm_backend b)
+const char *dlm_backend_name(dlm_backend b)
 {
     switch (b) {
     case DLM_BACKEND_AUTO: return "auto";
@@ -51,6 +52,17 @@ static const char *backend_name(dlm_backend b)
     case DLM_BACKEND_CPU_REF: return "cpu-ref";
     }
     return "?";
+}
+
+int dlm_backend_parse(const char *s, dlm_backend *b)
+{
+    const dlm_backend all[] = {DLM_BACKEND_AUTO, DLM_BACKEND_CPU, DLM_BACKEND_CPU_REF, DLM_BACKEND_CUDA};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (!strcmp(s, dlm_backend_name(all[i]))) {
+            *b = all[i];
+            return 0;
+        }
+    return -1;
 }
 
 dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
@@ -103,5 +115,5 @@ dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opt
     }
     return dlm_fail(err, DLM_EINPUT,
                     "dlm_engine_run: backend '%s' must be resolved first (dlm_backend_resolve)",
-                    backend_name(b));
+                    dlm_backend_name(b));
 }

@@ -250,11 +250,7 @@ static int parse_run(int argc, char **argv, run_args *a)
             if (parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
             a->threads = (int)t;
         } else if (!strcmp(o, "--backend")) {
-            if (!strcmp(v, "auto")) a->backend = DLM_BACKEND_AUTO;
-            else if (!strcmp(v, "cpu")) a->backend = DLM_BACKEND_CPU;
-            else if (!strcmp(v, "cpu-ref")) a->backend = DLM_BACKEND_CPU_REF;
-            else if (!strcmp(v, "cuda")) a->backend = DLM_BACKEND_CUDA;
-            else return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
+            if (dlm_backend_parse(v, &a->backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (!strcmp(o, "--samples")) {
@@ -468,7 +464,7 @@ static int cmd_run(int argc, char **argv)
         }
     }
     double rate = secs > 0 ? (double)(a.chains - first) / secs : 0;
-    const char *bname = be == DLM_BACKEND_CUDA ? "cuda" : be == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu";
+    const char *bname = dlm_backend_name(be);
     if (a.json) {
         printf("{\"circuit\":");
         json_str(stdout, a.path);
@@ -568,11 +564,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             if (dlm_target_want_parse(v, &a->o.target))
                 return usage_error("unknown target %s (auto, exact, reference)", v);
         } else if (!strcmp(o, "--backend")) {
-            if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
-            else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
-            else if (!strcmp(v, "cpu-ref")) a->o.backend = DLM_BACKEND_CPU_REF;
-            else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
-            else return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
         } else if (!strcmp(o, "--inject-bias")) {
             char *end;
             errno = 0;
@@ -617,7 +609,7 @@ static void verify_json(const char *path, const dlm_verify_report *r)
     printf("{\"circuit\":");
     json_str(stdout, path);
     printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
-           dlm_mode_name(r->mode), r->backend == DLM_BACKEND_CUDA ? "cuda" : r->backend == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu",
+           dlm_mode_name(r->mode), dlm_backend_name(r->backend),
            (unsigned long long)r->chains, (unsigned long long)r->seed);
     json_num(stdout, r->alpha);
     printf(",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));
@@ -679,7 +671,7 @@ static void verify_text(const char *path, const dlm_verify_report *r)
 {
     printf("circuit    %s\n", path);
     printf("sampler    mode %s, backend %s, %llu chains, seed %llu\n", dlm_mode_name(r->mode),
-           r->backend == DLM_BACKEND_CUDA ? "cuda" : r->backend == DLM_BACKEND_CPU_REF ? "cpu-ref" : "cpu", (unsigned long long)r->chains,
+           dlm_backend_name(r->backend), (unsigned long long)r->chains,
            (unsigned long long)r->seed);
     if (r->injected)
         printf("injected   coin %u has P(1) = 1/2 %+g (testing aid: this run should FAIL)\n", r->inject_coin,

@@ -51,11 +51,7 @@ static int parse_args(int argc, char **argv, regress_args *a)
                     !strcmp(o, "--junit");
         if (takes && !v) return regress_usage_error("option needs a value: ", o);
         if (!strcmp(o, "--backend")) {
-            if (!strcmp(v, "auto")) a->o.backend = DLM_BACKEND_AUTO;
-            else if (!strcmp(v, "cpu")) a->o.backend = DLM_BACKEND_CPU;
-            else if (!strcmp(v, "cpu-ref")) a->o.backend = DLM_BACKEND_CPU_REF;
-            else if (!strcmp(v, "cuda")) a->o.backend = DLM_BACKEND_CUDA;
-            else return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda): ", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda): ", v);
         } else if (!strcmp(o, "--threads")) {
             char *end;
             errno = 0;

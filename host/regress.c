@@ -531,11 +531,6 @@ static void json_num(FILE *f, double x)
     else fputs("null", f);
 }
 
-static const char *backend_name(dlm_backend b)
-{
-    return b == DLM_BACKEND_CUDA ? "cuda" : b == DLM_BACKEND_CPU ? "cpu" : "auto";
-}
-
 static const char *outcome_name(dlm_regress_outcome o)
 {
     return o == DLM_REGRESS_PASS ? "pass" : o == DLM_REGRESS_FAIL ? "fail" : "error";
@@ -554,7 +549,7 @@ dlm_status dlm_regress_write_json(FILE *f, const dlm_regress_suite *s, const dlm
     char name[2048], hex[17];
     fputs("{\"suite\":", f);
     json_str(f, s->path);
-    fprintf(f, ",\"backend\":\"%s\",\"threads\":%d,\"alpha\":", backend_name(o->backend), o->threads);
+    fprintf(f, ",\"backend\":\"%s\",\"threads\":%d,\"alpha\":", dlm_backend_name(o->backend), o->threads);
     json_num(f, o->alpha);
     fprintf(f, ",\"update\":%s,\"updated\":", o->update ? "true" : "false");
     if (updated >= 0) fprintf(f, "%ld", updated);
@@ -598,7 +593,7 @@ dlm_status dlm_regress_write_json(FILE *f, const dlm_regress_suite *s, const dlm
         fprintf(f, ",\"digest_match\":%s", !r->have_digest || !c->have_digest ? "null"
                                              : r->digest == c->digest ? "true" : "false");
         fprintf(f, ",\"backend\":\"%s\",\"seconds\":%.6f,\"result\":\"%s\",\"reason\":",
-                r->status == DLM_OK ? backend_name(r->backend) : backend_name(o->backend), r->seconds,
+                r->status == DLM_OK ? dlm_backend_name(r->backend) : dlm_backend_name(o->backend), r->seconds,
                 outcome_name(r->outcome));
         json_str(f, r->reason);
         fputc('}', f);

@@ -72,6 +72,11 @@ dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint6
 /* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
 int dlm_cuda_device_count(char *why, size_t why_len);
 
+/* "auto", "cpu", "cpu-ref", "cuda". */
+const char *dlm_backend_name(dlm_backend b);
+/* Parses one of those names; returns 0 on success. */
+int dlm_backend_parse(const char *s, dlm_backend *b);
+
 /* Resolves AUTO (CUDA when a device is present, else CPU, writing one notice into
  * notice when notice is non-NULL) and refuses CUDA without a device (DLM_EINPUT). */
 dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
