@@ -255,10 +255,11 @@ static dlm_status parse_header(aig_reader *r)
                          r->I, r->O, r->A, (unsigned long long)need, (unsigned long long)left);
     /* The IR needs about one gate record per input and AND; refuse what cannot fit. */
     uint64_t bytes = (1ull + r->I + r->A) * (sizeof(dlm_gate) + 24) + 16ull * r->O;
-    uint64_t mem = dlm_host_memory_bytes();
-    if (mem && bytes > mem / 2)
-        return perr_line(k, 1, "circuit needs about %llu bytes, more than half of this "
-                         "machine's memory", (unsigned long long)bytes);
+    uint64_t budget = dlm_memory_budget();
+    if (bytes > budget)
+        return perr_line(k, 1, "circuit needs about %llu bytes, over the memory budget of %llu "
+                         "(half the machine's memory, or --max-memory)", (unsigned long long)bytes,
+                         (unsigned long long)budget);
     return DLM_OK;
 }
 

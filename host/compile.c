@@ -162,13 +162,13 @@ static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t n
     b->cap = nops;
     b->round = 0;
     uint64_t bytes = nops * sizeof(dlm_op);
-    uint64_t mem = dlm_host_memory_bytes();
-    if (mem && bytes > mem / 2)
+    uint64_t budget = dlm_memory_budget();
+    if (bytes > budget)
         return dlm_fail(err, DLM_EINPUT,
-                        "program of %llu operations needs %llu bytes, more than half of the "
-                        "%llu bytes of memory",
+                        "program of %llu operations needs %llu bytes, over the memory budget of "
+                        "%llu (half the machine's memory, or --max-memory)",
                         (unsigned long long)nops, (unsigned long long)bytes,
-                        (unsigned long long)mem);
+                        (unsigned long long)budget);
     p->ops = dlm_malloc(nops ? nops : 1, sizeof *p->ops);
     p->round_start = dlm_calloc((size_t)rounds + 1, sizeof *p->round_start);
     if (!p->ops || !p->round_start)

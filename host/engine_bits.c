@@ -133,6 +133,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_bits_run: NULL argument");
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
+    if (budget > dlm_memory_budget()) budget = dlm_memory_budget();
     uint64_t L = p->L ? p->L : 1, word_bytes = 8 * L;
     /* Words aligned to 64 chains; `skew` chains of the first word precede the range. */
     const uint64_t base = o->first_chain & ~UINT64_C(63), skew = o->first_chain - base;

@@ -47,6 +47,35 @@ uint64_t dlm_host_memory_bytes(void)
     return (uint64_t)pages * (uint64_t)psize;
 }
 
+int dlm_parse_size(const char *s, uint64_t *bytes)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0)) return -1;
+    double mul = 1;
+    switch (*end) {
+    case 'K': case 'k': mul = 1024.0; end++; break;
+    case 'M': case 'm': mul = 1024.0 * 1024; end++; break;
+    case 'G': case 'g': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 'T': case 't': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end || v * mul >= 18446744073709551615.0) return -1;
+    *bytes = (uint64_t)(v * mul);
+    return 0;
+}
+
+uint64_t dlm_memory_budget(void)
+{
+    uint64_t mem = dlm_host_memory_bytes(), b = mem ? mem / 2 : UINT64_MAX, lim;
+    const char *env = getenv("DLMSIM_MAX_MEMORY");
+    if (env && *env && !dlm_parse_size(env, &lim) && lim < b) b = lim;
+    return b;
+}
+
 dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err)
 {
     FILE *f = fopen(path, "rb");

@@ -43,8 +43,17 @@ void *dlm_malloc(size_t n, size_t size);
  * the NUL). DLM_EIO "path: strerror" when it cannot be read, DLM_ENOMEM. */
 dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err);
 
-/* Bytes of physical memory on this machine (0 if unknown); used to refuse
- * allocations that cannot fit before attempting them. */
+/* Bytes of physical memory on this machine (0 if unknown). */
 uint64_t dlm_host_memory_bytes(void);
+
+/* The memory budget of one data structure (a circuit, a program, an engine's buffers,
+ * a law's tables): half the physical memory, or less when the environment variable
+ * DLMSIM_MAX_MEMORY is set (bytes, with an optional K, M, G or T suffix, powers of
+ * 1024; the CLI's --max-memory sets it). Sizes are compared with it BEFORE allocating;
+ * a structure over budget is refused with DLM_EINPUT. UINT64_MAX when unknown. */
+uint64_t dlm_memory_budget(void);
+
+/* Parses a size "123", "64K", "1.5G" (powers of 1024) into bytes; 0 on success. */
+int dlm_parse_size(const char *s, uint64_t *bytes);
 
 #endif
