@@ -597,6 +597,37 @@ static double gacc_finish(gacc *a, double n, double n1, double n2, double *gw)
     return k1;
 }
 
+void dlm_stat_hist_gof(const double *p, const uint64_t *counts, uint64_t cells, dlm_gof *out)
+{
+    uint64_t n = 0, m = 0;
+    for (uint64_t x = 0; x < cells; x++) {
+        n += counts[x];
+        m += p[x] > 0;
+    }
+    memset(out, 0, sizeof *out);
+    acc a = {.rows = 1};
+    gacc ga = {.rows = 1, .tg = g_threshold(m)};
+    double l1 = 0;
+    for (uint64_t x = 0; x < cells; x++) {
+        double f = n ? (double)counts[x] / (double)n : 0;
+        l1 += fabs(f - p[x]);
+        if (p[x] == 0) {
+            if (counts[x] && !out->impossible) out->first_impossible = x;
+            out->impossible += counts[x];
+            continue;
+        }
+        double E = (double)n * p[x];
+        acc_cell(&a, &counts[x], &E);
+        gacc_cell(&ga, &counts[x], &E);
+    }
+    out->df_chi2 = acc_finish(&a);
+    out->chi2 = a.chi2;
+    out->p_chi2 = out->df_chi2 > 0 ? dlm_stat_chisq_q(a.chi2, out->df_chi2) : 1.0;
+    out->df_g = gacc_finish(&ga, (double)n, 0, 0, &out->g);
+    out->p_g = out->df_g > 0 ? dlm_stat_chisq_q(out->g, out->df_g) : 1.0;
+    out->tv = 0.5 * l1;
+}
+
 // ---------------------------------------------------------------- report building
 
 typedef struct {
@@ -675,34 +706,21 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
     }
     /* Full histogram: goodness of fit and the TV distance. */
     if (t->hist && k->hist) {
-        uint64_t cells = UINT64_C(1) << t->nout, m = 0;
-        for (uint64_t x = 0; x < cells; x++) m += t->hist[x] > 0;
-        acc a = {.rows = 1};
-        gacc ga = {.rows = 1, .tg = g_threshold(m)};
-        double l1 = 0;
-        for (uint64_t x = 0; x < cells; x++) {
-            double p = t->hist[x], f = (double)k->hist[x] / (double)n;
-            l1 += fabs(f - p);
-            if (p == 0) {
-                if (k->hist[x]) {
-                    snprintf(what, sizeof what, "output value %#llx (probability 0) sampled %llu times",
-                             (unsigned long long)x, (unsigned long long)k->hist[x]);
-                    impossible(imp, k->hist[x], what);
-                }
-                continue;
-            }
-            double E = (double)n * p;
-            acc_cell(&a, &k->hist[x], &E);
-            gacc_cell(&ga, &k->hist[x], &E);
+        uint64_t cells = UINT64_C(1) << t->nout;
+        dlm_gof g;
+        dlm_stat_hist_gof(t->hist, k->hist, cells, &g);
+        if (g.impossible) {
+            snprintf(what, sizeof what, "output value %#llx (probability 0) sampled %llu times",
+                     (unsigned long long)g.first_impossible, (unsigned long long)k->hist[g.first_impossible]);
+            impossible(imp, g.impossible, what);
         }
-        double df = acc_finish(&a), gw, dfg = gacc_finish(&ga, (double)n, 0, 0, &gw);
-        if (df > 0 && (s = add_test(L, "hist-chi2", a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
-        if (dfg > 0 && (s = add_test(L, "hist-g", gw, dfg, dlm_stat_chisq_q(gw, dfg), err))) return s;
+        if (g.df_chi2 > 0 && (s = add_test(L, "hist-chi2", g.chi2, g.df_chi2, g.p_chi2, err))) return s;
+        if (g.df_g > 0 && (s = add_test(L, "hist-g", g.g, g.df_g, g.p_g, err))) return s;
         /* Weissman et al. (2003): P(||P_n - P||_1 >= e) <= (2^m - 2) exp(-n e^2 / 2)
          * over m = 2^nout cells, so with probability >= 1 - alpha
          * TV <= sqrt((m ln 2 + ln(1/alpha)) / (2 n)). */
         r->have_tv = 1;
-        r->tv = 0.5 * l1;
+        r->tv = g.tv;
         double eps = sqrt(((double)cells * log(2.0) + log(1.0 / r->alpha)) / (2.0 * (double)n));
         r->tv_upper = r->tv + eps > 1 ? 1 : r->tv + eps;
     }

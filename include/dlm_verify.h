@@ -122,6 +122,20 @@ dlm_status dlm_stat_holm(const double *p, size_t n, double *padj, dlm_err *err);
 /* Upper-tail standard normal quantile: z with P(Z > z) = q. */
 double dlm_stat_z(double q);
 
+/* Goodness of fit of a histogram to an exact law. */
+typedef struct {
+    double chi2, df_chi2, p_chi2; /* Pearson, cells with expected count < 5 pooled */
+    double g, df_g, p_g;          /* G-test on groups of expected count >= max(20, 2 m^(1/4)),
+                                     Williams-corrected (docs/verify.md) */
+    uint64_t impossible;          /* samples in cells of probability 0 */
+    uint64_t first_impossible;    /* the first such cell */
+    double tv;                    /* TV(empirical, p) */
+} dlm_gof;
+
+/* Tests counts[0..cells-1] against the law p[0..cells-1] (the same tests as the
+ * verifier's hist-chi2 and hist-g); a p-value is 1 when its df is 0. */
+void dlm_stat_hist_gof(const double *p, const uint64_t *counts, uint64_t cells, dlm_gof *out);
+
 // ---------------------------------------------------------------- the verifier
 
 typedef struct {
