@@ -1,0 +1,1160 @@
+/* law.c — exactly known laws over token sequences (dlm_law.h, docs/oracle.md): the spec
+ * loader with its generators (parity, random, bsc, sparse, english, circuit) and its
+ * two text formats (table files, markov/hmm files), the subset-marginal table, the
+ * full table of an HMM, log p(x), exact ancestral samples and the writer.
+ *
+ * What it deliberately is not: the exact predictor (include/dlm_oracle.h, shared with
+ * the device) or a sampler of DLM rounds (dlm_sampler.h). Everything here runs on the
+ * host, single-threaded, in a fixed order; sizes are checked against the limits of
+ * dlm_law.h and dlm_memory_budget() before anything is allocated.
+ *
+ * Build/test: make BUILD=build/law CUDA=0 build/law/test/test_law && build/law/test/test_law
+ */
+#include "dlm_law.h"
+#include "dlm_verify.h"
+
+#include <Random123/philox.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW_TOL 1e-9              /* file rows must sum to 1 within this */
+#define STAT_TOL 1e-14            /* power iteration: stop at this L1 change */
+#define STAT_ITERS 10000          /* ... or after this many iterations */
+#define ENGLISH_LAMBDA 1e-4       /* add-lambda smoothing of the English bigram counts */
+#define LAW_CTR_TAG 0x6C617721u   /* 'law!': counter word 1 of the sampling domain */
+
+// ---------------------------------------------------------------- small helpers
+
+/* splitmix64 (Steele, Lea, Flood 2014): the generators' random stream. */
+static uint64_t splitmix64(uint64_t *st)
+{
+    uint64_t z = (*st += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* A uniform in (0, 1] (never 0, so -log is finite). */
+static double unif_pos(uint64_t *st)
+{
+    return (double)((splitmix64(st) >> 11) + 1) * 0x1.0p-53;
+}
+
+/* Decimal unsigned integer, digits only, no overflow; 0 on success. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (!s || !*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        if (x > (UINT64_MAX - 9) / 10) return -1;
+        x = 10 * x + (uint64_t)(*s - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+/* A finite non-negative number (strtod syntax, the whole string); 0 on success. */
+static int parse_nonneg(const char *s, double *v)
+{
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (*end || end == s || !isfinite(x) || x < 0 || (errno == ERANGE && x != 0)) return -1;
+    *v = x;
+    return 0;
+}
+
+/* n = V^L when it is at most max; 0 on success. */
+static int pow_le(uint32_t V, uint32_t L, uint64_t max, uint64_t *n)
+{
+    uint64_t x = 1;
+    for (uint32_t i = 0; i < L; i++) {
+        if (x > max / V) return -1;
+        x *= V;
+    }
+    *n = x;
+    return 0;
+}
+
+/* DLM_EINPUT when `bytes` exceed the memory budget (what names the structure). */
+static dlm_status budget(uint64_t bytes, const char *what, dlm_err *err)
+{
+    uint64_t b = dlm_memory_budget();
+    if (bytes > b)
+        return dlm_fail(err, DLM_EINPUT, "%s: needs %llu bytes, over the memory budget of %llu "
+                        "(DLMSIM_MAX_MEMORY)", what, (unsigned long long)bytes,
+                        (unsigned long long)b);
+    return DLM_OK;
+}
+
+/* The first index i with u < p[0] + .. + p[i] (summed in order); the last positive
+ * entry when rounding leaves u above the total. */
+static uint32_t icdf(const double *p, uint32_t n, double u)
+{
+    double acc = 0.0;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (p[i] <= 0.0) continue;
+        acc += p[i];
+        last = i;
+        if (u < acc) return i;
+    }
+    return last;
+}
+
+// ---------------------------------------------------------------- allocation
+
+/* A TABLE law of V^L entries (p zeroed). what: the spec or file, for messages. */
+static dlm_status table_alloc(dlm_law *law, uint32_t L, uint32_t V, const char *what, dlm_err *err)
+{
+    uint64_t n;
+    if (L < 1) return dlm_fail(err, DLM_EINPUT, "%s: L must be at least 1", what);
+    if (V < 2 || V > DLM_LAW_MAX_V)
+        return dlm_fail(err, DLM_EINPUT, "%s: V = %u, must be 2..%u", what, V, DLM_LAW_MAX_V);
+    if (pow_le(V, L, DLM_LAW_TABLE_MAX, &n))
+        return dlm_fail(err, DLM_EINPUT, "%s: V^L = %u^%u is over the table limit 2^24 "
+                        "(DLM_LAW_TABLE_MAX)", what, V, L);
+    dlm_status s = budget(n * sizeof(double), what, err);
+    if (s) return s;
+    law->p = dlm_calloc((size_t)n, sizeof(double));
+    if (!law->p) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory for %llu entries", what,
+                                 (unsigned long long)n);
+    law->v.kind = DLM_LAW_TABLE;
+    law->v.L = L;
+    law->v.V = V;
+    law->v.p = law->p;
+    return DLM_OK;
+}
+
+/* An HMM law: start (S), rowptr (S+1), col/val (nnz), emit (S*V) when with_emit. */
+static dlm_status hmm_alloc(dlm_law *law, uint32_t L, uint32_t S, uint32_t V, uint64_t nnz,
+                            int with_emit, const char *what, dlm_err *err)
+{
+    if (L < 1 || L > DLM_LAW_MAX_L)
+        return dlm_fail(err, DLM_EINPUT, "%s: L = %u, must be 1..%u", what, L, DLM_LAW_MAX_L);
+    if (V < 2 || V > DLM_LAW_MAX_V)
+        return dlm_fail(err, DLM_EINPUT, "%s: V = %u, must be 2..%u", what, V, DLM_LAW_MAX_V);
+    if (S < 1 || S > DLM_LAW_MAX_V)
+        return dlm_fail(err, DLM_EINPUT, "%s: S = %u states, must be 1..%u", what, S, DLM_LAW_MAX_V);
+    if (nnz > UINT32_MAX) return dlm_fail(err, DLM_EINPUT, "%s: too many transitions", what);
+    uint64_t bytes = 8ull * S + 4ull * (S + 1) + 12ull * nnz + (with_emit ? 8ull * S * V : 0);
+    dlm_status s = budget(bytes, what, err);
+    if (s) return s;
+    law->start = dlm_calloc(S, sizeof(double));
+    law->rowptr = dlm_calloc((size_t)S + 1, sizeof(uint32_t));
+    law->col = dlm_calloc(nnz ? (size_t)nnz : 1, sizeof(uint32_t));
+    law->val = dlm_calloc(nnz ? (size_t)nnz : 1, sizeof(double));
+    law->emit = with_emit ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
+    if (!law->start || !law->rowptr || !law->col || !law->val || (with_emit && !law->emit))
+        return dlm_fail(err, DLM_ENOMEM, "%s: out of memory", what);
+    law->v.kind = DLM_LAW_HMM;
+    law->v.L = L;
+    law->v.V = V;
+    law->v.S = S;
+    law->v.start = law->start;
+    law->v.rowptr = law->rowptr;
+    law->v.col = law->col;
+    law->v.val = law->val;
+    law->v.emit = law->emit;
+    return DLM_OK;
+}
+
+void dlm_law_free(dlm_law *law)
+{
+    if (!law) return;
+    free(law->p);
+    free(law->marg);
+    free(law->start);
+    free(law->val);
+    free(law->emit);
+    free(law->rowptr);
+    free(law->col);
+    memset(law, 0, sizeof *law);
+}
+
+// ---------------------------------------------------------------- transitions
+
+/* out = alpha P for the chain's P(b | a) = (1 - tele) T[a][b] + tele / S: a scatter
+ * over the CSR rows (a ascending, k ascending), then the teleport term. */
+static void push(const dlm_law_view *w, const double *alpha, double *out)
+{
+    const uint32_t S = w->S;
+    const double keep = 1.0 - w->tele, tu = w->tele / (double)S;
+    double sa = 0.0;
+    for (uint32_t s = 0; s < S; s++) {
+        out[s] = 0.0;
+        sa += alpha[s];
+    }
+    for (uint32_t a = 0; a < S; a++) {
+        double x = alpha[a];
+        if (x == 0.0) continue;
+        x *= keep;
+        for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++) out[w->col[k]] += x * w->val[k];
+    }
+    for (uint32_t s = 0; s < S; s++) out[s] += tu * sa;
+}
+
+/* One unscaled forward step: out(s) = (prev P or start)(s) * P(token | s). */
+static void fwd_step(const dlm_law_view *w, const double *prev, uint16_t tok, double *out)
+{
+    if (prev) push(w, prev, out);
+    else memcpy(out, w->start, w->S * sizeof(double));
+    for (uint32_t s = 0; s < w->S; s++)
+        out[s] *= w->emit ? w->emit[(size_t)s * w->V + tok] : (s == tok ? 1.0 : 0.0);
+}
+
+/* The stationary law of the chain into law->start: lazy power iteration
+ * pi <- (pi + pi P) / 2 (same fixed points, aperiodic) from uniform, renormalized each
+ * step, until the L1 change is <= STAT_TOL or after STAT_ITERS iterations. */
+static dlm_status stationary(dlm_law *law, const char *what, dlm_err *err)
+{
+    const uint32_t S = law->v.S;
+    double *pi = law->start, *nx = dlm_calloc(S, sizeof(double));
+    if (!nx) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory", what);
+    for (uint32_t s = 0; s < S; s++) pi[s] = 1.0 / S;
+    for (int it = 0; it < STAT_ITERS; it++) {
+        push(&law->v, pi, nx);
+        double z = 0.0, d = 0.0;
+        for (uint32_t s = 0; s < S; s++) z += nx[s] = 0.5 * (pi[s] + nx[s]);
+        for (uint32_t s = 0; s < S; s++) {
+            nx[s] /= z;
+            d += fabs(nx[s] - pi[s]);
+            pi[s] = nx[s];
+        }
+        if (d <= STAT_TOL) break;
+    }
+    free(nx);
+    return DLM_OK;
+}
+
+// ---------------------------------------------------------------- generators
+
+static dlm_status gen_parity(dlm_law *law, uint64_t n, const char *spec, dlm_err *err)
+{
+    if (n < 1 || n > 24) return dlm_fail(err, DLM_EINPUT, "%s: N must be 1..24", spec);
+    dlm_status s = table_alloc(law, (uint32_t)n, 2, spec, err);
+    if (s) return s;
+    uint64_t N = UINT64_C(1) << n;
+    double q = n == 1 ? 1.0 : 1.0 / (double)(N / 2);
+    for (uint64_t x = 0; x < N; x++) law->p[x] = __builtin_popcountll(x) & 1 ? 0.0 : q;
+    snprintf(law->desc, sizeof law->desc, "uniform over even-parity %u-bit strings", (unsigned)n);
+    return DLM_OK;
+}
+
+static dlm_status gen_random(dlm_law *law, uint64_t L, uint64_t V, uint64_t seed, const char *spec,
+                             dlm_err *err)
+{
+    if (L > DLM_LAW_MAX_L || V > DLM_LAW_MAX_V)
+        return dlm_fail(err, DLM_EINPUT, "%s: L or V too large", spec);
+    dlm_status s = table_alloc(law, (uint32_t)L, (uint32_t)V, spec, err);
+    if (s) return s;
+    uint64_t N = 0, st = seed;
+    pow_le((uint32_t)V, (uint32_t)L, DLM_LAW_TABLE_MAX, &N);
+    double z = 0.0;
+    for (uint64_t x = 0; x < N; x++) z += law->p[x] = -log(unif_pos(&st));
+    for (uint64_t x = 0; x < N; x++) law->p[x] /= z;
+    snprintf(law->desc, sizeof law->desc, "random law (Dirichlet(1)), L=%u, V=%u, seed %llu",
+             (unsigned)L, (unsigned)V, (unsigned long long)seed);
+    return DLM_OK;
+}
+
+static dlm_status gen_bsc(dlm_law *law, uint64_t L, double flip, const char *spec, dlm_err *err)
+{
+    if (!(flip >= 0.0 && flip <= 1.0))
+        return dlm_fail(err, DLM_EINPUT, "%s: FLIP must be in [0, 1]", spec);
+    if (L > DLM_LAW_MAX_L) return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
+    dlm_status s = hmm_alloc(law, (uint32_t)L, 2, 2, 4, 0, spec, err);
+    if (s) return s;
+    for (uint32_t a = 0; a < 2; a++) {
+        law->start[a] = 0.5;
+        law->rowptr[a + 1] = 2 * (a + 1);
+        for (uint32_t b = 0; b < 2; b++) {
+            law->col[2 * a + b] = b;
+            law->val[2 * a + b] = a == b ? 1.0 - flip : flip;
+        }
+    }
+    snprintf(law->desc, sizeof law->desc, "binary symmetric chain, L=%u, flip %g", (unsigned)L, flip);
+    return DLM_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static dlm_status gen_sparse(dlm_law *law, uint64_t V, uint64_t K, uint64_t L, uint64_t seed,
+                             double tele, const char *spec, dlm_err *err)
+{
+    if (V < 2 || V > DLM_LAW_MAX_V) return dlm_fail(err, DLM_EINPUT, "%s: V must be 2..%u", spec, DLM_LAW_MAX_V);
+    if (K < 1 || K > V) return dlm_fail(err, DLM_EINPUT, "%s: K must be 1..V", spec);
+    if (L < 1 || L > DLM_LAW_MAX_L) return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
+    if (!(tele >= 0.0 && tele < 1.0)) return dlm_fail(err, DLM_EINPUT, "%s: TELE must be in [0, 1)", spec);
+    uint32_t S = (uint32_t)V;
+    dlm_status s = hmm_alloc(law, (uint32_t)L, S, S, V * K, 0, spec, err);
+    if (s) return s;
+    law->v.tele = tele;
+    uint32_t *perm = dlm_calloc(S, sizeof(uint32_t));
+    if (!perm) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory", spec);
+    for (uint32_t i = 0; i < S; i++) perm[i] = i;
+    uint64_t st = seed;
+    for (uint32_t a = 0; a < S; a++) {
+        /* K distinct successors: a partial Fisher-Yates shuffle of perm, sorted */
+        uint32_t *c = law->col + (size_t)a * K;
+        for (uint32_t j = 0; j < K; j++) {
+            uint32_t r = j + (uint32_t)(splitmix64(&st) % (S - j)), t = perm[j];
+            perm[j] = perm[r];
+            perm[r] = t;
+            c[j] = perm[j];
+        }
+        qsort(c, K, sizeof *c, cmp_u32);
+        double z = 0.0, *v = law->val + (size_t)a * K;
+        for (uint32_t j = 0; j < K; j++) z += v[j] = -log(unif_pos(&st));
+        for (uint32_t j = 0; j < K; j++) v[j] /= z;
+        law->rowptr[a + 1] = (uint32_t)((a + 1) * K);
+    }
+    free(perm);
+    if ((s = stationary(law, spec, err))) return s;
+    snprintf(law->desc, sizeof law->desc, "random sparse chain, V=%u, K=%u, L=%u, seed %llu, "
+             "teleport %g, stationary start", S, (unsigned)K, (unsigned)L,
+             (unsigned long long)seed, tele);
+    return DLM_OK;
+}
+
+/* English texts that Debian's base-files ships, in order of preference. */
+static const char *const english_texts[] = {
+    "/usr/share/common-licenses/GPL-3", "/usr/share/common-licenses/GPL-2",
+    "/usr/share/common-licenses/Apache-2.0", "/usr/share/common-licenses/GFDL-1.3",
+    "/usr/share/common-licenses/LGPL-2.1", "/usr/share/common-licenses/Artistic",
+};
+
+static dlm_status gen_english(dlm_law *law, uint64_t L, const char *spec, dlm_err *err)
+{
+    if (L < 1 || L > DLM_LAW_MAX_L) return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
+    char *buf = NULL;
+    size_t len = 0;
+    const char *path = NULL;
+    for (size_t i = 0; i < sizeof english_texts / sizeof *english_texts && !path; i++) {
+        dlm_err e2;
+        if (!dlm_read_file(english_texts[i], &buf, &len, &e2)) path = english_texts[i];
+    }
+    if (!path)
+        return dlm_fail(err, DLM_EINPUT, "%s: no English text found (looked for "
+                        "/usr/share/common-licenses/GPL-3, GPL-2, Apache-2.0, GFDL-1.3, "
+                        "LGPL-2.1, Artistic: Debian's base-files)", spec);
+    /* bigram counts over the text mapped to 0..25 (letters, lower-cased) and 26 (every
+     * run of other bytes) */
+    double cnt[27][27];
+    memset(cnt, 0, sizeof cnt);
+    int prev = -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        int c = ch >= 'a' && ch <= 'z' ? ch - 'a' : ch >= 'A' && ch <= 'Z' ? ch - 'A' : 26;
+        if (c == 26 && prev == 26) continue;
+        if (prev >= 0) cnt[prev][c] += 1.0;
+        prev = c;
+    }
+    free(buf);
+    dlm_status s = hmm_alloc(law, (uint32_t)L, 27, 27, 27 * 27, 0, spec, err);
+    if (s) return s;
+    for (uint32_t a = 0; a < 27; a++) {
+        double z = 0.0;
+        for (uint32_t b = 0; b < 27; b++) z += cnt[a][b] + ENGLISH_LAMBDA;
+        for (uint32_t b = 0; b < 27; b++) {
+            law->col[27 * a + b] = b;
+            law->val[27 * a + b] = (cnt[a][b] + ENGLISH_LAMBDA) / z;
+        }
+        law->rowptr[a + 1] = 27 * (a + 1);
+    }
+    if ((s = stationary(law, spec, err))) return s;
+    snprintf(law->alphabet, sizeof law->alphabet, "abcdefghijklmnopqrstuvwxyz ");
+    snprintf(law->desc, sizeof law->desc, "English letter chain (a-z, space) from %s, L=%u, "
+             "lambda %g, stationary start", path, (unsigned)L, ENGLISH_LAMBDA);
+    return DLM_OK;
+}
+
+/* Keeps outputs lo..hi of c (in order) and drops the others. */
+static void keep_outputs(dlm_circuit *c, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t k = 0; k < c->nout; k++) {
+        if (c->out_names && (k < lo || k > hi)) {
+            free(c->out_names[k]);
+            c->out_names[k] = NULL;
+        }
+    }
+    for (uint32_t k = lo; k <= hi; k++) {
+        c->out[k - lo] = c->out[k];
+        if (c->out_names) c->out_names[k - lo] = c->out_names[k];
+    }
+    c->nout = hi - lo + 1;
+}
+
+/* circuit:CIRCUIT or circuit:CIRCUIT@A-B (outputs A..B only, their joint law). */
+static dlm_status gen_circuit(dlm_law *law, const char *cspec_in, const char *spec, dlm_err *err)
+{
+    dlm_circuit c;
+    dlm_target t;
+    char cspec[1024];
+    unsigned lo = 0, hi = 0;
+    int sel = 0;
+    snprintf(cspec, sizeof cspec, "%s", cspec_in);
+    char *at = strrchr(cspec, '@');
+    if (at) {
+        char tail;
+        if (sscanf(at + 1, "%u-%u%c", &lo, &hi, &tail) != 2 || lo > hi || hi - lo >= 24)
+            return dlm_fail(err, DLM_EINPUT, "%s: expected circuit:CIRCUIT@A-B with A <= B < A + 24", spec);
+        *at = 0;
+        sel = 1;
+    }
+    dlm_status s = dlm_circuit_load(&c, cspec, err);
+    if (s) return s == DLM_EIO ? DLM_EINPUT : s;
+    if (sel && hi >= c.nout) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: the circuit has %u outputs (0..%u)", spec, c.nout, c.nout - 1);
+        dlm_circuit_free(&c);
+        return s;
+    }
+    if (sel) keep_outputs(&c, lo, hi);
+    if (c.nout > 24) {
+        dlm_circuit_free(&c);
+        return dlm_fail(err, DLM_EINPUT, "%s: the circuit has %u outputs; a law takes at most 24 "
+                        "(select some with circuit:CIRCUIT@A-B)", spec, c.nout);
+    }
+    memset(&t, 0, sizeof t);
+    s = dlm_target_build(&c, DLM_TARGET_EXACT, 0, 0, 0, &t, err);
+    if (!s && !t.hist) s = dlm_fail(err, DLM_EINPUT, "%s: no exact histogram", spec);
+    if (!s) s = table_alloc(law, c.nout, 2, spec, err);
+    if (!s) {
+        uint64_t N = UINT64_C(1) << c.nout;
+        double z = 0.0;
+        for (uint64_t x = 0; x < N; x++) z += t.hist[x];
+        for (uint64_t x = 0; x < N; x++) law->p[x] = t.hist[x] / z;
+        if (sel)
+            snprintf(law->desc, sizeof law->desc, "output law of %.100s, outputs %u..%u (%.100s)", cspec, lo,
+                     hi, t.desc);
+        else
+            snprintf(law->desc, sizeof law->desc, "output law of %.100s (%u outputs, %.100s)", cspec,
+                     c.nout, t.desc);
+    }
+    dlm_target_free(&t);
+    dlm_circuit_free(&c);
+    return s;
+}
+
+// ---------------------------------------------------------------- file reading
+
+/* Line reader over a file read whole: blank lines and `#` comments skipped (an
+ * `alphabet` line keeps its '#' characters inside the quotes). */
+typedef struct {
+    const char *path;
+    char *next;     /* start of the next line */
+    unsigned line;  /* number of the current line */
+    char *cur;      /* scan position in the current line */
+    dlm_err *err;
+} rd;
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int rd_line(rd *r)
+{
+    while (r->next) {
+        char *l = r->next, *nl = strchr(l, '\n');
+        if (nl) {
+            *nl = 0;
+            r->next = nl + 1;
+        } else {
+            r->next = NULL;
+        }
+        r->line++;
+        while (is_ws(*l)) l++;
+        if (strncmp(l, "alphabet", 8) != 0) {
+            char *h = strchr(l, '#');
+            if (h) *h = 0;
+        }
+        if (!*l) continue;
+        r->cur = l;
+        return 1;
+    }
+    return 0;
+}
+
+/* The next whitespace-separated field of the current line (NUL-terminated), or NULL. */
+static char *rd_field(rd *r)
+{
+    char *p = r->cur;
+    while (is_ws(*p)) p++;
+    if (!*p) {
+        r->cur = p;
+        return NULL;
+    }
+    char *f = p;
+    while (*p && !is_ws(*p)) p++;
+    if (*p) *p++ = 0;
+    r->cur = p;
+    return f;
+}
+
+static dlm_status rd_err(rd *r, const char *what, const char *field)
+{
+    if (field) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: %s '%.40s'", r->path, r->line, what, field);
+    return dlm_fail(r->err, DLM_EINPUT, "%s:%u: %s", r->path, r->line, what);
+}
+
+static dlm_status rd_u32(rd *r, const char *what, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+    uint64_t x;
+    char *f = rd_field(r);
+    if (!f) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: missing %s", r->path, r->line, what);
+    if (parse_u64(f, &x) || x < lo || x > hi)
+        return dlm_fail(r->err, DLM_EINPUT, "%s:%u: bad %s '%.40s' (must be %u..%u)", r->path,
+                        r->line, what, f, lo, hi);
+    *v = (uint32_t)x;
+    return DLM_OK;
+}
+
+static dlm_status rd_prob(rd *r, const char *what, double *v)
+{
+    char *f = rd_field(r);
+    if (!f) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: missing %s", r->path, r->line, what);
+    if (parse_nonneg(f, v)) return rd_err(r, "bad number (must be finite and >= 0)", f);
+    return DLM_OK;
+}
+
+static dlm_status rd_end(rd *r)
+{
+    char *f = rd_field(r);
+    return f ? rd_err(r, "unexpected field", f) : DLM_OK;
+}
+
+/* `alphabet "CHARS"`: exactly V printable characters between the first and the last
+ * double quote of the line. */
+static dlm_status rd_alphabet(rd *r, dlm_law *law, uint32_t V)
+{
+    char *q0 = strchr(r->cur, '"'), *q1 = strrchr(r->cur, '"');
+    if (!q0 || q1 == q0) return rd_err(r, "alphabet: expected \"CHARACTERS\"", NULL);
+    size_t n = (size_t)(q1 - q0 - 1);
+    if (V > 256 || n != V)
+        return dlm_fail(r->err, DLM_EINPUT, "%s:%u: alphabet has %zu characters, not V = %u "
+                        "(at most 256)", r->path, r->line, n, V);
+    for (size_t i = 0; i < n; i++)
+        if (q0[1 + i] < 0x20 || q0[1 + i] > 0x7e) return rd_err(r, "alphabet: non-printable character", NULL);
+    char *t = q1 + 1;
+    while (is_ws(*t)) t++;
+    if (*t && *t != '#') return rd_err(r, "unexpected text after the alphabet", NULL);
+    memcpy(law->alphabet, q0 + 1, n);
+    law->alphabet[n] = 0;
+    return DLM_OK;
+}
+
+/* Reads path whole; a missing or unreadable file is DLM_EINPUT (bad input). */
+static dlm_status rd_open(rd *r, const char *path, char **buf, dlm_err *err)
+{
+    size_t len;
+    memset(r, 0, sizeof *r);
+    dlm_status s = dlm_read_file(path, buf, &len, err);
+    if (s) return s == DLM_EIO ? DLM_EINPUT : s;
+    if (strlen(*buf) != len) {
+        free(*buf);
+        *buf = NULL;
+        return dlm_fail(err, DLM_EINPUT, "%s: contains a NUL byte (not a text file)", path);
+    }
+    r->path = path;
+    r->next = *buf;
+    r->err = err;
+    return DLM_OK;
+}
+
+// ---------------------------------------------------------------- table files
+
+/* table L V / [alphabet "..."] / rows `TOKENS WEIGHT` (TOKENS: L integers, or for
+ * V <= 10 one string of L digits, position 0 first). Weights are divided by their
+ * total; missing sequences have weight 0; a sequence given twice is an error. */
+static dlm_status load_table(dlm_law *law, const char *path, dlm_err *err)
+{
+    rd r;
+    char *buf;
+    uint8_t *seen = NULL;
+    uint32_t L = 0, V = 0;
+    dlm_status s = rd_open(&r, path, &buf, err);
+    if (s) return s;
+    char *f;
+    if (!rd_line(&r)) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: empty file (expected 'table L V')", path);
+        goto out;
+    }
+    if (!(f = rd_field(&r)) || strcmp(f, "table")) {
+        s = rd_err(&r, "expected 'table L V', got", f ? f : "");
+        goto out;
+    }
+    if ((s = rd_u32(&r, "L", 1, DLM_LAW_MAX_L, &L)) || (s = rd_u32(&r, "V", 2, DLM_LAW_MAX_V, &V)) ||
+        (s = rd_end(&r)))
+        goto out;
+    char what[600];
+    snprintf(what, sizeof what, "%s:%u", path, r.line);
+    if ((s = table_alloc(law, L, V, what, err))) goto out;
+    uint64_t N = 0;
+    pow_le(V, L, DLM_LAW_TABLE_MAX, &N);
+    if ((s = budget(N, path, err))) goto out;
+    seen = dlm_calloc((size_t)N, 1);
+    if (!seen) {
+        s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    double total = 0.0;
+    while (rd_line(&r)) {
+        if (!strncmp(r.cur, "alphabet", 8) && is_ws(r.cur[8])) {
+            if ((s = rd_alphabet(&r, law, V))) goto out;
+            continue;
+        }
+        /* count the fields, then parse them */
+        unsigned nf = 0;
+        for (char *p = r.cur; *p;) {
+            while (is_ws(*p)) p++;
+            if (!*p) break;
+            nf++;
+            while (*p && !is_ws(*p)) p++;
+        }
+        uint64_t idx = 0, pw = 1;
+        if (nf == L + 1) {
+            for (uint32_t i = 0; i < L; i++, pw *= V) {
+                uint32_t t;
+                if ((s = rd_u32(&r, "token", 0, V - 1, &t))) goto out;
+                idx += t * pw;
+            }
+        } else if (nf == 2 && V <= 10) {
+            f = rd_field(&r);
+            if (strlen(f) != L) {
+                s = rd_err(&r, "expected a string of L digits, got", f);
+                goto out;
+            }
+            for (uint32_t i = 0; i < L; i++, pw *= V) {
+                if (f[i] < '0' || (uint32_t)(f[i] - '0') >= V) {
+                    s = rd_err(&r, "bad token digit in", f);
+                    goto out;
+                }
+                idx += (uint64_t)(f[i] - '0') * pw;
+            }
+        } else {
+            s = dlm_fail(err, DLM_EINPUT, "%s:%u: expected %u tokens and a weight%s", path, r.line,
+                         L, V <= 10 ? " (or a digit string and a weight)" : "");
+            goto out;
+        }
+        double wgt;
+        if ((s = rd_prob(&r, "weight", &wgt)) || (s = rd_end(&r))) goto out;
+        if (seen[idx]) {
+            s = rd_err(&r, "sequence given twice", NULL);
+            goto out;
+        }
+        seen[idx] = 1;
+        law->p[idx] = wgt;
+        total += wgt;
+    }
+    if (!(total > 0.0) || !isfinite(total)) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: the weights sum to %g (need a positive finite total)",
+                     path, total);
+        goto out;
+    }
+    for (uint64_t x = 0; x < N; x++) law->p[x] /= total;
+    snprintf(law->desc, sizeof law->desc, "table %.180s, L=%u, V=%u", path, L, V);
+out:
+    free(seen);
+    free(buf);
+    return s;
+}
+
+// ---------------------------------------------------------------- markov files
+
+typedef struct {
+    uint32_t a, b, line;
+    double p;
+} edge;
+
+static int cmp_edge(const void *x, const void *y)
+{
+    const edge *e = (const edge *)x, *f = (const edge *)y;
+    if (e->a != f->a) return e->a < f->a ? -1 : 1;
+    if (e->b != f->b) return e->b < f->b ? -1 : 1;
+    return e->line < f->line ? -1 : e->line > f->line;
+}
+
+/* Checks that p[0..n-1] sums to 1 within ROW_TOL and divides it by its sum. */
+static dlm_status row_check(double *p, uint32_t n, const char *path, unsigned line,
+                            const char *what, dlm_err *err)
+{
+    double z = 0.0;
+    for (uint32_t i = 0; i < n; i++) z += p[i];
+    if (!(fabs(z - 1.0) <= ROW_TOL))
+        return dlm_fail(err, DLM_EINPUT, "%s:%u: %s sums to %.17g, not 1 (tolerance 1e-9)", path,
+                        line, what, z);
+    for (uint32_t i = 0; i < n; i++) p[i] /= z;
+    return DLM_OK;
+}
+
+/* markov L V | hmm L S V, then in any order: alphabet "...", teleport EPS,
+ * start P_0 .. P_{S-1}, row A P_0 .. P_{S-1} (dense), edge A B P (sparse),
+ * emit A P_0 .. P_{V-1} (hmm only, every state). Every state needs transitions; an
+ * entry given twice is an error; zero entries are kept. */
+static dlm_status load_markov(dlm_law *law, const char *path, dlm_err *err)
+{
+    rd r;
+    char *buf, *f;
+    edge *E = NULL;
+    double *start = NULL, *emit = NULL;
+    uint8_t *emit_seen = NULL;
+    size_t ne = 0, cap = 0;
+    uint32_t L = 0, S = 0, V = 0;
+    unsigned start_line = 0;
+    int hmm, have_tele = 0;
+    double tele = 0.0;
+    dlm_status s = rd_open(&r, path, &buf, err);
+    if (s) return s;
+    if (!rd_line(&r)) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: empty file (expected 'markov L V' or 'hmm L S V')", path);
+        goto out;
+    }
+    f = rd_field(&r);
+    hmm = f && !strcmp(f, "hmm");
+    if (!f || (!hmm && strcmp(f, "markov"))) {
+        s = rd_err(&r, "expected 'markov L V' or 'hmm L S V', got", f ? f : "");
+        goto out;
+    }
+    if ((s = rd_u32(&r, "L", 1, DLM_LAW_MAX_L, &L))) goto out;
+    if (hmm && (s = rd_u32(&r, "S", 1, DLM_LAW_MAX_V, &S))) goto out;
+    if ((s = rd_u32(&r, "V", 2, DLM_LAW_MAX_V, &V)) || (s = rd_end(&r))) goto out;
+    if (!hmm) S = V;
+    if ((s = budget(8ull * S + (hmm ? 9ull * S * V : 0), path, err))) goto out;
+    start = dlm_calloc(S, sizeof(double));
+    emit = hmm ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
+    emit_seen = hmm ? dlm_calloc(S, 1) : NULL;
+    if (!start || (hmm && (!emit || !emit_seen))) {
+        s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    while (rd_line(&r)) {
+        if (!strncmp(r.cur, "alphabet", 8) && is_ws(r.cur[8])) {
+            if ((s = rd_alphabet(&r, law, V))) goto out;
+            continue;
+        }
+        f = rd_field(&r);
+        if (!strcmp(f, "teleport")) {
+            if (have_tele++) {
+                s = rd_err(&r, "teleport given twice", NULL);
+                goto out;
+            }
+            if ((s = rd_prob(&r, "teleport", &tele)) || (s = rd_end(&r))) goto out;
+            if (!(tele < 1.0)) {
+                s = rd_err(&r, "teleport must be in [0, 1)", NULL);
+                goto out;
+            }
+        } else if (!strcmp(f, "start")) {
+            if (start_line) {
+                s = rd_err(&r, "start given twice", NULL);
+                goto out;
+            }
+            start_line = r.line;
+            for (uint32_t i = 0; i < S; i++)
+                if ((s = rd_prob(&r, "start probability", &start[i]))) goto out;
+            if ((s = rd_end(&r)) || (s = row_check(start, S, path, r.line, "start", err))) goto out;
+        } else if (!strcmp(f, "emit")) {
+            uint32_t a;
+            if (!hmm) {
+                s = rd_err(&r, "emit rows belong in an 'hmm' file", NULL);
+                goto out;
+            }
+            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
+            if (emit_seen[a]++) {
+                s = rd_err(&r, "emit row given twice for this state", NULL);
+                goto out;
+            }
+            for (uint32_t v = 0; v < V; v++)
+                if ((s = rd_prob(&r, "emission probability", &emit[(size_t)a * V + v]))) goto out;
+            if ((s = rd_end(&r)) ||
+                (s = row_check(emit + (size_t)a * V, V, path, r.line, "emit row", err)))
+                goto out;
+        } else if (!strcmp(f, "row") || !strcmp(f, "edge")) {
+            int dense = f[0] == 'r';
+            uint32_t a, b = 0, n = dense ? S : 1;
+            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
+            if (!dense && (s = rd_u32(&r, "state", 0, S - 1, &b))) goto out;
+            if (ne + n > cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                while (nc < ne + n) nc *= 2;
+                if ((s = budget((uint64_t)nc * sizeof(edge), path, err))) goto out;
+                edge *ne2 = realloc(E, nc * sizeof(edge));
+                if (!ne2) {
+                    s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
+                    goto out;
+                }
+                E = ne2;
+                cap = nc;
+            }
+            double z = 0.0;
+            for (uint32_t k = 0; k < n; k++) {
+                edge *e = &E[ne + k];
+                e->a = a;
+                e->b = dense ? k : b;
+                e->line = r.line;
+                if ((s = rd_prob(&r, "transition probability", &e->p))) goto out;
+                z += e->p;
+            }
+            if ((s = rd_end(&r))) goto out;
+            if (dense && !(fabs(z - 1.0) <= ROW_TOL)) {
+                s = dlm_fail(err, DLM_EINPUT, "%s:%u: row of state %u sums to %.17g, not 1 "
+                             "(tolerance 1e-9)", path, r.line, a, z);
+                goto out;
+            }
+            ne += n;
+        } else {
+            s = rd_err(&r, "unknown keyword (expected start, row, edge, emit, teleport, alphabet)", f);
+            goto out;
+        }
+    }
+    if (!start_line) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: no 'start' line", path);
+        goto out;
+    }
+    for (uint32_t a = 0; hmm && a < S; a++)
+        if (!emit_seen[a]) {
+            s = dlm_fail(err, DLM_EINPUT, "%s: no emit row for state %u", path, a);
+            goto out;
+        }
+    if (ne) qsort(E, ne, sizeof *E, cmp_edge);
+    for (size_t k = 1; k < ne; k++)
+        if (E[k].a == E[k - 1].a && E[k].b == E[k - 1].b) {
+            s = dlm_fail(err, DLM_EINPUT, "%s:%u: transition %u -> %u given twice (first at line %u)",
+                         path, E[k].line, E[k].a, E[k].b, E[k - 1].line);
+            goto out;
+        }
+    if ((s = hmm_alloc(law, L, S, V, ne, hmm, path, err))) goto out;
+    law->v.tele = tele;
+    memcpy(law->start, start, S * sizeof(double));
+    if (hmm) memcpy(law->emit, emit, (size_t)S * V * sizeof(double));
+    for (size_t k = 0; k < ne; k++) {
+        law->col[k] = E[k].b;
+        law->val[k] = E[k].p;
+        law->rowptr[E[k].a + 1]++;
+    }
+    for (uint32_t a = 0; a < S; a++) {
+        uint32_t b0 = law->rowptr[a];
+        law->rowptr[a + 1] += b0;
+        char what[48];
+        snprintf(what, sizeof what, "transitions of state %u", a);
+        if (law->rowptr[a + 1] == b0) {
+            s = dlm_fail(err, DLM_EINPUT, "%s: state %u has no transitions (row or edge lines)", path, a);
+            goto out;
+        }
+        if ((s = row_check(law->val + b0, law->rowptr[a + 1] - b0, path, E[b0].line, what, err)))
+            goto out;
+    }
+    snprintf(law->desc, sizeof law->desc, "%s %.160s, L=%u, %s%u, %u transitions, teleport %g",
+             hmm ? "HMM" : "Markov chain", path, L, hmm ? "S=" : "V=", hmm ? S : V, (unsigned)ne, tele);
+    if (hmm)
+        snprintf(law->desc + strlen(law->desc), sizeof law->desc - strlen(law->desc), ", V=%u", V);
+out:
+    free(E);
+    free(start);
+    free(emit);
+    free(emit_seen);
+    free(buf);
+    return s;
+}
+
+// ---------------------------------------------------------------- dlm_law_load
+
+/* Splits a copy of spec at ':' into at most max fields; returns the count. */
+static int split(char *s, char **f, int max)
+{
+    int n = 0;
+    f[n++] = s;
+    for (char *p = s; *p && n < max; p++)
+        if (*p == ':') {
+            *p = 0;
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
+{
+    char cp[1024], *f[8];
+    memset(law, 0, sizeof *law);
+    if (!spec || !*spec) return dlm_fail(err, DLM_EINPUT, "empty law spec");
+    if (strlen(spec) >= sizeof cp) return dlm_fail(err, DLM_EINPUT, "law spec too long");
+    const char *arg = strchr(spec, ':');
+    dlm_status s;
+    if (!strncmp(spec, "table:", 6)) s = load_table(law, arg + 1, err);
+    else if (!strncmp(spec, "markov:", 7)) s = load_markov(law, arg + 1, err);
+    else if (!strncmp(spec, "circuit:", 8)) s = gen_circuit(law, arg + 1, spec, err);
+    else {
+        strcpy(cp, spec);
+        int n = split(cp, f, 7);
+        uint64_t a[5] = {0, 0, 0, 0, 0};
+        double d = 0.0;
+        const char *k = f[0];
+        /* numeric generators: the fields after the name are integers, except bsc's FLIP
+         * and sparse's TELE */
+        int want = !strcmp(k, "parity") ? 1 : !strcmp(k, "random") ? 3 : !strcmp(k, "bsc") ? 2
+                 : !strcmp(k, "sparse") ? 4 : !strcmp(k, "english") ? 1 : -1;
+        if (want < 0)
+            return dlm_fail(err, DLM_EINPUT, "%s: unknown law (known: parity:N, random:L:V:SEED, "
+                            "table:FILE, circuit:CIRCUIT, markov:FILE, bsc:L:FLIP, "
+                            "sparse:V:K:L:SEED[:TELE], english:L)", spec);
+        if (n - 1 != want && !(!strcmp(k, "sparse") && n - 1 == 5))
+            return dlm_fail(err, DLM_EINPUT, "%s: expected %d field%s after '%s:'", spec, want,
+                            want > 1 ? "s" : "", k);
+        for (int i = 1; i < n; i++) {
+            int fl = (!strcmp(k, "bsc") && i == 2) || (!strcmp(k, "sparse") && i == 5);
+            if (fl ? parse_nonneg(f[i], &d) : parse_u64(f[i], &a[i - 1]))
+                return dlm_fail(err, DLM_EINPUT, "%s: bad number '%s'", spec, f[i]);
+        }
+        if (!strcmp(k, "sparse") && n == 5) d = 1e-4;
+        if ((!strcmp(k, "random") || !strcmp(k, "bsc") || !strcmp(k, "english")) &&
+            (a[0] < 1 || a[0] > DLM_LAW_MAX_L))
+            return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
+        if (!strcmp(k, "parity")) s = gen_parity(law, a[0], spec, err);
+        else if (!strcmp(k, "random"))
+            s = a[1] > DLM_LAW_MAX_V ? dlm_fail(err, DLM_EINPUT, "%s: V must be 2..%u", spec, DLM_LAW_MAX_V)
+                                     : gen_random(law, a[0], a[1], a[2], spec, err);
+        else if (!strcmp(k, "bsc")) s = gen_bsc(law, a[0], d, spec, err);
+        else if (!strcmp(k, "sparse")) s = gen_sparse(law, a[0], a[1], a[2], a[3], d, spec, err);
+        else s = gen_english(law, a[0], spec, err);
+    }
+    if (s) dlm_law_free(law);
+    return s;
+}
+
+// ---------------------------------------------------------------- marginals
+
+dlm_status dlm_law_build_marginals(dlm_law *law, uint64_t max_bytes, dlm_err *err)
+{
+    const uint32_t L = law->v.L, V = law->v.V;
+    uint64_t M = 0, N = 0;
+    if (law->v.kind != DLM_LAW_TABLE || law->marg) return DLM_OK;
+    if (pow_le(V + 1, L, max_bytes / sizeof(double), &M)) return DLM_OK;
+    dlm_status s = budget(M * sizeof(double), "subset-marginal table", err);
+    if (s) return s;
+    double *m = dlm_calloc((size_t)M, sizeof(double));
+    if (!m) return dlm_fail(err, DLM_ENOMEM, "subset-marginal table: out of memory");
+    pow_le(V, L, DLM_LAW_TABLE_MAX, &N);
+    /* the table itself: every digit < V */
+    uint32_t d[64];
+    memset(d, 0, sizeof d);
+    uint64_t y = 0;
+    for (uint64_t x = 0; x < N; x++) {
+        m[y] = law->p[x];
+        /* increment the base-V digits of x, keeping y = sum d_i (V+1)^i */
+        uint64_t pw = 1;
+        for (uint32_t i = 0; i < L; i++, pw *= V + 1) {
+            if (++d[i] < V) {
+                y += pw;
+                break;
+            }
+            y -= (uint64_t)(V - 1) * pw;
+            d[i] = 0;
+        }
+    }
+    /* sum out one position at a time: after step i every entry whose summed-out digits
+     * lie in 0..i is exact (entries with digit i == V are rewritten from entries with
+     * digit i < V, whose own summed-out digits lie in 0..i-1) */
+    uint64_t pw = 1;
+    for (uint32_t i = 0; i < L; i++, pw *= V + 1)
+        for (uint64_t z = 0; z < M; z++) {
+            if ((z / pw) % (V + 1) != V) continue;
+            double acc = 0.0;
+            uint64_t b0 = z - (uint64_t)V * pw;
+            for (uint32_t v = 0; v < V; v++) acc += m[b0 + v * pw];
+            m[z] = acc;
+        }
+    law->marg = m;
+    law->v.marg = m;
+    return DLM_OK;
+}
+
+// ---------------------------------------------------------------- table, logp, sample
+
+/* Depth-first enumeration of the HMM's prefixes: alpha + t*S is the unscaled forward
+ * vector of the prefix x_0..x_t; a prefix of probability 0 leaves its subtree 0. */
+static void enum_rec(const dlm_law_view *w, uint32_t t, uint64_t idx, uint64_t pw, double *alpha,
+                     double *p)
+{
+    const uint32_t S = w->S;
+    double *a = alpha + (size_t)t * S;
+    for (uint32_t v = 0; v < w->V; v++) {
+        fwd_step(w, t ? a - S : NULL, (uint16_t)v, a);
+        double z = 0.0;
+        for (uint32_t s = 0; s < S; s++) z += a[s];
+        if (z == 0.0) continue;
+        if (t + 1 == w->L) p[idx + v * pw] = z;
+        else enum_rec(w, t + 1, idx + v * pw, pw * w->V, alpha, p);
+    }
+}
+
+dlm_status dlm_law_table(const dlm_law *law, double **p, dlm_err *err)
+{
+    const dlm_law_view *w = &law->v;
+    uint64_t N = 0;
+    *p = NULL;
+    if (pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N))
+        return dlm_fail(err, DLM_EINPUT, "law table: V^L = %u^%u is over the limit 2^24", w->V, w->L);
+    dlm_status s = budget(N * sizeof(double), "law table", err);
+    if (s) return s;
+    double *t = dlm_calloc((size_t)N, sizeof(double));
+    if (!t) return dlm_fail(err, DLM_ENOMEM, "law table: out of memory");
+    if (w->kind == DLM_LAW_TABLE) {
+        memcpy(t, w->p, (size_t)N * sizeof(double));
+    } else {
+        double *alpha = dlm_calloc((size_t)w->L * w->S, sizeof(double));
+        if (!alpha) {
+            free(t);
+            return dlm_fail(err, DLM_ENOMEM, "law table: out of memory");
+        }
+        enum_rec(w, 0, 0, 1, alpha, t);
+        free(alpha);
+    }
+    *p = t;
+    return DLM_OK;
+}
+
+/* P(b | a) of the chain (CSR lookup plus teleport). */
+static double trans(const dlm_law_view *w, uint32_t a, uint32_t b)
+{
+    double t = 0.0;
+    for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++)
+        if (w->col[k] == b) t = w->val[k];
+    return (1.0 - w->tele) * t + w->tele / (double)w->S;
+}
+
+double dlm_law_logp(const dlm_law *law, const uint16_t *x)
+{
+    const dlm_law_view *w = &law->v;
+    for (uint32_t i = 0; i < w->L; i++)
+        if (x[i] >= w->V) return -INFINITY;
+    if (w->kind == DLM_LAW_TABLE) {
+        uint64_t idx = 0, pw = 1;
+        for (uint32_t i = 0; i < w->L; i++, pw *= w->V) idx += x[i] * pw;
+        return log(w->p[idx]);
+    }
+    if (!w->emit) {
+        double lp = log(w->start[x[0]]);
+        for (uint32_t t = 1; t < w->L; t++) lp += log(trans(w, x[t - 1], x[t]));
+        return lp;
+    }
+    /* scaled forward algorithm: log p = sum_t log c_t, c_t the sum of the step */
+    double *a = dlm_calloc(2 * (size_t)w->S, sizeof(double)), lp = 0.0;
+    if (!a) return NAN;
+    double *b = a + w->S;
+    for (uint32_t t = 0; t < w->L; t++) {
+        fwd_step(w, t ? a : NULL, x[t], b);
+        double z = 0.0;
+        for (uint32_t s = 0; s < w->S; s++) z += b[s];
+        if (z == 0.0) {
+            lp = -INFINITY;
+            break;
+        }
+        lp += log(z);
+        for (uint32_t s = 0; s < w->S; s++) a[s] = b[s] / z;
+    }
+    free(a);
+    return lp;
+}
+
+/* Philox block `index` of chain `chain` under seed in the law-sampling domain:
+ * counter {index, 'law!', chain lo, chain hi}, key {seed lo, seed hi}. */
+static philox4x32_ctr_t law_block(uint64_t seed, uint64_t chain, uint32_t index)
+{
+    philox4x32_ctr_t c;
+    philox4x32_key_t k;
+    c.v[0] = index;
+    c.v[1] = LAW_CTR_TAG;
+    c.v[2] = (uint32_t)chain;
+    c.v[3] = (uint32_t)(chain >> 32);
+    k.v[0] = (uint32_t)seed;
+    k.v[1] = (uint32_t)(seed >> 32);
+    return philox4x32_R(10, c, k);
+}
+
+/* A 53-bit uniform in [0, 1) from two words: (hi >> 5) * 2^26 + (lo >> 6), times 2^-53. */
+static double u53(uint32_t hi, uint32_t lo)
+{
+    return (double)(((uint64_t)(hi >> 5) << 26) | (lo >> 6)) * 0x1.0p-53;
+}
+
+void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t *x)
+{
+    const dlm_law_view *w = &law->v;
+    if (w->kind == DLM_LAW_TABLE) {
+        uint64_t N = 0, idx = 0, last = 0;
+        pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N);
+        philox4x32_ctr_t r = law_block(seed, chain, 0);
+        double u = u53(r.v[0], r.v[1]), acc = 0.0;
+        for (idx = 0; idx < N; idx++) {
+            if (w->p[idx] <= 0.0) continue;
+            acc += w->p[idx];
+            last = idx;
+            if (u < acc) break;
+        }
+        if (idx == N) idx = last;
+        for (uint32_t i = 0; i < w->L; i++, idx /= w->V) x[i] = (uint16_t)(idx % w->V);
+        return;
+    }
+    uint32_t s = 0;
+    for (uint32_t t = 0; t < w->L; t++) {
+        philox4x32_ctr_t r = law_block(seed, chain, t);
+        double u = u53(r.v[0], r.v[1]);
+        if (t == 0) {
+            s = icdf(w->start, w->S, u);
+        } else if (u < w->tele) {
+            s = (uint32_t)(u / w->tele * w->S);
+            if (s >= w->S) s = w->S - 1;
+        } else {
+            uint32_t k0 = w->rowptr[s];
+            s = w->col[k0 + icdf(w->val + k0, w->rowptr[s + 1] - k0, (u - w->tele) / (1.0 - w->tele))];
+        }
+        x[t] = (uint16_t)(w->emit ? icdf(w->emit + (size_t)s * w->V, w->V, u53(r.v[2], r.v[3])) : s);
+    }
+}
+
+// ---------------------------------------------------------------- writer
+
+dlm_status dlm_law_write(const dlm_law *law, FILE *f, dlm_err *err)
+{
+    const dlm_law_view *w = &law->v;
+    if (w->kind == DLM_LAW_TABLE) {
+        uint64_t N = 0;
+        pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N);
+        fprintf(f, "# %s\ntable %u %u\n", law->desc, w->L, w->V);
+        if (law->alphabet[0]) fprintf(f, "alphabet \"%s\"\n", law->alphabet);
+        for (uint64_t x = 0; x < N; x++) {
+            if (w->p[x] == 0.0) continue;
+            uint64_t t = x;
+            for (uint32_t i = 0; i < w->L; i++, t /= w->V)
+                fprintf(f, w->V <= 10 ? "%u" : i ? " %u" : "%u", (unsigned)(t % w->V));
+            fprintf(f, " %.17g\n", w->p[x]);
+        }
+    } else {
+        fprintf(f, "# %s\n", law->desc);
+        if (w->emit) fprintf(f, "hmm %u %u %u\n", w->L, w->S, w->V);
+        else fprintf(f, "markov %u %u\n", w->L, w->V);
+        if (law->alphabet[0]) fprintf(f, "alphabet \"%s\"\n", law->alphabet);
+        if (w->tele > 0) fprintf(f, "teleport %.17g\n", w->tele);
+        fprintf(f, "start");
+        for (uint32_t s = 0; s < w->S; s++) fprintf(f, " %.17g", w->start[s]);
+        fprintf(f, "\n");
+        for (uint32_t a = 0; a < w->S; a++)
+            for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++)
+                fprintf(f, "edge %u %u %.17g\n", a, w->col[k], w->val[k]);
+        for (uint32_t a = 0; w->emit && a < w->S; a++) {
+            fprintf(f, "emit %u", a);
+            for (uint32_t v = 0; v < w->V; v++) fprintf(f, " %.17g", w->emit[(size_t)a * w->V + v]);
+            fprintf(f, "\n");
+        }
+    }
+    if (fflush(f) || ferror(f)) return dlm_fail(err, DLM_EIO, "writing the law: %s", strerror(errno));
+    return DLM_OK;
+}
