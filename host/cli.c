@@ -8,6 +8,7 @@
  *                         [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]
  *                         [--threads N] [--inject-bias K:EPS] [--json]
  *   dlmsim regress SUITE [...]           (host/cli_regress.c, docs/regress.md)
+ *   dlmsim sample LAW [...], dlmsim verify LAW [...]  (host/cli_sample.c, docs/oracle.md)
  *
  * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
  */
@@ -44,8 +45,16 @@ static const char *const usage_text =
     "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]\n"
     "             [--threads N] [--inject-bias K:EPS] [--json] [--quiet]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
+    "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
+    "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
+    "             [--json]   (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
+    "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
+    "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
+    "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
     "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]\n"
     "             [--json] [--junit FILE] [--update] [--quiet]\n"
+    "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
+    "structure, checked before allocating (default: half the machine's memory).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
 
@@ -61,33 +70,6 @@ static int fail(dlm_status s, const dlm_err *e)
 {
     fprintf(stderr, "dlmsim: %s\n", e->msg);
     return dlm_exit_code(s);
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Parses a count: decimal digits, or a number like 1e6 or 2.5e3 that is an exact
- * integer. No sign, blank, hex, inf or nan. */
-static int parse_u64(const char *s, uint64_t *v)
-{
-    if (!s[0] || s[0] < '0' || s[0] > '9') return -1;
-    if (strspn(s, "0123456789.eE+") != strlen(s)) return -1;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (!*end && !errno) {
-        *v = x;
-        return 0;
-    }
-    errno = 0;
-    double d = strtod(s, &end);
-    if (*end || errno || d < 0 || d >= 18446744073709551616.0 || d != (double)(uint64_t)d) return -1;
-    *v = (uint64_t)d;
-    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -112,18 +94,6 @@ static void unload(loaded *L)
 {
     dlm_levels_free(&L->lv);
     dlm_circuit_free(&L->c);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 // ---------------------------------------------------------------------------
@@ -165,7 +135,7 @@ static int cmd_info(int argc, char **argv)
     }
     if (json) {
         printf("{\"circuit\":");
-        json_str(stdout, path);
+        dlm_cli_json_str(stdout, path);
         printf(",\"coins\":%u,\"outputs\":%u,\"gates\":%u,\"gates_by_type\":{", L.c.ncoins, L.c.nout, lv->gates);
         int first = 1;
         for (int t = DLM_G_AND; t < DLM_G_NTYPES; t++) {
@@ -242,12 +212,12 @@ static int parse_run(int argc, char **argv, run_args *a)
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
         } else if (!strcmp(o, "--chains")) {
-            if (parse_u64(v, &a->chains) || a->chains == 0) return usage_error("bad --chains %s", v);
+            if (dlm_cli_parse_u64(v, &a->chains) || a->chains == 0) return usage_error("bad --chains %s", v);
         } else if (!strcmp(o, "--seed")) {
-            if (parse_u64(v, &a->seed)) return usage_error("bad --seed %s", v);
+            if (dlm_cli_parse_u64(v, &a->seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
             uint64_t t;
-            if (parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
+            if (dlm_cli_parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
             a->threads = (int)t;
         } else if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
@@ -429,9 +399,9 @@ static int cmd_run(int argc, char **argv)
         signal(SIGTERM, on_stop_signal);
     }
     uint64_t first = next;
-    double t0 = now_s();
+    double t0 = dlm_cli_now();
     s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
-    double secs = now_s() - t0;
+    double secs = dlm_cli_now() - t0;
     if (s) goto done;
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
@@ -467,7 +437,7 @@ static int cmd_run(int argc, char **argv)
     const char *bname = dlm_backend_name(be);
     if (a.json) {
         printf("{\"circuit\":");
-        json_str(stdout, a.path);
+        dlm_cli_json_str(stdout, a.path);
         printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"rounds\":%u,"
                "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
                "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
@@ -547,12 +517,12 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->o.mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
         } else if (!strcmp(o, "--chains")) {
-            if (parse_u64(v, &a->o.chains) || a->o.chains == 0) return usage_error("bad --chains %s", v);
+            if (dlm_cli_parse_u64(v, &a->o.chains) || a->o.chains == 0) return usage_error("bad --chains %s", v);
         } else if (!strcmp(o, "--seed")) {
-            if (parse_u64(v, &a->o.seed)) return usage_error("bad --seed %s", v);
+            if (dlm_cli_parse_u64(v, &a->o.seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
             uint64_t t;
-            if (parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
+            if (dlm_cli_parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
             a->o.threads = (int)t;
         } else if (!strcmp(o, "--alpha")) {
             char *end;
@@ -598,22 +568,16 @@ static int parse_verify(int argc, char **argv, verify_args *a)
 }
 
 /* A JSON number, or null for NaN and infinities (JSON has neither). */
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
-
 static void verify_json(const char *path, const dlm_verify_report *r)
 {
     printf("{\"circuit\":");
-    json_str(stdout, path);
+    dlm_cli_json_str(stdout, path);
     printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
            dlm_mode_name(r->mode), dlm_backend_name(r->backend),
            (unsigned long long)r->chains, (unsigned long long)r->seed);
-    json_num(stdout, r->alpha);
+    dlm_cli_json_num(stdout, r->alpha);
     printf(",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));
-    json_str(stdout, r->target_desc);
+    dlm_cli_json_str(stdout, r->target_desc);
     if (r->target_kind == DLM_TKIND_REFERENCE)
         printf(",\"reference\":{\"seed\":%llu,\"chains\":%llu}", (unsigned long long)r->ref_seed,
                (unsigned long long)r->ref_chains);
@@ -621,7 +585,7 @@ static void verify_json(const char *path, const dlm_verify_report *r)
         printf(",\"reference\":null");
     if (r->injected) {
         printf(",\"inject_bias\":{\"coin\":%u,\"eps\":", r->inject_coin);
-        json_num(stdout, r->inject_eps);
+        dlm_cli_json_num(stdout, r->inject_eps);
         printf("}");
     } else {
         printf(",\"inject_bias\":null");
@@ -632,27 +596,27 @@ static void verify_json(const char *path, const dlm_verify_report *r)
         printf("%s{\"name\":\"%s\",\"checked\":%llu,\"violations\":%llu,\"pass\":%s,\"detail\":", i ? "," : "",
                v->name, (unsigned long long)v->checked, (unsigned long long)v->violations,
                v->pass ? "true" : "false");
-        json_str(stdout, v->detail);
+        dlm_cli_json_str(stdout, v->detail);
         printf("}");
     }
     printf("],\"tests\":[");
     for (size_t i = 0; i < r->ntests; i++) {
         const dlm_test_result *t = &r->tests[i];
         printf("%s{\"name\":\"%s\",\"statistic\":", i ? "," : "", t->name);
-        json_num(stdout, t->stat);
+        dlm_cli_json_num(stdout, t->stat);
         printf(",\"df\":");
-        json_num(stdout, t->df);
+        dlm_cli_json_num(stdout, t->df);
         printf(",\"p\":");
-        json_num(stdout, t->p);
+        dlm_cli_json_num(stdout, t->p);
         printf(",\"p_holm\":");
-        json_num(stdout, t->p_holm);
+        dlm_cli_json_num(stdout, t->p_holm);
         printf(",\"pass\":%s}", t->pass ? "true" : "false");
     }
     printf("],\"tv\":");
-    if (r->have_tv) json_num(stdout, r->tv);
+    if (r->have_tv) dlm_cli_json_num(stdout, r->tv);
     else printf("null");
     printf(",\"tv_upper\":");
-    if (r->have_tv) json_num(stdout, r->tv_upper);
+    if (r->have_tv) dlm_cli_json_num(stdout, r->tv_upper);
     else printf("null");
     printf(",\"seconds\":{\"target\":%.6f,\"sample\":%.6f,\"tests\":%.6f}", r->seconds_target,
            r->seconds_sample, r->seconds_tests);
@@ -757,14 +721,41 @@ static int cmd_verify(int argc, char **argv)
     return pass ? 0 : 1;
 }
 
+/* --max-memory SIZE, accepted by every command (anywhere after it), sets the memory
+ * budget (DLMSIM_MAX_MEMORY, dlm_memory_budget) and is removed from argv. */
+static int take_max_memory(int *argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--max-memory")) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        uint64_t b;
+        if (i + 1 >= *argc) return usage_error("option needs a value: %s", "--max-memory");
+        if (dlm_parse_size(argv[i + 1], &b) || b == 0)
+            return usage_error("bad --max-memory (bytes, e.g. 512M or 4G): %s", argv[i + 1]);
+        if (setenv("DLMSIM_MAX_MEMORY", argv[i + 1], 1)) return usage_error("cannot set %s", "DLMSIM_MAX_MEMORY");
+        i++;
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    int mm = take_max_memory(&argc, argv);
+    if (mm) return mm;
     if (argc < 2) return usage_error("missing command%s", "");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
     if (!strcmp(cmd, "regress")) return dlm_cli_regress(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sample")) return dlm_cli_sample(argc - 2, argv + 2, 0);
+    if (!strcmp(cmd, "kl")) return dlm_cli_kl(argc - 2, argv + 2);
+    if (!strcmp(cmd, "verify") && argc > 2 && dlm_cli_is_law(argv[2])) return dlm_cli_sample(argc - 2, argv + 2, 1);
     if (!strcmp(cmd, "verify")) return cmd_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);

@@ -96,6 +96,8 @@ static void make_files(void)
     put_text("huge-digits.aag", "aag 99999999999999999999999999999 1 0 1 0\n2\n2\n");
     put_text("promises-more.aig", "aig 1000000 0 0 1 1000000\n2\n");
     put_text("promises-more.aag", "aag 50000 0 0 0 50000\n2 0 0\n");
+    /* valid: 2^26 - 1 implicit inputs in 30 bytes (about 8 GB for info without a budget) */
+    put_text("implicit-inputs.aig", "aig 67108863 67108863 0 1 0\n2\n");
     /* a .names with 7 inputs (LUTs have at most 6) */
     put_text("fanin7.blif", ".model m\n.inputs a b c d e f g\n.outputs y\n"
                             ".names a b c d e f g y\n1111111 1\n.end\n");
@@ -257,6 +259,24 @@ static void make_cases(void)
         "run gen:maj:3 --chains 100 --backend cpu --quiet --samples /nonexistent-dlmsim-dir/s.txt");
     add(0, "run --hist to a missing directory (cpu, quiet)",
         "run gen:maj:3 --chains 100 --backend cpu --quiet --hist /nonexistent-dlmsim-dir/h.txt");
+    add(0, "info: 2^26 implicit AIGER inputs over --max-memory 1G",
+        "info %s --max-memory 1G", fpath("implicit-inputs.aig"));
+    add(0, "run: 2^26 implicit AIGER inputs over --max-memory 1G",
+        "--max-memory 1G run %s --chains 10 --quiet", fpath("implicit-inputs.aig"));
+    add(0, "verify: program over --max-memory 64K", "verify gen:parity-tree:4096 --mode cot --max-memory 64K");
+    add(1, "--max-memory 0", "info gen:maj:3 --max-memory 0");
+    add(1, "--max-memory without a value", "info gen:maj:3 --max-memory");
+    add(1, "--max-memory -1", "info gen:maj:3 --max-memory -1");
+    add(1, "--max-memory 12X", "info gen:maj:3 --max-memory 12X");
+    add(0, "sample: law over --max-memory 1K", "sample random:20:2:1 --max-memory 1K");
+    add(1, "sample without a law", "sample");
+    add(0, "sample: unknown policy", "sample parity:4 --policy nope");
+    add(0, "sample: --exact on a law too large to tabulate", "sample english:64 --exact");
+    add(0, "sample: block length that does not divide L", "sample parity:6 --block-length 4");
+    add(0, "sample: bad law spec", "sample bsc:0:0.1");
+    add(0, "sample: missing markov file", "sample markov:%s", fpath("missing.markov"));
+    add(0, "sample: missing table file", "sample table:%s", fpath("missing.table"));
+    add(1, "sample --chains 0", "sample parity:4 --chains 0");
     add(0, "run --resume a missing file (cpu, quiet)",
         "run gen:maj:3 --chains 100 --backend cpu --quiet --resume %s", fpath("missing.ckpt"));
 }

@@ -1,0 +1,350 @@
+/* cli_sample.c — `dlmsim sample LAW` and `dlmsim verify LAW`: run a decoding policy
+ * against the exact predictor of a law (docs/oracle.md).
+ *
+ *   dlmsim sample LAW [policy options] [--chains B] [--seed S] [--backend auto|cpu|cuda]
+ *                     [--threads N] [--hist FILE] [--exact] [--verify] [--alpha A]
+ *                     [--max-states N] [--json]
+ *   dlmsim verify LAW [the same]          (= sample --verify)
+ *
+ * --exact computes the sampler's own output law q by enumeration and reports KL(p||q),
+ * KL(q||p) and TV against the target p; --verify also tests the sampled histogram
+ * against q (chi-square and G, Holm-corrected at --alpha): exit 1 when it fails.
+ * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
+ */
+#include "dlm_cli.h"
+#include "dlm_kl.h"
+#include "dlm_law.h"
+#include "dlm_policy.h"
+#include "dlm_sampler.h"
+#include "dlm_verify.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sample_usage =
+    "usage: dlmsim sample LAW [--policy NAME] [--unmask R] [--count R] [--steps T]\n"
+    "                         [--block-length B] [--temperature X] [--top-p P] [--top-k K]\n"
+    "                         [--alg-temp X] [--threshold X] [--factor F] [--gamma G]\n"
+    "                         [--remainder first|last] [--grid linear|cosine] [--eps E]\n"
+    "                         [--remask R] [--eta X] [--t-on X] [--t-off X] [--alpha-on X]\n"
+    "                         [--revise none|edit|last] [--editing-threshold X]\n"
+    "                         [--max-post-steps N] [--chains B] [--seed S]\n"
+    "                         [--backend auto|cpu|cuda] [--threads N] [--hist FILE]\n"
+    "                         [--exact] [--verify] [--alpha A] [--max-states N] [--json]\n"
+    "LAW: parity:N, random:L:V:SEED, table:FILE, circuit:CIRCUIT, markov:FILE,\n"
+    "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n";
+
+static const char *const law_prefixes[] = {"parity:", "random:", "table:", "circuit:", "markov:",
+                                           "bsc:", "sparse:", "english:"};
+
+int dlm_cli_is_law(const char *spec)
+{
+    for (size_t i = 0; i < sizeof law_prefixes / sizeof *law_prefixes; i++)
+        if (!strncmp(spec, law_prefixes[i], strlen(law_prefixes[i]))) return 1;
+    return 0;
+}
+
+static int sample_usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "dlmsim: sample: %s%s\n%s", what, arg, sample_usage);
+    return 2;
+}
+
+typedef struct {
+    const char *law, *hist;
+    dlm_policy pol;
+    uint64_t chains, seed, max_states;
+    dlm_backend backend;
+    int threads, json, exact, verify;
+    double alpha;
+} sample_args;
+
+static int parse_args(int argc, char **argv, sample_args *a)
+{
+    memset(a, 0, sizeof *a);
+    dlm_policy_default(&a->pol);
+    a->chains = 100000;
+    a->alpha = 1e-3;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--json")) { a->json = 1; continue; }
+        if (!strcmp(o, "--exact")) { a->exact = 1; continue; }
+        if (!strcmp(o, "--verify")) { a->verify = 1; continue; }
+        if (!strcmp(o, "--quiet")) continue;
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(sample_usage, stdout);
+            exit(0);
+        }
+        if (o[0] == '-' && o[1] == '-') {
+            if (!v) return sample_usage_error("option needs a value: ", o);
+            dlm_status st;
+            dlm_err e;
+            if (dlm_policy_option(&a->pol, o, v, &st, &e)) {
+                if (st) {
+                    fprintf(stderr, "dlmsim: %s\n", e.msg);
+                    return 2;
+                }
+            } else if (!strcmp(o, "--chains")) {
+                if (dlm_cli_parse_u64(v, &a->chains) || a->chains == 0)
+                    return sample_usage_error("bad --chains (a positive count): ", v);
+            } else if (!strcmp(o, "--seed")) {
+                if (dlm_cli_parse_u64(v, &a->seed)) return sample_usage_error("bad --seed: ", v);
+            } else if (!strcmp(o, "--max-states")) {
+                if (dlm_cli_parse_u64(v, &a->max_states)) return sample_usage_error("bad --max-states: ", v);
+            } else if (!strcmp(o, "--threads")) {
+                uint64_t t;
+                if (dlm_cli_parse_u64(v, &t) || t > 4096) return sample_usage_error("bad --threads ", v);
+                a->threads = (int)t;
+            } else if (!strcmp(o, "--backend")) {
+                if (dlm_backend_parse(v, &a->backend) || a->backend == DLM_BACKEND_CPU_REF)
+                    return sample_usage_error("unknown backend (auto, cpu, cuda): ", v);
+            } else if (!strcmp(o, "--hist")) {
+                a->hist = v;
+            } else if (!strcmp(o, "--alpha")) {
+                char *end;
+                errno = 0;
+                a->alpha = strtod(v, &end);
+                if (end == v || *end || errno || !(a->alpha > 0 && a->alpha < 1))
+                    return sample_usage_error("bad --alpha (a number in (0, 1)): ", v);
+            } else {
+                return sample_usage_error("unknown option ", o);
+            }
+            i++;
+            continue;
+        }
+        if (a->law) return sample_usage_error("more than one LAW: ", o);
+        a->law = o;
+    }
+    if (!a->law) return sample_usage_error("missing LAW", "");
+    return 0;
+}
+
+/* Token v of a law as text: its alphabet character, a digit (V <= 10), or a number. */
+static void put_seq(FILE *f, const dlm_law *law, uint64_t idx)
+{
+    uint32_t V = law->v.V;
+    for (uint32_t i = 0; i < law->v.L; i++, idx /= V) {
+        uint32_t t = (uint32_t)(idx % V);
+        if (law->alphabet[0]) fputc(law->alphabet[t], f);
+        else if (V <= 10) fputc('0' + (int)t, f);
+        else fprintf(f, "%s%u", i ? "," : "", t);
+    }
+}
+
+typedef struct {
+    int have;            /* the exact law was computed */
+    dlm_exact_info info;
+    double kl_fwd, kl_rev, tv;
+    dlm_gof gof;
+    int tested;
+    double p_holm[2];
+    int pass;
+} exact_report;
+
+static void print_json(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, dlm_backend be,
+                       double secs, const char *inexact, const exact_report *x)
+{
+    char desc[512];
+    dlm_policy_describe(&a->pol, desc, sizeof desc);
+    printf("{\"law\":");
+    dlm_cli_json_str(stdout, a->law);
+    printf(",\"law_desc\":");
+    dlm_cli_json_str(stdout, law->desc);
+    printf(",\"L\":%u,\"V\":%u,\"policy\":", law->v.L, law->v.V);
+    dlm_cli_json_str(stdout, desc);
+    printf(",\"inexact\":");
+    if (inexact) dlm_cli_json_str(stdout, inexact);
+    else printf("null");
+    printf(",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"seconds\":", dlm_backend_name(be),
+           (unsigned long long)k->chains, (unsigned long long)a->seed);
+    dlm_cli_json_num(stdout, secs);
+    printf(",\"chains_per_s\":");
+    dlm_cli_json_num(stdout, secs > 0 ? (double)k->chains / secs : 0);
+    printf(",\"rounds_mean\":");
+    dlm_cli_json_num(stdout, (double)k->rounds_sum / (double)k->chains);
+    printf(",\"rounds_max\":%llu,\"offsupport\":%llu,\"per_round\":[", (unsigned long long)k->rounds_max,
+           (unsigned long long)k->offsupport);
+    for (uint64_t r = 0; r < k->rounds_max; r++)
+        printf("%s{\"round\":%llu,\"chains\":%llu,\"revealed\":%llu,\"remasked\":%llu,\"revised\":%llu}",
+               r ? "," : "", (unsigned long long)r + 1, (unsigned long long)k->active[r],
+               (unsigned long long)k->revealed[r], (unsigned long long)k->remasked[r],
+               (unsigned long long)k->revised[r]);
+    printf("]");
+    if (x->have) {
+        printf(",\"exact\":{\"kl_forward\":");
+        dlm_cli_json_num(stdout, x->kl_fwd);
+        printf(",\"kl_reverse\":");
+        dlm_cli_json_num(stdout, x->kl_rev);
+        printf(",\"tv\":");
+        dlm_cli_json_num(stdout, x->tv);
+        printf(",\"rounds_mean\":");
+        dlm_cli_json_num(stdout, x->info.rounds_mean);
+        printf(",\"offsupport\":");
+        dlm_cli_json_num(stdout, x->info.offsupport);
+        printf(",\"states_max\":%llu,\"branches\":%llu}", (unsigned long long)x->info.states_max,
+               (unsigned long long)x->info.branches);
+    }
+    if (x->tested) {
+        printf(",\"verify\":{\"pass\":%s,\"alpha\":", x->pass ? "true" : "false");
+        dlm_cli_json_num(stdout, a->alpha);
+        printf(",\"chi2\":");
+        dlm_cli_json_num(stdout, x->gof.chi2);
+        printf(",\"chi2_df\":");
+        dlm_cli_json_num(stdout, x->gof.df_chi2);
+        printf(",\"chi2_p\":");
+        dlm_cli_json_num(stdout, x->gof.p_chi2);
+        printf(",\"g\":");
+        dlm_cli_json_num(stdout, x->gof.g);
+        printf(",\"g_df\":");
+        dlm_cli_json_num(stdout, x->gof.df_g);
+        printf(",\"g_p\":");
+        dlm_cli_json_num(stdout, x->gof.p_g);
+        printf(",\"impossible\":%llu,\"tv_sampled\":", (unsigned long long)x->gof.impossible);
+        dlm_cli_json_num(stdout, x->gof.tv);
+        printf("}");
+    }
+    printf("}\n");
+}
+
+static void print_text(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, dlm_backend be,
+                       double secs, const char *inexact, const exact_report *x)
+{
+    char desc[512];
+    dlm_policy_describe(&a->pol, desc, sizeof desc);
+    printf("law      %s (L=%u, V=%u)\n", law->desc, law->v.L, law->v.V);
+    printf("policy   %s\n", desc);
+    if (inexact) printf("note     %s\n", inexact);
+    printf("chains   %llu on %s, seed %llu: %.3f s, %.4g chains/s\n", (unsigned long long)k->chains,
+           dlm_backend_name(be), (unsigned long long)a->seed, secs, secs > 0 ? (double)k->chains / secs : 0);
+    printf("rounds   mean %.4f, max %llu\n", (double)k->rounds_sum / (double)k->chains,
+           (unsigned long long)k->rounds_max);
+    if (k->offsupport)
+        printf("support  %llu chains (%.4g) revealed a combination of probability 0\n",
+               (unsigned long long)k->offsupport, (double)k->offsupport / (double)k->chains);
+    printf("round    chains  revealed/chain  remasked/chain  revised/chain\n");
+    for (uint64_t r = 0; r < k->rounds_max; r++) {
+        if (k->rounds_max > 24 && r == 12) {
+            printf("...\n");
+            r = k->rounds_max - 12;
+        }
+        double n = k->active[r] ? (double)k->active[r] : 1;
+        printf("%5llu %9llu %15.4f %15.4f %14.4f\n", (unsigned long long)r + 1, (unsigned long long)k->active[r],
+               (double)k->revealed[r] / n, (double)k->remasked[r] / n, (double)k->revised[r] / n);
+    }
+    if (x->have) {
+        printf("exact    KL(p||q) = %.6g nats, KL(q||p) = %.6g nats, TV = %.6g (q: the policy's exact output "
+               "law; %llu states at most, expected rounds %.4f)\n",
+               x->kl_fwd, x->kl_rev, x->tv, (unsigned long long)x->info.states_max, x->info.rounds_mean);
+    }
+    if (x->tested) {
+        printf("verify   samples vs the policy's exact law: chi2 = %.4g (df %.0f, p %.3g, Holm %.3g), "
+               "G = %.4g (df %.0f, p %.3g, Holm %.3g), impossible %llu, TV %.4g\n",
+               x->gof.chi2, x->gof.df_chi2, x->gof.p_chi2, x->p_holm[0], x->gof.g, x->gof.df_g, x->gof.p_g,
+               x->p_holm[1], (unsigned long long)x->gof.impossible, x->gof.tv);
+        printf("%s\n", x->pass ? "PASS" : "FAIL");
+    }
+}
+
+int dlm_cli_sample(int argc, char **argv, int verify)
+{
+    sample_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    a.verify |= verify;
+    dlm_law law;
+    dlm_err e;
+    dlm_sample_counts k;
+    memset(&k, 0, sizeof k);
+    memset(&law, 0, sizeof law);
+    double *q = NULL, *p = NULL;
+    exact_report x;
+    memset(&x, 0, sizeof x);
+    FILE *fh = NULL;
+    dlm_status s = dlm_law_load(a.law, &law, &e);
+    if (s) goto done;
+    if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
+    if ((s = dlm_law_build_marginals(&law, UINT64_C(256) << 20, &e))) goto done;
+    dlm_backend be;
+    char notice[256] = "";
+    if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+    int want_exact = a.exact || a.verify;
+    int want_hist = a.hist != NULL || a.verify;
+    if ((s = dlm_sample_counts_init(&k, &law, &a.pol, want_hist, &e))) goto done;
+    if (a.hist && !(fh = fopen(a.hist, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+        goto done;
+    }
+    uint64_t cells = 1;
+    for (uint32_t i = 0; i < law.v.L && cells <= DLM_LAW_TABLE_MAX; i++) cells *= law.v.V;
+    if (want_exact && cells > DLM_LAW_TABLE_MAX) {
+        s = dlm_fail(&e, DLM_EINPUT, "--exact and --verify need V^L <= %llu sequences (this law: V=%u, L=%u)",
+                     (unsigned long long)DLM_LAW_TABLE_MAX, law.v.V, law.v.L);
+        goto done;
+    }
+    if (want_exact) {
+        if (!(q = dlm_calloc(cells, sizeof *q))) {
+            s = dlm_fail(&e, DLM_ENOMEM, "out of memory for the exact law");
+            goto done;
+        }
+        if ((s = dlm_sampler_exact(&law, &a.pol, a.max_states, q, &x.info, &e))) goto done;
+        if ((s = dlm_law_table(&law, &p, &e))) goto done;
+        x.have = 1;
+        x.kl_fwd = dlm_kl_div(p, q, cells);
+        x.kl_rev = dlm_kl_div(q, p, cells);
+        x.tv = dlm_kl_tv(p, q, cells);
+    }
+    dlm_sample_opts so;
+    memset(&so, 0, sizeof so);
+    so.chains = a.chains;
+    so.seed = a.seed;
+    so.threads = a.threads;
+    /* everything that can be refused has been: now the notice, then the work */
+    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
+    double t0 = dlm_cli_now();
+    if ((s = dlm_sampler_run(be, &law, &a.pol, &so, &k, &e))) goto done;
+    double secs = dlm_cli_now() - t0;
+    if (k.unfinished) {
+        s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
+                     (unsigned long long)k.unfinished, k.max_rounds);
+        goto done;
+    }
+    if (fh) {
+        for (uint64_t i = 0; i < cells; i++) {
+            if (!k.hist[i]) continue;
+            put_seq(fh, &law, i);
+            fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
+        }
+        int bad = fclose(fh) != 0;
+        fh = NULL;
+        if (bad) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+            goto done;
+        }
+    }
+    if (a.verify) {
+        dlm_stat_hist_gof(q, k.hist, cells, &x.gof);
+        double praw[2] = {x.gof.p_chi2, x.gof.p_g};
+        if ((s = dlm_stat_holm(praw, 2, x.p_holm, &e))) goto done;
+        x.tested = 1;
+        x.pass = x.gof.impossible == 0 && x.p_holm[0] >= a.alpha && x.p_holm[1] >= a.alpha;
+    }
+    char why[160];
+    const char *inexact = dlm_policy_inexact(&a.pol, why, sizeof why) ? why : NULL;
+    if (a.json) print_json(&a, &law, &k, be, secs, inexact, &x);
+    else print_text(&a, &law, &k, be, secs, inexact, &x);
+    rc = x.tested && !x.pass ? 1 : 0;
+done:
+    if (fh) fclose(fh);
+    free(q);
+    free(p);
+    dlm_sample_counts_free(&k);
+    dlm_law_free(&law);
+    if (s) {
+        fprintf(stderr, "dlmsim: %s\n", e.msg);
+        return dlm_exit_code(s);
+    }
+    return rc;
+}
