@@ -281,6 +281,9 @@ static void temperature_zero_and_top_p(void **state)
     assert_true(dlm_policy_inexact(&p, why, sizeof why));
     p.top_p = 1;
     assert_false(dlm_policy_inexact(&p, why, sizeof why));
+    p.top_k = 1; /* only the most likely token */
+    expect_law(&law, p, ones, NULL);
+    assert_true(dlm_policy_inexact(&p, why, sizeof why));
 }
 
 static void blocks_semi_autoregressive(void **state)
@@ -338,49 +341,102 @@ static void edit_llada21(void **state)
     expect_law(&law, p, want, NULL);
 }
 
-/* ReMDM cap on the correlated pair, 3 steps, eta 0.5, by an independent enumeration of
- * the two-position chain: states per position M/0/1. */
-static void remdm_cap_by_hand(void **state)
+/* ReMDM on the correlated pair (P(x0 = x1) = 0.8), by an independent enumeration of
+ * the two-position chain from ReMDM's definitions: on the grid t_r = 1 - r/T, with
+ * alpha_t the unmasked fraction, sigma_max = min(1, (1 - alpha_s)/alpha_t), every
+ * revealed token is remasked w.p. sigma (per token for conf: sigma_max softmax(-conf)
+ * over the revealed tokens, conf = its probability when revealed) and every masked one
+ * revealed w.p. (alpha_s - (1 - sigma_bar) alpha_t)/(1 - alpha_t) (sigma_bar = sigma,
+ * or the mean per-token sigma for conf), from its conditional given the round-start
+ * tokens; the last round reveals everything. State per position: token 0/1/masked and
+ * the confidence it was revealed with (0.5, 0.8 or 0.2). */
+enum { HAND_CAP, HAND_RESCALE, HAND_CONF, HAND_LOOP };
+
+static double hand_alpha(int mode, double t)
 {
-    (void)state;
-    dlm_law law = table_law(2, 2, corr2);
-    /* conditional P(x_i = v | other): other masked -> 0.5; other = u -> 0.8 if v == u */
-    double cur[9] = {0}, nxt[9];
-    cur[8] = 1.0; /* index a + 3 b, 2 = masked */
-    double qrev[3] = {1.0 / 3, 0.75, 1.0}, sigma[3] = {0, 0.5, 0};
-    for (int r = 0; r < 3; r++) {
+    if (mode != HAND_LOOP) return 1 - t;
+    if (t >= 0.55) return 0.9 * (1 - t) / 0.45;
+    if (t >= 0.05) return 0.9;
+    return 0.9 + 0.1 * (0.05 - t) / 0.05;
+}
+
+static void remdm_by_hand(int mode, double eta, int T, double *want)
+{
+    static const double cval[4] = {0, 0.5, 0.8, 0.2};
+    double cur[144] = {0}, nxt[144]; /* (a, ca, b, cb): a + 3 (ca + 4 (b + 3 cb)) */
+    cur[2 + 12 * 2] = 1.0;           /* both masked */
+    for (int r = 0; r < T; r++) {
+        double t = 1.0 - (double)r / T, sn = 1.0 - (double)(r + 1) / T;
+        double at = hand_alpha(mode, t), as = hand_alpha(mode, sn);
+        double smax = at > 0 ? fmin(1.0, (1 - as) / at) : 0;
+        double sig = mode == HAND_CAP ? fmin(eta, smax) : mode == HAND_RESCALE ? eta * smax : 0;
+        if (mode == HAND_LOOP && t <= 0.55 && t > 0.05) sig = eta;
+        int last = r == T - 1;
         memset(nxt, 0, sizeof nxt);
-        for (int s = 0; s < 9; s++) {
+        for (int s = 0; s < 144; s++) {
             if (!cur[s]) continue;
-            int st[2] = {s % 3, s / 3};
-            /* each position independently: masked -> revealed v w.p. qrev * cond, else
-             * stays; revealed -> masked w.p. sigma, else stays */
-            double pr[2][3];
+            int tok[2] = {s % 3, (s / 12) % 3}, cf[2] = {(s / 3) % 4, s / 36};
+            int nrev = (tok[0] != 2) + (tok[1] != 2);
+            double sg[2] = {sig, sig}, sbar = sig;
+            if (mode == HAND_CONF) {
+                double z = 0;
+                for (int i = 0; i < 2; i++) z += tok[i] != 2 ? exp(-cval[cf[i]]) : 0;
+                for (int i = 0; i < 2; i++) sg[i] = tok[i] != 2 ? smax * exp(-cval[cf[i]]) / z : 0;
+                sbar = nrev ? smax / nrev : 0;
+            }
+            double q = at < 1 ? (as - (1 - sbar) * at) / (1 - at) : 1;
+            q = q < 0 ? 0 : q > 1 ? 1 : q;
+            if (last) q = 1;
+            double pr[2][12]; /* per position: (token, conf) -> probability */
             for (int i = 0; i < 2; i++) {
-                int o = st[1 - i];
+                int o = tok[1 - i];
                 memset(pr[i], 0, sizeof pr[i]);
-                if (st[i] == 2) {
-                    for (int v = 0; v < 2; v++) pr[i][v] = qrev[r] * (o == 2 ? 0.5 : (v == o ? 0.8 : 0.2));
-                    pr[i][2] = 1 - qrev[r];
+                if (tok[i] == 2) {
+                    pr[i][2] = 1 - q;
+                    for (int v = 0; v < 2; v++) {
+                        int c = o == 2 ? 1 : v == o ? 2 : 3;
+                        pr[i][v + 3 * c] += q * cval[c];
+                    }
                 } else {
-                    pr[i][st[i]] = 1 - sigma[r];
-                    pr[i][2] = sigma[r];
+                    double rm = last ? 0 : sg[i];
+                    pr[i][tok[i] + 3 * cf[i]] = 1 - rm;
+                    pr[i][2] += rm; /* masked, confidence 0 */
                 }
             }
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) nxt[a + 3 * b] += cur[s] * pr[0][a] * pr[1][b];
+            for (int x = 0; x < 12; x++)
+                for (int y = 0; y < 12; y++) nxt[x + 12 * y] += cur[s] * pr[0][x] * pr[1][y];
         }
         memcpy(cur, nxt, sizeof cur);
     }
-    double want[4] = {cur[0], cur[1], cur[3], cur[4]};
-    assert_true(fabs(want[0] + want[1] + want[2] + want[3] - 1) < 1e-12);
-    dlm_policy p;
-    dlm_policy_default(&p);
-    dlm_err e;
-    assert_int_equal(dlm_policy_preset(&p, "remdm-cap", &e), DLM_OK);
-    p.steps = 3;
-    p.eta = 0.5;
-    expect_law(&law, p, want, NULL);
+    memset(want, 0, 4 * sizeof *want);
+    for (int s = 0; s < 144; s++) {
+        int a = s % 3, b = (s / 12) % 3;
+        if (cur[s]) assert_true(a != 2 && b != 2);
+        if (a != 2 && b != 2) want[a + 2 * b] += cur[s];
+    }
+}
+
+static void remdm_rules_by_hand(void **state)
+{
+    (void)state;
+    static const struct { const char *preset; int mode; double eta; int T; } cases[] = {
+        {"remdm-cap", HAND_CAP, 0.5, 3},       {"remdm-cap", HAND_CAP, 0.1, 5},
+        {"remdm-rescale", HAND_RESCALE, 0.3, 3}, {"remdm-rescale", HAND_RESCALE, 0.9, 5},
+        {"remdm-conf", HAND_CONF, 1.0, 3},     {"remdm-conf", HAND_CONF, 1.0, 5},
+        {"remdm-loop", HAND_LOOP, 0.05, 4},    {"remdm-loop", HAND_LOOP, 0.3, 8},
+    };
+    dlm_law law = table_law(2, 2, corr2);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double want[4];
+        remdm_by_hand(cases[i].mode, cases[i].eta, cases[i].T, want);
+        dlm_policy p;
+        dlm_policy_default(&p);
+        dlm_err e;
+        assert_int_equal(dlm_policy_preset(&p, cases[i].preset, &e), DLM_OK);
+        p.steps = (uint32_t)cases[i].T;
+        p.eta = cases[i].eta;
+        expect_law(&law, p, want, NULL);
+    }
 }
 
 /* The sampler's histogram against its own exact law, for every preset. */
@@ -644,7 +700,7 @@ int main(void)
         cmocka_unit_test(blocks_semi_autoregressive),
         cmocka_unit_test(revise_last_parity),
         cmocka_unit_test(edit_llada21),
-        cmocka_unit_test(remdm_cap_by_hand),
+        cmocka_unit_test(remdm_rules_by_hand),
         cmocka_unit_test(samples_follow_exact_law),
         cmocka_unit_test(gof_has_power),
         cmocka_unit_test(deterministic_across_threads_and_chunks),
