@@ -155,7 +155,11 @@ static void full_add(gb *b, uint32_t x, uint32_t y, uint32_t z, uint32_t *s, uin
     } else {
         uint32_t t = xor2(b, x, y);
         *s = xor2(b, t, z);
-        *c = or2(b, and2(b, x, y), and2(b, z, t));
+        /* one gate per statement: C leaves the order of argument evaluation open, so
+         * nested constructors would number the gates differently under gcc and clang
+         * (and change the circuit hash). This is the order gcc used. */
+        uint32_t zt = and2(b, z, t), xy = and2(b, x, y);
+        *c = or2(b, xy, zt);
     }
 }
 
@@ -442,7 +446,8 @@ static void gen_adder(gb *b, uint32_t N, int prefix)
             for (uint32_t i = 1; i < N; i++) {
                 uint32_t p = xor2(b, a[i], bb[i]);
                 s[i] = xor2(b, p, c);
-                c = or2(b, and2(b, a[i], bb[i]), and2(b, c, p));
+                uint32_t cp = and2(b, c, p), ab = and2(b, a[i], bb[i]); /* one per statement */
+                c = or2(b, ab, cp);
             }
             s[N] = c;
         }
