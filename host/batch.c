@@ -159,23 +159,38 @@ dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_
     if ((s = dlm_counts_init(k, nout, hist, err))) goto out;
     k->chains = counted;
     k->odd_parity = odd;
-    for (uint32_t j = 0; j < nout && !s; j++)
+    if (odd > counted)
+        s = dlm_fail(err, DLM_EINPUT, "%s: inconsistent checkpoint (odd_parity over counted)", path);
+    for (uint32_t j = 0; j < nout && !s; j++) {
         if (fscanf(f, "%" SCNu64, &k->ones[j]) != 1)
             s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (ones)", path);
+        else if (k->ones[j] > counted)
+            s = dlm_fail(err, DLM_EINPUT, "%s: inconsistent checkpoint (ones of output %u over counted)", path, j);
+    }
     if (!s && hist) {
-        uint64_t cells, i, v;
-        if (fscanf(f, " cells %" SCNu64, &cells) != 1)
+        uint64_t cells, i, v, sum = 0;
+        if (fscanf(f, " cells %" SCNu64, &cells) != 1 || cells > (UINT64_C(1) << nout))
             s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (cells)", path);
         for (uint64_t q = 0; !s && q < cells; q++) {
-            if (fscanf(f, "%" SCNu64 " %" SCNu64, &i, &v) != 2 || i >> nout)
-                s = dlm_fail(err, DLM_EINPUT, "%s: bad histogram cell in checkpoint", path);
-            else
+            if (fscanf(f, "%" SCNu64 " %" SCNu64, &i, &v) != 2 || i >> nout || k->hist[i] || v == 0 ||
+                v > counted - sum)
+                s = dlm_fail(err, DLM_EINPUT, "%s: bad histogram cell in checkpoint (out of range, "
+                             "zero, repeated, or over the count)", path);
+            else {
                 k->hist[i] = v;
+                sum += v;
+            }
         }
+        if (!s && sum != counted)
+            s = dlm_fail(err, DLM_EINPUT, "%s: inconsistent checkpoint (histogram holds %" PRIu64
+                         " chains, counted %" PRIu64 ")", path, sum, counted);
     }
     char endw[8] = "";
     if (!s && (fscanf(f, "%7s", endw) != 1 || strcmp(endw, "end")))
         s = dlm_fail(err, DLM_EINPUT, "%s: truncated checkpoint (no end line)", path);
+    char extra;
+    if (!s && fscanf(f, " %c", &extra) == 1)
+        s = dlm_fail(err, DLM_EINPUT, "%s: text after the end line of the checkpoint", path);
     if (!s) *next = nx;
 out:
     fclose(f);

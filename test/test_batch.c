@@ -119,6 +119,39 @@ static void stop_and_resume_is_exact(void **state)
     fclose(f);
     assert_int_equal(truncate(ck, len / 2), 0);
     assert_int_equal(dlm_checkpoint_read(ck, &id, &nz, &z, &e), DLM_EINPUT);
+    /* Counts that cannot belong together are refused (found by fuzz_checkpoint): a
+     * ones count or odd parity over the chains counted, a repeated or zero histogram
+     * cell, cells not adding up to the count, text after the end line. */
+    dlm_counts c5;
+    assert_int_equal(dlm_counts_init(&c5, x.p.nout, 1, &e), DLM_OK);
+    c5.chains = 5;
+    c5.odd_parity = 1;
+    c5.hist[3] = 2;
+    c5.hist[5] = 3;
+    c5.ones[0] = 5;
+    dlm_batch_id id5 = id;
+    assert_int_equal(dlm_checkpoint_write(ck, &id5, 5, &c5, &e), DLM_OK);
+    assert_int_equal(dlm_checkpoint_read(ck, &id5, &nz, &z, &e), DLM_OK);
+    dlm_counts_free(&z);
+    char good[4096];
+    f = fopen(ck, "r");
+    size_t glen = fread(good, 1, sizeof good - 1, f);
+    fclose(f);
+    good[glen] = 0;
+    static const char *const edits[][2] = {
+        {"odd_parity 1", "odd_parity 6"}, {"ones 5", "ones 6"}, {"3 2\n5 3", "3 2\n3 3"},
+        {"3 2\n5 3", "3 0\n5 3"}, {"3 2\n5 3", "3 1\n5 3"}, {"end", "end\ngarbage"},
+    };
+    for (size_t q = 0; q < sizeof edits / sizeof *edits; q++) {
+        char bad[4200], *at = strstr(good, edits[q][0]);
+        assert_non_null(at);
+        snprintf(bad, sizeof bad, "%.*s%s%s", (int)(at - good), good, edits[q][1], at + strlen(edits[q][0]));
+        f = fopen(ck, "w");
+        fputs(bad, f);
+        fclose(f);
+        if (dlm_checkpoint_read(ck, &id5, &nz, &z, &e) == DLM_OK) fail_msg("edit %zu accepted", q);
+    }
+    dlm_counts_free(&c5);
     dlm_counts_free(&ref);
     release(&x);
 }
