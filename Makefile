@@ -113,7 +113,7 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
 FUZZ_CC ?= clang
-FUZZ_NAMES = aiger blif gen
+FUZZ_NAMES = aiger blif gen suite checkpoint law
 FUZZ_BIN = $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_LIB_OBJ = $(LIB_SRC:host/%.c=build/fuzz/host/%.o)
 FUZZ_SAN = address,undefined
