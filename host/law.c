@@ -171,6 +171,8 @@ void dlm_law_free(dlm_law *law)
     free(law->start);
     free(law->val);
     free(law->emit);
+    free(law->pw);
+    free(law->pim);
     free(law->rowptr);
     free(law->col);
     memset(law, 0, sizeof *law);
@@ -931,10 +933,62 @@ dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
 
 // ---------------------------------------------------------------- marginals
 
+/* Markov chains: the powers P^d (d = 0..L-1, dense, rows a ascending, then b, sums over
+ * k ascending) and the position marginals, when (L V^2 + L V) doubles fit in max_bytes. */
+static dlm_status build_powers(dlm_law *law, uint64_t max_bytes, dlm_err *err)
+{
+    const uint32_t L = law->v.L, V = law->v.V;
+    if (law->v.emit || law->pw || V != law->v.S) return DLM_OK;
+    double n = ((double)L * V * V + (double)L * V) * sizeof(double);
+    if (n > (double)max_bytes) return DLM_OK;
+    dlm_status s = budget((uint64_t)n, "transition powers", err);
+    if (s) return s;
+    double *pw = dlm_malloc((size_t)L * V * V, sizeof(double)), *pim = dlm_malloc((size_t)L * V, sizeof(double));
+    double *P = dlm_malloc((size_t)V * V, sizeof(double));
+    if (!pw || !pim || !P) {
+        free(pw);
+        free(pim);
+        free(P);
+        return dlm_fail(err, DLM_ENOMEM, "transition powers: out of memory");
+    }
+    const double keep = 1.0 - law->v.tele, tu = law->v.tele / (double)V;
+    for (uint32_t a = 0; a < V; a++) {
+        for (uint32_t b = 0; b < V; b++) P[(size_t)a * V + b] = tu;
+        for (uint32_t k = law->v.rowptr[a]; k < law->v.rowptr[a + 1]; k++)
+            P[(size_t)a * V + law->v.col[k]] = keep * law->v.val[k] + tu;
+    }
+    for (uint32_t a = 0; a < V; a++)
+        for (uint32_t b = 0; b < V; b++) pw[(size_t)a * V + b] = a == b ? 1.0 : 0.0;
+    for (uint32_t d = 1; d < L; d++) {
+        const double *prev = pw + (size_t)(d - 1) * V * V;
+        double *cur = pw + (size_t)d * V * V;
+        for (uint32_t a = 0; a < V; a++)
+            for (uint32_t b = 0; b < V; b++) {
+                double z = 0.0;
+                for (uint32_t k = 0; k < V; k++) z += prev[(size_t)a * V + k] * P[(size_t)k * V + b];
+                cur[(size_t)a * V + b] = z;
+            }
+    }
+    for (uint32_t v = 0; v < V; v++) pim[v] = law->v.start[v];
+    for (uint32_t i = 1; i < L; i++)
+        for (uint32_t b = 0; b < V; b++) {
+            double z = 0.0;
+            for (uint32_t a = 0; a < V; a++) z += pim[(size_t)(i - 1) * V + a] * P[(size_t)a * V + b];
+            pim[(size_t)i * V + b] = z;
+        }
+    free(P);
+    law->pw = pw;
+    law->pim = pim;
+    law->v.pw = pw;
+    law->v.pim = pim;
+    return DLM_OK;
+}
+
 dlm_status dlm_law_build_marginals(dlm_law *law, uint64_t max_bytes, dlm_err *err)
 {
     const uint32_t L = law->v.L, V = law->v.V;
     uint64_t M = 0, N = 0;
+    if (law->v.kind == DLM_LAW_HMM) return build_powers(law, max_bytes, err);
     if (law->v.kind != DLM_LAW_TABLE || law->marg) return DLM_OK;
     if (pow_le(V + 1, L, max_bytes / sizeof(double), &M)) return DLM_OK;
     dlm_status s = budget(M * sizeof(double), "subset-marginal table", err);

@@ -46,6 +46,12 @@ typedef struct {
     const double *val;     /* rowptr[S] */
     double tele;           /* teleport mass in [0, 1) */
     const double *emit;    /* S*V, or NULL (Markov chain) */
+    /* Markov chains only, optional (dlm_law_build_marginals): the transition matrix's
+     * powers pw[d*V*V + a*V + b] = P^d(a, b) for d = 0..L-1 (dense, teleport
+     * included) and the marginals pim[i*V + v] = P(x_i = v), so that the oracle needs
+     * only each position's nearest revealed neighbours: O(L V) a call. */
+    const double *pw;
+    const double *pim;
 } dlm_law_view;
 
 /* A loaded law: the view plus the arrays it points into (owned). */
@@ -53,7 +59,7 @@ typedef struct {
     dlm_law_view v;
     char desc[256];        /* one line, e.g. "binary symmetric chain, L=10, flip 0.1" */
     char alphabet[257];    /* "" or V (<= 256) display characters, one per token */
-    double *p, *marg, *start, *val, *emit;
+    double *p, *marg, *start, *val, *emit, *pw, *pim;
     uint32_t *rowptr, *col;
 } dlm_law;
 

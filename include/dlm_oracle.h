@@ -199,6 +199,49 @@ DLM_HD int dlm_oracle_hmm_(const dlm_law_view *w, const uint16_t *tok, double *o
     return 0;
 }
 
+// ---------------------------------------------------------------- Markov shortcut
+
+/* A Markov chain with its powers P^d and position marginals (dlm_law_build_marginals):
+ * given its nearest revealed neighbours a < i < b (other than i), position i is
+ * independent of the rest, so
+ *   out[i][v] proportional to  L(v) R(v),  L(v) = P^(i-a)(tok_a, v)  (or P(x_i = v) without a),
+ *                                          R(v) = P^(b-i)(v, tok_b)  (or 1 without b),
+ * a left-to-right pass for L, a right-to-left pass for R and the normalization (v
+ * ascending). The evidence has probability 0 exactly when some factor
+ * P(x_a0 = tok_a0) or P^(gap)(tok, tok') along the revealed positions is 0: -1, as for
+ * the forward-backward pass (whose numbers these equal up to rounding; test_law). */
+DLM_HD int dlm_oracle_markov_(const dlm_law_view *w, const uint16_t *tok, double *out)
+{
+    const uint32_t L = w->L, V = w->V;
+    const size_t VV = (size_t)V * V;
+    int64_t last = -1;
+    for (uint32_t i = 0; i < L; i++) {
+        if (tok[i] == (uint16_t)DLM_TOK_MASK) continue;
+        double f = last < 0 ? w->pim[(size_t)i * V + tok[i]]
+                            : w->pw[(size_t)(i - last) * VV + (size_t)tok[last] * V + tok[i]];
+        if (!(f > 0.0)) return -1;
+        last = i;
+    }
+    last = -1;
+    for (uint32_t i = 0; i < L; i++) {
+        double *o = out + (size_t)i * V;
+        if (last < 0)
+            for (uint32_t v = 0; v < V; v++) o[v] = w->pim[(size_t)i * V + v];
+        else
+            for (uint32_t v = 0; v < V; v++) o[v] = w->pw[(size_t)(i - last) * VV + (size_t)tok[last] * V + v];
+        if (tok[i] != (uint16_t)DLM_TOK_MASK) last = i;
+    }
+    int64_t next = -1;
+    for (uint32_t i = L; i-- > 0;) {
+        double *o = out + (size_t)i * V;
+        if (next >= 0)
+            for (uint32_t v = 0; v < V; v++) o[v] *= w->pw[(size_t)(next - i) * VV + (size_t)v * V + tok[next]];
+        if (dlm_oracle_norm_(o, V)) return -1;
+        if (tok[i] != (uint16_t)DLM_TOK_MASK) next = i;
+    }
+    return 0;
+}
+
 // ---------------------------------------------------------------- entry point
 
 /* Fills out (L*V doubles) as above. Returns 0, or -1 when the revealed tokens have
@@ -213,6 +256,7 @@ DLM_HD int dlm_oracle_probs(const dlm_law_view *w, const uint16_t *tok, double *
 {
     for (uint32_t i = 0; i < w->L; i++)
         if (tok[i] != (uint16_t)DLM_TOK_MASK && tok[i] >= w->V) return -1;
+    if (w->kind == DLM_LAW_HMM && w->pw && !w->emit) return dlm_oracle_markov_(w, tok, out);
     if (w->kind == DLM_LAW_HMM) return dlm_oracle_hmm_(w, tok, out, scratch);
     if (w->marg) return dlm_oracle_table_marg_(w, tok, out);
     return dlm_oracle_table_scan_(w, tok, out);

@@ -266,10 +266,12 @@ DLM_HD void dlm_propose(const dlm_policy *pol, uint32_t V, uint32_t i, dlm_rs *r
     dlm_proposal(pol, p, V, q, s->idx);
     uint32_t x = pol->temperature > 0 ? dlm_rs_cat(rs, DLM_RS_PROPOSE, i, 0, q, V, 1.0) : dlm_argmax(q, V);
     s->x0[i] = (uint16_t)x;
+    /* the entropy (V logs) only where a rule reads it */
+    int need_h = pol->unmask == DLM_UNMASK_ENTROPY || pol->count == DLM_COUNT_EB || pol->count == DLM_COUNT_ENTSUM;
     double h = 0, t1 = 0, t2 = 0;
     for (uint32_t v = 0; v < V; v++) {
         double y = q[v];
-        if (y > 0) h -= y * dlm_log(y);
+        if (need_h && y > 0) h -= y * dlm_log(y);
         if (y > t1) { t2 = t1; t1 = y; } else if (y > t2) t2 = y;
     }
     s->ent[i] = h;
@@ -338,7 +340,18 @@ DLM_HD void dlm_select_k(const dlm_policy *pol, uint32_t *idx, uint32_t n, uint3
         }
         return;
     }
-    dlm_rank_sort(idx, n, s->score);
+    if (k <= 16) { /* partial selection, O(n k): the usual case (a few tokens a round) */
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t best = j;
+            for (uint32_t t = j + 1; t < n; t++)
+                if (dlm_rank_before(s->score, idx[t], idx[best])) best = t;
+            uint32_t tmp = idx[j];
+            idx[j] = idx[best];
+            idx[best] = tmp;
+        }
+    } else {
+        dlm_rank_sort(idx, n, s->score);
+    }
     for (uint32_t j = 0; j < k; j++) s->sel[idx[j]] = 1;
 }
 

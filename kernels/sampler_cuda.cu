@@ -164,6 +164,10 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
     w.val = (const double *)d;
     if ((s = dev_copy(A, h->emit, h->emit ? S * V * 8 : 0, &d, err))) return s;
     w.emit = (const double *)d;
+    if ((s = dev_copy(A, h->pw, h->pw ? L * V * V * 8 : 0, &d, err))) return s;
+    w.pw = (const double *)d;
+    if ((s = dev_copy(A, h->pim, h->pim ? L * V * 8 : 0, &d, err))) return s;
+    w.pim = (const double *)d;
 
     uint32_t R = k->max_rounds;
     dev_counts dk;

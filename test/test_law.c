@@ -375,6 +375,50 @@ static void circuit_output_range_is_marginal(void **state)
 
 // ---------------------------------------------------------------- the oracle
 
+/* The Markov shortcut (powers P^d and position marginals, nearest revealed neighbours)
+ * equals forward-backward: same -1 cases, rows within 1e-12, on random states of a
+ * chain with teleport, the binary symmetric chain and the English chain. */
+static void markov_shortcut_equals_forward_backward(void **state)
+{
+    (void)state;
+    static const char *const specs[] = {"bsc:12:0.2", "sparse:5:2:9:3:0.05", "english:16", "sparse:4:1:10:7:0"};
+    for (size_t k = 0; k < sizeof specs / sizeof *specs; k++) {
+        dlm_law law;
+        dlm_err e;
+        load(specs[k], &law);
+        assert_int_equal(dlm_law_build_marginals(&law, UINT64_C(1) << 26, &e), DLM_OK);
+        assert_non_null(law.v.pw);
+        dlm_law_view fb = law.v;
+        fb.pw = NULL;
+        fb.pim = NULL;
+        uint32_t L = law.v.L, V = law.v.V;
+        double *o1 = calloc((size_t)L * V, 8), *o2 = calloc((size_t)L * V, 8);
+        double *sc = calloc(dlm_oracle_scratch_doubles(&fb) + 1, 8);
+        uint16_t tok[64];
+        uint64_t x = 12345 + k;
+        int impossible = 0;
+        for (int t = 0; t < 400; t++) {
+            for (uint32_t i = 0; i < L; i++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint32_t r = (uint32_t)(x >> 33);
+                tok[i] = r % 3 == 0 ? (uint16_t)(r / 3 % V) : (uint16_t)DLM_TOK_MASK;
+            }
+            int a = dlm_oracle_probs(&law.v, tok, o1, sc), b = dlm_oracle_probs(&fb, tok, o2, sc);
+            assert_int_equal(a, b);
+            impossible += a != 0;
+            if (a) continue;
+            for (size_t q = 0; q < (size_t)L * V; q++)
+                if (!(fabs(o1[q] - o2[q]) <= 1e-12)) fail_msg("%s: row %zu: %.17g vs %.17g", specs[k], q / V, o1[q], o2[q]);
+        }
+        if (!strncmp(specs[k], "sparse:4:1", 10)) assert_true(impossible > 0); /* no teleport: zeros */
+        free(o1);
+        free(o2);
+        free(sc);
+        dlm_law_free(&law);
+    }
+}
+
+
 static void oracle_random_law(void **state)
 {
     (void)state;
@@ -748,6 +792,7 @@ int main(void)
         cmocka_unit_test(english64),
         cmocka_unit_test(circuit_parity_tree_is_parity),
         cmocka_unit_test(circuit_output_range_is_marginal),
+        cmocka_unit_test(markov_shortcut_equals_forward_backward),
         cmocka_unit_test(oracle_random_law),
         cmocka_unit_test(oracle_parity),
         cmocka_unit_test(oracle_bsc),
