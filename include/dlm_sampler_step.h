@@ -80,7 +80,8 @@ typedef struct {
     double *q;        /* V: tempered, filtered proposal of one position */
     double *score;    /* L */
     double *ent;      /* L: entropy of each position's proposal */
-    uint32_t *idx;    /* L (and V for top-p sorting) */
+    uint32_t *idx;    /* L: positions being ranked */
+    uint32_t *vidx;   /* V: tokens, for top-p / top-k sorting */
     uint16_t *x0;     /* L */
     uint8_t *sel;     /* L */
     double *oracle;   /* dlm_oracle_scratch_doubles */
@@ -89,12 +90,12 @@ typedef struct {
 /* Bytes of per-chain scratch, and how to carve it from one aligned buffer. */
 DLM_HD size_t dlm_sampler_scratch_bytes(const dlm_law_view *w)
 {
-    size_t L = w->L, V = w->V, n = L > V ? L : V;
-    return 8 * (2 * L * V + V + 2 * L + dlm_oracle_scratch_doubles(w)) + 4 * n + 2 * L + L + 64;
+    size_t L = w->L, V = w->V;
+    return 8 * (2 * L * V + V + 2 * L + dlm_oracle_scratch_doubles(w)) + 4 * (L + V) + 2 * L + L + 64;
 }
 DLM_HD void dlm_sampler_scratch_carve(const dlm_law_view *w, void *buf, dlm_sampler_scratch *s)
 {
-    size_t L = w->L, V = w->V, n = L > V ? L : V;
+    size_t L = w->L, V = w->V;
     double *d = (double *)buf;
     s->probs = d; d += L * V;
     s->probs0 = d; d += L * V;
@@ -103,7 +104,8 @@ DLM_HD void dlm_sampler_scratch_carve(const dlm_law_view *w, void *buf, dlm_samp
     s->ent = d; d += L;
     s->oracle = d; d += dlm_oracle_scratch_doubles(w);
     s->idx = (uint32_t *)d;
-    s->x0 = (uint16_t *)(s->idx + n);
+    s->vidx = s->idx + L;
+    s->x0 = (uint16_t *)(s->vidx + V);
     s->sel = (uint8_t *)(s->x0 + L);
 }
 
@@ -263,7 +265,7 @@ DLM_HD void dlm_propose(const dlm_policy *pol, uint32_t V, uint32_t i, dlm_rs *r
 {
     const double *p = s->probs + (size_t)i * V;
     double *q = s->q;
-    dlm_proposal(pol, p, V, q, s->idx);
+    dlm_proposal(pol, p, V, q, s->vidx);
     uint32_t x = pol->temperature > 0 ? dlm_rs_cat(rs, DLM_RS_PROPOSE, i, 0, q, V, 1.0) : dlm_argmax(q, V);
     s->x0[i] = (uint16_t)x;
     /* the entropy (V logs) only where a rule reads it */

@@ -284,6 +284,25 @@ static void temperature_zero_and_top_p(void **state)
     p.top_k = 1; /* only the most likely token */
     expect_law(&law, p, ones, NULL);
     assert_true(dlm_policy_inexact(&p, why, sizeof why));
+    /* A top-p that truncates nothing (every token has probability > 1e-9 here) gives the
+     * law of top-p 1, on L = 4, V = 3: the sorting scratch must not disturb the ranking
+     * of the positions. */
+    double r43[81], q1[81];
+    uint64_t x = 99;
+    double z = 0;
+    for (int i = 0; i < 81; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        z += r43[i] = 0.05 + (double)(x >> 40) / (double)(1ULL << 24);
+    }
+    for (int i = 0; i < 81; i++) r43[i] /= z;
+    dlm_law l43 = table_law(4, 3, r43);
+    dlm_policy a = policy(4, DLM_UNMASK_LOW_CONFIDENCE, DLM_COUNT_FIXED, 2);
+    dlm_err e;
+    dlm_exact_info info;
+    assert_int_equal(dlm_policy_check(&a, 4, &e), DLM_OK);
+    assert_int_equal(dlm_sampler_exact(&l43, &a, 0, q1, &info, &e), DLM_OK);
+    a.top_p = 1 - 1e-12;
+    expect_law(&l43, a, q1, NULL);
 }
 
 static void blocks_semi_autoregressive(void **state)
