@@ -277,9 +277,8 @@ int dlm_cli_sample(int argc, char **argv, int verify)
         s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
         goto done;
     }
-    uint64_t cells = 1;
-    for (uint32_t i = 0; i < law.v.L && cells <= DLM_LAW_TABLE_MAX; i++) cells *= law.v.V;
-    if (want_exact && cells > DLM_LAW_TABLE_MAX) {
+    uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
+    if (want_exact && cells == UINT64_MAX) {
         s = dlm_fail(&e, DLM_EINPUT, "--exact and --verify need V^L <= %llu sequences (this law: V=%u, L=%u)",
                      (unsigned long long)DLM_LAW_TABLE_MAX, law.v.V, law.v.L);
         goto done;

@@ -80,6 +80,12 @@ static int pow_le(uint32_t V, uint32_t L, uint64_t max, uint64_t *n)
     return 0;
 }
 
+uint64_t dlm_law_cells(uint32_t L, uint32_t V)
+{
+    uint64_t n;
+    return pow_le(V, L, DLM_LAW_TABLE_MAX, &n) ? UINT64_MAX : n;
+}
+
 /* DLM_EINPUT when `bytes` exceed the memory budget (what names the structure). */
 static dlm_status budget(uint64_t bytes, const char *what, dlm_err *err)
 {

@@ -207,8 +207,7 @@ dlm_status dlm_policy_check(dlm_policy *p, uint32_t L, dlm_err *err)
         return dlm_fail(err, DLM_EINPUT, "--block-length %u must divide the sequence length %u",
                         p->block_length, L);
     uint32_t nb = L / p->block_length;
-    int stepped = p->count == DLM_COUNT_FIXED || p->count == DLM_COUNT_GRID || p->count == DLM_COUNT_BINOMIAL ||
-                  p->count == DLM_COUNT_RANDSIZE;
+    int stepped = dlm_count_stepped(p->count);
     if (stepped && p->remask == DLM_REMASK_NONE && p->steps % nb)
         return dlm_fail(err, DLM_EINPUT, "--steps %u must be a multiple of the %u blocks (as in LLaDA)",
                         p->steps, nb);
@@ -241,8 +240,7 @@ dlm_status dlm_policy_check(dlm_policy *p, uint32_t L, dlm_err *err)
 uint32_t dlm_policy_max_rounds(const dlm_policy *p, uint32_t L)
 {
     if (p->remask != DLM_REMASK_NONE) return p->steps;
-    int stepped = p->count == DLM_COUNT_FIXED || p->count == DLM_COUNT_GRID || p->count == DLM_COUNT_BINOMIAL ||
-                  p->count == DLM_COUNT_RANDSIZE;
+    int stepped = dlm_count_stepped(p->count);
     uint32_t r = stepped ? p->steps : L; /* adaptive rules reveal at least one a round */
     if (p->revise == DLM_REVISE_LAST) r += 1;
     if (p->revise == DLM_REVISE_EDIT) r += p->max_post_steps;

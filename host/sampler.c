@@ -9,17 +9,6 @@
 
 #define SAMPLER_DEFAULT_BYTES (UINT64_C(1) << 30)
 
-/* V^L, or DLM_LAW_TABLE_MAX + 1 when larger. */
-static uint64_t cells_of(uint32_t L, uint32_t V)
-{
-    uint64_t n = 1;
-    for (uint32_t i = 0; i < L; i++) {
-        if (n > DLM_LAW_TABLE_MAX / V) return DLM_LAW_TABLE_MAX + 1;
-        n *= V;
-    }
-    return n;
-}
-
 /* Scratch bytes rounded up to 8, so the chain state after it is aligned. */
 static uint64_t scratch_bytes8(const dlm_law_view *w)
 {
@@ -33,7 +22,7 @@ dlm_status dlm_sample_counts_init(dlm_sample_counts *k, const dlm_law *law, cons
     k->L = law->v.L;
     k->V = law->v.V;
     k->max_rounds = dlm_policy_max_rounds(p, law->v.L);
-    uint64_t cells = cells_of(law->v.L, law->v.V);
+    uint64_t cells = dlm_law_cells(law->v.L, law->v.V);
     if (want_hist && cells > DLM_LAW_TABLE_MAX)
         return dlm_fail(err, DLM_EINPUT, "a histogram needs V^L <= %llu sequences (V=%u, L=%u)",
                         (unsigned long long)DLM_LAW_TABLE_MAX, k->V, k->L);
@@ -61,7 +50,7 @@ void dlm_sample_counts_add(dlm_sample_counts *a, const dlm_sample_counts *b)
     }
     for (size_t i = 0; i < (size_t)a->L * a->V; i++) a->pos[i] += b->pos[i];
     if (a->hist && b->hist)
-        for (uint64_t x = 0, n = cells_of(a->L, a->V); x < n; x++) a->hist[x] += b->hist[x];
+        for (uint64_t x = 0, n = dlm_law_cells(a->L, a->V); x < n; x++) a->hist[x] += b->hist[x];
     a->chains += b->chains;
     a->rounds_sum += b->rounds_sum;
     a->rounds_max = b->rounds_max > a->rounds_max ? b->rounds_max : a->rounds_max;

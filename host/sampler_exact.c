@@ -114,13 +114,10 @@ dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t m
 {
     const dlm_law_view *w = &law->v;
     uint32_t L = w->L, V = w->V, R = dlm_policy_max_rounds(p, L);
-    uint64_t cells = 1;
-    for (uint32_t i = 0; i < L; i++) {
-        if (cells > DLM_LAW_TABLE_MAX / V)
-            return dlm_fail(err, DLM_EINPUT, "exact law: V^L is over %llu sequences",
-                            (unsigned long long)DLM_LAW_TABLE_MAX);
-        cells *= V;
-    }
+    uint64_t cells = dlm_law_cells(L, V);
+    if (cells == UINT64_MAX)
+        return dlm_fail(err, DLM_EINPUT, "exact law: V^L is over %llu sequences",
+                        (unsigned long long)DLM_LAW_TABLE_MAX);
     if (!max_states) max_states = EXACT_DEFAULT_STATES;
     memset(info, 0, sizeof *info);
     memset(q, 0, cells * sizeof *q);

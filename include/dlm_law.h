@@ -109,6 +109,10 @@ double dlm_law_logp(const dlm_law *law, const uint16_t *x);
  * emission row. TABLE: O(V^L) per sample (a linear scan). */
 void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t *x);
 
+/* V^L: the number of sequences of a table over L positions and V tokens, or
+ * UINT64_MAX when it is over DLM_LAW_TABLE_MAX. */
+uint64_t dlm_law_cells(uint32_t L, uint32_t V);
+
 /* Writes the law in its file format (table or markov) to f, numbers as %.17g, so that
  * dlm_law_load("table:F" or "markov:F") gives it back (to rounding of the renormalizing
  * division). DLM_EIO when writing fails. */

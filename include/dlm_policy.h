@@ -7,6 +7,7 @@
 #ifndef DLM_POLICY_H
 #define DLM_POLICY_H
 
+#include "dlm_hd.h"
 #include "dlmsim.h"
 
 #include <stdint.h>
@@ -34,6 +35,14 @@ typedef enum {
     DLM_COUNT_RANDSIZE,   /* Zhao & Cai (our reading): sizes 2^j, j uniform (dlm_schedule.h) */
     DLM_COUNT_COUNT_
 } dlm_count_rule;
+
+/* 1 for the count rules that run a fixed number of rounds per block (the last reveals
+ * what is left); 0 for the adaptive ones, which run until the block is full. */
+DLM_HD int dlm_count_stepped(int count)
+{
+    return count == DLM_COUNT_FIXED || count == DLM_COUNT_GRID || count == DLM_COUNT_BINOMIAL ||
+           count == DLM_COUNT_RANDSIZE;
+}
 
 typedef enum {
     DLM_REMASK_NONE = 0,

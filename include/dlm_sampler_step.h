@@ -305,40 +305,18 @@ DLM_HD void dlm_select_k(const dlm_policy *pol, uint32_t *idx, uint32_t n, uint3
             return;
         }
         /* Dream alg_temp (and RANDOM when enumerating): k sequential draws without
-         * replacement, weights softmax(score / alg_temp) (1 each for RANDOM); the
-         * weights replace the scores. */
-        double mx = -INFINITY;
+         * replacement, weights softmax(score / alg_temp) (1 each for RANDOM), in idx
+         * order in ent (free here: only the adaptive counts read the entropies). */
+        double mx = -INFINITY, *wt = s->ent;
         for (uint32_t j = 0; j < n; j++) mx = s->score[idx[j]] > mx ? s->score[idx[j]] : mx;
-        for (uint32_t j = 0; j < n; j++) {
-            uint32_t i = idx[j];
-            s->score[i] = pol->unmask == DLM_UNMASK_RANDOM ? 1.0
-                                                           : dlm_exp((s->score[i] - mx) / pol->alg_temp);
-        }
+        for (uint32_t j = 0; j < n; j++)
+            wt[j] = pol->unmask == DLM_UNMASK_RANDOM ? 1.0 : dlm_exp((s->score[idx[j]] - mx) / pol->alg_temp);
         for (uint32_t t = 0; t < k; t++) {
             double tot = 0;
-            for (uint32_t j = 0; j < n; j++) tot += s->sel[idx[j]] ? 0.0 : s->score[idx[j]];
-            uint32_t pick = n;
-            if (rs->enumerate) {
-                uint32_t d = rs->depth++;
-                if (d >= rs->cap) { rs->overflow = 1; return; }
-                rs->arity[d] = n;
-                uint32_t c = d < rs->nscript ? rs->script[d] : 0;
-                if (c >= n) c = n - 1;
-                double wc = s->sel[idx[c]] ? 0.0 : s->score[idx[c]];
-                if (wc <= 0 && rs->zero_at == UINT32_MAX) rs->zero_at = d;
-                rs->weight *= tot > 0 ? wc / tot : 0.0;
-                pick = c;
-            } else {
-                double u = dlm_rs_u(rs, DLM_RS_SELECT, t, 0) * tot, c = 0;
-                for (uint32_t j = 0; j < n; j++) {
-                    double wj = s->sel[idx[j]] ? 0.0 : s->score[idx[j]];
-                    if (wj <= 0) continue;
-                    c += wj;
-                    pick = j;
-                    if (u < c) break;
-                }
-            }
-            if (pick < n) s->sel[idx[pick]] = 1;
+            for (uint32_t j = 0; j < n; j++) tot += wt[j];
+            uint32_t pick = dlm_rs_cat(rs, DLM_RS_SELECT, t, 0, wt, n, tot);
+            s->sel[idx[pick]] = 1;
+            wt[pick] = 0;
         }
         return;
     }
@@ -486,15 +464,16 @@ DLM_HD dlm_round_stat dlm_remdm_round(const dlm_law_view *w, const dlm_policy *p
 
 /* ---------------------------------------------------------------- the round */
 
-/* Edits (EDIT): every position revealed at the start of the round (in blocks up to
- * `upto`) whose leave-one-out argmax differs from its token with probability above
- * editing_threshold is overwritten by it. Returns the edits made. */
+/* Edits (EDIT), called before the round's reveals are written: every revealed position
+ * whose leave-one-out argmax differs from its token with probability above
+ * editing_threshold is overwritten by it (all at once, from the round's predictions).
+ * Returns the edits made. */
 DLM_HD uint32_t dlm_edit(const dlm_law_view *w, const dlm_policy *pol, uint16_t *tok,
-                         const uint8_t *was_revealed, uint32_t upto, dlm_sampler_scratch *s)
+                         const dlm_sampler_scratch *s)
 {
     uint32_t n = 0, V = w->V;
-    for (uint32_t i = 0; i < upto; i++) {
-        if (!was_revealed[i]) continue;
+    for (uint32_t i = 0; i < w->L; i++) {
+        if (tok[i] == DLM_TOK_MASK) continue;
         const double *p = s->probs + (size_t)i * V;
         uint32_t a = dlm_argmax(p, V);
         if (a != tok[i] && p[a] > pol->editing_threshold) {
@@ -531,10 +510,7 @@ DLM_HD dlm_round_stat dlm_sampler_round(const dlm_law_view *w, const dlm_policy 
             st.revised = v != tok[i];
             tok[i] = (uint16_t)v;
         } else if (pol->revise == DLM_REVISE_EDIT) {
-            uint8_t *was = s->sel; /* reuse: 1 = revealed */
-            for (uint32_t i = 0; i < L; i++) was[i] = 1;
-            st.revised = dlm_edit(w, pol, tok, was, L, s);
-            for (uint32_t i = 0; i < L; i++) was[i] = 0;
+            st.revised = dlm_edit(w, pol, tok, s);
             ctl->post++;
             if (st.revised == 0 || ctl->post >= pol->max_post_steps) ctl->done = 1;
             ctl->round++;
@@ -584,19 +560,7 @@ DLM_HD dlm_round_stat dlm_sampler_round(const dlm_law_view *w, const dlm_policy 
         if (n) dlm_select_k(pol, s->idx, n, k, rs, s);
     }
     /* edits of the tokens revealed before this round (LLaDA 2.1), then the reveals */
-    if (pol->revise == DLM_REVISE_EDIT) {
-        for (uint32_t i = 0; i < L; i++)
-            if (!s->sel[i]) s->sel[i] = tok[i] != DLM_TOK_MASK ? 2 : 0;
-        for (uint32_t i = 0; i < L; i++) {
-            if (s->sel[i] != 2) continue;
-            const double *p = s->probs + (size_t)i * V;
-            uint32_t a = dlm_argmax(p, V);
-            if (a != tok[i] && p[a] > pol->editing_threshold) {
-                tok[i] = (uint16_t)a;
-                st.revised++;
-            }
-        }
-    }
+    if (pol->revise == DLM_REVISE_EDIT) st.revised = dlm_edit(w, pol, tok, s);
     for (uint32_t i = lo; i < hi; i++) {
         if (s->sel[i] != 1) continue;
         tok[i] = s->x0[i];
@@ -607,9 +571,7 @@ DLM_HD dlm_round_stat dlm_sampler_round(const dlm_law_view *w, const dlm_policy 
     ctl->bstep++;
     int full = 1;
     for (uint32_t i = lo; i < hi; i++) full &= tok[i] != DLM_TOK_MASK;
-    int fixed_steps = pol->count == DLM_COUNT_FIXED || pol->count == DLM_COUNT_GRID ||
-                      pol->count == DLM_COUNT_BINOMIAL || pol->count == DLM_COUNT_RANDSIZE;
-    if ((fixed_steps && ctl->bstep >= spb) || (!fixed_steps && full)) {
+    if (dlm_count_stepped(pol->count) ? ctl->bstep >= spb : full) {
         ctl->block++;
         ctl->bstep = 0;
     }
