@@ -36,6 +36,29 @@ static dlm_policy policy(uint32_t L, int unmask, int count, uint32_t steps)
     return p;
 }
 
+/* A preset's policy (defaults first), asserting that the name is known. */
+static dlm_policy preset(const char *name)
+{
+    dlm_policy p;
+    dlm_err e;
+    dlm_policy_default(&p);
+    assert_int_equal(dlm_policy_preset(&p, name, &e), DLM_OK);
+    return p;
+}
+
+/* Fresh counts k of chains 0..chains-1 under seed, from the CPU sampler. */
+static void sample_cpu(const dlm_law *law, const dlm_policy *p, uint64_t chains, uint64_t seed, int hist,
+                       dlm_sample_counts *k)
+{
+    dlm_err e;
+    assert_int_equal(dlm_sample_counts_init(k, law, p, hist, &e), DLM_OK);
+    dlm_sample_opts o;
+    memset(&o, 0, sizeof o);
+    o.chains = chains;
+    o.seed = seed;
+    assert_int_equal(dlm_sampler_cpu_run(law, p, &o, k, &e), DLM_OK);
+}
+
 /* The exact law of policy pol on law (checked), compared with want[] within 1e-12. */
 static void expect_law(const dlm_law *law, dlm_policy pol, const double *want, double *rounds_mean)
 {
@@ -129,11 +152,7 @@ static void grid_count_truncates(void **state)
     dlm_err e;
     assert_int_equal(dlm_policy_check(&p, 4, &e), DLM_OK);
     dlm_sample_counts k;
-    assert_int_equal(dlm_sample_counts_init(&k, &law, &p, 0, &e), DLM_OK);
-    dlm_sample_opts o;
-    memset(&o, 0, sizeof o);
-    o.chains = 100;
-    assert_int_equal(dlm_sampler_cpu_run(&law, &p, &o, &k, &e), DLM_OK);
+    sample_cpu(&law, &p, 100, 0, 0, &k);
     assert_int_equal(k.revealed[0], 0);
     assert_int_equal(k.revealed[1], 100);
     assert_int_equal(k.revealed[2], 100);
@@ -327,10 +346,7 @@ static void revise_last_parity(void **state)
     double par4[16];
     for (int x = 0; x < 16; x++) par4[x] = __builtin_popcount(x) % 2 ? 0 : 0.125;
     dlm_law law = table_law(4, 2, par4);
-    dlm_policy p;
-    dlm_policy_default(&p);
-    dlm_err e;
-    assert_int_equal(dlm_policy_preset(&p, "parity-revise", &e), DLM_OK);
+    dlm_policy p = preset("parity-revise");
     double r;
     expect_law(&law, p, par4, &r); /* all four in round 1, the last redrawn in round 2 */
     assert_true(fabs(r - 2.0) < 1e-12);
@@ -448,10 +464,7 @@ static void remdm_rules_by_hand(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         double want[4];
         remdm_by_hand(cases[i].mode, cases[i].eta, cases[i].T, want);
-        dlm_policy p;
-        dlm_policy_default(&p);
-        dlm_err e;
-        assert_int_equal(dlm_policy_preset(&p, cases[i].preset, &e), DLM_OK);
+        dlm_policy p = preset(cases[i].preset);
         p.steps = (uint32_t)cases[i].T;
         p.eta = cases[i].eta;
         expect_law(&law, p, want, NULL);
@@ -471,10 +484,8 @@ static void samples_follow_exact_law(void **state)
     for (int x = 0; x < 8; x++) p[x] = 0.7 * p[x] + 0.3 / 8; /* full support */
     dlm_law law = table_law(3, 2, p);
     for (size_t i = 0; i < sizeof presets / sizeof *presets; i++) {
-        dlm_policy pol;
-        dlm_policy_default(&pol);
+        dlm_policy pol = preset(presets[i]);
         dlm_err e;
-        assert_int_equal(dlm_policy_preset(&pol, presets[i], &e), DLM_OK);
         if (pol.remask) pol.steps = 6;
         else if (!pol.steps) pol.steps = 2;
         assert_int_equal(dlm_policy_check(&pol, 3, &e), DLM_OK);
@@ -482,12 +493,7 @@ static void samples_follow_exact_law(void **state)
         dlm_exact_info info;
         assert_int_equal(dlm_sampler_exact(&law, &pol, 0, q, &info, &e), DLM_OK);
         dlm_sample_counts k;
-        assert_int_equal(dlm_sample_counts_init(&k, &law, &pol, 1, &e), DLM_OK);
-        dlm_sample_opts o;
-        memset(&o, 0, sizeof o);
-        o.chains = 200000;
-        o.seed = 7 + i;
-        assert_int_equal(dlm_sampler_cpu_run(&law, &pol, &o, &k, &e), DLM_OK);
+        sample_cpu(&law, &pol, 200000, 7 + i, 1, &k);
         dlm_gof g;
         dlm_stat_hist_gof(q, k.hist, 8, &g);
         if (g.p_chi2 < 1e-4) fprintf(stderr, "%s: chi2 %g df %g p %g\n", presets[i], g.chi2, g.df_chi2, g.p_chi2);
@@ -518,11 +524,7 @@ static void gof_has_power(void **state)
     dlm_exact_info info;
     assert_int_equal(dlm_sampler_exact(&law, &b, 0, qb, &info, &e), DLM_OK);
     dlm_sample_counts k;
-    assert_int_equal(dlm_sample_counts_init(&k, &law, &a, 1, &e), DLM_OK);
-    dlm_sample_opts o;
-    memset(&o, 0, sizeof o);
-    o.chains = 20000;
-    assert_int_equal(dlm_sampler_cpu_run(&law, &a, &o, &k, &e), DLM_OK);
+    sample_cpu(&law, &a, 20000, 0, 1, &k);
     dlm_gof g;
     dlm_stat_hist_gof(qb, k.hist, 8, &g);
     assert_true(g.impossible > 0 || g.p_chi2 < 1e-6);
@@ -536,10 +538,8 @@ static void deterministic_across_threads_and_chunks(void **state)
     law_copy_plus_bit(p);
     for (int x = 0; x < 8; x++) p[x] = 0.7 * p[x] + 0.3 / 8;
     dlm_law law = table_law(3, 2, p);
-    dlm_policy pol;
-    dlm_policy_default(&pol);
+    dlm_policy pol = preset("remdm-conf");
     dlm_err e;
-    assert_int_equal(dlm_policy_preset(&pol, "remdm-conf", &e), DLM_OK);
     pol.steps = 5;
     assert_int_equal(dlm_policy_check(&pol, 3, &e), DLM_OK);
     uint16_t *s1 = calloc(3000 * 3, 2), *s2 = calloc(3000 * 3, 2);
@@ -585,10 +585,8 @@ static void cuda_matches_cpu(void **state)
     for (int x = 0; x < 8; x++) p[x] = 0.7 * p[x] + 0.3 / 8;
     dlm_law law = table_law(3, 2, p);
     for (size_t i = 0; i < sizeof presets / sizeof *presets; i++) {
-        dlm_policy pol;
-        dlm_policy_default(&pol);
+        dlm_policy pol = preset(presets[i]);
         dlm_err e;
-        assert_int_equal(dlm_policy_preset(&pol, presets[i], &e), DLM_OK);
         if (pol.remask) pol.steps = 6;
         assert_int_equal(dlm_policy_check(&pol, 3, &e), DLM_OK);
         uint16_t *s1 = calloc(50000 * 3, 2), *s2 = calloc(50000 * 3, 2);
