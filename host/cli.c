@@ -216,9 +216,7 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--seed")) {
             if (dlm_cli_parse_u64(v, &a->seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
-            uint64_t t;
-            if (dlm_cli_parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
-            a->threads = (int)t;
+            if (dlm_cli_parse_threads(v, &a->threads)) return usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
         } else if (!strcmp(o, "--hist")) {
@@ -521,15 +519,9 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         } else if (!strcmp(o, "--seed")) {
             if (dlm_cli_parse_u64(v, &a->o.seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
-            uint64_t t;
-            if (dlm_cli_parse_u64(v, &t) || t > 4096) return usage_error("bad --threads %s", v);
-            a->o.threads = (int)t;
+            if (dlm_cli_parse_threads(v, &a->o.threads)) return usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--alpha")) {
-            char *end;
-            errno = 0;
-            double x = strtod(v, &end);
-            if (*end || errno || !(x > 0 && x < 1)) return usage_error("bad --alpha %s (a number in (0, 1))", v);
-            a->o.alpha = x;
+            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return usage_error("bad --alpha %s (a number in (0, 1))", v);
         } else if (!strcmp(o, "--target")) {
             if (dlm_target_want_parse(v, &a->o.target))
                 return usage_error("unknown target %s (auto, exact, reference)", v);

@@ -96,9 +96,7 @@ static int parse_args(int argc, char **argv, kl_args *a)
         } else if (!strcmp(o, "--seed")) {
             if (dlm_cli_parse_u64(v, &a->seed)) return kl_usage_error("bad --seed: ", v);
         } else if (!strcmp(o, "--threads")) {
-            uint64_t t;
-            if (dlm_cli_parse_u64(v, &t) || t > 4096) return kl_usage_error("bad --threads: ", v);
-            a->threads = (int)t;
+            if (dlm_cli_parse_threads(v, &a->threads)) return kl_usage_error("bad --threads: ", v);
         } else if (!strcmp(o, "--max-work")) {
             char *end;
             a->max_work = strtod(v, &end);

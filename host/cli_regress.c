@@ -60,12 +60,7 @@ static int parse_args(int argc, char **argv, regress_args *a)
                 return regress_usage_error("bad --threads ", v);
             a->o.threads = (int)t;
         } else if (!strcmp(o, "--alpha")) {
-            char *end;
-            errno = 0;
-            double x = strtod(v, &end);
-            if (end == v || *end || errno || !(x > 0 && x < 1))
-                return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
-            a->o.alpha = x;
+            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
         } else if (!strcmp(o, "--junit")) {
             a->junit = v;
         } else if (!strcmp(o, "--json")) {

@@ -95,20 +95,14 @@ static int parse_args(int argc, char **argv, sample_args *a)
             } else if (!strcmp(o, "--max-states")) {
                 if (dlm_cli_parse_u64(v, &a->max_states)) return sample_usage_error("bad --max-states: ", v);
             } else if (!strcmp(o, "--threads")) {
-                uint64_t t;
-                if (dlm_cli_parse_u64(v, &t) || t > 4096) return sample_usage_error("bad --threads ", v);
-                a->threads = (int)t;
+                if (dlm_cli_parse_threads(v, &a->threads)) return sample_usage_error("bad --threads ", v);
             } else if (!strcmp(o, "--backend")) {
                 if (dlm_backend_parse(v, &a->backend) || a->backend == DLM_BACKEND_CPU_REF)
                     return sample_usage_error("unknown backend (auto, cpu, cuda): ", v);
             } else if (!strcmp(o, "--hist")) {
                 a->hist = v;
             } else if (!strcmp(o, "--alpha")) {
-                char *end;
-                errno = 0;
-                a->alpha = strtod(v, &end);
-                if (end == v || *end || errno || !(a->alpha > 0 && a->alpha < 1))
-                    return sample_usage_error("bad --alpha (a number in (0, 1)): ", v);
+                if (dlm_cli_parse_alpha(v, &a->alpha)) return sample_usage_error("bad --alpha (a number in (0, 1)): ", v);
             } else {
                 return sample_usage_error("unknown option ", o);
             }

@@ -25,6 +25,24 @@ int dlm_cli_parse_u64(const char *s, uint64_t *v)
     return 0;
 }
 
+int dlm_cli_parse_threads(const char *s, int *threads)
+{
+    uint64_t t;
+    if (dlm_cli_parse_u64(s, &t) || t > 4096) return -1;
+    *threads = (int)t;
+    return 0;
+}
+
+int dlm_cli_parse_alpha(const char *s, double *alpha)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno || !(x > 0 && x < 1)) return -1;
+    *alpha = x;
+    return 0;
+}
+
 void dlm_cli_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
