@@ -5,7 +5,8 @@
  *
  * Why values only: an operation never depends on chain data, so the mask state of a
  * position is the same for all chains at every point of a program. The engine keeps
- * one uint64_t per position per 64 chains (bit i = chain i of the word) and applies
+ * one uint64_t per live value per 64 chains (bit i = chain i of the word; positions
+ * renamed to value slots by the slot plan, include/dlm_slots.h) and applies
  * the operations in program order, in place, exactly as the byte engine does; the
  * program checker guarantees that no operation reads a position written earlier in
  * its round, so in-place, in-order execution equals the model's simultaneous update.
@@ -16,7 +17,7 @@
  * of the first and last word outside the requested range are computed and masked out
  * of every count. A tile is G consecutive words; each OpenMP thread runs all the
  * operations over one tile in a value buffer of L * G words, position-major
- * (val[pos * G + g]), of up to TILE_BYTES (below). Counts are
+ * (val[slot * G + g]), of up to TILE_BYTES (below). Counts are
  * integers merged with adds (histogram cells with atomic adds), so they do not depend
  * on the thread count or the tile size.
  *
@@ -24,6 +25,7 @@
  * nor the reference (the byte engine is, `--backend cpu-ref`).
  */
 #include "dlm_engine.h"
+#include "dlm_slots.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -125,138 +127,6 @@ static void pack_word(const uint64_t *ow, uint32_t nout, size_t sb, uint8_t *out
     }
 }
 
-// ---------------------------------------------------------------- the slot plan
-
-/* The engine keeps one word per live VALUE, not per position (as ABC keeps only live
- * values). Before a run the program is renamed once: positions become value slots,
- * allocated when a position is written and freed as soon as no position holds the value
- * any more (safe: a freed slot is unreachable, and the operations that read it earlier
- * in the round have run, since every operation runs over the whole tile before the
- * next), so at most L slots exist; an identity copy (GATE, one input, truth table 2: the remask mode's carried
- * values) makes the destination share the source's slot and costs nothing; REMASK
- * drops a reference. Counter positions (those INC operations read or write: a
- * contiguous range, INC reads arg..arg+nin) keep fixed slots 0..npin-1 and are
- * updated in place, as before. The renamed operations are the program's own, in
- * program order, minus the copies and remasks, so the word step and its in-order,
- * in-place argument are unchanged; test/test_bits.c checks every mode of every
- * generator and EPFL circuit bit for bit against the byte engine. */
-#define SLOT_NONE UINT32_MAX
-
-typedef struct {
-    dlm_op *ops;       /* renamed operations */
-    uint64_t nops;
-    uint32_t nslots;   /* value words per 64 chains */
-    uint32_t *out_slot;/* slot of output k, or DLM_POS_CONST */
-} slot_plan;
-
-static void plan_free(slot_plan *sp)
-{
-    free(sp->ops);
-    free(sp->out_slot);
-    memset(sp, 0, sizeof *sp);
-}
-
-typedef struct {
-    uint32_t *map, *refc, *freed;
-    uint32_t nfree, next, npin;
-} slot_state;
-
-static void slot_drop(slot_state *st, uint32_t s)
-{
-    if (s != SLOT_NONE && s >= st->npin && --st->refc[s] == 0) st->freed[st->nfree++] = s;
-}
-
-static dlm_status plan_build(const dlm_program *p, slot_plan *sp, dlm_err *err)
-{
-    memset(sp, 0, sizeof *sp);
-    const uint32_t L = p->L;
-    uint32_t pmin = UINT32_MAX, pmax = 0;
-    for (uint64_t i = 0; i < p->nops; i++) {
-        const dlm_op *op = &p->ops[i];
-        if (op->kind != DLM_OP_INC) continue;
-        uint64_t lo = op->arg < op->pos ? op->arg : op->pos, hi = op->arg + op->nin;
-        hi = hi > op->pos ? hi : op->pos;
-        pmin = lo < pmin ? (uint32_t)lo : pmin;
-        pmax = hi > pmax ? (uint32_t)hi : pmax;
-    }
-    slot_state st;
-    memset(&st, 0, sizeof st);
-    st.npin = pmin == UINT32_MAX ? 0 : pmax - pmin + 1;
-    const size_t cap = (size_t)L + st.npin + 2;
-    st.map = dlm_malloc(L ? L : 1, sizeof *st.map);
-    st.refc = dlm_calloc(cap, sizeof *st.refc);
-    st.freed = dlm_malloc(cap, sizeof *st.freed);
-    sp->ops = dlm_malloc(p->nops ? p->nops : 1, sizeof *sp->ops);
-    sp->out_slot = dlm_malloc(p->nout ? p->nout : 1, sizeof *sp->out_slot);
-    dlm_status s = DLM_OK;
-    if (!st.map || !st.refc || !st.freed || !sp->ops || !sp->out_slot) {
-        s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
-        goto done;
-    }
-#define PINNED(q) (st.npin && (q) >= pmin && (q) <= pmax)
-    for (uint32_t q = 0; q < L; q++) st.map[q] = PINNED(q) ? q - pmin : SLOT_NONE;
-    st.next = st.npin;
-    for (uint32_t r = 0; r < p->rounds; r++) {
-        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
-            const dlm_op *op = &p->ops[i];
-            if (op->kind == DLM_OP_REMASK) {
-                if (!PINNED(op->pos)) {
-                    slot_drop(&st, st.map[op->pos]);
-                    st.map[op->pos] = SLOT_NONE;
-                }
-                continue;
-            }
-            if (op->kind == DLM_OP_GATE && op->nin == 1 && op->arg == 2 && !PINNED(op->pos) &&
-                !PINNED(op->in[0])) { /* identity copy: share the slot */
-                uint32_t src = st.map[op->in[0]];
-                if (src == SLOT_NONE) {
-                    s = dlm_fail(err, DLM_EINPUT, "program reads masked position %u", op->in[0]);
-                    goto done;
-                }
-                st.refc[src]++;
-                slot_drop(&st, st.map[op->pos]);
-                st.map[op->pos] = src;
-                continue;
-            }
-            dlm_op e = *op;
-            if (op->kind == DLM_OP_GATE)
-                for (unsigned j = 0; j < op->nin && j < 6; j++) {
-                    e.in[j] = st.map[op->in[j]];
-                    if (e.in[j] == SLOT_NONE) {
-                        s = dlm_fail(err, DLM_EINPUT, "program reads masked position %u", op->in[j]);
-                        goto done;
-                    }
-                }
-            if (op->kind == DLM_OP_INC) e.arg = op->arg - pmin;
-            if (PINNED(op->pos)) {
-                e.pos = op->pos - pmin;
-            } else {
-                slot_drop(&st, st.map[op->pos]);
-                uint32_t ns = st.nfree ? st.freed[--st.nfree] : st.next++;
-                st.refc[ns] = 1;
-                st.map[op->pos] = ns;
-                e.pos = ns;
-            }
-            sp->ops[sp->nops++] = e;
-        }
-    }
-    for (uint32_t k = 0; k < p->nout; k++)
-        sp->out_slot[k] = p->out_pos[k] == DLM_POS_CONST ? DLM_POS_CONST : st.map[p->out_pos[k]];
-    for (uint32_t k = 0; k < p->nout; k++)
-        if (p->out_pos[k] != DLM_POS_CONST && sp->out_slot[k] == SLOT_NONE) {
-            s = dlm_fail(err, DLM_EINPUT, "output %u is masked at the end of the program", k);
-            goto done;
-        }
-    sp->nslots = st.next ? st.next : 1;
-#undef PINNED
-done:
-    free(st.map);
-    free(st.refc);
-    free(st.freed);
-    if (s) plan_free(sp);
-    return s;
-}
-
 // ---------------------------------------------------------------- the engine
 
 dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
@@ -266,8 +136,8 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
     if (budget > dlm_memory_budget()) budget = dlm_memory_budget();
-    slot_plan sp;
-    dlm_status ps = plan_build(p, &sp, err);
+    dlm_slot_plan sp;
+    dlm_status ps = dlm_slot_plan_build(p, &sp, err);
     if (ps) return ps;
     /* The renamed program: slots for positions (the counting code reads out_pos). */
     dlm_program rp = *p;
@@ -286,7 +156,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
     if (gb == 0) {
         if (word_bytes > budget) {
-            plan_free(&sp);
+            dlm_slot_plan_free(&sp);
             return dlm_fail(err, DLM_EINPUT,
                             "one word of 64 chains needs %llu value bytes, over the budget of %llu",
                             (unsigned long long)word_bytes, (unsigned long long)budget);
@@ -374,7 +244,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         free(live);
         free(par);
     }
-    plan_free(&sp);
+    dlm_slot_plan_free(&sp);
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's value tiles");
     return DLM_OK;
 }
