@@ -26,6 +26,7 @@
  */
 #include "dlm_engine.h"
 #include "dlm_slots.h"
+#include "dlm_words.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -100,31 +101,6 @@ static count_fn pick_count(void)
     if (__builtin_cpu_supports("popcnt")) return count_tile_popcnt;
 #endif
     return count_tile_portable;
-}
-
-// ---------------------------------------------------------------- samples
-
-/* Packs the samples of the 64 chains of one word: out[i * sb + j] bit r = output
- * 8 j + r of chain i. Eight outputs at a time as an 8x8 bit matrix per 8 chains,
- * transposed in three steps (Hacker's Delight, transpose8). */
-static void pack_word(const uint64_t *ow, uint32_t nout, size_t sb, uint8_t *out)
-{
-    for (size_t j = 0; j < sb; j++) {
-        uint64_t o[8];
-        for (unsigned r = 0; r < 8; r++) o[r] = 8 * j + r < nout ? ow[8 * j + r] : 0;
-        for (unsigned q = 0; q < 8; q++) {
-            uint64_t x = 0, t;
-            for (unsigned r = 0; r < 8; r++) x |= ((o[r] >> (8 * q)) & 0xFFu) << (8 * r);
-            /* bit 8 r + c (output r, chain c) -> bit 8 c + r */
-            t = (x ^ (x >> 7)) & UINT64_C(0x00AA00AA00AA00AA);
-            x ^= t ^ (t << 7);
-            t = (x ^ (x >> 14)) & UINT64_C(0x0000CCCC0000CCCC);
-            x ^= t ^ (t << 14);
-            t = (x ^ (x >> 28)) & UINT64_C(0x00000000F0F0F0F0);
-            x ^= t ^ (t << 28);
-            for (unsigned c = 0; c < 8; c++) out[(8 * q + c) * sb + j] = (uint8_t)(x >> (8 * c));
-        }
-    }
 }
 
 // ---------------------------------------------------------------- the engine
@@ -217,7 +193,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
                                          : val[(size_t)rp.out_pos[k] * G + g];
                         ow[k] = p->out_neg[k] ? ~w : w;
                     }
-                    pack_word(ow, nout, sb, pk);
+                    dlm_pack_word(ow, nout, sb, pk);
                     if (o->samples)
                         memcpy(o->samples + (cw + lo - o->first_chain) * sb, pk + lo * sb,
                                (hi - lo) * sb);
