@@ -1,18 +1,33 @@
 /* slots.c — the slot plan (include/dlm_slots.h): positions renamed to live value
  * slots for the bit-sliced engines.
  *
- * Why it is safe: a freed slot is unreachable, and the operations that read it earlier
- * in the round have run, since an engine runs every operation over all its words
- * before the next. Counter positions (those INC operations read or write: a
- * contiguous range, INC reads arg..arg+nin) keep fixed slots 0..npin-1 and are
- * updated in place.
+ * Three passes over the program, in program order:
+ *   1. value numbering: every write that is not an identity copy creates a new value;
+ *      a copy makes its destination name its source's value; a remask forgets the
+ *      position's value. Reads are renamed to the value the position holds when the
+ *      operation runs, which (the program checker proves) is its value at the start
+ *      of the round: the model's simultaneous update.
+ *   2. liveness, backwards: a value is needed if it is an output or an input of a
+ *      needed operation; operations whose value is not needed are dropped (samples are
+ *      the outputs only, and a coin is a pure function of (seed, chain, coin), so no
+ *      other draw moves).
+ *   3. slot assignment, forwards: a needed value gets a free slot when it is written
+ *      and gives it back after its last read (or never, if it is an output). The
+ *      destination is taken before the inputs are given back, so an operation never
+ *      writes a slot it reads (the word loops may then be vectorised without an alias
+ *      check failing). Reuse is safe because an engine runs every operation over all
+ *      its words before the next.
+ * Counter positions (those INC operations read or write: a contiguous range, INC reads
+ * arg..arg+nin) keep fixed slots 0..npin-1 and are updated in place, as before.
  */
 #include "dlm_slots.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#define VNONE UINT32_MAX         /* no value: the position is masked */
 #define SLOT_NONE UINT32_MAX
+#define LAST_KEEP UINT64_MAX     /* an output: keep its slot to the end */
 
 void dlm_slot_plan_free(dlm_slot_plan *sp)
 {
@@ -21,14 +36,17 @@ void dlm_slot_plan_free(dlm_slot_plan *sp)
     memset(sp, 0, sizeof *sp);
 }
 
-typedef struct {
-    uint32_t *map, *refc, *freed;
-    uint32_t nfree, next, npin;
-} slot_state;
+/* The inputs an operation reads as values (GATE only; INC reads pinned slots). */
+static unsigned op_nin(const dlm_op *op) { return op->kind == DLM_OP_GATE ? (op->nin < 6 ? op->nin : 6) : 0; }
 
-static void slot_drop(slot_state *st, uint32_t s)
+/* Gives value x (written by e) a slot: a freed one, else a new one. Pinned values keep
+ * theirs. */
+static void take_slot(dlm_op *e, uint32_t x, uint32_t npin, uint32_t *slot_of, uint32_t *freed,
+                      uint32_t *nfree, uint32_t *next)
 {
-    if (s != SLOT_NONE && s >= st->npin && --st->refc[s] == 0) st->freed[st->nfree++] = s;
+    if (x < npin) return;
+    e->pos = *nfree ? freed[--*nfree] : (*next)++;
+    slot_of[x] = e->pos;
 }
 
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
@@ -44,80 +62,109 @@ dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err 
         pmin = lo < pmin ? (uint32_t)lo : pmin;
         pmax = hi > pmax ? (uint32_t)hi : pmax;
     }
-    slot_state st;
-    memset(&st, 0, sizeof st);
-    st.npin = pmin == UINT32_MAX ? 0 : pmax - pmin + 1;
-    const size_t cap = (size_t)L + st.npin + 2;
-    st.map = dlm_malloc(L ? L : 1, sizeof *st.map);
-    st.refc = dlm_calloc(cap, sizeof *st.refc);
-    st.freed = dlm_malloc(cap, sizeof *st.freed);
-    sp->ops = dlm_malloc(p->nops ? p->nops : 1, sizeof *sp->ops);
+    const uint32_t npin = pmin == UINT32_MAX ? 0 : pmax - pmin + 1;
+    const uint64_t nops = p->round_start[p->rounds];
+    const size_t nvals = (size_t)npin + nops + 1;
+    uint32_t *map = dlm_malloc(L ? L : 1, sizeof *map);
+    uint32_t *slot_of = dlm_malloc(nvals, sizeof *slot_of);
+    uint32_t *freed = dlm_malloc(nvals, sizeof *freed);
+    uint32_t *out_val = dlm_malloc(p->nout ? p->nout : 1, sizeof *out_val);
+    uint64_t *last = dlm_calloc(nvals, sizeof *last); /* 0: not read; i+1: last read by op i */
+    dlm_op *v = dlm_malloc(nops ? nops : 1, sizeof *v); /* operations over values */
+    uint8_t *live = dlm_calloc(nops ? nops : 1, 1);
     sp->out_slot = dlm_malloc(p->nout ? p->nout : 1, sizeof *sp->out_slot);
     dlm_status s = DLM_OK;
-    if (!st.map || !st.refc || !st.freed || !sp->ops || !sp->out_slot) {
+    uint64_t nv = 0;
+    if (!map || !slot_of || !freed || !out_val || !last || !v || !live || !sp->out_slot) {
         s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
         goto done;
     }
-#define PINNED(q) (st.npin && (q) >= pmin && (q) <= pmax)
-    for (uint32_t q = 0; q < L; q++) st.map[q] = PINNED(q) ? q - pmin : SLOT_NONE;
-    st.next = st.npin;
-    for (uint32_t r = 0; r < p->rounds; r++) {
-        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
-            const dlm_op *op = &p->ops[i];
-            if (op->kind == DLM_OP_REMASK) {
-                if (!PINNED(op->pos)) {
-                    slot_drop(&st, st.map[op->pos]);
-                    st.map[op->pos] = SLOT_NONE;
-                }
-                continue;
-            }
-            if (op->kind == DLM_OP_GATE && op->nin == 1 && op->arg == 2 && !PINNED(op->pos) &&
-                !PINNED(op->in[0])) { /* identity copy: share the slot */
-                uint32_t src = st.map[op->in[0]];
-                if (src == SLOT_NONE) {
-                    s = dlm_fail(err, DLM_EINPUT, "program reads masked position %u", op->in[0]);
-                    goto done;
-                }
-                st.refc[src]++;
-                slot_drop(&st, st.map[op->pos]);
-                st.map[op->pos] = src;
-                continue;
-            }
-            dlm_op e = *op;
-            if (op->kind == DLM_OP_GATE)
-                for (unsigned j = 0; j < op->nin && j < 6; j++) {
-                    e.in[j] = st.map[op->in[j]];
-                    if (e.in[j] == SLOT_NONE) {
-                        s = dlm_fail(err, DLM_EINPUT, "program reads masked position %u", op->in[j]);
-                        goto done;
-                    }
-                }
-            if (op->kind == DLM_OP_INC) e.arg = op->arg - pmin;
-            if (PINNED(op->pos)) {
-                e.pos = op->pos - pmin;
-            } else {
-                slot_drop(&st, st.map[op->pos]);
-                uint32_t ns = st.nfree ? st.freed[--st.nfree] : st.next++;
-                st.refc[ns] = 1;
-                st.map[op->pos] = ns;
-                e.pos = ns;
-            }
-            sp->ops[sp->nops++] = e;
+#define PINNED(q) (npin && (q) >= pmin && (q) <= pmax)
+    /* 1. value numbering */
+    for (uint32_t q = 0; q < L; q++) map[q] = PINNED(q) ? q - pmin : VNONE;
+    uint32_t nextv = npin;
+    for (uint64_t i = 0; i < nops; i++) {
+        const dlm_op *op = &p->ops[i];
+        if (op->kind == DLM_OP_REMASK) {
+            if (!PINNED(op->pos)) map[op->pos] = VNONE;
+            continue;
         }
+        for (unsigned j = 0; j < op_nin(op); j++)
+            if (map[op->in[j]] == VNONE) {
+                s = dlm_fail(err, DLM_EINPUT, "program reads masked position %u", op->in[j]);
+                goto done;
+            }
+        if (op->kind == DLM_OP_GATE && op->nin == 1 && op->arg == 2 && !PINNED(op->pos)) {
+            map[op->pos] = map[op->in[0]]; /* identity copy: same value */
+            continue;
+        }
+        dlm_op e = *op;
+        for (unsigned j = 0; j < op_nin(op); j++) e.in[j] = map[op->in[j]];
+        if (op->kind == DLM_OP_INC) e.arg = op->arg - pmin;
+        e.pos = PINNED(op->pos) ? op->pos - pmin : nextv++;
+        if (!PINNED(op->pos)) map[op->pos] = e.pos;
+        v[nv++] = e;
     }
-    for (uint32_t k = 0; k < p->nout; k++)
-        sp->out_slot[k] = p->out_pos[k] == DLM_POS_CONST ? DLM_POS_CONST : st.map[p->out_pos[k]];
-    for (uint32_t k = 0; k < p->nout; k++)
-        if (p->out_pos[k] != DLM_POS_CONST && sp->out_slot[k] == SLOT_NONE) {
+    for (uint32_t k = 0; k < p->nout; k++) {
+        out_val[k] = p->out_pos[k] == DLM_POS_CONST ? VNONE : map[p->out_pos[k]];
+        if (p->out_pos[k] != DLM_POS_CONST && out_val[k] == VNONE) {
             s = dlm_fail(err, DLM_EINPUT, "output %u is masked at the end of the program", k);
             goto done;
         }
-    sp->nslots = st.next ? st.next : 1;
+        if (out_val[k] != VNONE) last[out_val[k]] = LAST_KEEP;
+    }
+    /* 2. liveness (values are written once, so one backward pass is exact); `last`
+     * holds LAST_KEEP for outputs and, for now, 1 for "read by a needed op". */
+    for (uint64_t i = nv; i-- > 0;) {
+        const dlm_op *e = &v[i];
+        if (e->pos >= npin && last[e->pos] == 0) continue; /* nobody reads it: dropped */
+        live[i] = 1;
+        for (unsigned j = 0; j < op_nin(e); j++)
+            if (e->in[j] >= npin && last[e->in[j]] == 0) last[e->in[j]] = 1;
+    }
+    for (uint64_t i = 0; i < nv; i++) /* the last needed read of every value */
+        if (live[i])
+            for (unsigned j = 0; j < op_nin(&v[i]); j++)
+                if (v[i].in[j] >= npin && last[v[i].in[j]] != LAST_KEEP) last[v[i].in[j]] = i + 1;
+    /* 3. slots */
+    sp->ops = dlm_malloc(nv ? nv : 1, sizeof *sp->ops);
+    if (!sp->ops) {
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
+        goto done;
+    }
+    for (uint32_t q = 0; q < npin; q++) slot_of[q] = q;
+    uint32_t nfree = 0, next = npin;
+    for (uint64_t i = 0; i < nv; i++) {
+        if (!live[i]) continue;
+        dlm_op e = v[i];
+        for (unsigned j = 0; j < op_nin(&e); j++) e.in[j] = slot_of[v[i].in[j]];
+        /* The destination first (never an input's slot), unless that would need an
+         * (L+1)-th slot: then in place, so that nslots <= L always (the values needed
+         * after an operation are held by positions, at most L of them). */
+        const int dst_first = nfree > 0 || next < L;
+        if (dst_first) take_slot(&e, v[i].pos, npin, slot_of, freed, &nfree, &next);
+        for (unsigned j = 0; j < op_nin(&e); j++) {
+            const uint32_t x = v[i].in[j];
+            if (x >= npin && last[x] == i + 1 && slot_of[x] != SLOT_NONE) {
+                freed[nfree++] = slot_of[x];
+                slot_of[x] = SLOT_NONE; /* an input read twice is given back once */
+            }
+        }
+        if (!dst_first) take_slot(&e, v[i].pos, npin, slot_of, freed, &nfree, &next);
+        sp->ops[sp->nops++] = e;
+    }
+    for (uint32_t k = 0; k < p->nout; k++)
+        sp->out_slot[k] = out_val[k] == VNONE ? DLM_POS_CONST : slot_of[out_val[k]];
+    sp->nslots = next ? next : 1;
 #undef PINNED
 done:
-    free(st.map);
-    free(st.refc);
-    free(st.freed);
+    free(map);
+    free(slot_of);
+    free(freed);
+    free(out_val);
+    free(last);
+    free(v);
+    free(live);
     if (s) dlm_slot_plan_free(sp);
     return s;
 }

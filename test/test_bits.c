@@ -10,6 +10,7 @@
 #include "dlm_engine.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
+#include "dlm_slots.h"
 
 #include <glob.h>
 
@@ -40,7 +41,14 @@ static void run_engine(int ref, const dlm_program *p, uint64_t first, uint64_t c
     o.want_hist = hist;
     o.samples = r->smp;
     o.threads = threads;
+    /* bytes per word: L tokens of 64 chains (byte engine), planned slots (bit-sliced) */
     uint64_t L = p->L ? p->L : 1;
+    if (!ref) {
+        dlm_slot_plan sp;
+        assert_int_equal(dlm_slot_plan_build(p, &sp, &e), DLM_OK);
+        L = sp.nslots;
+        dlm_slot_plan_free(&sp);
+    }
     if (tile_words) o.max_bytes = (uint64_t)(threads ? threads : 1) * tile_words * 8 * L;
     dlm_status s = ref ? dlm_engine_cpu_run(p, &o, &r->k, &e) : dlm_engine_bits_run(p, &o, &r->k, &e);
     if (s) fail_msg("%s engine: %s", ref ? "byte" : "bits", e.msg);
@@ -206,6 +214,39 @@ static void epfl_bits_equal_ref(void **state)
     globfree(&gl);
 }
 
+/* The slot plan keeps live values only: never more slots than positions, and in
+ * every mode about the circuit's width (here at most 2 w + 8; cot and ar have L = N),
+ * which is what lets a 64-chain tile of a large circuit stay in cache. Bit-exactness
+ * of the renamed program is what the tests above check. */
+static void slot_plan_live_values(void **state)
+{
+    (void)state;
+    glob_t gl;
+    int have = glob(DLM_EPFL "/*/*.aig", 0, NULL, &gl) == 0;
+    size_t n = sizeof gens / sizeof *gens + (have ? gl.gl_pathc : 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *spec = i < sizeof gens / sizeof *gens ? gens[i] : gl.gl_pathv[i - sizeof gens / sizeof *gens];
+        loaded L;
+        load_ok(spec, &L);
+        for (int m = 0; m < DLM_NMODES; m++) {
+            dlm_err e;
+            dlm_program p;
+            dlm_slot_plan sp;
+            assert_int_equal(dlm_compile(&L.c, &L.lv, (dlm_mode)m, &p, &e), DLM_OK);
+            assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+            if (sp.nslots > (p.L ? p.L : 1) || sp.nslots > 2 * L.lv.width + 8 || sp.nops > p.nops)
+                fail_msg("%s %s: %u slots, %llu ops (L %u, w %u, %llu ops)", spec,
+                         dlm_mode_name((dlm_mode)m), sp.nslots, (unsigned long long)sp.nops, p.L,
+                         L.lv.width, (unsigned long long)p.nops);
+            for (uint64_t i = 0; i < sp.nops; i++) assert_true(sp.ops[i].kind != DLM_OP_REMASK);
+            dlm_slot_plan_free(&sp);
+            dlm_program_free(&p);
+        }
+        unload(&L);
+    }
+    if (have) globfree(&gl);
+}
+
 /* Biased coins (per-chain words) next to fair ones. */
 static void biased_coins_bits_equal_ref(void **state)
 {
@@ -352,6 +393,7 @@ int main(void)
         cmocka_unit_test(word_step_equals_byte_step),
         cmocka_unit_test(generators_bits_equal_ref),
         cmocka_unit_test(biased_coins_bits_equal_ref),
+        cmocka_unit_test(slot_plan_live_values),
         cmocka_unit_test(splits_empty_and_budget),
         cmocka_unit_test(backends_cpu_and_cpu_ref),
         cmocka_unit_test(cli_backend_cpu_ref),
