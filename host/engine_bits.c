@@ -103,6 +103,28 @@ static count_fn pick_count(void)
     return count_tile_portable;
 }
 
+// ---------------------------------------------------------------- the operations
+
+/* Applies ops[0..nops) in program order to a tile of n words (stride G). The word
+ * loops of dlm_step_op_words (forced inline) are vectorised: this file is compiled
+ * with -fvect-cost-model=dynamic (Makefile; gcc's -O2 default leaves loops that need
+ * an alias check scalar, and the slot plan never lets an operation write a slot it
+ * reads, so the check passes), and on x86-64 in two versions, AVX2 (4 words per
+ * instruction) and the baseline (SSE2, 2), chosen once by the loader (target_clones).
+ * Measured in docs/throughput.md ("Update: vectorised word loops"). */
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void run_ops(const dlm_op *ops, uint64_t nops, uint64_t *val, size_t G, unsigned n, uint64_t chain0,
+        uint64_t seed)
+{
+    for (uint64_t i = 0; i < nops; i++) {
+        /* A local copy: value stores (uint64_t) may alias the op's fields. */
+        const dlm_op op = ops[i];
+        dlm_step_op_words(&op, val, G, val + (size_t)op.pos * G, n, chain0, seed);
+    }
+}
+
 // ---------------------------------------------------------------- the engine
 
 dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
@@ -166,11 +188,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
             const uint64_t w0 = t * G;
             const unsigned n = (unsigned)(nwords - w0 < G ? nwords - w0 : G);
             const uint64_t chain0 = base + 64 * w0, seed = o->seed;
-            for (uint64_t i = 0; i < sp.nops; i++) {
-                /* A local copy: value stores (uint64_t) may alias the op's fields. */
-                const dlm_op op = sp.ops[i];
-                dlm_step_op_words(&op, val, G, val + (size_t)op.pos * G, n, chain0, seed);
-            }
+            run_ops(sp.ops, sp.nops, val, G, n, chain0, seed);
             /* Chains [cw + lo[g], cw + hi[g]) of word g (cw = chain0 + 64 g) are in the
              * range: all 64 except in the first and the last word. */
             for (unsigned g = 0; g < n; g++) {
