@@ -18,7 +18,8 @@
  *      check failing). Reuse is safe because an engine runs every operation over all
  *      its words before the next.
  * Counter positions (those INC operations read or write: a contiguous range, INC reads
- * arg..arg+nin) keep fixed slots 0..npin-1 and are updated in place, as before.
+ * arg..arg+nin) keep fixed slots 0..npin-1 and are updated in place; their operations
+ * are dropped when nothing needed reads a counter position (pass 2).
  */
 #include "dlm_slots.h"
 
@@ -114,13 +115,21 @@ dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err 
         if (out_val[k] != VNONE) last[out_val[k]] = LAST_KEEP;
     }
     /* 2. liveness (values are written once, so one backward pass is exact); `last`
-     * holds LAST_KEEP for outputs and, for now, 1 for "read by a needed op". */
+     * holds LAST_KEEP for outputs and, for now, 1 for "read by a needed op". The
+     * counter positions are one group: its operations are needed from the last needed
+     * read of a counter position backwards (a counter feeds only its own increments
+     * unless a circuit reads it, so usually none are: the round counter makes the
+     * rounds' states distinct for a policy and does not change a sample). */
+    int pin_live = 0;
+    for (uint32_t k = 0; k < p->nout; k++) pin_live |= out_val[k] != VNONE && out_val[k] < npin;
     for (uint64_t i = nv; i-- > 0;) {
         const dlm_op *e = &v[i];
-        if (e->pos >= npin && last[e->pos] == 0) continue; /* nobody reads it: dropped */
+        if (e->pos >= npin ? last[e->pos] == 0 : !pin_live) continue; /* unread: dropped */
         live[i] = 1;
-        for (unsigned j = 0; j < op_nin(e); j++)
-            if (e->in[j] >= npin && last[e->in[j]] == 0) last[e->in[j]] = 1;
+        for (unsigned j = 0; j < op_nin(e); j++) {
+            if (e->in[j] < npin) pin_live = 1;
+            else if (last[e->in[j]] == 0) last[e->in[j]] = 1;
+        }
     }
     for (uint64_t i = 0; i < nv; i++) /* the last needed read of every value */
         if (live[i])
