@@ -452,12 +452,17 @@ def render(d, meta, res):
     # ---- memory
     w("## 4. Memory: bytes per chain\n")
     w("![bytes per chain](img/bytes_per_chain.png)\n")
-    w("Token bytes per chain are L (one byte per token) in every mode; the CPU engine keeps a "
-      "tile of at most 1024 chains per thread (at most 256 MiB of tokens in all), so the host "
-      "token buffer is `threads × tile × L` whatever the batch. Peak RSS also holds the circuit "
-      "and the compiled program (for `remask` on wide deep circuits the program dominates: every "
-      "carried value is a copy operation in every round). EPFL circuits, threads 1 (chains of "
-      "the timed run in parentheses):\n")
+    w("A DLM chain's sequence is L tokens (`B/chain` below: the byte engines, `cpu-ref` and "
+      "`cuda-ref`, keep one byte per token). The bit-sliced engine (`--backend cpu`, timed "
+      "here) keeps only live values: one 64-bit word per value slot per 64 chains, where the "
+      "slots (`dlmsim info --json`, `value_slots`) are about the width w in every mode, "
+      "since a value's slot is given back after its last read (include/dlm_slots.h) — "
+      "berkeley-abc's live-value rule, and the theory's space result made practical. Its "
+      "buffer is one tile of at most 4 MiB of value words per thread whatever the batch. "
+      "Peak RSS also holds the circuit and the compiled program (for `remask` on wide deep "
+      "circuits the program dominates: every carried value is a copy operation in every "
+      "round, though the engine shares the copies' slots and runs none of them). EPFL "
+      "circuits, threads 1 (chains of the timed run in parentheses):\n")
     w(bytes_table(d["epfl"]) + "\n")
 
     # ---- throughput vs chains
@@ -509,21 +514,24 @@ def render(d, meta, res):
     w("* The DLM engine timed here is `--backend cpu`, the bit-sliced engine (host/engine_bits.c): "
       "64 chains per machine word, one word step (`dlm_step_op_words` in include/dlm_step.h) per "
       "operation and run of words, coins drawn as whole 64-bit halves of 128-chain Philox blocks. "
-      "Per operation it costs about one word operation per 64 chains plus a dispatch, so in "
-      "`cot`, `revise` and `ar` it runs at or above the direct evaluator (which evaluates gate by "
-      "gate with a value array per word, ~15 cycles per word including loads and stores), and "
-      "close to ABC's `&sim` (~5e10/s, 64 x 32-bit words in a tight loop). The byte-per-token "
+      "Per operation it costs a dispatch plus about a quarter of a cycle per 64-chain word "
+      "(AVX2: four words per instruction), and a Philox block per coin and 128 chains; the "
+      "direct evaluator evaluates gate by gate one word at a time (~15 cycles per word "
+      "including loads and stores); ABC's `&sim` runs 64 x 32-bit words per node in a tight "
+      "loop. The byte-per-token "
       "engine (`--backend cpu-ref`, the readable reference it is tested against bit for bit) is "
       "about 100-300x slower; docs/throughput.md measures both.")
-    w("* `remask` does more work than the circuit: every value carried across a layer boundary "
-      "is copied (an identity prediction) and the other block is remasked, every round. Its "
-      "operation count is about Σ_r live(r) + Σ_r layer(r) + the remasks, not N; on deep, wide "
-      "circuits (hyp: w = 21,773 over 24,802 rounds) that is orders of magnitude more than the "
-      "gates, which is why its gate-evaluations/s (gates, not operations, in the numerator) is far "
-      "below the other modes there. `revise` writes values in place and pays no copies, `ar` and "
-      "`cot` write each vertex once.")
-    w("* Memory per chain is L bytes: `revise` on `div` needs 641 bytes per chain instead of "
-      "57,375 (`cot`), so a 24 GiB machine (or a GPU) holds ~90× more chains in flight.\n")
+    w("* The DLM program of `remask` does more work than the circuit: every value carried "
+      "across a layer boundary is copied (an identity prediction) and the other block is "
+      "remasked, every round, and `remask` and `revise` increment a round counter. The "
+      "bit-sliced engine runs none of that: its slot plan shares a copy's slot with the "
+      "source, drops remasks, and drops the counter's operations because no gate reads the "
+      "counter (it makes the rounds' states distinct for a policy; it never changes a "
+      "sample). So every mode runs the circuit's gates and coins only, and the modes differ "
+      "only in the order of operations and the slot assignment.")
+    w("* Memory per chain for a byte engine is L bytes: `revise` on `div` needs 641 bytes per "
+      "chain instead of 57,375 (`cot`), so a GPU running `cuda-ref` holds ~90× more chains in "
+      "flight; the bit-sliced engines need about w / 8 bytes per chain in every mode.\n")
     w("## What is not measured here\n")
     w("* GPU: no GPU was lent to this task; the CUDA backend builds but was not run. GPU columns "
       "(device memory measured, kernel throughput) are absent; `bench/bench.py` runs `--backend "
