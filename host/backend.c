@@ -3,15 +3,18 @@
  * What this file is: the one place that decides which backend runs a batch.
  * AUTO means CUDA when this build has the CUDA backend (DLM_HAVE_CUDA) and the
  * runtime reports at least one device, and the CPU otherwise; in that case one
- * notice line says why, so the CLI can print it once. Asking for CUDA explicitly
- * when no device can be used is bad input (DLM_EINPUT), never a silent fallback.
+ * notice line says why, so the CLI can print it once. Asking for CUDA (or CUDA_REF)
+ * explicitly when no device can be used is bad input (DLM_EINPUT), never a silent
+ * fallback.
  *
- * CPU is the bit-sliced engine (host/engine_bits.c); CPU_REF ("cpu-ref") the byte
- * engine it is checked against (host/engine_cpu.c); AUTO never picks CPU_REF.
+ * CPU and CUDA are the bit-sliced engines (host/engine_bits.c,
+ * kernels/engine_cuda_bits.cu); CPU_REF ("cpu-ref") and CUDA_REF ("cuda-ref") the byte
+ * engines they are checked against (host/engine_cpu.c, kernels/engine_cuda.cu); AUTO
+ * never picks a reference.
  *
- * What it is not: an engine. The CPU engines are host/engine_*.c, the CUDA engine
- * kernels/engine_cuda.cu. This file never includes cuda_runtime.h; in a CPU-only
- * build (DLM_HAVE_CUDA == 0) it defines the two CUDA entry points as stubs that say
+ * What it is not: an engine. The CPU engines are host/engine_*.c, the CUDA engines
+ * kernels/engine_cuda*.cu. This file never includes cuda_runtime.h; in a CPU-only
+ * build (DLM_HAVE_CUDA == 0) it defines the CUDA entry points as stubs that say
  * "built without CUDA", so the library links the same way in both builds.
  */
 #include "dlm_engine.h"
@@ -29,15 +32,29 @@ int dlm_cuda_device_count(char *why, size_t why_len)
     return 0;
 }
 
+static dlm_status no_cuda(dlm_err *err)
+{
+    return dlm_fail(err, DLM_EINPUT,
+                    "the CUDA backend is not available: dlmsim was built without CUDA "
+                    "(rebuild with nvcc on PATH, or CUDA=1)");
+}
+
 dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                                dlm_err *err)
 {
     (void)p;
     (void)o;
     (void)out;
-    return dlm_fail(err, DLM_EINPUT,
-                    "the CUDA backend is not available: dlmsim was built without CUDA "
-                    "(rebuild with nvcc on PATH, or CUDA=1)");
+    return no_cuda(err);
+}
+
+dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_run_opts *o,
+                                    dlm_counts *out, dlm_err *err)
+{
+    (void)p;
+    (void)o;
+    (void)out;
+    return no_cuda(err);
 }
 #endif
 
@@ -50,13 +67,15 @@ const char *dlm_backend_name(dlm_backend b)
     case DLM_BACKEND_CPU: return "cpu";
     case DLM_BACKEND_CUDA: return "cuda";
     case DLM_BACKEND_CPU_REF: return "cpu-ref";
+    case DLM_BACKEND_CUDA_REF: return "cuda-ref";
     }
     return "?";
 }
 
 int dlm_backend_parse(const char *s, dlm_backend *b)
 {
-    const dlm_backend all[] = {DLM_BACKEND_AUTO, DLM_BACKEND_CPU, DLM_BACKEND_CPU_REF, DLM_BACKEND_CUDA};
+    const dlm_backend all[] = {DLM_BACKEND_AUTO, DLM_BACKEND_CPU, DLM_BACKEND_CPU_REF,
+                               DLM_BACKEND_CUDA, DLM_BACKEND_CUDA_REF};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (!strcmp(s, dlm_backend_name(all[i]))) {
             *b = all[i];
@@ -76,20 +95,21 @@ dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
         *got = want;
         return DLM_OK;
     case DLM_BACKEND_AUTO:
-    case DLM_BACKEND_CUDA: {
+    case DLM_BACKEND_CUDA:
+    case DLM_BACKEND_CUDA_REF: {
         /* Query the runtime once; `why` explains a zero (driver missing, no device,
          * or a CPU-only build). */
         char why[256] = "";
         int n = dlm_cuda_device_count(why, sizeof why);
         if (n > 0) {
-            *got = DLM_BACKEND_CUDA;
+            *got = want == DLM_BACKEND_AUTO ? DLM_BACKEND_CUDA : want;
             return DLM_OK;
         }
         if (!why[0]) snprintf(why, sizeof why, "no device reported");
-        if (want == DLM_BACKEND_CUDA)
+        if (want != DLM_BACKEND_AUTO)
             return dlm_fail(err, DLM_EINPUT,
-                            "backend cuda requested but no CUDA device is usable (%s); "
-                            "use --backend cpu or auto", why);
+                            "backend %s requested but no CUDA device is usable (%s); "
+                            "use --backend cpu or auto", dlm_backend_name(want), why);
         *got = DLM_BACKEND_CPU;
         if (notice && notice_len)
             snprintf(notice, notice_len, "dlmsim: no CUDA device (%s); using the CPU backend",
@@ -109,7 +129,8 @@ dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opt
     switch (b) {
     case DLM_BACKEND_CPU: return dlm_engine_bits_run(p, o, out, err);
     case DLM_BACKEND_CPU_REF: return dlm_engine_cpu_run(p, o, out, err);
-    case DLM_BACKEND_CUDA: return dlm_engine_cuda_run(p, o, out, err);
+    case DLM_BACKEND_CUDA: return dlm_engine_cuda_bits_run(p, o, out, err);
+    case DLM_BACKEND_CUDA_REF: return dlm_engine_cuda_run(p, o, out, err);
     case DLM_BACKEND_AUTO:
         break;
     }

@@ -207,7 +207,11 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     double target = o->chunk_seconds > 0 ? o->chunk_seconds : 0.5;
     double every = o->checkpoint_every > 0 ? o->checkpoint_every : 60;
     uint64_t chunk = o->first_chunk ? o->first_chunk : 4096;
-    const uint64_t max_chunk = UINT64_C(1) << 26;
+    /* With a sample sink a call holds chunk * sb bytes of samples; without one it holds
+     * nothing per chain, and only the time per call (target) bounds it: the GPU engines
+     * need calls of 10^9 chains and more to amortise their set-up (plan, allocations,
+     * copies: about a millisecond a call). */
+    const uint64_t max_chunk = o->sink ? UINT64_C(1) << 26 : UINT64_C(1) << 36;
     size_t sb = ((size_t)id->nout + 7) / 8;
     uint8_t *buf = NULL;
     uint64_t bufn = 0;

@@ -1,12 +1,14 @@
 /* cli.c — the dlmsim command line: the only place that prints and exits.
  *
  *   dlmsim info CIRCUIT [--json]
- *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S] [--backend auto|cpu|cpu-ref|cuda]
- *                      [--threads N] [--hist FILE] [--samples FILE] [--json] [--check]
+ *   dlmsim run CIRCUIT [--mode M] [--chains B] [--seed S]
+ *                      [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]
+ *                      [--hist FILE] [--samples FILE] [--json] [--check]
  *   dlmsim export CIRCUIT --format aag|aig|blif -o FILE
  *   dlmsim verify CIRCUIT [--mode M] [--chains B] [--seed S] [--alpha A]
- *                         [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]
- *                         [--threads N] [--inject-bias K:EPS] [--json]
+ *                         [--target auto|exact|reference]
+ *                         [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]
+ *                         [--inject-bias K:EPS] [--json]
  *   dlmsim regress SUITE [...]           (host/cli_regress.c, docs/regress.md)
  *   dlmsim sample LAW [...], dlmsim verify LAW [...]  (host/cli_sample.c, docs/oracle.md)
  *
@@ -37,13 +39,14 @@ static const char *const usage_text =
     "usage:\n"
     "  dlmsim info CIRCUIT [--json]\n"
     "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
-    "             [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--hist FILE] [--samples FILE]\n"
-    "             [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
+    "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--hist FILE]\n"
+    "             [--samples FILE] [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
     "             [--checkpoint-every SECONDS] [--resume FILE]\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
-    "             [--alpha A] [--target auto|exact|reference] [--backend auto|cpu|cpu-ref|cuda]\n"
-    "             [--threads N] [--inject-bias K:EPS] [--json] [--quiet]\n"
+    "             [--alpha A] [--target auto|exact|reference]\n"
+    "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--inject-bias K:EPS]\n"
+    "             [--json] [--quiet]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
@@ -51,8 +54,10 @@ static const char *const usage_text =
     "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
     "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
     "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
-    "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]\n"
-    "             [--json] [--junit FILE] [--update] [--quiet]\n"
+    "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
+    "             [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
+    "Backends: cpu and cuda are the bit-sliced engines, cpu-ref and cuda-ref the byte\n"
+    "engines they are tested against bit for bit; auto is cuda with a device, else cpu.\n"
     "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
     "structure, checked before allocating (default: half the machine's memory).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
@@ -218,7 +223,7 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->threads)) return usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
+            if (dlm_backend_parse(v, &a->backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (!strcmp(o, "--samples")) {
@@ -360,7 +365,7 @@ static int cmd_run(int argc, char **argv)
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
         p.nout = L.c.nout;
-        if (a.backend == DLM_BACKEND_CUDA) {
+        if (a.backend == DLM_BACKEND_CUDA || a.backend == DLM_BACKEND_CUDA_REF) {
             s = dlm_fail(&e, DLM_EINPUT, "--direct runs on the CPU only");
             goto done;
         }
@@ -526,7 +531,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             if (dlm_target_want_parse(v, &a->o.target))
                 return usage_error("unknown target %s (auto, exact, reference)", v);
         } else if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->o.backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda)", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
         } else if (!strcmp(o, "--inject-bias")) {
             char *end;
             errno = 0;

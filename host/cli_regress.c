@@ -2,7 +2,7 @@
  * prints a table (default) or one JSON object (--json), writes JUnit XML (--junit FILE)
  * and, with --update, rewrites the suite's golden digests.
  *
- *   dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]
+ *   dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--alpha A]
  *                        [--json] [--junit FILE] [--update] [--quiet]
  *
  * Exit codes: 0 every case passed, 1 a case failed (verdict or digest), 2 bad input or
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 static const char *const regress_usage =
-    "usage: dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda] [--threads N] [--alpha A]\n"
-    "                            [--json] [--junit FILE] [--update] [--quiet]\n"
+    "usage: dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
+    "                            [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
     "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
     "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
 
@@ -51,7 +51,7 @@ static int parse_args(int argc, char **argv, regress_args *a)
                     !strcmp(o, "--junit");
         if (takes && !v) return regress_usage_error("option needs a value: ", o);
         if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda): ", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda, cuda-ref): ", v);
         } else if (!strcmp(o, "--threads")) {
             char *end;
             errno = 0;

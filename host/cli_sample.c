@@ -97,7 +97,8 @@ static int parse_args(int argc, char **argv, sample_args *a)
             } else if (!strcmp(o, "--threads")) {
                 if (dlm_cli_parse_threads(v, &a->threads)) return sample_usage_error("bad --threads ", v);
             } else if (!strcmp(o, "--backend")) {
-                if (dlm_backend_parse(v, &a->backend) || a->backend == DLM_BACKEND_CPU_REF)
+                if (dlm_backend_parse(v, &a->backend) || a->backend == DLM_BACKEND_CPU_REF ||
+                    a->backend == DLM_BACKEND_CUDA_REF) /* no reference engines here */
                     return sample_usage_error("unknown backend (auto, cpu, cuda): ", v);
             } else if (!strcmp(o, "--hist")) {
                 a->hist = v;

@@ -12,9 +12,16 @@
 
 #define DLM_HIST_MAX_BITS 24 /* full histogram only for outputs of up to this many bits */
 
-/* CPU is the bit-sliced engine (64 chains per word); CPU_REF the byte-per-token
- * engine it is checked against (the readable reference). Same samples on all. */
-typedef enum { DLM_BACKEND_AUTO = 0, DLM_BACKEND_CPU, DLM_BACKEND_CUDA, DLM_BACKEND_CPU_REF } dlm_backend;
+/* CPU and CUDA are the bit-sliced engines (64 chains per word); CPU_REF and CUDA_REF
+ * the byte-per-token engines they are checked against (the readable references). Same
+ * samples on all. */
+typedef enum {
+    DLM_BACKEND_AUTO = 0,
+    DLM_BACKEND_CPU,
+    DLM_BACKEND_CUDA,
+    DLM_BACKEND_CPU_REF,
+    DLM_BACKEND_CUDA_REF
+} dlm_backend;
 
 typedef struct {
     uint64_t first_chain;
@@ -25,6 +32,11 @@ typedef struct {
                              chain first_chain+i at samples + i*bytes, bit k = output k */
     int threads;          /* CPU: 0 = all cores */
     uint64_t max_bytes;   /* token memory budget per engine (0 = a default) */
+    /* Bit-sliced CUDA engine only, for tests and measurements (0 = its own choice):
+     * cuda_block threads per block (a multiple of 32, at most 256), cuda_global 1 to
+     * keep the value words in global memory even where they fit in shared memory. */
+    unsigned cuda_block;
+    int cuda_global;
 } dlm_run_opts;
 
 typedef struct {
@@ -55,16 +67,31 @@ dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_c
  * the same samples and counts, bit for bit, as dlm_engine_cpu_run, computed 64 chains
  * per uint64_t with dlm_step_op_words. OpenMP over tiles of words (up to 4 MiB of
  * values per thread; o->threads; o->max_bytes bounds the value words of all threads together,
- * DLM_EINPUT when one 64-chain word, 8 L bytes, does not fit). Counts are added into
+ * DLM_EINPUT when one 64-chain word, 8 bytes per value slot (include/dlm_slots.h, at
+ * most L slots), does not fit). Counts are added into
  * out. Any first_chain: the words are aligned to 64 chains and the chains outside
  * the range are masked out. Cost: about (ops) / 64 word operations per chain. */
 dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                                dlm_err *err);
 
-/* CUDA engine (compiled when DLM_HAVE_CUDA): one kernel launch per round per chunk.
- * Counts are added into out, which must be initialised. */
+/* Byte CUDA engine (kernels/engine_cuda.cu, compiled when DLM_HAVE_CUDA), the device's
+ * reference (DLM_BACKEND_CUDA_REF): one thread per chain, one kernel launch per round
+ * per chunk, max_bytes bounds the token buffer (L bytes per chain). Counts are added
+ * into out, which must be initialised. */
 dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                                dlm_err *err);
+
+/* Bit-sliced CUDA engine (kernels/engine_cuda_bits.cu), the CUDA backend: the same
+ * contract, samples and counts, bit for bit, as dlm_engine_bits_run and
+ * dlm_engine_cuda_run. One thread per 128 chains (two value words, one Philox block per
+ * fair coin), one launch per chunk that runs every operation of the slot plan and
+ * reduces the outputs; values in shared memory when the block's fit, else in global
+ * memory. o->max_bytes bounds the value bytes in use (16 per slot per 128 chains):
+ * DLM_EINPUT naming every term when one pair of words does not fit, in it or on the
+ * device. Any first_chain (words aligned to 128 chains, the chains outside the range
+ * masked out). DLM_ECUDA on a runtime error, DLM_EINPUT without a device. */
+dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_run_opts *o,
+                                    dlm_counts *out, dlm_err *err);
 /* Test hook (CUDA builds): words[i] = dlm_coin_word(seed, chain[i], coin[i]) computed by
  * a device kernel, so a test can pin the device's coins to the host's. */
 dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint64_t *coin,
@@ -72,13 +99,14 @@ dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint6
 /* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
 int dlm_cuda_device_count(char *why, size_t why_len);
 
-/* "auto", "cpu", "cpu-ref", "cuda". */
+/* "auto", "cpu", "cpu-ref", "cuda", "cuda-ref". */
 const char *dlm_backend_name(dlm_backend b);
 /* Parses one of those names; returns 0 on success. */
 int dlm_backend_parse(const char *s, dlm_backend *b);
 
 /* Resolves AUTO (CUDA when a device is present, else CPU, writing one notice into
- * notice when notice is non-NULL) and refuses CUDA without a device (DLM_EINPUT). */
+ * notice when notice is non-NULL) and refuses CUDA and CUDA_REF without a device
+ * (DLM_EINPUT). */
 dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
                                size_t notice_len, dlm_err *err);
 

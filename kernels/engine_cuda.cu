@@ -1,5 +1,9 @@
-/* engine_cuda.cu — the CUDA engine: run a DLM program over many chains on one GPU
- * and reduce the outputs to exact 64-bit counts (and, on request, raw samples).
+/* engine_cuda.cu — the CUDA byte engine (`--backend cuda-ref`): run a DLM program over
+ * many chains on one GPU, one byte per token and one thread per chain, and reduce the
+ * outputs to exact 64-bit counts (and, on request, raw samples). It is the device's
+ * readable reference, as the CPU byte engine (host/engine_cpu.c, `cpu-ref`) is the
+ * host's; the default CUDA backend is the bit-sliced engine (engine_cuda_bits.cu),
+ * tested equal to this one bit for bit.
  *
  * What this file is: loops and memory only. The value of every token comes from
  * dlm_step_op in include/dlm_step.h, the same DLM_HD function the CPU engine calls,
@@ -16,6 +20,8 @@
  *              persist across chunks and are copied back once.
  *   memory     the bytes needed are computed before any cudaMalloc and compared
  *              with cudaMemGetInfo; the chunk size B is chosen to fit.
+ *   shared     program checks, counters and sizing helpers with the bit-sliced
+ *              engine: engine_cuda_common.cu, include/dlm_cuda.h.
  *
  * What it is not: a second step (there is none here), a float reduction (all counts
  * are integers), or a multi-GPU scheduler (it uses the current device).
@@ -47,16 +53,10 @@ extern "C" {
 #define DLM_CUDA_THREADS 256u                  /* threads per block, a multiple of 32 */
 #define DLM_CUDA_MAX_CHUNK (UINT64_C(1) << 30) /* chains per chunk: keeps every per-block
                                                   32-bit shared counter far from overflow */
-#define DLM_CUDA_MARGIN_FIXED (UINT64_C(64) << 20) /* free memory left untouched: 64 MiB  */
-#define DLM_CUDA_MARGIN_DIV 32                 /*   + 1/32 of the free memory            */
+#define WHO "cuda-ref engine"                  /* starts this engine's messages */
 
-/* Small device-side record: the odd-parity count and the "an output read a mask"
- * error word (kernels never printf/assert; the host checks this after each chunk). */
-typedef struct {
-    unsigned long long odd;
-    unsigned int bad;    /* 1 if some chain's output position held DLM_MASK */
-    unsigned int bad_k;  /* smallest such output index */
-} dlm_cuda_misc;
+/* The misc record's error word (dlm_cuda_misc, include/dlm_cuda.h) here means: some
+ * chain's output position held DLM_MASK; bad_k is the smallest such output. */
 
 enum { HIST_NONE = 0, HIST_SHARED = 1, HIST_GLOBAL = 2 };
 
@@ -79,21 +79,6 @@ __global__ void round_kernel(const dlm_op *__restrict__ ops, uint64_t nops,
             t[(size_t)op->pos * B] = dlm_step_op(op, t, (size_t)B, chain, seed);
         }
     }
-}
-
-/* Sum of v over the block, valid in thread 0. All threads of the block must call it
- * (it synchronises); blockDim.x is a multiple of 32. warp_sums holds 32 entries. */
-__device__ __forceinline__ unsigned long long block_sum(unsigned long long v,
-                                                        unsigned long long *warp_sums)
-{
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    __syncthreads(); /* warp_sums may still be read by a previous call */
-    if ((threadIdx.x & 31u) == 0) warp_sums[threadIdx.x >> 5] = v;
-    __syncthreads();
-    unsigned long long total = 0;
-    if (threadIdx.x == 0)
-        for (unsigned w = 0; w < (blockDim.x >> 5); w++) total += warp_sums[w];
-    return total;
 }
 
 /* Per chain: the output bits b_k = out_neg[k] (constant output) or
@@ -151,7 +136,7 @@ __global__ void outputs_kernel(const uint8_t *__restrict__ tok, uint64_t B,
             atomicAdd(&hist[idx], 1ull);
     }
 
-    const unsigned long long total = block_sum(odd, warp_sums);
+    const unsigned long long total = dlm_cuda_block_sum(odd, warp_sums);
     if (threadIdx.x == 0 && total) atomicAdd(&misc->odd, total);
     if (hist_mode == HIST_SHARED) {
         __syncthreads();
@@ -182,7 +167,7 @@ __global__ void ones_kernel(const uint8_t *__restrict__ tok, uint64_t B,
             for (uint64_t c = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; c < B; c += stride)
                 cnt += (row[c] ^ neg) & 1u;
         }
-        const unsigned long long total = block_sum(cnt, warp_sums);
+        const unsigned long long total = dlm_cuda_block_sum(cnt, warp_sums);
         if (threadIdx.x == 0 && total) atomicAdd(&ones[k], total);
     }
 }
@@ -207,12 +192,8 @@ typedef struct {
     uint8_t *d_tok;
     uint32_t *d_out_pos;
     uint8_t *d_out_neg;
-    unsigned long long *d_ones;
-    unsigned long long *d_hist;
     uint8_t *d_samples;
-    dlm_cuda_misc *d_misc;
-    uint64_t *h_ones;
-    uint64_t *h_hist;
+    dlm_cuda_counters cnt; /* ones, histogram, odd parity, error word */
 } dlm_cuda_ctx;
 
 static void ctx_free(dlm_cuda_ctx *x)
@@ -223,83 +204,14 @@ static void ctx_free(dlm_cuda_ctx *x)
     cudaFree(x->d_tok);
     cudaFree(x->d_out_pos);
     cudaFree(x->d_out_neg);
-    cudaFree(x->d_ones);
-    cudaFree(x->d_hist);
     cudaFree(x->d_samples);
-    cudaFree(x->d_misc);
-    free(x->h_ones);
-    free(x->h_hist);
+    dlm_cuda_counters_free(&x->cnt);
     memset(x, 0, sizeof *x);
-}
-
-/* Overflow-safe a*b for byte counts; UINT64_MAX on overflow (then never fits). */
-static uint64_t mul_sat(uint64_t a, uint64_t b)
-{
-    if (a && b > UINT64_MAX / a) return UINT64_MAX;
-    return a * b;
-}
-
-static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
-// ---------------------------------------------------------------- host side: checks
-
-/* A malformed program must be refused here: on the GPU an out-of-range position is a
- * memory fault, not an error message. O(nops + nout); the checker proves more. */
-static dlm_status validate(const dlm_program *p, const dlm_run_opts *o, const dlm_counts *out,
-                           dlm_err *err)
-{
-    if (out->nout != p->nout)
-        return dlm_fail(err, DLM_EINPUT, "cuda engine: counts are for %u outputs, program has %u",
-                        out->nout, p->nout);
-    if ((o->want_hist || out->hist) && p->nout > DLM_HIST_MAX_BITS)
-        return dlm_fail(err, DLM_EINPUT,
-                        "cuda engine: full histogram needs nout <= %d, program has %u outputs",
-                        DLM_HIST_MAX_BITS, p->nout);
-    if (o->want_hist && !out->hist)
-        return dlm_fail(err, DLM_EINPUT, "cuda engine: want_hist but counts have no histogram");
-    if (p->nout && (!p->out_pos || !p->out_neg || !out->ones))
-        return dlm_fail(err, DLM_EINPUT, "cuda engine: program or counts lack output arrays");
-    if (p->rounds && !p->round_start)
-        return dlm_fail(err, DLM_EINPUT, "cuda engine: program has no round offsets");
-    if (p->rounds && p->round_start[p->rounds] != p->nops)
-        return dlm_fail(err, DLM_EINPUT,
-                        "cuda engine: round offsets end at %llu, program has %llu ops",
-                        (unsigned long long)p->round_start[p->rounds],
-                        (unsigned long long)p->nops);
-    for (uint32_t r = 0; r < p->rounds; r++)
-        if (p->round_start[r] > p->round_start[r + 1])
-            return dlm_fail(err, DLM_EINPUT, "cuda engine: round %u has negative length", r);
-    for (uint64_t i = 0; i < p->nops; i++) {
-        const dlm_op *op = &p->ops[i];
-        int bad = op->pos >= p->L;
-        if (op->kind == DLM_OP_GATE) {
-            bad |= op->nin > 6;
-            for (unsigned j = 0; j < op->nin && j < 6; j++) bad |= op->in[j] >= p->L;
-        } else if (op->kind == DLM_OP_INC) {
-            bad |= op->arg + op->nin >= p->L || op->arg >= p->L;
-        }
-        if (bad)
-            return dlm_fail(err, DLM_EINPUT,
-                            "cuda engine: op %llu (kind %u) reads or writes outside L = %u",
-                            (unsigned long long)i, (unsigned)op->kind, p->L);
-    }
-    for (uint32_t k = 0; k < p->nout; k++)
-        if (p->out_pos[k] != DLM_POS_CONST && p->out_pos[k] >= p->L)
-            return dlm_fail(err, DLM_EINPUT, "cuda engine: output %u at position %u >= L = %u", k,
-                            p->out_pos[k], p->L);
-    return DLM_OK;
 }
 
 // ---------------------------------------------------------------- host side: launchers
 
-static unsigned grid_for(uint64_t n, unsigned cap)
-{
-    uint64_t g = (n + DLM_CUDA_THREADS - 1) / DLM_CUDA_THREADS;
-    if (g < 1) g = 1;
-    return (unsigned)min_u64(g, cap);
-}
+static unsigned grid_for(uint64_t n, unsigned cap) { return dlm_cuda_grid(n, DLM_CUDA_THREADS, cap); }
 
 static dlm_status round_launch(const dlm_op *d_ops, uint64_t nops, uint8_t *d_tok, uint64_t B,
                                uint64_t chain0, uint64_t seed, unsigned cap, dlm_err *err)
@@ -314,8 +226,8 @@ static dlm_status outputs_launch(const dlm_cuda_ctx *x, uint64_t B, uint32_t nou
                                  dlm_err *err)
 {
     outputs_kernel<<<grid_for(B, cap), DLM_CUDA_THREADS, shmem>>>(
-        x->d_tok, B, x->d_out_pos, x->d_out_neg, nout, hist_mode, x->d_hist,
-        want_samples ? x->d_samples : NULL, sbytes, x->d_misc);
+        x->d_tok, B, x->d_out_pos, x->d_out_neg, nout, hist_mode, x->cnt.d_hist,
+        want_samples ? x->d_samples : NULL, sbytes, x->cnt.d_misc);
     DLM_CUDA_LAUNCHED();
     return DLM_OK;
 }
@@ -326,11 +238,11 @@ static dlm_status ones_launch(const dlm_cuda_ctx *x, uint64_t B, uint32_t nout, 
     if (nout == 0) return DLM_OK;
     /* y covers outputs (at most 65535, grid-strided beyond); x covers chain tiles so
      * that there are about 32 blocks per SM in all. */
-    const unsigned gy = (unsigned)min_u64(nout, 65535u);
+    const unsigned gy = (unsigned)dlm_cuda_min(nout, 65535u);
     const uint64_t want_x = ((uint64_t)sms * 32u + gy - 1) / gy;
-    const unsigned gx = grid_for(B, (unsigned)min_u64(want_x ? want_x : 1, 1u << 20));
+    const unsigned gx = grid_for(B, (unsigned)dlm_cuda_min(want_x ? want_x : 1, 1u << 20));
     ones_kernel<<<dim3(gx, gy, 1), DLM_CUDA_THREADS>>>(x->d_tok, B, x->d_out_pos, x->d_out_neg,
-                                                        nout, x->d_ones);
+                                                        nout, x->cnt.d_ones);
     DLM_CUDA_LAUNCHED();
     return DLM_OK;
 }
@@ -347,13 +259,10 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     /* like the CPU engine, a histogram present in the counts is filled */
     const int want_hist = o->want_hist || out->hist != NULL;
 
-    // -- device facts
-    int dev = 0, sms = 0, shmem_optin = 0;
-    DLM_CUDA_TRY(cudaGetDevice(&dev));
-    DLM_CUDA_TRY(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-    DLM_CUDA_TRY(cudaDeviceGetAttribute(&shmem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-    if (sms < 1) sms = 1;
-    DLM_CUDA_TRY(cudaFree(0)); /* create the context now so that it is not measured below */
+    // -- device facts (the context is created here, so that it is not measured below)
+    int sms = 0, shmem_optin = 0;
+    dlm_status st = dlm_cuda_device_facts(&sms, &shmem_optin, err);
+    if (st != DLM_OK) return st;
 
     // -- histogram strategy: per-block shared 32-bit counts if 2^nout of them fit
     int hist_mode = HIST_NONE;
@@ -369,51 +278,43 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     }
 
     // -- bytes needed, before any allocation
-    const uint64_t b_ops = mul_sat(p->nops, sizeof(dlm_op));
-    const uint64_t b_outmap = mul_sat(nout, sizeof(uint32_t) + sizeof(uint8_t));
-    const uint64_t b_ones = mul_sat(nout, sizeof(unsigned long long));
-    const uint64_t b_hist = want_hist ? (uint64_t)sizeof(unsigned long long) << nout : 0;
-    const uint64_t fixed = add_sat(add_sat(add_sat(b_ops, b_outmap), add_sat(b_ones, b_hist)),
-                                   sizeof(dlm_cuda_misc));
+    const uint64_t b_ops = dlm_cuda_mul_sat(p->nops, sizeof(dlm_op));
+    const uint64_t b_outmap = dlm_cuda_mul_sat(nout, sizeof(uint32_t) + sizeof(uint8_t));
+    const uint64_t b_counters = dlm_cuda_counters_bytes(nout, want_hist);
+    const uint64_t fixed = dlm_cuda_add_sat(dlm_cuda_add_sat(b_ops, b_outmap), b_counters);
     const uint64_t per_chain = L + (want_samples ? sbytes : 0);
 
     size_t free0 = 0, total = 0;
     DLM_CUDA_TRY(cudaMemGetInfo(&free0, &total));
-    const uint64_t margin = DLM_CUDA_MARGIN_FIXED + (uint64_t)free0 / DLM_CUDA_MARGIN_DIV;
+    const uint64_t margin = dlm_cuda_margin(free0);
     const uint64_t avail = (uint64_t)free0 > margin ? (uint64_t)free0 - margin : 0;
 
-    uint64_t bmax = min_u64(o->chains, DLM_CUDA_MAX_CHUNK);
-    if (fixed < avail && per_chain) bmax = min_u64(bmax, (avail - fixed) / per_chain);
+    uint64_t bmax = dlm_cuda_min(o->chains, DLM_CUDA_MAX_CHUNK);
+    if (fixed < avail && per_chain) bmax = dlm_cuda_min(bmax, (avail - fixed) / per_chain);
     if (fixed >= avail) bmax = 0;
-    if (o->max_bytes && L) bmax = min_u64(bmax, o->max_bytes / L); /* token budget */
-    if (bmax == 0)
+    if (o->max_bytes && L) bmax = dlm_cuda_min(bmax, o->max_bytes / L); /* token budget */
+    if (bmax == 0) {
+        char budget[96] = "";
+        if (o->max_bytes)
+            snprintf(budget, sizeof budget, "; token budget max_bytes = %llu",
+                     (unsigned long long)o->max_bytes);
         return dlm_fail(err, DLM_EINPUT,
-                        "cuda engine: one chain does not fit: needs %llu fixed bytes (ops %llu, "
-                        "outputs %llu, ones %llu, histogram %llu) + %llu per chain (L = %llu tokens%s)"
-                        "; device has %llu of %llu bytes free, %llu usable after a %llu-byte margin"
-                        "%s%llu",
+                        WHO ": one chain does not fit: needs %llu fixed bytes (ops %llu, "
+                        "outputs %llu, counters %llu (ones, histogram, odd count)) + %llu per "
+                        "chain (L = %llu tokens%s); device has %llu of %llu bytes free, %llu "
+                        "usable after a %llu-byte margin%s",
                         (unsigned long long)fixed, (unsigned long long)b_ops,
-                        (unsigned long long)b_outmap, (unsigned long long)b_ones,
-                        (unsigned long long)b_hist, (unsigned long long)per_chain,
-                        (unsigned long long)L, want_samples ? " + sample" : "",
-                        (unsigned long long)free0, (unsigned long long)total,
-                        (unsigned long long)avail, (unsigned long long)margin,
-                        o->max_bytes ? "; token budget max_bytes = " : "",
-                        (unsigned long long)o->max_bytes);
+                        (unsigned long long)b_outmap, (unsigned long long)b_counters,
+                        (unsigned long long)per_chain, (unsigned long long)L,
+                        want_samples ? " + sample" : "", (unsigned long long)free0,
+                        (unsigned long long)total, (unsigned long long)avail,
+                        (unsigned long long)margin, budget);
+    }
     const uint64_t B = bmax;
 
-    // -- host staging for the counters (allocated before the device, both freed by caller)
-    if (nout) {
-        x->h_ones = (uint64_t *)dlm_malloc(nout, sizeof(uint64_t));
-        if (!x->h_ones) return dlm_fail(err, DLM_ENOMEM, "cuda engine: out of host memory (ones)");
-    }
-    if (want_hist) {
-        x->h_hist = (uint64_t *)dlm_malloc((size_t)1 << nout, sizeof(uint64_t));
-        if (!x->h_hist)
-            return dlm_fail(err, DLM_ENOMEM, "cuda engine: out of host memory (histogram)");
-    }
-
-    // -- device allocation (sizes computed above)
+    // -- allocation (sizes computed above; counters: host staging, then device)
+    st = dlm_cuda_counters_alloc(&x->cnt, nout, want_hist, err);
+    if (st != DLM_OK) return st;
     if (b_ops) {
         DLM_CUDA_TRY(cudaMalloc((void **)&x->d_ops, (size_t)b_ops));
     }
@@ -423,21 +324,16 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     if (nout) {
         DLM_CUDA_TRY(cudaMalloc((void **)&x->d_out_pos, (size_t)nout * sizeof(uint32_t)));
         DLM_CUDA_TRY(cudaMalloc((void **)&x->d_out_neg, (size_t)nout));
-        DLM_CUDA_TRY(cudaMalloc((void **)&x->d_ones, (size_t)b_ones));
-    }
-    if (b_hist) {
-        DLM_CUDA_TRY(cudaMalloc((void **)&x->d_hist, (size_t)b_hist));
     }
     if (want_samples) {
         DLM_CUDA_TRY(cudaMalloc((void **)&x->d_samples, (size_t)(B * sbytes)));
     }
-    DLM_CUDA_TRY(cudaMalloc((void **)&x->d_misc, sizeof(dlm_cuda_misc)));
 
     size_t free1 = 0;
     DLM_CUDA_TRY(cudaMemGetInfo(&free1, &total));
     const uint64_t measured = free0 > free1 ? (uint64_t)(free0 - free1) : 0;
 
-    // -- inputs and zeroed counters
+    // -- inputs
     if (b_ops) {
         DLM_CUDA_TRY(cudaMemcpy(x->d_ops, p->ops, (size_t)b_ops, cudaMemcpyHostToDevice));
     }
@@ -445,16 +341,7 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
         DLM_CUDA_TRY(cudaMemcpy(x->d_out_pos, p->out_pos, (size_t)nout * sizeof(uint32_t),
                                 cudaMemcpyHostToDevice));
         DLM_CUDA_TRY(cudaMemcpy(x->d_out_neg, p->out_neg, (size_t)nout, cudaMemcpyHostToDevice));
-        DLM_CUDA_TRY(cudaMemset(x->d_ones, 0, (size_t)b_ones));
     }
-    if (b_hist) {
-        DLM_CUDA_TRY(cudaMemset(x->d_hist, 0, (size_t)b_hist));
-    }
-    dlm_cuda_misc misc0;
-    misc0.odd = 0;
-    misc0.bad = 0;
-    misc0.bad_k = UINT32_MAX;
-    DLM_CUDA_TRY(cudaMemcpy(x->d_misc, &misc0, sizeof misc0, cudaMemcpyHostToDevice));
     if (hist_mode == HIST_SHARED && hist_shmem > 48u * 1024u) {
         DLM_CUDA_TRY(cudaFuncSetAttribute(outputs_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           (int)hist_shmem));
@@ -464,7 +351,7 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     const unsigned cap_chain = (unsigned)sms * 64u;           /* grid-stride beyond this */
     const unsigned cap_hist = (unsigned)sms * 4u;             /* fewer blocks: fewer merges */
     for (uint64_t done = 0; done < o->chains;) {
-        const uint64_t b = min_u64(B, o->chains - done);
+        const uint64_t b = dlm_cuda_min(B, o->chains - done);
         const uint64_t chain0 = o->first_chain + done;
         /* every chain starts fully masked */
         if (L) {
@@ -473,12 +360,11 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
         for (uint32_t r = 0; r < p->rounds; r++) {
             const uint64_t s = p->round_start[r], n = p->round_start[r + 1] - s;
             if (n == 0) continue;
-            dlm_status st = round_launch(x->d_ops + s, n, x->d_tok, b, chain0, o->seed, cap_chain,
-                                         err);
+            st = round_launch(x->d_ops + s, n, x->d_tok, b, chain0, o->seed, cap_chain, err);
             if (st != DLM_OK) return st;
         }
-        dlm_status st = outputs_launch(x, b, nout, hist_mode, hist_shmem, sbytes, want_samples,
-                                       hist_mode == HIST_SHARED ? cap_hist : cap_chain, err);
+        st = outputs_launch(x, b, nout, hist_mode, hist_shmem, sbytes, want_samples,
+                            hist_mode == HIST_SHARED ? cap_hist : cap_chain, err);
         if (st != DLM_OK) return st;
         st = ones_launch(x, b, nout, (unsigned)sms, err);
         if (st != DLM_OK) return st;
@@ -489,10 +375,10 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
         /* the error word, once per chunk (also the point where execution errors of
          * this chunk's kernels surface) */
         dlm_cuda_misc m;
-        DLM_CUDA_TRY(cudaMemcpy(&m, x->d_misc, sizeof m, cudaMemcpyDeviceToHost));
+        if ((st = dlm_cuda_counters_misc(&x->cnt, &m, err)) != DLM_OK) return st;
         if (m.bad)
             return dlm_fail(err, DLM_ECHECK,
-                            "cuda engine: output %u read a masked position in chains %llu..%llu "
+                            WHO ": output %u read a masked position in chains %llu..%llu "
                             "(the program does not reveal its outputs)",
                             m.bad_k, (unsigned long long)chain0,
                             (unsigned long long)(chain0 + b - 1));
@@ -500,23 +386,7 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     }
 
     // -- copy the counters back once and add them into the caller's counts
-    dlm_cuda_misc m;
-    DLM_CUDA_TRY(cudaMemcpy(&m, x->d_misc, sizeof m, cudaMemcpyDeviceToHost));
-    if (nout) {
-        DLM_CUDA_TRY(cudaMemcpy(x->h_ones, x->d_ones, (size_t)b_ones, cudaMemcpyDeviceToHost));
-    }
-    if (b_hist) {
-        DLM_CUDA_TRY(cudaMemcpy(x->h_hist, x->d_hist, (size_t)b_hist, cudaMemcpyDeviceToHost));
-    }
-    out->chains += o->chains;
-    out->odd_parity += m.odd;
-    for (uint32_t k = 0; k < nout; k++) out->ones[k] += x->h_ones[k];
-    if (b_hist)
-        for (uint64_t i = 0; i < ((uint64_t)1 << nout); i++) out->hist[i] += x->h_hist[i];
-    /* sizes, not counts: the largest seen by these counts */
-    if (L * B > out->bytes_tokens) out->bytes_tokens = L * B;
-    if (measured > out->bytes_device_measured) out->bytes_device_measured = measured;
-    return DLM_OK;
+    return dlm_cuda_counters_add(&x->cnt, o->chains, L * B, measured, out, err);
 }
 
 // ---------------------------------------------------------------- C ABI
@@ -524,12 +394,8 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
 extern "C" dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o,
                                           dlm_counts *out, dlm_err *err)
 {
-    if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "cuda engine: NULL argument");
-    dlm_status st = validate(p, o, out, err);
+    dlm_status st = dlm_cuda_engine_enter(p, o, out, WHO, err);
     if (st != DLM_OK || o->chains == 0) return st;
-    char why[256];
-    if (dlm_cuda_device_count(why, sizeof why) <= 0)
-        return dlm_fail(err, DLM_EINPUT, "cuda engine: no CUDA device (%s)", why);
     dlm_cuda_ctx x;
     memset(&x, 0, sizeof x);
     st = run_impl(&x, p, o, out, err);

@@ -13,13 +13,16 @@
  * when running as root, where chmod 000 does not stop reading), missing files, bad
  * generator specs; --chains 0 / overflowing / negative, bad --seed, unknown options and
  * commands, missing arguments, unknown mode / backend / format / target, --hist with more
- * than 24 outputs, export to an unwritable path.
+ * than 24 outputs, export to an unwritable path, --direct on a CUDA backend, and the CUDA
+ * backends (cuda, cuda-ref) asked for without a device (skipped, with the reason, where
+ * a device is usable: there they run).
  *
  * Not covered here: what the readers accept (test/test_io.c) and fuzzing (test/fuzz/,
  * docs/fuzzing.md). Run from the repository root:
  *   make BUILD=build/bad CUDA=0 build/bad/dlmsim build/bad/test/test_badinput && ./build/bad/test/test_badinput
  */
 #include "dlm_test.h"
+#include "dlm_engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@ typedef struct {
     char args[1024]; /* the command line after DLM_BIN */
     int usage;       /* 1: a usage error; the usage text may follow the first line */
     int unreadable;  /* 1: the chmod 000 case (skipped when reading is not prevented) */
+    int no_device;   /* 1: bad only without a CUDA device (skipped when one is usable) */
 } bad_case;
 
 static bad_case cases[MAX_CASES];
@@ -132,6 +136,7 @@ static void add(int usage, const char *name, const char *fmt, ...)
     va_end(ap);
     k->usage = usage;
     k->unreadable = strstr(k->args, "unreadable.aag") != NULL;
+    k->no_device = 0;
 }
 
 /* A file given to every command that reads a circuit. */
@@ -277,6 +282,20 @@ static void make_cases(void)
     add(0, "sample: missing markov file", "sample markov:%s", fpath("missing.markov"));
     add(0, "sample: missing table file", "sample table:%s", fpath("missing.table"));
     add(1, "sample --chains 0", "sample parity:4 --chains 0");
+
+    /* CUDA backends: --direct is CPU-only; asked for without a device, they are refused */
+    add(0, "run --direct --backend cuda", "run gen:maj:3 --chains 100 --direct --backend cuda");
+    add(0, "run --direct --backend cuda-ref", "run gen:maj:3 --chains 100 --direct --backend cuda-ref");
+    static const char *const cuda_cmds[][2] = {
+        {"run --backend cuda without a device", "run gen:maj:3 --chains 100 --backend cuda"},
+        {"run --backend cuda-ref without a device", "run gen:maj:3 --chains 100 --backend cuda-ref"},
+        {"verify --backend cuda-ref without a device",
+         "verify gen:maj:3 --chains 1000 --backend cuda-ref"},
+    };
+    for (size_t i = 0; i < sizeof cuda_cmds / sizeof cuda_cmds[0]; i++) {
+        add(0, cuda_cmds[i][0], "%s", cuda_cmds[i][1]);
+        cases[ncases - 1].no_device = 1;
+    }
     add(0, "run --resume a missing file (cpu, quiet)",
         "run gen:maj:3 --chains 100 --backend cpu --quiet --resume %s", fpath("missing.ckpt"));
 }
@@ -302,6 +321,12 @@ static void run_case(void **state)
                           (long)geteuid());
             skip();
         }
+    }
+    char why[256] = "";
+    if (k->no_device && dlm_cuda_device_count(why, sizeof why) > 0) {
+        print_message("skipped: a CUDA device is usable, so `%s` runs instead of being refused\n",
+                      k->args);
+        skip();
     }
     static char err[16384];
     double t0 = now_s();

@@ -1,11 +1,17 @@
-/* test_cuda.c — the CUDA engine against the CPU engine, bit for bit, through the C ABI.
+/* test_cuda.c — the CUDA engines against the CPU engine, bit for bit, through the C ABI.
  *
- * For each circuit (three generators and the EPFL ctrl.aig) and each mode (cot,
- * remask, revise, ar): 100000 chains on the CPU and on CUDA with the same seed and
- * first chain; raw samples are compared with memcmp (tolerance zero; on mismatch the
- * first differing chain and 5 more are printed) and so are the histogram, the ones
- * counts and the odd-parity count. CUDA is also run with two small chunk sizes (via
- * max_bytes) and split over two calls; the counts must not change.
+ * For each circuit (four generators and the EPFL ctrl.aig) and each mode (cot, remask,
+ * revise, ar): 100000 chains from a first chain that is not a multiple of 128 (nor 64),
+ * a count that is not a multiple of 64, on the CPU (bit-sliced), on CUDA (the
+ * bit-sliced kernel, `cuda`) and on the CUDA byte engine (`cuda-ref`) with the same
+ * seed; raw samples are compared with memcmp (tolerance zero; on mismatch the first
+ * differing chain and 5 more are printed) and so are the histogram, the ones counts
+ * and the odd-parity count. The bit-sliced kernel is also run with its values forced
+ * into global memory, with one-warp blocks, under value budgets of 37 and 1000 pairs
+ * (ragged chunks; a small grid) and split over two calls at a chain inside a pair; the
+ * byte engine with token budgets of 1000 and 37 chains. Nothing may change. Circuits
+ * with hundreds of slots (values in global memory by the engine's own choice) and with
+ * more outputs than the per-block ones counters hold are compared too, on fewer chains.
  *
  * Every GPU test calls skip() with the reason when dlm_cuda_device_count() is 0:
  * skipped, never passed. The backend-resolution test runs everywhere (it checks the
@@ -17,6 +23,7 @@
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
+#include "dlm_slots.h"
 
 #include <inttypes.h>
 
@@ -62,9 +69,18 @@ typedef struct {
     uint8_t *samples;
 } run_result;
 
+/* Engine knobs of one run: max_bytes and the bit-sliced CUDA kernel's test knobs. */
+typedef struct {
+    uint64_t max_bytes;
+    unsigned cuda_block;
+    int cuda_global;
+} knobs;
+
+static const knobs DEFAULTS = {0, 0, 0};
+
 /* Runs chains [first, first+n) of p on backend b into fresh counts (and samples). */
 static void run_on(dlm_backend b, const dlm_program *p, uint64_t first, uint64_t n,
-                   uint64_t max_bytes, int want_hist, int want_samples, run_result *r)
+                   const knobs *kn, int want_hist, int want_samples, run_result *r)
 {
     dlm_err e;
     memset(r, 0, sizeof *r);
@@ -80,9 +96,11 @@ static void run_on(dlm_backend b, const dlm_program *p, uint64_t first, uint64_t
     o.seed = SEED;
     o.want_hist = want_hist;
     o.samples = r->samples;
-    o.max_bytes = max_bytes;
+    o.max_bytes = kn->max_bytes;
+    o.cuda_block = kn->cuda_block;
+    o.cuda_global = kn->cuda_global;
     dlm_status st = dlm_engine_run(b, p, &o, &r->k, &e);
-    if (st != DLM_OK) print_error("%s engine: %s\n", b == DLM_BACKEND_CUDA ? "cuda" : "cpu", e.msg);
+    if (st != DLM_OK) print_error("%s engine: %s\n", dlm_backend_name(b), e.msg);
     assert_int_equal(st, DLM_OK);
     assert_int_equal(r->k.chains, n);
 }
@@ -94,8 +112,8 @@ static void result_free(run_result *r)
 }
 
 /* memcmp of the samples; on mismatch prints the first differing chain and 5 more. */
-static void expect_same_samples(const char *what, const dlm_program *p, const uint8_t *want,
-                                const uint8_t *got, uint64_t n)
+static void expect_same_samples(const char *what, const dlm_program *p, uint64_t first,
+                                const uint8_t *want, const uint8_t *got, uint64_t n)
 {
     const size_t sb = dlm_sample_bytes(p);
     if (sb == 0 || memcmp(want, got, n * sb) == 0) return;
@@ -110,7 +128,7 @@ static void expect_same_samples(const char *what, const dlm_program *p, const ui
                 snprintf(a + 2 * j, 3, "%02x", want[i * sb + j]);
                 snprintf(b + 2 * j, 3, "%02x", got[i * sb + j]);
             }
-            print_error("%s: chain %" PRIu64 ": cpu %s%s cuda %s%s\n", what, FIRST_CHAIN + i, a,
+            print_error("%s: chain %" PRIu64 ": want %s%s got %s%s\n", what, first + i, a,
                         sb > 32 ? "..." : "", b, sb > 32 ? "..." : "");
         }
     }
@@ -145,8 +163,43 @@ static void expect_same_counts(const char *what, const dlm_counts *a, const dlm_
     }
 }
 
-/* The whole comparison for one circuit, all four modes. */
-static void cpu_vs_cuda(const char *spec)
+/* Both: samples (when both runs kept them) and counts of got equal want's. */
+static void expect_same(const char *what, const char *variant, const dlm_program *p,
+                        uint64_t first, uint64_t n, const run_result *want, const run_result *got)
+{
+    char w[320];
+    snprintf(w, sizeof w, "%s [%s]", what, variant);
+    if (want->samples && got->samples) expect_same_samples(w, p, first, want->samples, got->samples, n);
+    expect_same_counts(w, &want->k, &got->k);
+}
+
+/* Value slots of p's slot plan (16 value bytes per slot per pair of words). */
+static uint64_t plan_slots(const dlm_program *p)
+{
+    dlm_slot_plan sp;
+    dlm_err e;
+    assert_int_equal(dlm_slot_plan_build(p, &sp, &e), DLM_OK);
+    const uint64_t n = sp.nslots;
+    dlm_slot_plan_free(&sp);
+    return n;
+}
+
+/* The bit-sliced kernel under one knob setting, against the default run `gpu`; a value
+ * budget must bound the value bytes reported. */
+static void bits_variant(const char *what, const char *variant, const dlm_program *p,
+                         uint64_t first, uint64_t n, const knobs *kn, int want_hist,
+                         const run_result *gpu)
+{
+    run_result r;
+    run_on(DLM_BACKEND_CUDA, p, first, n, kn, want_hist, 1, &r);
+    expect_same(what, variant, p, first, n, gpu, &r);
+    if (kn->max_bytes) assert_true(r.k.bytes_tokens <= kn->max_bytes);
+    result_free(&r);
+}
+
+/* The whole comparison for one circuit, all four modes, n chains from first; with
+ * ref_chunks also the byte engine's small chunks (thousands of launches per round). */
+static void compare_circuit(const char *spec, uint64_t first, uint64_t n, int ref_chunks)
 {
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_program p;
@@ -154,47 +207,63 @@ static void cpu_vs_cuda(const char *spec)
         char what[256];
         snprintf(what, sizeof what, "%s --mode %s", spec, dlm_mode_name((dlm_mode)m));
         const int want_hist = p.nout <= HIST_BITS_MAX;
+        const uint64_t pair_bytes = 16 * plan_slots(&p);
 
-        run_result cpu, gpu, small_a, small_b, half1;
-        run_on(DLM_BACKEND_CPU, &p, FIRST_CHAIN, NCHAINS, 0, want_hist, 1, &cpu);
-        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, NCHAINS, 0, want_hist, 1, &gpu);
-        expect_same_samples(what, &p, cpu.samples, gpu.samples, NCHAINS);
-        expect_same_counts(what, &cpu.k, &gpu.k);
-        assert_true(gpu.k.bytes_tokens >= (uint64_t)p.L); /* something was reported */
+        /* cpu (bit-sliced) = cuda (bit-sliced) = cuda-ref (byte) */
+        run_result cpu, gpu, ref;
+        run_on(DLM_BACKEND_CPU, &p, first, n, &DEFAULTS, want_hist, 1, &cpu);
+        run_on(DLM_BACKEND_CUDA, &p, first, n, &DEFAULTS, want_hist, 1, &gpu);
+        run_on(DLM_BACKEND_CUDA_REF, &p, first, n, &DEFAULTS, want_hist, 1, &ref);
+        expect_same(what, "cuda vs cpu", &p, first, n, &cpu, &gpu);
+        expect_same(what, "cuda-ref vs cpu", &p, first, n, &cpu, &ref);
+        expect_same(what, "cuda vs cuda-ref", &p, first, n, &ref, &gpu);
+        assert_true(gpu.k.bytes_tokens >= pair_bytes); /* something was reported */
 
-        /* two chunk sizes (token budgets of 1000 and 37 chains; 37 leaves a ragged
-         * last chunk) must give the same counts and samples */
+        /* the kernel's other layouts and chunkings */
+        const knobs global = {0, 0, 1}, warp = {0, 32, 0};
+        const knobs pairs37 = {37 * pair_bytes, 0, 0}, pairs1000 = {1000 * pair_bytes, 0, 0};
+        bits_variant(what, "cuda, global values", &p, first, n, &global, want_hist, &gpu);
+        bits_variant(what, "cuda, 32-thread blocks", &p, first, n, &warp, want_hist, &gpu);
+        bits_variant(what, "cuda, 37-pair budget", &p, first, n, &pairs37, want_hist, &gpu);
+        bits_variant(what, "cuda, 1000-pair budget", &p, first, n, &pairs1000, want_hist, &gpu);
+
+        /* the byte engine's chunkings (token budgets of 1000 and 37 chains) */
         const uint64_t L = p.L ? p.L : 1;
-        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, NCHAINS, 1000 * L, want_hist, 1, &small_a);
-        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, NCHAINS, 37 * L, want_hist, 1, &small_b);
-        expect_same_counts(what, &gpu.k, &small_a.k);
-        expect_same_counts(what, &gpu.k, &small_b.k);
-        expect_same_samples(what, &p, gpu.samples, small_a.samples, NCHAINS);
-        expect_same_samples(what, &p, gpu.samples, small_b.samples, NCHAINS);
-        if (p.L) assert_true(small_b.k.bytes_tokens <= 37 * L);
+        const knobs tok1000 = {1000 * L, 0, 0}, tok37 = {37 * L, 0, 0};
+        for (int i = 0; ref_chunks && i < 2; i++) {
+            run_result small;
+            run_on(DLM_BACKEND_CUDA_REF, &p, first, n, i ? &tok37 : &tok1000, want_hist, 1, &small);
+            expect_same(what, i ? "cuda-ref, 37 chains a chunk" : "cuda-ref, 1000 chains a chunk",
+                        &p, first, n, &ref, &small);
+            if (i && p.L) assert_true(small.k.bytes_tokens <= 37 * L);
+            result_free(&small);
+        }
 
-        /* the batch split over two calls, added into one counts */
-        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, NCHAINS / 2, 0, want_hist, 0, &half1);
+        /* the batch split over two calls (at a chain inside a pair of words), added
+         * into one counts */
+        run_result half1;
+        run_on(DLM_BACKEND_CUDA, &p, first, n / 2, &DEFAULTS, want_hist, 0, &half1);
         dlm_run_opts o;
         memset(&o, 0, sizeof o);
-        o.first_chain = FIRST_CHAIN + NCHAINS / 2;
-        o.chains = NCHAINS - NCHAINS / 2;
+        o.first_chain = first + n / 2;
+        o.chains = n - n / 2;
         o.seed = SEED;
         o.want_hist = want_hist;
         dlm_err e;
-        dlm_status st = dlm_engine_cuda_run(&p, &o, &half1.k, &e);
+        dlm_status st = dlm_engine_cuda_bits_run(&p, &o, &half1.k, &e);
         if (st != DLM_OK) print_error("%s: %s\n", what, e.msg);
         assert_int_equal(st, DLM_OK);
         expect_same_counts(what, &gpu.k, &half1.k);
 
         result_free(&cpu);
         result_free(&gpu);
-        result_free(&small_a);
-        result_free(&small_b);
+        result_free(&ref);
         result_free(&half1);
         dlm_program_free(&p);
     }
 }
+
+static void cpu_vs_cuda(const char *spec) { compare_circuit(spec, FIRST_CHAIN, NCHAINS, 1); }
 
 // ---------------------------------------------------------------- tests
 
@@ -203,6 +272,13 @@ static void parity_revise_16(void **state)
     (void)state;
     SKIP_WITHOUT_DEVICE();
     cpu_vs_cuda("gen:parity-revise:16");
+}
+
+static void parity_revise_64(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    cpu_vs_cuda("gen:parity-revise:64");
 }
 
 static void adder_ripple_8(void **state)
@@ -226,8 +302,34 @@ static void epfl_ctrl(void **state)
     cpu_vs_cuda(DLM_EPFL "/random_control/ctrl.aig");
 }
 
-/* A token budget below one chain is refused with the numbers, not run. */
-static void cuda_refuses_budget_below_one_chain(void **state)
+/* 258-268 slots: shared memory holds one warp's values only (32-thread blocks). */
+static void mult_16_one_warp_blocks(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    compare_circuit("gen:mult:16", FIRST_CHAIN, 20000, 0);
+}
+
+/* 605-737 slots: the values do not fit in shared memory even for one warp, so the
+ * engine keeps them in global memory by its own choice; 600 outputs of 75 sample bytes. */
+static void random_600_global_values(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    compare_circuit("gen:random:600,4,1", FIRST_CHAIN, 20000, 0);
+}
+
+/* 4200 outputs: more than the per-block shared ones counters hold (4096), so the ones
+ * go straight to the global counts with one atomic per warp and output. */
+static void random_4200_many_outputs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    compare_circuit("gen:random:4200,2,1", FIRST_CHAIN, 5000, 0);
+}
+
+/* A token budget below one chain is refused with the numbers, not run (byte engine). */
+static void cuda_ref_refuses_budget_below_one_chain(void **state)
 {
     (void)state;
     SKIP_WITHOUT_DEVICE();
@@ -248,6 +350,45 @@ static void cuda_refuses_budget_below_one_chain(void **state)
     dlm_program_free(&p);
 }
 
+/* The bit-sliced kernel: a value budget below one pair of words (16 bytes per slot) is
+ * refused with the numbers; exactly one pair runs, one pair per chunk, and equals the
+ * CPU; an odd block size is refused. */
+static void cuda_bits_budget_of_one_pair(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    dlm_program p;
+    build_program("gen:adder-ripple:8", DLM_MODE_REVISE, &p);
+    const uint64_t pair_bytes = 16 * plan_slots(&p);
+    dlm_counts k;
+    dlm_err e;
+    assert_int_equal(dlm_counts_init(&k, p.nout, 0, &e), DLM_OK);
+    dlm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.first_chain = 77;
+    o.chains = 10;
+    o.max_bytes = pair_bytes - 1;
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "does not fit"));
+    assert_non_null(strstr(e.msg, "max_bytes"));
+    assert_int_equal(k.chains, 0);
+    o.max_bytes = 0;
+    o.cuda_block = 48;
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_int_equal(k.chains, 0);
+    dlm_counts_free(&k);
+
+    const knobs one_pair = {pair_bytes, 0, 0};
+    run_result cpu, gpu;
+    run_on(DLM_BACKEND_CPU, &p, 77, 3001, &DEFAULTS, 1, 1, &cpu);
+    run_on(DLM_BACKEND_CUDA, &p, 77, 3001, &one_pair, 1, 1, &gpu);
+    expect_same("adder-ripple:8 revise", "one pair a chunk", &p, 77, 3001, &cpu, &gpu);
+    assert_true(gpu.k.bytes_tokens <= pair_bytes);
+    result_free(&cpu);
+    result_free(&gpu);
+    dlm_program_free(&p);
+}
+
 /* Resolution runs everywhere: without a device AUTO falls back to the CPU with one
  * notice and CUDA is refused with the reason; with one, AUTO picks CUDA. */
 static void backend_resolution(void **state)
@@ -262,12 +403,24 @@ static void backend_resolution(void **state)
     assert_int_equal(got, DLM_BACKEND_CPU);
     assert_string_equal(notice, "");
 
+    /* every name parses back to its backend */
+    const dlm_backend all[] = {DLM_BACKEND_AUTO, DLM_BACKEND_CPU, DLM_BACKEND_CPU_REF,
+                               DLM_BACKEND_CUDA, DLM_BACKEND_CUDA_REF};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        dlm_backend b = DLM_BACKEND_AUTO;
+        assert_int_equal(dlm_backend_parse(dlm_backend_name(all[i]), &b), 0);
+        assert_int_equal(b, all[i]);
+    }
+    assert_string_equal(dlm_backend_name(DLM_BACKEND_CUDA_REF), "cuda-ref");
+
     assert_int_equal(dlm_backend_resolve(DLM_BACKEND_AUTO, &got, notice, sizeof notice, &e), DLM_OK);
     if (n > 0) {
         assert_int_equal(got, DLM_BACKEND_CUDA);
         assert_string_equal(notice, "");
         assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA, &got, NULL, 0, &e), DLM_OK);
         assert_int_equal(got, DLM_BACKEND_CUDA);
+        assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA_REF, &got, NULL, 0, &e), DLM_OK);
+        assert_int_equal(got, DLM_BACKEND_CUDA_REF);
     } else {
         assert_true(why[0] != 0);
         assert_int_equal(got, DLM_BACKEND_CPU);
@@ -275,6 +428,9 @@ static void backend_resolution(void **state)
         assert_non_null(strstr(notice, why));
         assert_non_null(strstr(notice, "using the CPU backend"));
         assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA, &got, NULL, 0, &e), DLM_EINPUT);
+        assert_non_null(strstr(e.msg, why));
+        assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA_REF, &got, NULL, 0, &e), DLM_EINPUT);
+        assert_non_null(strstr(e.msg, "cuda-ref"));
         assert_non_null(strstr(e.msg, why));
 #if !DLM_HAVE_CUDA
         assert_string_equal(why, "built without CUDA");
@@ -290,7 +446,7 @@ static void backend_resolution(void **state)
     assert_int_equal(dlm_engine_run(DLM_BACKEND_AUTO, &p, &o, &k, &e), DLM_EINPUT);
 }
 
-/* Without a device the CUDA engine refuses with an input error, never runs. */
+/* Without a device both CUDA engines refuse with an input error, never run. */
 static void cuda_engine_without_device_refuses(void **state)
 {
     (void)state;
@@ -308,6 +464,7 @@ static void cuda_engine_without_device_refuses(void **state)
     dlm_err e;
     assert_int_equal(dlm_counts_init(&k, 0, 0, &e), DLM_OK);
     assert_int_equal(dlm_engine_cuda_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
 }
@@ -318,10 +475,15 @@ int main(void)
         cmocka_unit_test(backend_resolution),
         cmocka_unit_test(cuda_engine_without_device_refuses),
         cmocka_unit_test(parity_revise_16),
+        cmocka_unit_test(parity_revise_64),
         cmocka_unit_test(adder_ripple_8),
         cmocka_unit_test(random_8_6_1),
         cmocka_unit_test(epfl_ctrl),
-        cmocka_unit_test(cuda_refuses_budget_below_one_chain),
+        cmocka_unit_test(mult_16_one_warp_blocks),
+        cmocka_unit_test(random_600_global_values),
+        cmocka_unit_test(random_4200_many_outputs),
+        cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
+        cmocka_unit_test(cuda_bits_budget_of_one_pair),
     };
     return cmocka_run_group_tests_name("cuda", tests, NULL, NULL);
 }

@@ -691,7 +691,8 @@ static void cli_end_to_end(void **state)
     static const char *const bad[] = {"sample", "sample parity:4 --steps x", "sample parity:4 --policy nope",
                                       "sample parity:4 --block-length 3", "sample bsc:0:0.1",
                                       "sample parity:4 --chains 0", "sample parity:4 --backend cpu-ref",
-                                      "sample english:64 --exact", "sample parity:4 --bogus 1"};
+                                      "sample parity:4 --backend cuda-ref", "sample english:64 --exact",
+                                      "sample parity:4 --bogus 1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rc = dlm_test_sh(out, sizeof out, "%s %s", DLM_BIN, bad[i]);
         if (rc != 2) fprintf(stderr, "%s -> %d: %s\n", bad[i], rc, out);
