@@ -218,6 +218,11 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     double t0 = now_s(), last_ckpt = t0;
     *stopped = 0;
     dlm_status s = DLM_OK;
+    /* The bit-sliced engines' slot plan, made once for all calls (O(program ops)). */
+    dlm_slot_plan plan;
+    memset(&plan, 0, sizeof plan);
+    const int planned = !o->direct && (o->backend == DLM_BACKEND_CPU || o->backend == DLM_BACKEND_CUDA);
+    if (planned && !o->plan) s = dlm_slot_plan_build(p, &plan, err);
     while (*next < id->chains && !s) {
         if (o->stop && *o->stop) {
             *stopped = 1;
@@ -230,6 +235,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         ro.seed = id->seed;
         ro.want_hist = id->hist;
         ro.threads = o->threads;
+        ro.plan = !planned ? NULL : o->plan ? o->plan : &plan;
         if (o->sink) {
             if (ro.chains > bufn) {
                 free(buf);
@@ -260,6 +266,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         }
     }
     free(buf);
+    dlm_slot_plan_free(&plan);
     if (!s && o->checkpoint) s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
     return s;
 }

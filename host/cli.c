@@ -122,7 +122,8 @@ static int cmd_info(int argc, char **argv)
     const dlm_levels *lv = &L.lv;
     uint32_t rounds[DLM_NMODES] = {0}, len[DLM_NMODES] = {0}, slots[DLM_NMODES] = {0},
              cbits[DLM_NMODES] = {0}, pfan[DLM_NMODES] = {0};
-    uint64_t nops[DLM_NMODES] = {0};
+    uint64_t nops[DLM_NMODES] = {0}, vops[DLM_NMODES] = {0};
+    uint32_t vslots[DLM_NMODES] = {0}; /* the bit-sliced engines' live values (dlm_slots.h) */
     int ok[DLM_NMODES] = {0};
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_program p;
@@ -135,6 +136,12 @@ static int cmd_info(int argc, char **argv)
             cbits[m] = p.counter_bits;
             pfan[m] = p.max_fanin;
             nops[m] = p.nops;
+            dlm_slot_plan sp;
+            if (dlm_slot_plan_build(&p, &sp, &pe) == DLM_OK) {
+                vslots[m] = sp.nslots;
+                vops[m] = sp.nops;
+                dlm_slot_plan_free(&sp);
+            }
             dlm_program_free(&p);
         }
     }
@@ -157,8 +164,9 @@ static int cmd_info(int argc, char **argv)
             printf("%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
             if (ok[m])
                 printf("{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u,"
-                       "\"max_fanin\":%u,\"ops\":%llu}", rounds[m], len[m], slots[m], cbits[m],
-                       pfan[m], (unsigned long long)nops[m]);
+                       "\"max_fanin\":%u,\"ops\":%llu,\"value_slots\":%u,\"engine_ops\":%llu}",
+                       rounds[m], len[m], slots[m], cbits[m], pfan[m], (unsigned long long)nops[m],
+                       vslots[m], (unsigned long long)vops[m]);
             else printf("null");
         }
         printf("}}\n");
@@ -177,11 +185,11 @@ static int cmd_info(int argc, char **argv)
         uint32_t show = lv->nlayers <= 24 ? lv->nlayers : 20;
         for (uint32_t r = 0; r < show; r++) printf("%s%u", r ? " " : "", lv->layer_count[r]);
         if (show < lv->nlayers) printf(" ... (%u layers)", lv->nlayers);
-        printf("\nmode      rounds      L           slots       counter     fan-in\n");
+        printf("\nmode      rounds      L           slots       counter     fan-in      values\n");
         for (int m = 0; m < DLM_NMODES; m++) {
             if (ok[m])
-                printf("%-9s %-11u %-11u %-11u %-11u %u\n", dlm_mode_name((dlm_mode)m), rounds[m],
-                       len[m], slots[m], cbits[m], pfan[m]);
+                printf("%-9s %-11u %-11u %-11u %-11u %-11u %u\n", dlm_mode_name((dlm_mode)m),
+                       rounds[m], len[m], slots[m], cbits[m], pfan[m], vslots[m]);
             else printf("%-9s (does not fit in memory)\n", dlm_mode_name((dlm_mode)m));
         }
     }
@@ -347,6 +355,8 @@ static int cmd_run(int argc, char **argv)
     FILE *fh = NULL;
     int want_hist = a.hist != NULL, stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
+    dlm_slot_plan plan;
+    memset(&plan, 0, sizeof plan);
     memset(&p, 0, sizeof p);
     /* Everything that can be refused is refused before any notice or any work. */
     if (want_hist && L.c.nout > DLM_HIST_MAX_BITS) {
@@ -397,6 +407,11 @@ static int cmd_run(int argc, char **argv)
     bo.sink_ctx = &ss;
     bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
     bo.checkpoint_every = a.checkpoint_every;
+    /* the bit-sliced engines' slot plan, made once and, like compiling, not timed */
+    if (!a.direct && (be == DLM_BACKEND_CPU || be == DLM_BACKEND_CUDA)) {
+        if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
+        bo.plan = &plan;
+    }
     if (bo.checkpoint) {
         signal(SIGINT, on_stop_signal);
         signal(SIGTERM, on_stop_signal);
@@ -461,6 +476,7 @@ static int cmd_run(int argc, char **argv)
         if (a.check) printf("program check   passed\n");
     }
 done:
+    dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
     if (fh) fclose(fh);
     if (ss.f) fclose(ss.f);

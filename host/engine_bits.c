@@ -134,9 +134,13 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
     if (budget > dlm_memory_budget()) budget = dlm_memory_budget();
-    dlm_slot_plan sp;
-    dlm_status ps = dlm_slot_plan_build(p, &sp, err);
-    if (ps) return ps;
+    dlm_slot_plan own;
+    memset(&own, 0, sizeof own);
+    if (!o->plan) {
+        dlm_status ps = dlm_slot_plan_build(p, &own, err);
+        if (ps) return ps;
+    }
+    const dlm_slot_plan sp = o->plan ? *o->plan : own;
     /* The renamed program: slots for positions (the counting code reads out_pos). */
     dlm_program rp = *p;
     rp.out_pos = sp.out_slot;
@@ -154,7 +158,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
     if (gb == 0) {
         if (word_bytes > budget) {
-            dlm_slot_plan_free(&sp);
+            dlm_slot_plan_free(&own);
             return dlm_fail(err, DLM_EINPUT,
                             "one word of 64 chains needs %llu value bytes, over the budget of %llu",
                             (unsigned long long)word_bytes, (unsigned long long)budget);
@@ -238,7 +242,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         free(live);
         free(par);
     }
-    dlm_slot_plan_free(&sp);
+    dlm_slot_plan_free(&own);
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's value tiles");
     return DLM_OK;
 }

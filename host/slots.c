@@ -65,18 +65,20 @@ dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err 
     }
     const uint32_t npin = pmin == UINT32_MAX ? 0 : pmax - pmin + 1;
     const uint64_t nops = p->round_start[p->rounds];
-    const size_t nvals = (size_t)npin + nops + 1;
+    /* The program's operations may be 10^7 and more (remask on deep circuits: copies and
+     * remasks every round) while its values are far fewer, so the operations over
+     * values grow as needed and the per-value arrays are sized after pass 1. */
     uint32_t *map = dlm_malloc(L ? L : 1, sizeof *map);
-    uint32_t *slot_of = dlm_malloc(nvals, sizeof *slot_of);
-    uint32_t *freed = dlm_malloc(nvals, sizeof *freed);
     uint32_t *out_val = dlm_malloc(p->nout ? p->nout : 1, sizeof *out_val);
-    uint64_t *last = dlm_calloc(nvals, sizeof *last); /* 0: not read; i+1: last read by op i */
-    dlm_op *v = dlm_malloc(nops ? nops : 1, sizeof *v); /* operations over values */
-    uint8_t *live = dlm_calloc(nops ? nops : 1, 1);
+    uint64_t vcap = nops < 4096 ? (nops ? nops : 1) : 4096;
+    dlm_op *v = dlm_malloc(vcap, sizeof *v); /* operations over values */
+    uint32_t *slot_of = NULL, *freed = NULL;
+    uint64_t *last = NULL; /* per value: 0 not read; i+1 last read by op i; LAST_KEEP */
+    uint8_t *live = NULL;
     sp->out_slot = dlm_malloc(p->nout ? p->nout : 1, sizeof *sp->out_slot);
     dlm_status s = DLM_OK;
     uint64_t nv = 0;
-    if (!map || !slot_of || !freed || !out_val || !last || !v || !live || !sp->out_slot) {
+    if (!map || !out_val || !v || !sp->out_slot) {
         s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
         goto done;
     }
@@ -104,7 +106,23 @@ dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err 
         if (op->kind == DLM_OP_INC) e.arg = op->arg - pmin;
         e.pos = PINNED(op->pos) ? op->pos - pmin : nextv++;
         if (!PINNED(op->pos)) map[op->pos] = e.pos;
+        if (nv == vcap) {
+            dlm_op *g = realloc(v, (size_t)(vcap *= 2) * sizeof *v);
+            if (!g) {
+                s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
+                goto done;
+            }
+            v = g;
+        }
         v[nv++] = e;
+    }
+    slot_of = dlm_malloc((size_t)nextv + 1, sizeof *slot_of);
+    freed = dlm_malloc((size_t)nextv + 1, sizeof *freed);
+    last = dlm_calloc((size_t)nextv + 1, sizeof *last);
+    live = dlm_calloc(nv ? nv : 1, 1);
+    if (!slot_of || !freed || !last || !live) {
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory planning value slots");
+        goto done;
     }
     for (uint32_t k = 0; k < p->nout; k++) {
         out_val[k] = p->out_pos[k] == DLM_POS_CONST ? VNONE : map[p->out_pos[k]];

@@ -39,6 +39,8 @@ typedef struct {
     void (*progress)(void *ctx, uint64_t done, uint64_t total, double seconds);
     void *progress_ctx;
     const dlm_circuit *direct;  /* non-NULL: run the direct evaluator instead of p */
+    const dlm_slot_plan *plan;  /* p's slot plan for the bit-sliced backends, made by the
+                                   caller (then not timed with the batch); NULL: made here */
     /* Non-NULL: called after every chunk with its packed samples (chain order). */
     dlm_status (*sink)(void *ctx, const uint8_t *samples, uint64_t n, dlm_err *err);
     void *sink_ctx;

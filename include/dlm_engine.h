@@ -9,6 +9,7 @@
 #define DLM_ENGINE_H
 
 #include "dlm_program.h"
+#include "dlm_slots.h"
 
 #define DLM_HIST_MAX_BITS 24 /* full histogram only for outputs of up to this many bits */
 
@@ -31,6 +32,9 @@ typedef struct {
     uint8_t *samples;     /* NULL, or chains * dlm_sample_bytes(p) bytes: output bits of
                              chain first_chain+i at samples + i*bytes, bit k = output k */
     int threads;          /* CPU: 0 = all cores */
+    const dlm_slot_plan *plan; /* NULL, or p's slot plan (dlm_slot_plan_build) made once by
+                             a caller that runs many calls: the bit-sliced engines
+                             otherwise plan on every call, O(program operations) */
     uint64_t max_bytes;   /* token memory budget per engine (0 = a default) */
     /* Bit-sliced CUDA engine only, for tests and measurements (0 = its own choice):
      * cuda_block threads per block (a multiple of 32, at most 256), cuda_global 1 to

@@ -253,7 +253,8 @@ __global__ void __launch_bounds__(BITS_MAX_BLOCK) bits_kernel(const bits_args a)
 
 /* Everything one run allocates; freed by ctx_free on every path. */
 typedef struct {
-    dlm_slot_plan sp;
+    dlm_slot_plan own;         /* built here when the caller gave no plan */
+    const dlm_slot_plan *sp;   /* the plan in use: o->plan or &own */
     dlm_op *d_ops;
     uint32_t *d_out_slot;
     uint8_t *d_out_neg;
@@ -271,7 +272,7 @@ static void ctx_free(bits_ctx *x)
     cudaFree(x->d_val);
     cudaFree(x->d_samples);
     dlm_cuda_counters_free(&x->cnt);
-    dlm_slot_plan_free(&x->sp);
+    dlm_slot_plan_free(&x->own);
     memset(x, 0, sizeof *x);
 }
 
@@ -384,7 +385,7 @@ static dlm_status bits_launch(const bits_args &a, unsigned grid, const bits_layo
 static dlm_status run_impl(bits_ctx *x, const dlm_program *p, const dlm_run_opts *o,
                            dlm_counts *out, dlm_err *err)
 {
-    const dlm_slot_plan *sp = &x->sp;
+    const dlm_slot_plan *sp = x->sp;
     const uint32_t nout = p->nout;
     const uint64_t sbytes = dlm_sample_bytes(p);
     const int want_samples = o->samples != NULL && sbytes > 0;
@@ -525,8 +526,9 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     if (st != DLM_OK || o->chains == 0) return st;
     bits_ctx x;
     memset(&x, 0, sizeof x);
-    st = dlm_slot_plan_build(p, &x.sp, err);
-    if (st == DLM_OK) st = validate_plan(&x.sp, p->nout, err);
+    x.sp = o->plan ? o->plan : &x.own;
+    if (!o->plan) st = dlm_slot_plan_build(p, &x.own, err);
+    if (st == DLM_OK) st = validate_plan(x.sp, p->nout, err);
     if (st == DLM_OK) st = run_impl(&x, p, o, out, err);
     ctx_free(&x);
     return st;
