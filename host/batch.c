@@ -209,8 +209,8 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     uint64_t chunk = o->first_chunk ? o->first_chunk : 4096;
     /* With a sample sink a call holds chunk * sb bytes of samples; without one it holds
      * nothing per chain, and only the time per call (target) bounds it: the GPU engines
-     * need calls of 10^9 chains and more to amortise their set-up (plan, allocations,
-     * copies: about a millisecond a call). */
+     * need calls of 10^9 chains and more to amortise their set-up (allocations, copies,
+     * launches: about a millisecond a call). */
     const uint64_t max_chunk = o->sink ? UINT64_C(1) << 26 : UINT64_C(1) << 36;
     size_t sb = ((size_t)id->nout + 7) / 8;
     uint8_t *buf = NULL;

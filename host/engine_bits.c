@@ -16,7 +16,7 @@
  * base + 64 j .. base + 64 j + 63, base = first_chain rounded down to 64); the chains
  * of the first and last word outside the requested range are computed and masked out
  * of every count. A tile is G consecutive words; each OpenMP thread runs all the
- * operations over one tile in a value buffer of L * G words, position-major
+ * operations over one tile in a value buffer of nslots * G words, slot-major
  * (val[slot * G + g]), of up to TILE_BYTES (below). Counts are
  * integers merged with adds (histogram cells with atomic adds), so they do not depend
  * on the thread count or the tile size.
