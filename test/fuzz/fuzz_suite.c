@@ -18,8 +18,8 @@
  *   build/fuzz/fuzz_suite -max_total_time=60 build/fuzz/corpus/suite test/fuzz/corpus/suite
  */
 #include "dlm_regress.h"
+#include "fuzz_common.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +29,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SUITE_PATH "fuzz.suite"
 #define REPORT_CASES 64 /* reports and names only for suites this small */
-
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("dlmsim-fuzz: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    abort();
-}
 
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
 static int valid_utf8(const unsigned char *s, size_t n)
@@ -73,7 +61,7 @@ static int valid_utf8(const unsigned char *s, size_t n)
 static void check_reports(const dlm_regress_suite *s)
 {
     dlm_regress_result *res = calloc(s->ncases, sizeof *res);
-    if (!res) die("out of memory");
+    if (!res) fuzz_die("out of memory");
     for (size_t i = 0; i < s->ncases; i++) {
         res[i].outcome = (dlm_regress_outcome)(i % 3);
         res[i].status = i % 3 == 2 ? DLM_EINPUT : DLM_OK;
@@ -94,21 +82,21 @@ static void check_reports(const dlm_regress_suite *s)
         char *buf = NULL;
         size_t n = 0;
         FILE *f = open_memstream(&buf, &n);
-        if (!f) die("open_memstream failed");
+        if (!f) fuzz_die("open_memstream failed");
         dlm_err e;
         e.msg[0] = 0;
         dlm_status st = which ? dlm_regress_write_junit(f, s, res, &e)
                               : dlm_regress_write_json(f, s, res, &o, -1, &e);
-        if (fclose(f) || !buf) die("memory stream failed");
-        if (st) die("%s report failed (status %d): %s", which ? "JUnit" : "JSON", (int)st, e.msg);
+        if (fclose(f) || !buf) fuzz_die("memory stream failed");
+        if (st) fuzz_die("%s report failed (status %d): %s", which ? "JUnit" : "JSON", (int)st, e.msg);
         const char *what = which ? "JUnit" : "JSON";
-        if (!valid_utf8((const unsigned char *)buf, n)) die("%s report is not valid UTF-8", what);
+        if (!valid_utf8((const unsigned char *)buf, n)) fuzz_die("%s report is not valid UTF-8", what);
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)buf[i];
             if (ch == '\n' && which) continue;
             if (ch == '\n' && i + 1 == n) continue; /* the JSON line's end */
             if (ch < 0x20)
-                die("%s report has control character 0x%02x at byte %zu of %zu", what, ch, i, n);
+                fuzz_die("%s report has control character 0x%02x at byte %zu of %zu", what, ch, i, n);
         }
         free(buf);
     }
@@ -125,54 +113,54 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s, 0x5a, sizeof s); /* the parser must set it */
     dlm_status st = dlm_regress_parse(SUITE_PATH, text, size, &s, &e);
     if (st) {
-        if (st != DLM_EINPUT) die("dlm_regress_parse returned status %d: %s", (int)st, e.msg);
+        if (st != DLM_EINPUT) fuzz_die("dlm_regress_parse returned status %d: %s", (int)st, e.msg);
         if (strncmp(e.msg, SUITE_PATH ":", strlen(SUITE_PATH) + 1) != 0)
-            die("dlm_regress_parse: message does not start with the path: '%s'", e.msg);
-        if (strchr(e.msg, '\n')) die("dlm_regress_parse: message of several lines: '%s'", e.msg);
+            fuzz_die("dlm_regress_parse: message does not start with the path: '%s'", e.msg);
+        if (strchr(e.msg, '\n')) fuzz_die("dlm_regress_parse: message of several lines: '%s'", e.msg);
         if (s.path || s.text || s.cases || s.ncases || s.len)
-            die("dlm_regress_parse: refused suite is not left empty");
+            fuzz_die("dlm_regress_parse: refused suite is not left empty");
         dlm_regress_suite_free(&s); /* documented as safe */
         return 0;
     }
-    if (!s.path || strcmp(s.path, SUITE_PATH)) die("suite path is not a copy of the path");
+    if (!s.path || strcmp(s.path, SUITE_PATH)) fuzz_die("suite path is not a copy of the path");
     if (s.len != size || !s.text || (size && memcmp(s.text, data, size)) || s.text[size])
-        die("suite text is not a NUL-terminated copy of the input");
+        fuzz_die("suite text is not a NUL-terminated copy of the input");
     if (s.ncases < 1 || s.ncases > DLM_REGRESS_MAX_CASES || !s.cases)
-        die("accepted suite has %zu cases", s.ncases);
+        fuzz_die("accepted suite has %zu cases", s.ncases);
     uint32_t prev = 0;
     for (size_t i = 0; i < s.ncases; i++) {
         const dlm_regress_case *c = &s.cases[i];
-        if (c->line <= prev) die("case %zu: line %u after line %u", i, c->line, prev);
+        if (c->line <= prev) fuzz_die("case %zu: line %u after line %u", i, c->line, prev);
         prev = c->line;
         if (!c->circuit || !c->circuit[0] || strlen(c->circuit) > 1024)
-            die("case %zu (line %u): bad circuit field", i, c->line);
-        if ((int)c->mode < 0 || (int)c->mode >= DLM_NMODES) die("case %zu: mode %d", i, (int)c->mode);
-        if (c->chains == 0) die("case %zu (line %u): 0 chains accepted", i, c->line);
-        if (c->expect_pass != 0 && c->expect_pass != 1) die("case %zu: expect_pass %d", i, c->expect_pass);
+            fuzz_die("case %zu (line %u): bad circuit field", i, c->line);
+        if ((int)c->mode < 0 || (int)c->mode >= DLM_NMODES) fuzz_die("case %zu: mode %d", i, (int)c->mode);
+        if (c->chains == 0) fuzz_die("case %zu (line %u): 0 chains accepted", i, c->line);
+        if (c->expect_pass != 0 && c->expect_pass != 1) fuzz_die("case %zu: expect_pass %d", i, c->expect_pass);
         if (c->digest_off > size || c->digest_len > size - c->digest_off)
-            die("case %zu (line %u): DIGEST span %zu+%zu outside the text of %zu bytes", i, c->line,
+            fuzz_die("case %zu (line %u): DIGEST span %zu+%zu outside the text of %zu bytes", i, c->line,
                 c->digest_off, c->digest_len, size);
         const char *d = s.text + c->digest_off;
         if (c->have_digest) {
             uint64_t v;
             if (c->digest_len != 16 || dlm_regress_digest_parse(d, 16, &v) || v != c->digest)
-                die("case %zu (line %u): DIGEST span does not hold the digest", i, c->line);
+                fuzz_die("case %zu (line %u): DIGEST span does not hold the digest", i, c->line);
             char hex[17];
             dlm_regress_digest_format(c->digest, hex);
             if (strlen(hex) != 16 || dlm_regress_digest_parse(hex, 16, &v) || v != c->digest)
-                die("case %zu: digest does not round-trip through format/parse", i);
+                fuzz_die("case %zu: digest does not round-trip through format/parse", i);
         } else if (c->digest_len != 1 || d[0] != '-') {
-            die("case %zu (line %u): no digest but the span is not '-'", i, c->line);
+            fuzz_die("case %zu (line %u): no digest but the span is not '-'", i, c->line);
         }
         if (c->inject && !(c->inject_eps > -0.5 && c->inject_eps < 0.5))
-            die("case %zu (line %u): bias eps %g accepted", i, c->line, c->inject_eps);
+            fuzz_die("case %zu (line %u): bias eps %g accepted", i, c->line, c->inject_eps);
     }
     if (s.ncases <= REPORT_CASES) {
         char name[4096];
         for (size_t i = 0; i < s.ncases; i++) {
             memset(name, 0x5a, sizeof name);
             dlm_regress_case_name(&s, i, name, sizeof name);
-            if (!memchr(name, 0, sizeof name)) die("case %zu: name not NUL-terminated", i);
+            if (!memchr(name, 0, sizeof name)) fuzz_die("case %zu: name not NUL-terminated", i);
         }
         check_reports(&s);
     }
