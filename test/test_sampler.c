@@ -25,6 +25,15 @@ static dlm_law table_law(uint32_t L, uint32_t V, const double *p)
     return w;
 }
 
+/* parity:4 (the even-weight words, 1/8 each) and the uniform law over 4 bits. */
+static void parity4_uniform(double par4[16], double unif[16])
+{
+    for (int x = 0; x < 16; x++) {
+        par4[x] = __builtin_popcount(x) % 2 ? 0 : 0.125;
+        if (unif) unif[x] = 1.0 / 16;
+    }
+}
+
 static dlm_policy policy(uint32_t L, int unmask, int count, uint32_t steps)
 {
     dlm_policy p;
@@ -140,10 +149,7 @@ static void grid_count_truncates(void **state)
     /* Dream: int(4 (1 - t1/t0)) = int(1.998) = 1 in round 1, 3 in round 2: on parity:4
      * the last round reveals 3 independent uniform bits -> uniform law. */
     double par4[16], unif[16];
-    for (int x = 0; x < 16; x++) {
-        par4[x] = __builtin_popcount(x) % 2 ? 0 : 0.125;
-        unif[x] = 1.0 / 16;
-    }
+    parity4_uniform(par4, unif);
     dlm_law law = table_law(4, 2, par4);
     expect_law(&law, policy(4, DLM_UNMASK_MASKGIT_PLUS, DLM_COUNT_GRID, 2), unif, NULL);
     /* 4 steps: int(4 x 0.24975) = 0, then 1, 1 and the last 2 at once: uniform again */
@@ -328,10 +334,7 @@ static void blocks_semi_autoregressive(void **state)
 {
     (void)state;
     double par4[16], unif[16];
-    for (int x = 0; x < 16; x++) {
-        par4[x] = __builtin_popcount(x) % 2 ? 0 : 0.125;
-        unif[x] = 1.0 / 16;
-    }
+    parity4_uniform(par4, unif);
     dlm_law law = table_law(4, 2, par4);
     dlm_policy p = policy(4, DLM_UNMASK_RANDOM, DLM_COUNT_FIXED, 2);
     p.block_length = 2; /* each block in one round: x2, x3 independent given x0, x1 */
@@ -344,7 +347,7 @@ static void revise_last_parity(void **state)
 {
     (void)state;
     double par4[16];
-    for (int x = 0; x < 16; x++) par4[x] = __builtin_popcount(x) % 2 ? 0 : 0.125;
+    parity4_uniform(par4, NULL);
     dlm_law law = table_law(4, 2, par4);
     dlm_policy p = preset("parity-revise");
     double r;
