@@ -53,6 +53,23 @@ static double *bsc_law(uint32_t L, double flip)
     return p;
 }
 
+/* The composition of n whose part boundaries are the set bits of mask (bit i: a part
+ * ends after element i, i < n - 1) into s; returns the number of parts. */
+static uint32_t composition(uint32_t mask, uint32_t n, uint32_t *s)
+{
+    uint32_t T = 0, run = 1;
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        if (mask >> i & 1) {
+            s[T++] = run;
+            run = 1;
+        } else {
+            run++;
+        }
+    }
+    s[T++] = run;
+    return T;
+}
+
 static double *parity_law(uint32_t n)
 {
     uint64_t N = UINT64_C(1) << n;
@@ -192,16 +209,7 @@ static void parity_kl_is_ln2_iff_last_round_reveals_two(void **state)
     assert_true(fabs(d.DTC - (n - 1) * M_LN2) < 1e-12);
     /* every composition of 8 */
     for (uint32_t mask = 0; mask < (1u << (n - 1)); mask++) {
-        uint32_t s[8], T = 0, run = 1;
-        for (uint32_t i = 0; i < n - 1; i++) {
-            if (mask >> i & 1) {
-                s[T++] = run;
-                run = 1;
-            } else {
-                run++;
-            }
-        }
-        s[T++] = run;
+        uint32_t s[8], T = composition(mask, n, s);
         double kl = dlm_kl_sizes(g, n, s, T), want = s[T - 1] >= 2 ? M_LN2 : 0.0;
         if (fabs(kl - want) > 1e-12) fail_msg("parity composition mask %u: %.17g", mask, kl);
     }
@@ -310,16 +318,8 @@ static void optimal_dp_beats_every_composition(void **state)
         assert_true(fabs(opt - dlm_kl_sizes(g, L, best, T)) < 1e-15);
         for (uint32_t mask = 0; mask < (1u << (L - 1)); mask++) {
             if ((uint32_t)__builtin_popcount(mask) != T - 1) continue;
-            uint32_t s[10], k = 0, run = 1;
-            for (uint32_t i = 0; i < L - 1; i++) {
-                if (mask >> i & 1) {
-                    s[k++] = run;
-                    run = 1;
-                } else {
-                    run++;
-                }
-            }
-            s[k++] = run;
+            uint32_t s[10];
+            composition(mask, L, s);
             double v = dlm_kl_sizes(g, L, s, T);
             if (v < bf) bf = v;
         }
