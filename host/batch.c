@@ -221,7 +221,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     /* The bit-sliced engines' slot plan, made once for all calls (O(program ops)). */
     dlm_slot_plan plan;
     memset(&plan, 0, sizeof plan);
-    const int planned = !o->direct && (o->backend == DLM_BACKEND_CPU || o->backend == DLM_BACKEND_CUDA);
+    const int planned = !o->direct && dlm_backend_uses_plan(o->backend);
     if (planned && !o->plan) s = dlm_slot_plan_build(p, &plan, err);
     while (*next < id->chains && !s) {
         if (o->stop && *o->stop) {

@@ -408,7 +408,7 @@ static int cmd_run(int argc, char **argv)
     bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
     bo.checkpoint_every = a.checkpoint_every;
     /* the bit-sliced engines' slot plan, made once and, like compiling, not timed */
-    if (!a.direct && (be == DLM_BACKEND_CPU || be == DLM_BACKEND_CUDA)) {
+    if (!a.direct && dlm_backend_uses_plan(be)) {
         if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
         bo.plan = &plan;
     }

@@ -964,6 +964,8 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     uint64_t *n11 = NULL, *scratch = NULL, *outw = NULL, *thr = NULL;
     uint32_t *slot_out = NULL, *out_slot = NULL;
     dlm_pair *sp = NULL;
+    dlm_slot_plan plan; /* the bit-sliced engines' slot plan, made once for all calls */
+    memset(&plan, 0, sizeof plan);
     test_list L = {0};
     double *praw = NULL, *padj = NULL;
 
@@ -1040,6 +1042,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     /* Sampling: the first call covers the prefix that is compared bit for bit. */
     dlm_invariant *bx = add_inv(r, "bit-exact-prefix");
     t0 = now_s();
+    if (dlm_backend_uses_plan(r->backend) && (s = dlm_slot_plan_build(&p, &plan, err))) goto done;
     for (uint64_t c0 = 0; c0 < o->chains;) {
         dlm_run_opts ro;
         memset(&ro, 0, sizeof ro);
@@ -1049,6 +1052,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
         ro.want_hist = want_hist;
         ro.samples = smp;
         ro.threads = o->threads;
+        ro.plan = dlm_backend_uses_plan(r->backend) ? &plan : NULL;
         if ((s = dlm_engine_run(r->backend, &p, &ro, &k, err))) goto done;
         if (c0 == 0) prefix_check(&cs, o->seed, smp, sb, prefix, bx, scratch, outw);
         if ((s = count_pairs(&t, smp, sb, ro.chains, slot_out, nslots, sp, o->threads, n11, err)))
@@ -1091,6 +1095,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     memset(&k, 0, sizeof k);
 
 done:
+    dlm_slot_plan_free(&plan);
     free(L.v);
     free(praw);
     free(padj);

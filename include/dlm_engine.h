@@ -103,6 +103,12 @@ dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint6
 /* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
 int dlm_cuda_device_count(char *why, size_t why_len);
 
+/* 1 for the backends that run a slot plan (the bit-sliced engines, dlm_run_opts.plan). */
+static inline int dlm_backend_uses_plan(dlm_backend b)
+{
+    return b == DLM_BACKEND_CPU || b == DLM_BACKEND_CUDA;
+}
+
 /* "auto", "cpu", "cpu-ref", "cuda", "cuda-ref". */
 const char *dlm_backend_name(dlm_backend b);
 /* Parses one of those names; returns 0 on success. */

@@ -310,7 +310,7 @@ static void mult_16_one_warp_blocks(void **state)
     compare_circuit("gen:mult:16", FIRST_CHAIN, 20000, 0);
 }
 
-/* 605-737 slots: the values do not fit in shared memory even for one warp, so the
+/* 604-737 slots: the values do not fit in shared memory even for one warp, so the
  * engine keeps them in global memory by its own choice; 600 outputs of 75 sample bytes. */
 static void random_600_global_values(void **state)
 {
