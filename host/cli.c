@@ -50,7 +50,7 @@ static const char *const usage_text =
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
-    "             [--json]   (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
+    "             [--alpha A] [--json]   (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
     "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
     "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
     "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
