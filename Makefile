@@ -34,12 +34,14 @@ LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -
 TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
 
-# host/cli*.c make up the command line (the only code that prints and exits);
-# everything else in host/ is the library.
-CLI_SRC = $(wildcard host/cli*.c)
-CLI_OBJ = $(CLI_SRC:host/%.c=$(BUILD)/host/%.o)
-LIB_SRC = $(filter-out $(CLI_SRC),$(wildcard host/*.c))
+# host/ follows the data flow, one folder per stage (docs/architecture.md); a folder
+# calls only the folders before it in LIB_DIRS. host/cli/ is the command line (the only
+# code that prints and exits); the other folders make up the library.
+LIB_DIRS = base circuit program engine verify oracle
+LIB_SRC = $(foreach d,$(LIB_DIRS),$(wildcard host/$(d)/*.c))
 LIB_OBJ = $(LIB_SRC:host/%.c=$(BUILD)/host/%.o)
+CLI_SRC = $(wildcard host/cli/*.c)
+CLI_OBJ = $(CLI_SRC:host/%.c=$(BUILD)/host/%.o)
 CU_SRC = $(if $(filter 1,$(CUDA)),$(wildcard kernels/*.cu))
 CU_OBJ = $(CU_SRC:kernels/%.cu=$(BUILD)/kernels/%.o)
 TEST_SRC = $(wildcard test/test_*.c)
@@ -67,9 +69,12 @@ $(BUILD)/host/%.o: host/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The command line's own header (host/cli/dlm_cli.h) is not part of the public API.
+$(CLI_OBJ): CFLAGS += -Ihost/cli
+
 # The bit-sliced engine's word loops need an alias check to be vectorised, which gcc's
-# -O2 cost model ("very cheap") never pays (host/engine_bits.c, run_ops).
-$(BUILD)/host/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
+# -O2 cost model ("very cheap") never pays (host/engine/engine_bits.c, run_ops).
+$(BUILD)/host/engine/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
 
 $(BUILD)/kernels/%.o: kernels/%.cu include/*.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -87,8 +92,9 @@ $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
 	    -lcmocka $(LDLIBS) -o $@
 
+# test/layers.sh: no folder of host/ calls a later one, no call cycles (nm on the objects)
 test: $(BUILD)/dlmsim $(TEST_BIN)
-	@bash test/run.sh $(TEST_BIN)
+	@BUILD=$(BUILD) bash test/run.sh $(TEST_BIN) test/layers.sh
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CUDA=0 test
@@ -153,6 +159,6 @@ fuzz: $(FUZZ_BIN)
 	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) \
 	      -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$h test/fuzz/corpus/$$h || exit 1; \
 	done
--include $(wildcard build/fuzz/host/*.d)
+-include $(wildcard build/fuzz/host/*/*.d)
 
--include $(wildcard $(BUILD)/host/*.d $(BUILD)/test/*.d)
+-include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d)

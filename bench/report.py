@@ -520,7 +520,7 @@ def render(d, meta, res):
          gm(agg1, "direct/abc"), gm(agg1, "cot/abc"), gm(agg2, "cot"), gm(agg2, "revise"),
          gm(agg2, "direct/abc")))
     w("### Napkin math\n")
-    w("* The DLM engine timed here is `--backend cpu`, the bit-sliced engine (host/engine_bits.c): "
+    w("* The DLM engine timed here is `--backend cpu`, the bit-sliced engine (host/engine/engine_bits.c): "
       "64 chains per machine word, one word step (`dlm_step_op_words` in include/dlm_step.h) per "
       "operation and run of words, coins drawn as whole 64-bit halves of 128-chain Philox blocks. "
       "Per operation it costs a dispatch plus about a quarter of a cycle per 64-chain word "

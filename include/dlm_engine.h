@@ -62,12 +62,12 @@ dlm_status dlm_counts_init(dlm_counts *k, uint32_t nout, int want_hist, dlm_err 
 void dlm_counts_add(dlm_counts *a, const dlm_counts *b);
 void dlm_counts_free(dlm_counts *k);
 
-/* Byte CPU engine (host/engine_cpu.c), the reference (DLM_BACKEND_CPU_REF): OpenMP over
+/* Byte CPU engine (host/engine/engine_cpu.c), the reference (DLM_BACKEND_CPU_REF): OpenMP over
  * tiles of chains; tokens position-major within a tile. */
 dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                               dlm_err *err);
 
-/* Bit-sliced CPU engine (host/engine_bits.c), the CPU backend: the same contract and
+/* Bit-sliced CPU engine (host/engine/engine_bits.c), the CPU backend: the same contract and
  * the same samples and counts, bit for bit, as dlm_engine_cpu_run, computed 64 chains
  * per uint64_t with dlm_step_op_words. OpenMP over tiles of words (up to 4 MiB of
  * values per thread; o->threads; o->max_bytes bounds the value words of all threads together,

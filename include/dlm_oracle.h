@@ -14,7 +14,7 @@
  * within rounding. No libm call at all: only +, -, *, /.
  *
  * What this file is not: a sampler (dlm_sampler_step.h draws from these rows) or a
- * loader (host/law.c). Tests: test/test_law.c (against brute-force enumeration).
+ * loader (host/oracle/law.c). Tests: test/test_law.c (against brute-force enumeration).
  */
 #ifndef DLM_ORACLE_H
 #define DLM_ORACLE_H

@@ -9,7 +9,7 @@
  * This module parses suites (errors "FILE:LINE: what"), runs cases, computes digests,
  * writes the JSON and JUnit XML reports to a caller's FILE*, and rewrites a suite's
  * digests atomically (--update). It is not: the terminal table, option parsing or exit
- * codes (host/cli_regress.c).
+ * codes (host/cli/regress.c).
  */
 #ifndef DLM_REGRESS_H
 #define DLM_REGRESS_H

@@ -13,7 +13,7 @@
  *                "Random numbers"); a categorical draw inverts the CDF with one uniform
  *                (the same law as LLaDA's float64 Gumbel-max, and no libm, so the CPU
  *                and the GPU make the same draw; dlm_detmath.h for logs and exps);
- *   enumerating  each draw is a choice point: the enumerator (host/sampler_exact.c)
+ *   enumerating  each draw is a choice point: the enumerator (host/oracle/sampler_exact.c)
  *                re-runs the round for every sequence of choices and weighs the outcome
  *                by the product of the choice probabilities, so the exact law of the
  *                sampler is computed by the very code that samples.

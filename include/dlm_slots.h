@@ -1,5 +1,5 @@
 /* dlm_slots.h — the slot plan: a program renamed from positions to live value slots,
- * for the bit-sliced engines (host/engine_bits.c, kernels/engine_cuda_bits.cu).
+ * for the bit-sliced engines (host/engine/engine_bits.c, kernels/engine_cuda_bits.cu).
  *
  * A bit-sliced engine keeps one word per live VALUE, not per position (as ABC keeps
  * only live values). Before a run the program is renamed once: a position gets a

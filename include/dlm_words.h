@@ -1,5 +1,5 @@
 /* dlm_words.h — 64-chain value words to per-chain samples, for the bit-sliced
- * engines on the host (host/engine_bits.c) and the device (kernels/engine_cuda_bits.cu).
+ * engines on the host (host/engine/engine_bits.c) and the device (kernels/engine_cuda_bits.cu).
  * DLM_HD: one source for both.
  */
 #ifndef DLM_WORDS_H

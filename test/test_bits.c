@@ -1,5 +1,5 @@
-/* test_bits.c — the bit-sliced CPU engine (host/engine_bits.c) against the byte
- * engine (host/engine_cpu.c, the reference): for every generator of test_engine.c and
+/* test_bits.c — the bit-sliced CPU engine (host/engine/engine_bits.c) against the byte
+ * engine (host/engine/engine_cpu.c, the reference): for every generator of test_engine.c and
  * every EPFL circuit, in every mode, the packed samples and all counts (histogram where
  * nout <= 24, ones, odd parity, chains) are equal byte for byte, for chain ranges that
  * start at 0, at 64 and at an unaligned chain (partial first and last words), with 1

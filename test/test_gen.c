@@ -1,4 +1,4 @@
-/* test_gen.c — the circuit generators (host/gen.c, docs/generators.md).
+/* test_gen.c — the circuit generators (host/circuit/gen.c, docs/generators.md).
  *
  * Oracle: a scalar evaluator written here (nodes in order, each gate through
  * dlm_gate_truth_table) runs every generated circuit on ALL coin assignments for small

@@ -44,7 +44,7 @@ static char *slurp(const char *path)
 
 // ---------------------------------------------------------------- the digest
 
-/* The definition, byte by byte, written independently of host/regress.c. */
+/* The definition, byte by byte, written independently of host/verify/regress.c. */
 static uint64_t fnv_ref(const uint64_t *v, size_t n)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);

@@ -1,5 +1,5 @@
 /* fuzz_checkpoint.c — libFuzzer harness for checkpoint files (dlm_checkpoint_read,
- * include/dlm_batch.h, format in host/batch.c).
+ * include/dlm_batch.h, format in host/engine/batch.c).
  *
  * dlm_checkpoint_read takes a path, so each input is written to
  * /tmp/dlmsim-fuzz-PID.ckpt (fuzz_common.h: one file per process, removed and created

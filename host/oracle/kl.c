@@ -4,8 +4,8 @@
  * brute-force enumeration of ordered partitions with the mixture q_bar, divergences,
  * and the unbiased path-KL estimator for laws too large to tabulate.
  *
- * What it deliberately is not: a sampler (the policies are host/policy.c) or a printer
- * (host/cli_kl.c prints). Everything here is double precision on the host; OpenMP
+ * What it deliberately is not: a sampler (the policies are host/oracle/policy.c) or a printer
+ * (host/cli/kl.c prints). Everything here is double precision on the host; OpenMP
  * parallel loops combine per-branch or per-block partial sums in a fixed order, so the
  * results do not depend on the thread count.
  *

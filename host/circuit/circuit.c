@@ -1,7 +1,6 @@
-/* circuit.c — the circuit IR: construction, truth tables, loading by path or spec. */
+/* circuit.c — the circuit IR: construction, truth tables, gate names. The loader that
+ * picks a reader or generator by path is load.c, above both. */
 #include "dlm_circuit.h"
-#include "dlm_gen.h"
-#include "dlm_io.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,26 +186,4 @@ const char *dlm_gate_type_name(dlm_gate_type t)
 {
     static const char *const names[DLM_G_NTYPES] = {"const", "coin", "and", "or", "xor", "lut"};
     return (unsigned)t < DLM_G_NTYPES ? names[t] : "?";
-}
-
-static int ends_with(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
-dlm_status dlm_circuit_load(dlm_circuit *c, const char *path, dlm_err *err)
-{
-    dlm_status s;
-    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build(c, path, err);
-    else if (ends_with(path, ".blif")) s = dlm_blif_read(c, path, err);
-    else if (ends_with(path, ".aag") || ends_with(path, ".aig")) s = dlm_aiger_read(c, path, err);
-    else
-        return dlm_fail(err, DLM_EINPUT,
-                        "%s: unknown circuit format (expected .aag, .aig, .blif or gen:SPEC)", path);
-    if (s == DLM_OK && c->nout == 0) { /* a sampler of nothing is a mistake, not a result */
-        dlm_circuit_free(c);
-        return dlm_fail(err, DLM_EINPUT, "%s: the circuit has no outputs (nothing to sample)", path);
-    }
-    return s;
 }

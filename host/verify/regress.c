@@ -3,7 +3,7 @@
  * counts, the JSON and JUnit XML reports, and the atomic rewrite of a suite's digests.
  *
  * What this file is not: the terminal table, option parsing and exit codes
- * (host/cli_regress.c), nor a verifier (host/verify.c). It writes only to the FILE*
+ * (host/cli/regress.c), nor a verifier (host/verify/verify.c). It writes only to the FILE*
  * it is given and to the suite file it is asked to update. docs/regress.md is its
  * prose companion (suite format, digest definition, report keys).
  */

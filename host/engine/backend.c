@@ -7,9 +7,9 @@
  * explicitly when no device can be used is bad input (DLM_EINPUT), never a silent
  * fallback.
  *
- * CPU and CUDA are the bit-sliced engines (host/engine_bits.c,
+ * CPU and CUDA are the bit-sliced engines (host/engine/engine_bits.c,
  * kernels/engine_cuda_bits.cu); CPU_REF ("cpu-ref") and CUDA_REF ("cuda-ref") the byte
- * engines they are checked against (host/engine_cpu.c, kernels/engine_cuda.cu); AUTO
+ * engines they are checked against (host/engine/engine_cpu.c, kernels/engine_cuda.cu); AUTO
  * never picks a reference.
  *
  * What it is not: an engine. The CPU engines are host/engine_*.c, the CUDA engines

@@ -9,8 +9,8 @@
  *                         [--target auto|exact|reference]
  *                         [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]
  *                         [--inject-bias K:EPS] [--json]
- *   dlmsim regress SUITE [...]           (host/cli_regress.c, docs/regress.md)
- *   dlmsim sample LAW [...], dlmsim verify LAW [...]  (host/cli_sample.c, docs/oracle.md)
+ *   dlmsim regress SUITE [...]           (host/cli/regress.c, docs/regress.md)
+ *   dlmsim sample LAW [...], dlmsim verify LAW [...]  (host/cli/sample.c, docs/oracle.md)
  *
  * Exit codes: 0 success, 1 a check failed, 2 bad input or usage.
  */

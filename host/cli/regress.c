@@ -8,7 +8,7 @@
  * Exit codes: 0 every case passed, 1 a case failed (verdict or digest), 2 bad input or
  * usage (a malformed suite line "SUITE:LINE: what", an unreadable circuit, ...).
  * The library part (parsing, running, digests, reports, the atomic rewrite) is
- * host/regress.c; this file only parses options, prints and exits.
+ * host/verify/regress.c; this file only parses options, prints and exits.
  */
 #include "dlm_cli.h"
 #include "dlm_regress.h"

@@ -8,7 +8,7 @@
  * english:1024, ...). Laws with a table ((V+1)^L <= --max-work, default 4e9) get exact
  * curves from g(0..L); others (or --estimate) get path-KL estimates with 95% intervals.
  * Exit codes: 0 success, 1 a computation failed a check, 2 bad input or usage.
- * The library part is host/kl.c; this file parses, prints and plots (gnuplot).
+ * The library part is host/oracle/kl.c; this file parses, prints and plots (gnuplot).
  */
 #include "dlm_cli.h"
 #include "dlm_kl.h"
