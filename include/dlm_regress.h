@@ -14,14 +14,15 @@
 #ifndef DLM_REGRESS_H
 #define DLM_REGRESS_H
 
+#include "dlm_util.h"
 #include "dlm_verify.h"
 
 #include <stdio.h>
 
 #define DLM_REGRESS_MAX_LINE 4096      /* longest suite line accepted, bytes */
 #define DLM_REGRESS_MAX_CASES 10000    /* cases per suite, at most */
-#define DLM_REGRESS_FNV_OFFSET UINT64_C(0xcbf29ce484222325) /* FNV-1a 64 offset basis */
-#define DLM_REGRESS_FNV_PRIME UINT64_C(0x100000001b3)       /* FNV-1a 64 prime */
+#define DLM_REGRESS_FNV_OFFSET DLM_FNV_OFFSET /* FNV-1a 64 offset basis (dlm_util.h) */
+#define DLM_REGRESS_FNV_PRIME DLM_FNV_PRIME   /* FNV-1a 64 prime */
 
 // ---------------------------------------------------------------- suites
 

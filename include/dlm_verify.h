@@ -22,6 +22,8 @@
 
 #include "dlm_engine.h"
 
+#include <stdio.h>
+
 #define DLM_VERIFY_ENUM_MAX_COINS 30     /* enumeration limit: 2^30 assignments */
 #define DLM_VERIFY_MAX_PAIRS 512         /* pairwise tests per run, at most */
 #define DLM_VERIFY_PREFIX 4096           /* chains compared bit for bit with dlm_eval */
@@ -207,6 +209,17 @@ typedef struct {
 dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
                           dlm_verify_report *r, dlm_err *err);
 void dlm_verify_report_free(dlm_verify_report *r);
+
+/* Writes r as `dlmsim verify --json` prints it (docs/report-format.md), one line ending
+ * in '\n'; circuit is the name the user gave. Non-finite numbers are written as null,
+ * strings as valid JSON (dlm_json_str). The CLI and the Python binding both call it. */
+void dlm_verify_write_json(FILE *f, const char *circuit, const dlm_verify_report *r);
+
+/* Parses the n bytes at s as K:EPS, a coin index and -1/2 < EPS < 1/2 (the coin's
+ * P(1) = 1/2 + EPS), as --inject-bias and a suite's bias= field take it. Returns 0;
+ * -1 when K or the colon is bad, -2 when EPS is missing, not a number or out of range
+ * (k and eps untouched on failure). */
+int dlm_bias_parse(const char *s, size_t n, uint32_t *k, double *eps);
 
 /* Sets c->coin_thr so that coin k is 1 with probability 1/2 + eps (every other coin
  * fair): a testing aid for the power of the verifier. DLM_EINPUT if k >= ncoins or

@@ -1,11 +1,12 @@
-/* util.c — error records, checked allocation, machine facts. */
-#include "dlmsim.h"
+/* util.c — error records, checked allocation, machine facts, the clock. */
+#include "dlm_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)
@@ -38,6 +39,13 @@ void *dlm_malloc(size_t n, size_t size)
     if (n == 0 || size == 0) return malloc(1);
     if (n > SIZE_MAX / size) return NULL;
     return malloc(n * size);
+}
+
+double dlm_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 uint64_t dlm_host_memory_bytes(void)

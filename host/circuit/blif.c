@@ -21,6 +21,7 @@
  * Format reference: docs/formats.md; tests: test/test_io.c.
  */
 #include "dlm_io.h"
+#include "dlm_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,17 +37,10 @@ typedef struct {
     char **names;       /* names[id], owned by the caller */
 } strmap;
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-    return h;
-}
-
 /* Slot of name: either its entry or the empty slot where it would go. */
 static size_t strmap_find(const strmap *m, const char *name)
 {
-    size_t i = (size_t)str_hash(name) & m->mask;
+    size_t i = (size_t)dlm_fnv1a(UINT64_C(1469598103934665603), name, strlen(name)) /* as before */ & m->mask;
     while (m->slot[i] && strcmp(m->names[m->slot[i] - 1], name) != 0) i = (i + 1) & m->mask;
     return i;
 }

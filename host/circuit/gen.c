@@ -14,6 +14,7 @@
  * Build: part of build/libdlmsim.a (make); test: make build/test/test_gen.
  */
 #include "dlm_gen.h"
+#include "dlm_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -538,19 +539,11 @@ static void gen_maj(gb *b, uint32_t N)
 // With W = 1 each gate is a 1-input gate (type and output negation still drawn, an
 // input negation from bit 0): a chain of buffers and inverters.
 
-static uint64_t splitmix64(uint64_t *st)
-{
-    uint64_t z = (*st += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 static uint64_t below(uint64_t *st, uint64_t n)
 {
     uint64_t lim = (0 - n) % n; /* 2^64 mod n */
     for (;;) {
-        uint64_t x = splitmix64(st);
+        uint64_t x = dlm_splitmix64(st);
         if (x >= lim) return x % n;
     }
 }
@@ -582,7 +575,7 @@ static void gen_random(gb *b, uint32_t W, uint32_t D, uint64_t seed)
                     lits[1] = prev[j];
                     nin = 2;
                 }
-                uint64_t f = splitmix64(&st);
+                uint64_t f = dlm_splitmix64(&st);
                 lits[0] ^= (uint32_t)(f & 1u);
                 if (nin == 2) lits[1] ^= (uint32_t)((f >> 1) & 1u);
                 cur[k] = gb_gate(b, t, nin, lits, (int)((f >> 2) & 1u));

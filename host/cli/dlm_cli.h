@@ -3,23 +3,13 @@
 #ifndef DLM_CLI_H
 #define DLM_CLI_H
 
-#include <stdint.h>
-#include <stdio.h>
+#include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
 
 /* Helpers shared by the subcommands (host/cli/util.c). */
-/* Parses a count: decimal digits, or a number like 1e6 or 2.5e3 that is an exact
- * integer. No sign, blank, hex, inf or nan. Returns 0 on success. */
-int dlm_cli_parse_u64(const char *s, uint64_t *v);
-/* --threads: a count (as dlm_cli_parse_u64) of at most 4096. Returns 0 on success. */
+/* --threads: a count (as dlm_parse_count) of at most 4096. Returns 0 on success. */
 int dlm_cli_parse_threads(const char *s, int *threads);
 /* --alpha: a number strictly between 0 and 1. Returns 0 on success. */
 int dlm_cli_parse_alpha(const char *s, double *alpha);
-/* Writes s as a JSON string literal. */
-void dlm_cli_json_str(FILE *f, const char *s);
-/* Writes x as a JSON number (null when not finite). */
-void dlm_cli_json_num(FILE *f, double x);
-/* Monotonic seconds. */
-double dlm_cli_now(void);
 
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
 int dlm_cli_regress(int argc, char **argv);

@@ -91,10 +91,10 @@ static int parse_args(int argc, char **argv, kl_args *a)
         } else if (!strcmp(o, "--plot")) {
             a->plot = v;
         } else if (!strcmp(o, "--chains")) {
-            if (dlm_cli_parse_u64(v, &a->chains) || a->chains < 2 || a->chains > UINT64_C(1) << 40)
+            if (dlm_parse_count(v, &a->chains) || a->chains < 2 || a->chains > UINT64_C(1) << 40)
                 return kl_usage_error("bad --chains (an integer >= 2): ", v);
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_cli_parse_u64(v, &a->seed)) return kl_usage_error("bad --seed: ", v);
+            if (dlm_parse_count(v, &a->seed)) return kl_usage_error("bad --seed: ", v);
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->threads)) return kl_usage_error("bad --threads: ", v);
         } else if (!strcmp(o, "--max-work")) {
@@ -331,9 +331,9 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
 {
     FILE *f = stdout;
     fputs("{\"target\": ", f);
-    dlm_cli_json_str(f, a->target);
+    dlm_json_str(f, a->target);
     fputs(", \"desc\": ", f);
-    dlm_cli_json_str(f, law->desc);
+    dlm_json_str(f, law->desc);
     fprintf(f, ", \"L\": %u, \"V\": %u, \"method\": \"%s\", \"units\": \"nats\"", law->v.L, law->v.V,
             exact ? "exact" : "path-kl");
     fputs(", \"direction\": \"kl = E_M KL(p || q_M); kl_qbar = KL(p || q_bar); rkl_qbar = KL(q_bar || p)\"", f);
@@ -341,13 +341,13 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
     double kv[4] = {d->H, d->sumI, d->TC, d->DTC};
     for (int k = 0; k < 4; k++) {
         fprintf(f, ", \"%s\": ", kn[k]);
-        dlm_cli_json_num(f, have_dep ? kv[k] : NAN);
+        dlm_json_num(f, have_dep ? kv[k] : NAN);
     }
     if (exact) {
         fputs(", \"g\": [", f);
         for (uint32_t k = 0; k <= law->v.L; k++) {
             if (k) fputs(", ", f);
-            dlm_cli_json_num(f, g[k]);
+            dlm_json_num(f, g[k]);
         }
         fputs("]", f);
     } else {
@@ -371,7 +371,7 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
                       w->kl_qbar, w->rkl_qbar, w->tv_qbar};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
             fprintf(f, ", \"%s\": ", nm[k]);
-            dlm_cli_json_num(f, v[k]);
+            dlm_json_num(f, v[k]);
         }
         fputc('}', f);
     }

@@ -19,6 +19,7 @@
 #include "dlm_cli.h"
 #include "dlm_engine.h"
 #include "dlm_eval.h"
+#include "dlm_info.h"
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
@@ -120,56 +121,10 @@ static int cmd_info(int argc, char **argv)
     dlm_status s = load(path, &L, &e);
     if (s) return fail(s, &e);
     const dlm_levels *lv = &L.lv;
-    uint32_t rounds[DLM_NMODES] = {0}, len[DLM_NMODES] = {0}, slots[DLM_NMODES] = {0},
-             cbits[DLM_NMODES] = {0}, pfan[DLM_NMODES] = {0};
-    uint64_t nops[DLM_NMODES] = {0}, vops[DLM_NMODES] = {0};
-    uint32_t vslots[DLM_NMODES] = {0}; /* the bit-sliced engines' live values (dlm_slots.h) */
-    int ok[DLM_NMODES] = {0};
-    for (int m = 0; m < DLM_NMODES; m++) {
-        dlm_program p;
-        dlm_err pe;
-        if (dlm_compile(&L.c, lv, (dlm_mode)m, &p, &pe) == DLM_OK) {
-            ok[m] = 1;
-            rounds[m] = p.rounds;
-            len[m] = p.L;
-            slots[m] = p.slots;
-            cbits[m] = p.counter_bits;
-            pfan[m] = p.max_fanin;
-            nops[m] = p.nops;
-            dlm_slot_plan sp;
-            if (dlm_slot_plan_build(&p, &sp, &pe) == DLM_OK) {
-                vslots[m] = sp.nslots;
-                vops[m] = sp.nops;
-                dlm_slot_plan_free(&sp);
-            }
-            dlm_program_free(&p);
-        }
-    }
+    dlm_info in;
+    dlm_info_of(&L.c, lv, &in);
     if (json) {
-        printf("{\"circuit\":");
-        dlm_cli_json_str(stdout, path);
-        printf(",\"coins\":%u,\"outputs\":%u,\"gates\":%u,\"gates_by_type\":{", L.c.ncoins, L.c.nout, lv->gates);
-        int first = 1;
-        for (int t = DLM_G_AND; t < DLM_G_NTYPES; t++) {
-            printf("%s\"%s\":%u", first ? "" : ",", dlm_gate_type_name((dlm_gate_type)t), lv->gates_by_type[t]);
-            first = 0;
-        }
-        printf("},\"size\":%llu,\"depth\":%u,\"width\":%u,\"max_fanin\":%u,\"dead\":%u,\"layers\":[",
-               (unsigned long long)lv->size, lv->depth, lv->width, lv->max_fanin, lv->dead);
-        for (uint32_t r = 0; r < lv->nlayers; r++) printf("%s%u", r ? "," : "", lv->layer_count[r]);
-        printf("],\"live\":[");
-        for (uint32_t r = 0; r < lv->nlayers; r++) printf("%s%u", r ? "," : "", lv->live_count[r]);
-        printf("],\"modes\":{");
-        for (int m = 0; m < DLM_NMODES; m++) {
-            printf("%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
-            if (ok[m])
-                printf("{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u,"
-                       "\"max_fanin\":%u,\"ops\":%llu,\"value_slots\":%u,\"engine_ops\":%llu}",
-                       rounds[m], len[m], slots[m], cbits[m], pfan[m], (unsigned long long)nops[m],
-                       vslots[m], (unsigned long long)vops[m]);
-            else printf("null");
-        }
-        printf("}}\n");
+        dlm_info_write_json(stdout, path, &L.c, lv, &in);
     } else {
         printf("circuit   %s\n", path);
         printf("coins     %u\noutputs   %u\ngates     %u (", L.c.ncoins, L.c.nout, lv->gates);
@@ -187,9 +142,10 @@ static int cmd_info(int argc, char **argv)
         if (show < lv->nlayers) printf(" ... (%u layers)", lv->nlayers);
         printf("\nmode      rounds      L           slots       counter     fan-in      values\n");
         for (int m = 0; m < DLM_NMODES; m++) {
-            if (ok[m])
+            const dlm_info_mode *im = &in.mode[m];
+            if (im->ok)
                 printf("%-9s %-11u %-11u %-11u %-11u %-11u %u\n", dlm_mode_name((dlm_mode)m),
-                       rounds[m], len[m], slots[m], cbits[m], pfan[m], vslots[m]);
+                       im->rounds, im->L, im->slots, im->counter_bits, im->max_fanin, im->value_slots);
             else printf("%-9s (does not fit in memory)\n", dlm_mode_name((dlm_mode)m));
         }
     }
@@ -225,9 +181,9 @@ static int parse_run(int argc, char **argv, run_args *a)
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
         } else if (!strcmp(o, "--chains")) {
-            if (dlm_cli_parse_u64(v, &a->chains) || a->chains == 0) return usage_error("bad --chains %s", v);
+            if (dlm_parse_count(v, &a->chains) || a->chains == 0) return usage_error("bad --chains %s", v);
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_cli_parse_u64(v, &a->seed)) return usage_error("bad --seed %s", v);
+            if (dlm_parse_count(v, &a->seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->threads)) return usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--backend")) {
@@ -417,9 +373,9 @@ static int cmd_run(int argc, char **argv)
         signal(SIGTERM, on_stop_signal);
     }
     uint64_t first = next;
-    double t0 = dlm_cli_now();
+    double t0 = dlm_now();
     s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
-    double secs = dlm_cli_now() - t0;
+    double secs = dlm_now() - t0;
     if (s) goto done;
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
@@ -455,7 +411,7 @@ static int cmd_run(int argc, char **argv)
     const char *bname = dlm_backend_name(be);
     if (a.json) {
         printf("{\"circuit\":");
-        dlm_cli_json_str(stdout, a.path);
+        dlm_json_str(stdout, a.path);
         printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"rounds\":%u,"
                "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
                "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
@@ -536,9 +492,9 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->o.mode)) return usage_error("unknown mode %s (cot, remask, revise, ar)", v);
         } else if (!strcmp(o, "--chains")) {
-            if (dlm_cli_parse_u64(v, &a->o.chains) || a->o.chains == 0) return usage_error("bad --chains %s", v);
+            if (dlm_parse_count(v, &a->o.chains) || a->o.chains == 0) return usage_error("bad --chains %s", v);
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_cli_parse_u64(v, &a->o.seed)) return usage_error("bad --seed %s", v);
+            if (dlm_parse_count(v, &a->o.seed)) return usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->o.threads)) return usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--alpha")) {
@@ -549,16 +505,13 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         } else if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->o.backend)) return usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
         } else if (!strcmp(o, "--inject-bias")) {
-            char *end;
-            errno = 0;
-            if (v[0] < '0' || v[0] > '9') return usage_error("bad --inject-bias %s (K:EPS)", v);
-            unsigned long kk = strtoul(v, &end, 10);
-            if (errno || *end != ':' || kk > UINT32_MAX) return usage_error("bad --inject-bias %s (K:EPS)", v);
-            double eps = strtod(end + 1, &end);
-            if (*end || errno || !isfinite(eps) || !(eps > -0.5 && eps < 0.5))
-                return usage_error("bad --inject-bias %s (K:EPS with -1/2 < EPS < 1/2)", v);
+            uint32_t kk;
+            double eps;
+            int b = dlm_bias_parse(v, strlen(v), &kk, &eps);
+            if (b == -1) return usage_error("bad --inject-bias %s (K:EPS)", v);
+            if (b) return usage_error("bad --inject-bias %s (K:EPS with -1/2 < EPS < 1/2)", v);
             a->o.inject = 1;
-            a->o.inject_coin = (uint32_t)kk;
+            a->o.inject_coin = kk;
             a->o.inject_eps = eps;
         } else if (!strcmp(o, "--json")) {
             a->json = 1;
@@ -578,62 +531,6 @@ static int parse_verify(int argc, char **argv, verify_args *a)
     }
     if (!a->path) return usage_error("verify: missing CIRCUIT%s", "");
     return 0;
-}
-
-/* A JSON number, or null for NaN and infinities (JSON has neither). */
-static void verify_json(const char *path, const dlm_verify_report *r)
-{
-    printf("{\"circuit\":");
-    dlm_cli_json_str(stdout, path);
-    printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
-           dlm_mode_name(r->mode), dlm_backend_name(r->backend),
-           (unsigned long long)r->chains, (unsigned long long)r->seed);
-    dlm_cli_json_num(stdout, r->alpha);
-    printf(",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));
-    dlm_cli_json_str(stdout, r->target_desc);
-    if (r->target_kind == DLM_TKIND_REFERENCE)
-        printf(",\"reference\":{\"seed\":%llu,\"chains\":%llu}", (unsigned long long)r->ref_seed,
-               (unsigned long long)r->ref_chains);
-    else
-        printf(",\"reference\":null");
-    if (r->injected) {
-        printf(",\"inject_bias\":{\"coin\":%u,\"eps\":", r->inject_coin);
-        dlm_cli_json_num(stdout, r->inject_eps);
-        printf("}");
-    } else {
-        printf(",\"inject_bias\":null");
-    }
-    printf(",\"invariants\":[");
-    for (uint32_t i = 0; i < r->ninv; i++) {
-        const dlm_invariant *v = &r->inv[i];
-        printf("%s{\"name\":\"%s\",\"checked\":%llu,\"violations\":%llu,\"pass\":%s,\"detail\":", i ? "," : "",
-               v->name, (unsigned long long)v->checked, (unsigned long long)v->violations,
-               v->pass ? "true" : "false");
-        dlm_cli_json_str(stdout, v->detail);
-        printf("}");
-    }
-    printf("],\"tests\":[");
-    for (size_t i = 0; i < r->ntests; i++) {
-        const dlm_test_result *t = &r->tests[i];
-        printf("%s{\"name\":\"%s\",\"statistic\":", i ? "," : "", t->name);
-        dlm_cli_json_num(stdout, t->stat);
-        printf(",\"df\":");
-        dlm_cli_json_num(stdout, t->df);
-        printf(",\"p\":");
-        dlm_cli_json_num(stdout, t->p);
-        printf(",\"p_holm\":");
-        dlm_cli_json_num(stdout, t->p_holm);
-        printf(",\"pass\":%s}", t->pass ? "true" : "false");
-    }
-    printf("],\"tv\":");
-    if (r->have_tv) dlm_cli_json_num(stdout, r->tv);
-    else printf("null");
-    printf(",\"tv_upper\":");
-    if (r->have_tv) dlm_cli_json_num(stdout, r->tv_upper);
-    else printf("null");
-    printf(",\"seconds\":{\"target\":%.6f,\"sample\":%.6f,\"tests\":%.6f}", r->seconds_target,
-           r->seconds_sample, r->seconds_tests);
-    printf(",\"verdict\":\"%s\"}\n", r->pass ? "PASS" : "FAIL");
 }
 
 static int cmp_test_p(const void *a, const void *b)
@@ -710,9 +607,6 @@ static int cmd_verify(int argc, char **argv)
     verify_args a;
     int rc = parse_verify(argc, argv, &a);
     if (rc) return rc;
-    /* GSL's default handler aborts; the library guards its calls and checks for NaN,
-     * so a GSL error must come back as a value, never end the process. */
-    gsl_set_error_handler_off();
     dlm_err e;
     loaded L;
     dlm_status s = load(a.path, &L, &e);
@@ -724,7 +618,7 @@ static int cmd_verify(int argc, char **argv)
     s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e);
     if (!s) {
         if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);
-        if (a.json) verify_json(a.path, &r);
+        if (a.json) dlm_verify_write_json(stdout, a.path, &r);
         else verify_text(a.path, &r);
     }
     int pass = !s && r.pass;
@@ -758,6 +652,10 @@ static int take_max_memory(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* GSL's default handler aborts; the library guards its calls and checks for NaN,
+     * so a GSL error must come back as a value, never end the process. Switched off
+     * once, here, for every subcommand (sample --verify included). */
+    gsl_set_error_handler_off();
     int mm = take_max_memory(&argc, argv);
     if (mm) return mm;
     if (argc < 2) return usage_error("missing command%s", "");

@@ -13,7 +13,6 @@
 #include "dlm_cli.h"
 #include "dlm_regress.h"
 
-#include <gsl/gsl_errno.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -119,8 +118,6 @@ int dlm_cli_regress(int argc, char **argv)
     regress_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
-    /* GSL's default handler aborts; the verifier guards its calls (as cmd_verify). */
-    gsl_set_error_handler_off();
     dlm_err e;
     dlm_regress_suite s;
     dlm_status st = dlm_regress_load(a.suite, &s, &e);

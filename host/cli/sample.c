@@ -88,12 +88,12 @@ static int parse_args(int argc, char **argv, sample_args *a)
                     return 2;
                 }
             } else if (!strcmp(o, "--chains")) {
-                if (dlm_cli_parse_u64(v, &a->chains) || a->chains == 0)
+                if (dlm_parse_count(v, &a->chains) || a->chains == 0)
                     return sample_usage_error("bad --chains (a positive count): ", v);
             } else if (!strcmp(o, "--seed")) {
-                if (dlm_cli_parse_u64(v, &a->seed)) return sample_usage_error("bad --seed: ", v);
+                if (dlm_parse_count(v, &a->seed)) return sample_usage_error("bad --seed: ", v);
             } else if (!strcmp(o, "--max-states")) {
-                if (dlm_cli_parse_u64(v, &a->max_states)) return sample_usage_error("bad --max-states: ", v);
+                if (dlm_parse_count(v, &a->max_states)) return sample_usage_error("bad --max-states: ", v);
             } else if (!strcmp(o, "--threads")) {
                 if (dlm_cli_parse_threads(v, &a->threads)) return sample_usage_error("bad --threads ", v);
             } else if (!strcmp(o, "--backend")) {
@@ -145,21 +145,21 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     char desc[512];
     dlm_policy_describe(&a->pol, desc, sizeof desc);
     printf("{\"law\":");
-    dlm_cli_json_str(stdout, a->law);
+    dlm_json_str(stdout, a->law);
     printf(",\"law_desc\":");
-    dlm_cli_json_str(stdout, law->desc);
+    dlm_json_str(stdout, law->desc);
     printf(",\"L\":%u,\"V\":%u,\"policy\":", law->v.L, law->v.V);
-    dlm_cli_json_str(stdout, desc);
+    dlm_json_str(stdout, desc);
     printf(",\"inexact\":");
-    if (inexact) dlm_cli_json_str(stdout, inexact);
+    if (inexact) dlm_json_str(stdout, inexact);
     else printf("null");
     printf(",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"seconds\":", dlm_backend_name(be),
            (unsigned long long)k->chains, (unsigned long long)a->seed);
-    dlm_cli_json_num(stdout, secs);
+    dlm_json_num(stdout, secs);
     printf(",\"chains_per_s\":");
-    dlm_cli_json_num(stdout, secs > 0 ? (double)k->chains / secs : 0);
+    dlm_json_num(stdout, secs > 0 ? (double)k->chains / secs : 0);
     printf(",\"rounds_mean\":");
-    dlm_cli_json_num(stdout, (double)k->rounds_sum / (double)k->chains);
+    dlm_json_num(stdout, (double)k->rounds_sum / (double)k->chains);
     printf(",\"rounds_max\":%llu,\"offsupport\":%llu,\"per_round\":[", (unsigned long long)k->rounds_max,
            (unsigned long long)k->offsupport);
     for (uint64_t r = 0; r < k->rounds_max; r++)
@@ -170,35 +170,35 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf("]");
     if (x->have) {
         printf(",\"exact\":{\"kl_forward\":");
-        dlm_cli_json_num(stdout, x->kl_fwd);
+        dlm_json_num(stdout, x->kl_fwd);
         printf(",\"kl_reverse\":");
-        dlm_cli_json_num(stdout, x->kl_rev);
+        dlm_json_num(stdout, x->kl_rev);
         printf(",\"tv\":");
-        dlm_cli_json_num(stdout, x->tv);
+        dlm_json_num(stdout, x->tv);
         printf(",\"rounds_mean\":");
-        dlm_cli_json_num(stdout, x->info.rounds_mean);
+        dlm_json_num(stdout, x->info.rounds_mean);
         printf(",\"offsupport\":");
-        dlm_cli_json_num(stdout, x->info.offsupport);
+        dlm_json_num(stdout, x->info.offsupport);
         printf(",\"states_max\":%llu,\"branches\":%llu}", (unsigned long long)x->info.states_max,
                (unsigned long long)x->info.branches);
     }
     if (x->tested) {
         printf(",\"verify\":{\"pass\":%s,\"alpha\":", x->pass ? "true" : "false");
-        dlm_cli_json_num(stdout, a->alpha);
+        dlm_json_num(stdout, a->alpha);
         printf(",\"chi2\":");
-        dlm_cli_json_num(stdout, x->gof.chi2);
+        dlm_json_num(stdout, x->gof.chi2);
         printf(",\"chi2_df\":");
-        dlm_cli_json_num(stdout, x->gof.df_chi2);
+        dlm_json_num(stdout, x->gof.df_chi2);
         printf(",\"chi2_p\":");
-        dlm_cli_json_num(stdout, x->gof.p_chi2);
+        dlm_json_num(stdout, x->gof.p_chi2);
         printf(",\"g\":");
-        dlm_cli_json_num(stdout, x->gof.g);
+        dlm_json_num(stdout, x->gof.g);
         printf(",\"g_df\":");
-        dlm_cli_json_num(stdout, x->gof.df_g);
+        dlm_json_num(stdout, x->gof.df_g);
         printf(",\"g_p\":");
-        dlm_cli_json_num(stdout, x->gof.p_g);
+        dlm_json_num(stdout, x->gof.p_g);
         printf(",\"impossible\":%llu,\"tv_sampled\":", (unsigned long long)x->gof.impossible);
-        dlm_cli_json_num(stdout, x->gof.tv);
+        dlm_json_num(stdout, x->gof.tv);
         printf("}");
     }
     printf("}\n");
@@ -297,9 +297,9 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     so.threads = a.threads;
     /* everything that can be refused has been: now the notice, then the work */
     if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
-    double t0 = dlm_cli_now();
+    double t0 = dlm_now();
     if ((s = dlm_sampler_run(be, &law, &a.pol, &so, &k, &e))) goto done;
-    double secs = dlm_cli_now() - t0;
+    double secs = dlm_now() - t0;
     if (k.unfinished) {
         s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
                      (unsigned long long)k.unfinished, k.max_rounds);

@@ -1,6 +1,7 @@
 /* batch.c — long batches (dlm_batch.h): chunked runs, progress, stop flag, and
  * atomic checkpoints that a killed run resumes from exactly. */
 #include "dlm_batch.h"
+#include "dlm_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,39 +12,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 // ---------------------------------------------------------------------------
 // Circuit hash
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *b = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * UINT64_C(0x100000001b3);
-    return h;
-}
-
 uint64_t dlm_circuit_hash(const dlm_circuit *c)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    h = fnv(h, &c->nnodes, sizeof c->nnodes);
+    uint64_t h = DLM_FNV_OFFSET;
+    h = dlm_fnv1a(h, &c->nnodes, sizeof c->nnodes);
     for (uint32_t n = 0; n < c->nnodes; n++) {
         const dlm_gate *g = &c->g[n];
         unsigned char head[3] = {g->type, g->nin, g->out_neg};
-        h = fnv(h, head, sizeof head);
-        h = fnv(h, g->in, g->nin * sizeof *g->in);
-        h = fnv(h, &g->tt, sizeof g->tt);
+        h = dlm_fnv1a(h, head, sizeof head);
+        h = dlm_fnv1a(h, g->in, g->nin * sizeof *g->in);
+        h = dlm_fnv1a(h, &g->tt, sizeof g->tt);
     }
-    h = fnv(h, &c->nout, sizeof c->nout);
-    h = fnv(h, c->out, c->nout * sizeof *c->out);
+    h = dlm_fnv1a(h, &c->nout, sizeof c->nout);
+    h = dlm_fnv1a(h, c->out, c->nout * sizeof *c->out);
     for (uint32_t k = 0; k < c->ncoins; k++) {
         uint64_t thr = c->coin_thr ? c->coin_thr[k] : DLM_COIN_FAIR;
-        h = fnv(h, &thr, sizeof thr);
+        h = dlm_fnv1a(h, &thr, sizeof thr);
     }
     return h;
 }
@@ -69,17 +56,10 @@ uint64_t dlm_circuit_hash(const dlm_circuit *c)
 dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64_t next,
                                 const dlm_counts *k, dlm_err *err)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp) return dlm_fail(err, DLM_ENOMEM, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        dlm_status s = dlm_fail(err, DLM_EIO, "%s: %s", tmp, strerror(errno));
-        free(tmp);
-        return s;
-    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return dlm_fail(err, DLM_ENOMEM, "out of memory");
     fprintf(f, "dlmsim-checkpoint %d\nprogram dlmsim %s\ncircuit_hash %016" PRIx64 "\n",
             DLM_CHECKPOINT_VERSION, DLMSIM_VERSION, id->circuit_hash);
     fprintf(f, "mode %s\nseed %" PRIu64 "\nchains %" PRIu64 "\nnout %u\nhist %d\n",
@@ -96,29 +76,17 @@ dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64
             if (k->hist[i]) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", i, k->hist[i]);
     }
     fputs("end\n", f);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        dlm_status s = dlm_fail(err, DLM_EIO, "%s: writing the checkpoint failed: %s", path,
-                                strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return s;
+    if (fclose(f)) {
+        free(text);
+        return dlm_fail(err, DLM_ENOMEM, "out of memory");
     }
-    free(tmp);
-    /* Make the rename durable: fsync the directory that holds the file. */
-    char *dir = strdup(path);
-    if (dir) {
-        char *slash = strrchr(dir, '/');
-        const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-        int fd = open(d, O_RDONLY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-        free(dir);
-    }
-    return DLM_OK;
+    /* path.tmp, fsync'd, renamed over path, the directory fsync'd (dlm_util.h) */
+    dlm_replace_fail why;
+    int bad = dlm_file_replace(path, ".tmp", text, len, &why);
+    free(text);
+    if (!bad) return DLM_OK;
+    if (why.step == DLM_REPLACE_CREATE) return dlm_fail(err, DLM_EIO, "%s: %s", why.tmp, strerror(why.errnum));
+    return dlm_fail(err, DLM_EIO, "%s: writing the checkpoint failed: %s", path, strerror(why.errnum));
 }
 
 dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_t *next,
@@ -215,7 +183,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     size_t sb = ((size_t)id->nout + 7) / 8;
     uint8_t *buf = NULL;
     uint64_t bufn = 0;
-    double t0 = now_s(), last_ckpt = t0;
+    double t0 = dlm_now(), last_ckpt = t0;
     *stopped = 0;
     dlm_status s = DLM_OK;
     /* The bit-sliced engines' slot plan, made once for all calls (O(program ops)). */
@@ -248,21 +216,21 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
             }
             ro.samples = buf;
         }
-        double c0 = now_s();
+        double c0 = dlm_now();
         s = o->direct ? dlm_eval_run(o->direct, &ro, counts, err)
                       : dlm_engine_run(o->backend, p, &ro, counts, err);
         if (!s && o->sink) s = o->sink(o->sink_ctx, buf, ro.chains, err);
         if (s) break;
-        double dt = now_s() - c0;
+        double dt = dlm_now() - c0;
         *next += ro.chains;
         /* Adapt the chunk so that one takes about `target` seconds. */
         if (dt < target / 4 && chunk < max_chunk) chunk *= 4;
         else if (dt < target / 1.5 && chunk < max_chunk) chunk *= 2;
         else if (dt > target * 2 && chunk > 64) chunk /= 2;
-        if (o->progress) o->progress(o->progress_ctx, *next, id->chains, now_s() - t0);
-        if (o->checkpoint && now_s() - last_ckpt >= every) {
+        if (o->progress) o->progress(o->progress_ctx, *next, id->chains, dlm_now() - t0);
+        if (o->checkpoint && dlm_now() - last_ckpt >= every) {
             s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
-            last_ckpt = now_s();
+            last_ckpt = dlm_now();
         }
     }
     free(buf);

@@ -11,6 +11,7 @@
  * Build/test: make BUILD=build/law CUDA=0 build/law/test/test_law && build/law/test/test_law
  */
 #include "dlm_law.h"
+#include "dlm_util.h"
 #include "dlm_verify.h"
 
 #include <Random123/philox.h>
@@ -27,19 +28,10 @@
 
 // ---------------------------------------------------------------- small helpers
 
-/* splitmix64 (Steele, Lea, Flood 2014): the generators' random stream. */
-static uint64_t splitmix64(uint64_t *st)
-{
-    uint64_t z = (*st += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 /* A uniform in (0, 1] (never 0, so -log is finite). */
 static double unif_pos(uint64_t *st)
 {
-    return (double)((splitmix64(st) >> 11) + 1) * 0x1.0p-53;
+    return (double)((dlm_splitmix64(st) >> 11) + 1) * 0x1.0p-53;
 }
 
 /* Decimal unsigned integer, digits only, no overflow; 0 on success. */
@@ -314,7 +306,7 @@ static dlm_status gen_sparse(dlm_law *law, uint64_t V, uint64_t K, uint64_t L, u
         /* K distinct successors: a partial Fisher-Yates shuffle of perm, sorted */
         uint32_t *c = law->col + (size_t)a * K;
         for (uint32_t j = 0; j < K; j++) {
-            uint32_t r = j + (uint32_t)(splitmix64(&st) % (S - j)), t = perm[j];
+            uint32_t r = j + (uint32_t)(dlm_splitmix64(&st) % (S - j)), t = perm[j];
             perm[j] = perm[r];
             perm[r] = t;
             c[j] = perm[j];

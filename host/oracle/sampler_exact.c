@@ -5,6 +5,7 @@
  * that samples computes the law, so the two cannot drift apart. */
 #include "dlm_sampler.h"
 #include "dlm_sampler_step.h"
+#include "dlm_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,10 @@ typedef struct {
 
 static uint64_t hash_bytes(const uint8_t *p, size_t n)
 {
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * UINT64_C(1099511628211);
+    /* FNV-1a from 1469598103934665603, not the standard basis (a digit short of it):
+     * the state map's order, and so the summation order of the exact law, depends on
+     * it, so it stays as it was. */
+    uint64_t h = dlm_fnv1a(UINT64_C(1469598103934665603), p, n);
     return h ^ (h >> 29);
 }
 

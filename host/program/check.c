@@ -1,16 +1,15 @@
 /* check.c — the program checker (dlm_program.h): proves the contracts of a compiled
  * program by walking its operations once, without running chains. */
 #include "dlm_program.h"
+#include "dlm_util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t mix64(uint64_t x) /* splitmix64 finaliser: a fixed Zobrist key per input */
+/* A fixed Zobrist key per input: the splitmix64 finaliser of x. */
+static uint64_t mix64(uint64_t x)
 {
-    x += UINT64_C(0x9E3779B97F4A7C15);
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return x ^ (x >> 31);
+    return dlm_splitmix64(&x);
 }
 
 static int is_counter(const dlm_program *p, uint32_t pos)

@@ -8,6 +8,7 @@
  * prose companion (suite format, digest definition, report keys).
  */
 #include "dlm_regress.h"
+#include "dlm_util.h"
 #include "dlm_level.h"
 
 #include <errno.h>
@@ -19,13 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -39,24 +33,15 @@ static char *dup_n(const char *s, size_t n)
 // ---------------------------------------------------------------------------
 // The digest: FNV-1a 64 over little-endian 64-bit words (dlm_regress.h).
 
-static uint64_t fnv_u64(uint64_t h, uint64_t v)
-{
-    for (int b = 0; b < 8; b++) {
-        h ^= (v >> (8 * b)) & 0xff;
-        h *= DLM_REGRESS_FNV_PRIME;
-    }
-    return h;
-}
-
 uint64_t dlm_regress_digest(const dlm_counts *k)
 {
     uint64_t h = DLM_REGRESS_FNV_OFFSET;
-    h = fnv_u64(h, k->nout);
-    h = fnv_u64(h, k->chains);
-    h = fnv_u64(h, k->odd_parity);
-    for (uint32_t i = 0; i < k->nout; i++) h = fnv_u64(h, k->ones ? k->ones[i] : 0);
+    h = dlm_fnv1a_u64(h, k->nout);
+    h = dlm_fnv1a_u64(h, k->chains);
+    h = dlm_fnv1a_u64(h, k->odd_parity);
+    for (uint32_t i = 0; i < k->nout; i++) h = dlm_fnv1a_u64(h, k->ones ? k->ones[i] : 0);
     if (k->nout <= DLM_HIST_MAX_BITS && k->hist)
-        for (size_t x = 0; x < ((size_t)1 << k->nout); x++) h = fnv_u64(h, k->hist[x]);
+        for (size_t x = 0; x < ((size_t)1 << k->nout); x++) h = dlm_fnv1a_u64(h, k->hist[x]);
     return h;
 }
 
@@ -102,40 +87,7 @@ static int parse_u64_field(const field *f, uint64_t *v)
     if (f->n == 0 || f->n >= sizeof buf) return -1;
     memcpy(buf, f->b, f->n);
     buf[f->n] = 0;
-    if (buf[0] < '0' || buf[0] > '9') return -1;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(buf, &end, 10);
-    if (!*end && !errno) {
-        *v = x;
-        return 0;
-    }
-    errno = 0;
-    double d = strtod(buf, &end);
-    if (*end || errno || !(d >= 0 && d < 1.8e19) || d != (double)(uint64_t)d) return -1;
-    *v = (uint64_t)d;
-    return 0;
-}
-
-/* bias=K:EPS with K a coin index and -1/2 < EPS < 1/2 (the coin's P(1) = 1/2 + EPS). */
-static int parse_bias(const char *v, size_t n, uint32_t *k, double *eps)
-{
-    char buf[96];
-    if (n == 0 || n >= sizeof buf) return -1;
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    if (buf[0] < '0' || buf[0] > '9') return -1;
-    char *end;
-    errno = 0;
-    unsigned long kk = strtoul(buf, &end, 10);
-    if (errno || *end != ':' || kk > UINT32_MAX) return -1;
-    const char *e = end + 1;
-    if (!*e) return -1;
-    double x = strtod(e, &end);
-    if (*end || errno || !isfinite(x) || !(x > -0.5 && x < 0.5)) return -1;
-    *k = (uint32_t)kk;
-    *eps = x;
-    return 0;
+    return dlm_parse_count(buf, v);
 }
 
 void dlm_regress_suite_free(dlm_regress_suite *s)
@@ -187,7 +139,7 @@ static dlm_status parse_case(const char *path, const char *text, const field *f,
     for (int i = 6; i < nf; i++) {
         if (f[i].n > 5 && !memcmp(f[i].b, "bias=", 5)) {
             if (seen_bias++) return dlm_fail(err, DLM_EINPUT, "%s:%u: bias= given twice", path, line);
-            if (parse_bias(f[i].b + 5, f[i].n - 5, &c->inject_coin, &c->inject_eps))
+            if (dlm_bias_parse(f[i].b + 5, f[i].n - 5, &c->inject_coin, &c->inject_eps))
                 return dlm_fail(err, DLM_EINPUT, "%s:%u: bad '%.*s' (bias=K:EPS, coin K, -0.5 < EPS < 0.5)",
                                 path, line, (int)(f[i].n < 60 ? f[i].n : 60), f[i].b);
             c->inject = 1;
@@ -351,7 +303,7 @@ dlm_status dlm_regress_run_case(const dlm_regress_suite *s, const dlm_regress_ca
                                 const dlm_regress_opts *o, dlm_regress_result *r)
 {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = dlm_now();
     dlm_err e;
     e.msg[0] = 0;
     dlm_circuit circ;
@@ -432,7 +384,7 @@ dlm_status dlm_regress_run_case(const dlm_regress_suite *s, const dlm_regress_ca
     dlm_verify_report_free(&rep);
     if (have_lv) dlm_levels_free(&lv);
     if (have_c) dlm_circuit_free(&circ);
-    r->seconds = now_s() - t0;
+    r->seconds = dlm_now() - t0;
     return st;
 }
 
@@ -485,52 +437,6 @@ void dlm_regress_totals_of(const dlm_regress_suite *s, const dlm_regress_result 
     }
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned char b = p[0];
-    size_t k;
-    uint32_t cp;
-    if (b < 0x80) return 1;
-    if (b >= 0xc2 && b <= 0xdf) k = 2, cp = b & 0x1f;
-    else if (b >= 0xe0 && b <= 0xef) k = 3, cp = b & 0x0f;
-    else if (b >= 0xf0 && b <= 0xf4) k = 4, cp = b & 0x07;
-    else return 0;
-    if (k > n) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped, invalid UTF-8 as '?'. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = p[i];
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch), i++;
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch), i++;
-        else {
-            size_t k = utf8_len(p + i, n - i);
-            if (!k) fputc('?', f), i++;
-            else fwrite(p + i, 1, k, f), i += k;
-        }
-    }
-    fputc('"', f);
-}
-
-static void json_num(FILE *f, double x)
-{
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
-
 static const char *outcome_name(dlm_regress_outcome o)
 {
     return o == DLM_REGRESS_PASS ? "pass" : o == DLM_REGRESS_FAIL ? "fail" : "error";
@@ -548,9 +454,9 @@ dlm_status dlm_regress_write_json(FILE *f, const dlm_regress_suite *s, const dlm
     dlm_regress_totals_of(s, res, &t);
     char name[2048], hex[17];
     fputs("{\"suite\":", f);
-    json_str(f, s->path);
+    dlm_json_str(f, s->path);
     fprintf(f, ",\"backend\":\"%s\",\"threads\":%d,\"alpha\":", dlm_backend_name(o->backend), o->threads);
-    json_num(f, o->alpha);
+    dlm_json_num(f, o->alpha);
     fprintf(f, ",\"update\":%s,\"updated\":", o->update ? "true" : "false");
     if (updated >= 0) fprintf(f, "%ld", updated);
     else fputs("null", f);
@@ -560,14 +466,14 @@ dlm_status dlm_regress_write_json(FILE *f, const dlm_regress_suite *s, const dlm
         const dlm_regress_result *r = &res[i];
         dlm_regress_case_name(s, i, name, sizeof name);
         fprintf(f, "%s{\"line\":%u,\"name\":", i ? "," : "", c->line);
-        json_str(f, name);
+        dlm_json_str(f, name);
         fputs(",\"circuit\":", f);
-        json_str(f, c->circuit);
+        dlm_json_str(f, c->circuit);
         fprintf(f, ",\"mode\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"bias\":", dlm_mode_name(c->mode),
                 (unsigned long long)c->chains, (unsigned long long)c->seed);
         if (c->inject) {
             fprintf(f, "{\"coin\":%u,\"eps\":", c->inject_coin);
-            json_num(f, c->inject_eps);
+            dlm_json_num(f, c->inject_eps);
             fputc('}', f);
         } else {
             fputs("null", f);
@@ -595,7 +501,7 @@ dlm_status dlm_regress_write_json(FILE *f, const dlm_regress_suite *s, const dlm
         fprintf(f, ",\"backend\":\"%s\",\"seconds\":%.6f,\"result\":\"%s\",\"reason\":",
                 r->status == DLM_OK ? dlm_backend_name(r->backend) : dlm_backend_name(o->backend), r->seconds,
                 outcome_name(r->outcome));
-        json_str(f, r->reason);
+        dlm_json_str(f, r->reason);
         fputc('}', f);
     }
     fprintf(f, "],\"totals\":{\"cases\":%zu,\"passed\":%zu,\"failed\":%zu,\"errors\":%zu,\"seconds\":%.6f}",
@@ -629,7 +535,7 @@ static void xml_str(FILE *f, const char *s)
             i++;
             continue;
         }
-        size_t k = utf8_len(p + i, n - i);
+        size_t k = dlm_utf8_len(p + i, n - i);
         /* U+FFFE and U+FFFF are not XML characters either. */
         if (k == 3 && p[i] == 0xef && p[i + 1] == 0xbf && (p[i + 2] == 0xbe || p[i + 2] == 0xbf)) k = 0;
         if (!k) fputc('?', f), i++;
@@ -691,21 +597,6 @@ dlm_status dlm_regress_write_junit(FILE *f, const dlm_regress_suite *s, const dl
 // ---------------------------------------------------------------------------
 // --update: rewrite the digests, atomically
 
-/* Writes all of buf to fd; 0 on success. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, buf, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        buf += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 dlm_status dlm_regress_update(dlm_regress_suite *s, const dlm_regress_result *res, size_t *changed,
                               dlm_err *err)
 {
@@ -748,53 +639,20 @@ dlm_status dlm_regress_update(dlm_regress_suite *s, const dlm_regress_result *re
         return DLM_OK;
     }
 
-    /* Temporary file beside the suite (same file system, so rename is atomic). */
-    struct stat sb;
-    mode_t mode = 0644;
-    if (stat(s->path, &sb) == 0) mode = sb.st_mode & 07777;
-    size_t pl = strlen(s->path);
-    char *tmp = malloc(pl + 16);
+    /* A temporary file beside the suite (same file system, so the rename is atomic). */
     dlm_status st = DLM_OK;
-    int fd = -1;
-    if (!tmp) {
-        st = dlm_fail(err, DLM_ENOMEM, "out of memory rewriting %s", s->path);
-        goto done;
-    }
-    snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", s->path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = dlm_fail(err, DLM_EIO, "%s: cannot create a temporary file: %s", s->path, strerror(errno));
-        tmp[0] = 0;
-        goto done;
-    }
-    if (fchmod(fd, mode) || write_all(fd, nt, n) || fsync(fd)) {
-        st = dlm_fail(err, DLM_EIO, "%s: writing %s: %s", s->path, tmp, strerror(errno));
-        goto done;
-    }
-    if (close(fd)) {
-        fd = -1;
-        st = dlm_fail(err, DLM_EIO, "%s: closing %s: %s", s->path, tmp, strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, s->path)) {
-        st = dlm_fail(err, DLM_EIO, "%s: renaming %s over it: %s", s->path, tmp, strerror(errno));
-        goto done;
-    }
-    tmp[0] = 0; /* renamed: nothing to remove */
-    {
-        /* The rename itself is durable once the directory is synced. */
-        char *dir = dup_n(s->path, pl);
-        if (dir) {
-            char *slash = strrchr(dir, '/');
-            const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-            int dfd = open(d, O_RDONLY | O_DIRECTORY);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-            free(dir);
+    dlm_replace_fail why;
+    if (dlm_file_replace(s->path, ".tmp.XXXXXX", nt, n, &why)) {
+        const char *e = strerror(why.errnum);
+        switch (why.step) {
+        case DLM_REPLACE_CREATE:
+            st = dlm_fail(err, DLM_EIO, "%s: cannot create a temporary file: %s", s->path, e);
+            break;
+        case DLM_REPLACE_WRITE: st = dlm_fail(err, DLM_EIO, "%s: writing %s: %s", s->path, why.tmp, e); break;
+        case DLM_REPLACE_CLOSE: st = dlm_fail(err, DLM_EIO, "%s: closing %s: %s", s->path, why.tmp, e); break;
+        default: st = dlm_fail(err, DLM_EIO, "%s: renaming %s over it: %s", s->path, why.tmp, e); break;
         }
+        goto done;
     }
     /* The text and field spans now describe the new file; the cases keep the digests
      * they were read with (the reports show what was recorded before the update). */
@@ -808,9 +666,6 @@ dlm_status dlm_regress_update(dlm_regress_suite *s, const dlm_regress_result *re
         if (res[i].status == DLM_OK && res[i].verdict_ok && res[i].have_digest) c->digest_len = 16;
     }
 done:
-    if (fd >= 0) close(fd);
-    if (tmp && tmp[0]) unlink(tmp);
-    free(tmp);
     free(nt);
     free(noff);
     if (st) *changed = 0;

@@ -9,8 +9,10 @@
  * statistics. docs/verify.md is the prose companion of this file.
  */
 #include "dlm_verify.h"
+#include "dlm_util.h"
 #include "dlm_eval.h"
 
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -22,13 +24,6 @@
 #define PRIVATE_HIST_BITS 16 /* per-thread histograms up to 2^16 cells, atomics above */
 #define SAMPLE_BATCH (UINT64_C(1) << 20)
 #define SAMPLE_BATCH_BYTES (UINT64_C(64) << 20)
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int nthreads_of(int threads)
 {
@@ -56,14 +51,6 @@ int dlm_target_want_parse(const char *s, dlm_target_want *w)
 
 // ---------------------------------------------------------------- pairs
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 dlm_status dlm_verify_pairs(uint32_t nout, dlm_pair **pairs, uint32_t *npairs, dlm_err *err)
 {
     *pairs = NULL;
@@ -84,7 +71,7 @@ dlm_status dlm_verify_pairs(uint32_t nout, dlm_pair **pairs, uint32_t *npairs, d
         for (uint32_t k = 0; k < adj; k++) p[m++] = (dlm_pair){k, k + 1};
         uint64_t st = UINT64_C(0x6a09e667f3bcc909);
         while (m < n) {
-            uint32_t a = (uint32_t)(splitmix64(&st) % nout), b = (uint32_t)(splitmix64(&st) % nout);
+            uint32_t a = (uint32_t)(dlm_splitmix64(&st) % nout), b = (uint32_t)(dlm_splitmix64(&st) % nout);
             if (a == b) continue;
             dlm_pair q = a < b ? (dlm_pair){a, b} : (dlm_pair){b, a};
             int dup = 0;
@@ -920,21 +907,60 @@ void dlm_verify_report_free(dlm_verify_report *r)
     dlm_counts_free(&r->counts);
 }
 
+int dlm_bias_parse(const char *s, size_t n, uint32_t *k, double *eps)
+{
+    char buf[96];
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (buf[0] < '0' || buf[0] > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long kk = strtoul(buf, &end, 10);
+    if (errno || *end != ':' || kk > UINT32_MAX) return -1;
+    const char *e = end + 1;
+    if (!*e) return -2;
+    double x = strtod(e, &end);
+    if (*end || errno || !isfinite(x) || !(x > -0.5 && x < 0.5)) return -2;
+    *k = (uint32_t)kk;
+    *eps = x;
+    return 0;
+}
+
+/* The one injection of a bias: a new array of n >= c->ncoins thresholds, c's own (fair
+ * where c has none) with coin k at P(1) = 1/2 + eps. -1 if coin k does not exist, -2 if
+ * 1/2 + eps is not a probability in (0, 1), -3 out of memory. */
+static int biased_thresholds(const dlm_circuit *c, uint32_t k, double eps, uint32_t n, uint64_t **thr)
+{
+    double p = 0.5 + eps;
+    if (k >= c->ncoins) return -1;
+    if (!(p > 0 && p < 1)) return -2;
+    uint64_t *t = dlm_malloc(n ? n : 1, sizeof *t);
+    if (!t) return -3;
+    for (uint32_t i = 0; i < n; i++) t[i] = c->coin_thr && i < c->ncoins ? c->coin_thr[i] : DLM_COIN_FAIR;
+    t[k] = (uint64_t)llround(p * 4294967296.0);
+    *thr = t;
+    return 0;
+}
+
 dlm_status dlm_verify_inject_bias(dlm_circuit *c, uint32_t k, double eps, dlm_err *err)
 {
-    if (k >= c->ncoins)
+    uint64_t *thr;
+    /* coin_cap entries, as the IR builder keeps it (dlm_circuit.h) */
+    switch (biased_thresholds(c, k, eps, c->coin_cap > c->ncoins ? c->coin_cap : c->ncoins, &thr)) {
+    case -1:
         return dlm_fail(err, DLM_EINPUT, "--inject-bias: coin %u does not exist (the circuit has %u coins)",
                         k, c->ncoins);
-    double p = 0.5 + eps;
-    if (!(p > 0 && p < 1))
-        return dlm_fail(err, DLM_EINPUT, "--inject-bias: 1/2 + %g is not a probability in (0, 1)", eps);
-    if (!c->coin_thr) {
-        /* coin_cap entries, as the IR builder keeps it (dlm_circuit.h) */
-        c->coin_thr = dlm_malloc(c->coin_cap ? c->coin_cap : 1, sizeof *c->coin_thr);
-        if (!c->coin_thr) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
-        for (uint32_t i = 0; i < c->coin_cap; i++) c->coin_thr[i] = DLM_COIN_FAIR;
+    case -2: return dlm_fail(err, DLM_EINPUT, "--inject-bias: 1/2 + %g is not a probability in (0, 1)", eps);
+    case -3: return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
+    default: break;
     }
-    c->coin_thr[k] = (uint64_t)llround(p * 4294967296.0);
+    if (c->coin_thr) { /* in place: a shallow copy of c sees the bias too */
+        c->coin_thr[k] = thr[k];
+        free(thr);
+    } else {
+        c->coin_thr = thr;
+    }
     return DLM_OK;
 }
 
@@ -975,23 +1001,20 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
         r->injected = 1;
         r->inject_coin = o->inject_coin;
         r->inject_eps = o->inject_eps;
-        thr = dlm_malloc(c->ncoins ? c->ncoins : 1, sizeof *thr);
-        if (!thr) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
-        for (uint32_t i = 0; i < c->ncoins; i++) thr[i] = c->coin_thr ? c->coin_thr[i] : DLM_COIN_FAIR;
-        cs.coin_thr = thr;
-        double pr = 0.5 + o->inject_eps;
-        if (o->inject_coin >= c->ncoins || !(pr > 0 && pr < 1)) {
+        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &thr);
+        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
+        if (b) {
             s = dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
-                         o->inject_coin >= c->ncoins ? "no such coin" : "1/2 + EPS is not in (0, 1)");
+                         b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
             goto done;
         }
-        thr[o->inject_coin] = (uint64_t)llround(pr * 4294967296.0);
+        cs.coin_thr = thr;
     }
 
     /* Target (from the fair circuit; see dlm_verify.h). */
-    double t0 = now_s();
+    double t0 = dlm_now();
     if ((s = dlm_target_build(c, o->target, o->seed, o->chains, o->threads, &t, err))) goto done;
-    r->seconds_target = now_s() - t0;
+    r->seconds_target = dlm_now() - t0;
     r->target_kind = t.kind;
     snprintf(r->target_desc, sizeof r->target_desc, "%s", t.desc);
     if (t.kind == DLM_TKIND_REFERENCE) {
@@ -1041,7 +1064,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
 
     /* Sampling: the first call covers the prefix that is compared bit for bit. */
     dlm_invariant *bx = add_inv(r, "bit-exact-prefix");
-    t0 = now_s();
+    t0 = dlm_now();
     if (dlm_backend_uses_plan(r->backend) && (s = dlm_slot_plan_build(&p, &plan, err))) goto done;
     for (uint64_t c0 = 0; c0 < o->chains;) {
         dlm_run_opts ro;
@@ -1058,9 +1081,9 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
         if ((s = count_pairs(&t, smp, sb, ro.chains, slot_out, nslots, sp, o->threads, n11, err)))
             goto done;
         c0 += ro.chains;
-        if (o->progress) o->progress(o->progress_ctx, c0, o->chains, now_s() - t0);
+        if (o->progress) o->progress(o->progress_ctx, c0, o->chains, dlm_now() - t0);
     }
-    r->seconds_sample = now_s() - t0;
+    r->seconds_sample = dlm_now() - t0;
     if (k.chains != o->chains) {
         s = dlm_fail(err, DLM_ECHECK, "the engine counted %llu chains, %llu were asked for",
                      (unsigned long long)k.chains, (unsigned long long)o->chains);
@@ -1068,7 +1091,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     }
 
     /* Tests, then Holm over all of them. */
-    t0 = now_s();
+    t0 = dlm_now();
     sampled S = {&k, n11};
     s = t.kind == DLM_TKIND_REFERENCE ? tests_reference(&t, &S, r, &L, err) : tests_exact(&t, &S, r, &L, err);
     if (s) goto done;
@@ -1090,7 +1113,7 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     r->tests = L.v;
     r->ntests = L.n;
     L.v = NULL;
-    r->seconds_tests = now_s() - t0;
+    r->seconds_tests = dlm_now() - t0;
     r->counts = k; /* the report owns the counts from here */
     memset(&k, 0, sizeof k);
 

@@ -1,0 +1,61 @@
+/* info.c — the facts `dlmsim info` prints (dlm_info.h): per mode, the compiled
+ * program's and the slot plan's sizes; and their JSON form. */
+#include "dlm_info.h"
+#include "dlm_util.h"
+
+#include <string.h>
+
+void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int m = 0; m < DLM_NMODES; m++) {
+        dlm_info_mode *im = &out->mode[m];
+        dlm_program p;
+        dlm_err pe;
+        if (dlm_compile(c, lv, (dlm_mode)m, &p, &pe) != DLM_OK) continue;
+        im->ok = 1;
+        im->rounds = p.rounds;
+        im->L = p.L;
+        im->slots = p.slots;
+        im->counter_bits = p.counter_bits;
+        im->max_fanin = p.max_fanin;
+        im->ops = p.nops;
+        dlm_slot_plan sp;
+        if (dlm_slot_plan_build(&p, &sp, &pe) == DLM_OK) {
+            im->value_slots = sp.nslots;
+            im->engine_ops = sp.nops;
+            dlm_slot_plan_free(&sp);
+        }
+        dlm_program_free(&p);
+    }
+}
+
+void dlm_info_write_json(FILE *f, const char *name, const dlm_circuit *c, const dlm_levels *lv,
+                         const dlm_info *in)
+{
+    fprintf(f, "{\"circuit\":");
+    dlm_json_str(f, name);
+    fprintf(f, ",\"coins\":%u,\"outputs\":%u,\"gates\":%u,\"gates_by_type\":{", c->ncoins, c->nout, lv->gates);
+    int first = 1;
+    for (int t = DLM_G_AND; t < DLM_G_NTYPES; t++) {
+        fprintf(f, "%s\"%s\":%u", first ? "" : ",", dlm_gate_type_name((dlm_gate_type)t), lv->gates_by_type[t]);
+        first = 0;
+    }
+    fprintf(f, "},\"size\":%llu,\"depth\":%u,\"width\":%u,\"max_fanin\":%u,\"dead\":%u,\"layers\":[",
+            (unsigned long long)lv->size, lv->depth, lv->width, lv->max_fanin, lv->dead);
+    for (uint32_t r = 0; r < lv->nlayers; r++) fprintf(f, "%s%u", r ? "," : "", lv->layer_count[r]);
+    fprintf(f, "],\"live\":[");
+    for (uint32_t r = 0; r < lv->nlayers; r++) fprintf(f, "%s%u", r ? "," : "", lv->live_count[r]);
+    fprintf(f, "],\"modes\":{");
+    for (int m = 0; m < DLM_NMODES; m++) {
+        const dlm_info_mode *im = &in->mode[m];
+        fprintf(f, "%s\"%s\":", m ? "," : "", dlm_mode_name((dlm_mode)m));
+        if (im->ok)
+            fprintf(f, "{\"rounds\":%u,\"L\":%u,\"slots\":%u,\"counter_bits\":%u,"
+                       "\"max_fanin\":%u,\"ops\":%llu,\"value_slots\":%u,\"engine_ops\":%llu}",
+                    im->rounds, im->L, im->slots, im->counter_bits, im->max_fanin, (unsigned long long)im->ops,
+                    im->value_slots, (unsigned long long)im->engine_ops);
+        else fprintf(f, "null");
+    }
+    fprintf(f, "}}\n");
+}
