@@ -28,11 +28,13 @@ endif
 NVCCFLAGS = -std=c++17 -O3 --fmad=false $(CUDA_ARCH) -Iinclude -DDLM_HAVE_CUDA=1 \
             -Xcompiler -Wall,-Wextra,-Werror
 TEST_CFLAGS =
+# cuRAND: only test/test_philox.c uses it (the cuRAND-vs-Random123 known-answer test).
+CURAND ?= $(if $(filter 1,$(CUDA)),$(if $(wildcard $(CUDA_HOME)/lib64/libcurand.so),1,0),0)
 ifeq ($(CUDA),1)
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -lstdc++
-# tests (not host/) may include <curand.h> for the cuRAND-vs-Random123 known-answer test
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
+TEST_CFLAGS += -DDLM_HAVE_CURAND=$(CURAND)
 
 # host/ follows the data flow, one folder per stage (docs/architecture.md); a folder
 # calls only the folders before it in LIB_DIRS. host/cli/ is the command line (the only
@@ -49,6 +51,19 @@ TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 DEPS_STAMP = build/.deps-installed
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
+# One line per dependency: found (✓) or not (✗, and what follows from it). The Debian
+# packages among them are installed on the first build (PKG_HEADERS below).
+dep = $(info dlmsim: $(if $(2),✓,✗) $(1)$(if $(2),, ($(3))))
+ifndef DLM_DEPS_SHOWN
+export DLM_DEPS_SHOWN = 1
+$(call dep,CUDA (nvcc),$(filter 1,$(CUDA)),CPU-only build)
+$(call dep,cuRAND,$(filter 1,$(CURAND)),test_philox skips the cuRAND comparison)
+$(call dep,GSL,$(wildcard /usr/include/gsl/gsl_cdf.h),installed on first build)
+$(call dep,Random123,$(wildcard /usr/include/Random123/philox.h),installed on first build)
+$(call dep,cmocka,$(wildcard /usr/include/cmocka.h),installed on first build)
+$(call dep,ABC (berkeley-abc),$(wildcard /usr/bin/berkeley-abc),installed on first build)
+$(call dep,gnuplot,$(wildcard /usr/bin/gnuplot),installed on first build)
+endif
 
 .PHONY: all test asan check demo bench clean fuzz
 all: $(BUILD)/libdlmsim.a $(BUILD)/dlmsim
@@ -76,9 +91,10 @@ $(CLI_OBJ): CFLAGS += -Ihost/cli
 # -O2 cost model ("very cheap") never pays (host/engine/engine_bits.c, run_ops).
 $(BUILD)/host/engine/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
 
-$(BUILD)/kernels/%.o: kernels/%.cu include/*.h | $(DEPS_STAMP)
+# nvcc writes each kernel's header dependencies beside its object (-MD -MP -MF).
+$(BUILD)/kernels/%.o: kernels/%.cu | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -MD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(BUILD)/libdlmsim.a: $(LIB_OBJ) $(CU_OBJ)
 	@rm -f $@
@@ -90,7 +106,11 @@ $(BUILD)/dlmsim: $(CLI_OBJ) $(BUILD)/libdlmsim.a
 $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
-	    -lcmocka $(LDLIBS) -o $@
+	    -lcmocka $(LDLIBS) $(TEST_LIBS) -o $@
+
+ifeq ($(CURAND),1)
+$(BUILD)/test/test_philox: TEST_LIBS = -lcurand
+endif
 
 # test/layers.sh: no folder of host/ calls a later one, no call cycles (nm on the objects)
 test: $(BUILD)/dlmsim $(TEST_BIN)
@@ -113,52 +133,7 @@ bench: $(BUILD)/dlmsim
 clean:
 	rm -rf build
 
-# ---- fuzzing (docs/fuzzing.md) -------------------------------------------------------
-# make fuzz: libFuzzer harnesses test/fuzz/fuzz_*.c built with clang into build/fuzz/
-# (library objects with -fsanitize=fuzzer-no-link,address,undefined), each run for
-# FUZZ_SECONDS on a working corpus build/fuzz/corpus/NAME seeded from test/fuzz/corpus/NAME
-# (new inputs go to build/, never into the committed corpus); crashes are saved as
-# build/fuzz/crash-*. FUZZ_FLAGS adds libFuzzer flags (e.g. -runs=1000000). clang, its
-# fuzzer runtime and libomp are installed when missing.
-FUZZ_SECONDS ?= 60
-FUZZ_FLAGS ?=
-FUZZ_CC ?= clang
-FUZZ_NAMES = aiger blif gen suite checkpoint law
-FUZZ_BIN = $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
-FUZZ_LIB_OBJ = $(LIB_SRC:host/%.c=build/fuzz/host/%.o)
-FUZZ_SAN = address,undefined
-FUZZ_CFLAGS = -std=c11 -O2 -g -Wall -Wextra -Werror -Wundef -ffp-contract=off -fopenmp \
-              -fno-omit-frame-pointer -fno-sanitize-recover=undefined -D_DEFAULT_SOURCE \
-              -Iinclude -DDLM_HAVE_CUDA=0
-FUZZ_STAMP = build/.fuzz-deps-installed
-$(FUZZ_STAMP):
-	@mkdir -p $(dir $@)
-	@rt=$$([ -x /usr/bin/clang ] && /usr/bin/clang -print-resource-dir 2>/dev/null); \
-	if [ -z "$$rt" ] || ! ls $$rt/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 || [ ! -e $$rt/include/omp.h ]; then \
-	  echo "dlmsim: installing Debian packages: clang libclang-rt-dev libomp-dev"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-dev libomp-dev >/dev/null) || \
-	  { echo "dlmsim: could not install clang libclang-rt-dev libomp-dev (run as root, or install them by hand)"; exit 2; }; fi
-	@touch $@
+# make fuzz: the libFuzzer harnesses (docs/fuzzing.md)
+include mk/fuzz.mk
 
-build/fuzz/host/%.o: host/%.c | $(FUZZ_STAMP) $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c $< -o $@
-
-build/fuzz/libdlmsim.a: $(FUZZ_LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-build/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h build/fuzz/libdlmsim.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< build/fuzz/libdlmsim.a \
-	    -lgsl -lgslcblas -lm -o $@
-
-fuzz: $(FUZZ_BIN)
-	@for h in $(FUZZ_NAMES); do \
-	  mkdir -p build/fuzz/corpus/$$h; \
-	  echo "dlmsim: fuzzing $$h for $(FUZZ_SECONDS) s"; \
-	  build/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) \
-	      -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$h test/fuzz/corpus/$$h || exit 1; \
-	done
--include $(wildcard build/fuzz/host/*/*.d)
-
--include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d)
+-include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d $(BUILD)/kernels/*.d)

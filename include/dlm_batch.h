@@ -16,6 +16,10 @@
 #include "dlm_engine.h"
 #include "dlm_eval.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_CHECKPOINT_VERSION 1
 
 /* What a checkpoint must agree on to be resumed. */
@@ -71,4 +75,7 @@ dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_
  * truth tables), outputs and coin thresholds; names and source are not included. */
 uint64_t dlm_circuit_hash(const dlm_circuit *c);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -22,12 +22,13 @@
 
 #include "dlmsim.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_MAX_FANIN 6
 #define DLM_MAX_NODES (1u << 26)   /* coins + gates + 1 */
 #define DLM_MAX_OUTPUTS (1u << 24)
-#ifndef DLM_COIN_FAIR
-#define DLM_COIN_FAIR (UINT64_C(1) << 31) /* threshold of a fair coin (dlm_step.h) */
-#endif
 
 typedef enum {
     DLM_G_CONST0 = 0,
@@ -98,4 +99,7 @@ const char *dlm_gate_type_name(dlm_gate_type t);
  * without outputs is refused (DLM_EINPUT). */
 dlm_status dlm_circuit_load(dlm_circuit *c, const char *path_or_spec, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -11,6 +11,10 @@
 #include "dlm_program.h"
 #include "dlm_slots.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_HIST_MAX_BITS 24 /* full histogram only for outputs of up to this many bits */
 
 /* CPU and CUDA are the bit-sliced engines (64 chains per word); CPU_REF and CUDA_REF
@@ -124,4 +128,7 @@ dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
 dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opts *o,
                           dlm_counts *out, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

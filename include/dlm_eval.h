@@ -9,6 +9,10 @@
 #include "dlm_circuit.h"
 #include "dlm_engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Evaluates 64 chains: bit i of every word is chain first_chain + i.
  * coin_words: NULL to draw coin k of each chain from dlm_coin(seed, chain, k,
  * threshold), or c->ncoins words supplied by the caller (enumeration).
@@ -23,4 +27,7 @@ void dlm_eval_words(const dlm_circuit *c, uint64_t seed, uint64_t first_chain,
 dlm_status dlm_eval_run(const dlm_circuit *c, const dlm_run_opts *o, dlm_counts *out,
                         dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

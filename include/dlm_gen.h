@@ -20,7 +20,14 @@
 
 #include "dlm_circuit.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Builds the circuit named by spec (which starts with "gen:") into c. */
 dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -16,6 +16,10 @@
 
 #include "dlm_circuit.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err);
 dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err);
 
@@ -23,4 +27,7 @@ dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err);
 dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, dlm_err *err);
 dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

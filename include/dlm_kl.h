@@ -34,6 +34,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 // ---------------------------------------------------------------- schedules
 
 /* A size schedule over T rounds. Positions are always chosen uniformly at random;
@@ -184,4 +188,7 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
 double dlm_kl_path_score(const dlm_law *law, const dlm_kl_sched *sc, uint64_t seed,
                          uint64_t chain, int allow_fast);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

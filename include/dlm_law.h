@@ -23,6 +23,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_TOK_MASK 0xFFFFu                  /* a masked position (uint16_t tokens) */
 #define DLM_LAW_MAX_L 4096u                   /* longest sequence */
 #define DLM_LAW_MAX_V 4096u                   /* largest vocabulary (and HMM state count) */
@@ -118,4 +122,7 @@ uint64_t dlm_law_cells(uint32_t L, uint32_t V);
  * division). DLM_EIO when writing fails. */
 dlm_status dlm_law_write(const dlm_law *law, FILE *f, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

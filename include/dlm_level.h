@@ -19,6 +19,10 @@
 
 #include "dlm_circuit.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint32_t depth;       /* largest gate level */
     uint32_t nlayers;     /* depth + 1 */
@@ -41,4 +45,7 @@ typedef struct {
 dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err);
 void dlm_levels_free(dlm_levels *lv);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -22,6 +22,10 @@
 #include "dlm_hd.h"
 #include "dlm_law.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Doubles of scratch that dlm_oracle_probs needs for one chain of this law:
  * TABLE 0; HMM (L + 3) * S (the forward predictions of every position and three
  * S-vectors). */
@@ -262,4 +266,7 @@ DLM_HD int dlm_oracle_probs(const dlm_law_view *w, const uint16_t *tok, double *
     return dlm_oracle_table_scan_(w, tok, out);
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -12,6 +12,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Which positions (ranking of the masked positions of the current block). */
 typedef enum {
     DLM_UNMASK_RANDOM = 0,       /* LLaDA random: uniform random scores */
@@ -121,4 +125,7 @@ const char *dlm_revise_name(int r);
 /* One line describing the policy ("unmask=low_confidence count=fixed steps=8 ..."). */
 void dlm_policy_describe(const dlm_policy *p, char *buf, size_t len);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

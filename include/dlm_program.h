@@ -18,6 +18,10 @@
 #include "dlm_level.h"
 #include "dlm_step.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { DLM_MODE_COT = 0, DLM_MODE_REMASK, DLM_MODE_REVISE, DLM_MODE_AR, DLM_NMODES } dlm_mode;
 
 #define DLM_POS_CONST UINT32_MAX /* out_pos value for a constant output */
@@ -63,4 +67,7 @@ dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err
  * revealed positions and the counter value, so equal states are always caught. */
 dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -19,6 +19,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_REGRESS_MAX_LINE 4096      /* longest suite line accepted, bytes */
 #define DLM_REGRESS_MAX_CASES 10000    /* cases per suite, at most */
 #define DLM_REGRESS_FNV_OFFSET DLM_FNV_OFFSET /* FNV-1a 64 offset basis (dlm_util.h) */
@@ -161,4 +165,7 @@ dlm_status dlm_regress_write_junit(FILE *f, const dlm_regress_suite *s, const dl
 dlm_status dlm_regress_update(dlm_regress_suite *s, const dlm_regress_result *res, size_t *changed,
                               dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

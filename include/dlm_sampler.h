@@ -13,6 +13,10 @@
 #include "dlm_law.h"
 #include "dlm_policy.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint64_t first_chain, chains, seed;
     int threads;         /* CPU threads, 0 = all cores */
@@ -69,4 +73,7 @@ typedef struct {
 dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t max_states, double *q,
                              dlm_exact_info *info, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -20,6 +20,10 @@
 #include "dlm_detmath.h"
 #include "dlm_hd.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { DLM_GRID_LINEAR = 0, DLM_GRID_COSINE = 1 } dlm_grid;
 
 #define DLM_GRID_EPS_DEFAULT 1e-3 /* Dream's eps */
@@ -77,4 +81,7 @@ DLM_HD uint32_t dlm_sched_randsize_J(uint32_t n, uint32_t r)
     return J;
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

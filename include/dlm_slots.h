@@ -19,6 +19,10 @@
 
 #include "dlm_program.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     dlm_op *ops;        /* renamed operations, in program order */
     uint64_t nops;
@@ -31,4 +35,7 @@ typedef struct {
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_plan_free(dlm_slot_plan *sp);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -40,6 +40,7 @@
 #include <Random123/philox.h>
 
 #include "dlm_hd.h"
+#include "dlmsim.h" /* DLM_COIN_FAIR */
 
 #define DLM_MASK 2u
 
@@ -61,9 +62,6 @@ typedef struct {
     uint64_t thr;      /* COIN: threshold, P(1) = thr / 2^32 */
 } dlm_op;
 
-#ifndef DLM_COIN_FAIR
-#define DLM_COIN_FAIR (UINT64_C(1) << 31) /* threshold of a fair coin */
-#endif
 
 /* The 128 fair-coin bits of coin `coin` for chains 128*block .. 128*block+127. */
 DLM_HD_FORCE philox4x32_ctr_t dlm_coin_block(uint64_t seed, uint64_t block, uint64_t coin)

@@ -24,6 +24,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLM_VERIFY_ENUM_MAX_COINS 30     /* enumeration limit: 2^30 assignments */
 #define DLM_VERIFY_MAX_PAIRS 512         /* pairwise tests per run, at most */
 #define DLM_VERIFY_PREFIX 4096           /* chains compared bit for bit with dlm_eval */
@@ -226,4 +230,7 @@ int dlm_bias_parse(const char *s, size_t n, uint32_t *k, double *eps);
  * 1/2 + eps is outside (0, 1). */
 dlm_status dlm_verify_inject_bias(dlm_circuit *c, uint32_t k, double eps, dlm_err *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -12,7 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLMSIM_VERSION "0.1.0"
+
+/* A coin is 1 with probability thr / 2^32 (dlm_step.h); this is the fair coin's thr. */
+#define DLM_COIN_FAIR (UINT64_C(1) << 31)
 
 typedef enum {
     DLM_OK = 0,
@@ -56,4 +63,7 @@ uint64_t dlm_memory_budget(void);
 /* Parses a size "123", "64K", "1.5G" (powers of 1024) into bytes; 0 on success. */
 int dlm_parse_size(const char *s, uint64_t *bytes);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

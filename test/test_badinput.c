@@ -27,10 +27,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define MAX_CASES 256
-#define QUICK_S 10.0 /* "exits quickly": a refusal that needs no sampling */
 
 typedef struct {
     char name[128];
@@ -302,13 +300,6 @@ static void make_cases(void)
 
 // ---- running one case -----------------------------------------------------------------
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void run_case(void **state)
 {
     const bad_case *k = *state;
@@ -329,11 +320,10 @@ static void run_case(void **state)
         skip();
     }
     static char err[16384];
-    double t0 = now_s();
     /* stderr to the pipe, stdout discarded; timeout turns a hang (or a run that
-     * was wrongly accepted and samples for ever) into exit 124 */
+     * was wrongly accepted and samples for ever) into exit 124, which fails the case
+     * as any exit other than 2 does. How long a refusal takes is not asserted. */
     int rc = dlm_test_sh(err, sizeof err, "timeout 15 %s %s 2>&1 >/dev/null", DLM_BIN, k->args);
-    double secs = now_s() - t0;
     const char *nl = strchr(err, '\n');
     size_t first_len = nl ? (size_t)(nl - err) : strlen(err);
     int lines = 0;
@@ -359,11 +349,6 @@ static void run_case(void **state)
                     lines);
         ok = 0;
     }
-    if (secs > QUICK_S) {
-        print_error("[%s] dlmsim %s: took %.1f s (a refusal must be quick)\n", k->name, k->args,
-                    secs);
-        ok = 0;
-    }
     if (!ok) {
         print_error("stderr was:\n%.2000s%s\n", err, strlen(err) > 2000 ? "..." : "");
         fail();
@@ -374,12 +359,14 @@ int main(void)
 {
     make_files();
     make_cases();
+    /* Entries past ncases stay zero: cmocka runs only entries with a name, so the
+     * public macro (which counts the whole array) can run a table filled at run time. */
     static struct CMUnitTest tests[MAX_CASES];
     for (int i = 0; i < ncases; i++) {
         struct CMUnitTest t = {cases[i].name, run_case, NULL, NULL, &cases[i]};
         tests[i] = t;
     }
-    int failed = _cmocka_run_group_tests("badinput", tests, (size_t)ncases, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("badinput", tests, NULL, NULL);
     chmod(unreadable, 0600);
     return failed;
 }

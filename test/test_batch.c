@@ -176,8 +176,10 @@ static void cli_killed_and_resumed_is_exact(void **state)
     uint64_t x = 88172645463325252ull; /* xorshift: fixed pseudo-random kill times */
     for (int trial = 0; trial < 2; trial++) {
         dlm_test_sh(out, sizeof out, "rm -f %s/k.ckpt %s/k.txt", d, d);
-        int attempts = 0, finished = 0;
-        while (!finished && attempts < 40) {
+        /* attempts: runs since the last checkpoint-less restart; runs: all of them, so
+         * the loop ends even if every kill came before the first checkpoint. */
+        int attempts = 0, runs = 0, finished = 0;
+        while (!finished && attempts < 40 && runs++ < 80) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             int ms = 150 + (int)(x % 500);
             const char *sig = (attempts + trial) % 2 ? "TERM" : "KILL";

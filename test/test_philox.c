@@ -21,7 +21,7 @@
 
 #include <inttypes.h>
 
-#if DLM_HAVE_CUDA
+#if DLM_HAVE_CURAND
 #include <curand.h>
 #endif
 
@@ -150,7 +150,7 @@ static void coin_mapping_pinned(void **state)
 static void curand_host_matches_random123(void **state)
 {
     (void)state;
-#if DLM_HAVE_CUDA
+#if DLM_HAVE_CURAND
     static const uint64_t seeds[] = {0, 1, 0xffffffffu, UINT64_C(0x0123456789abcdef),
                                      UINT64_C(0xffffffffffffffff), 2026};
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
@@ -186,7 +186,7 @@ static void curand_host_matches_random123(void **state)
         for (int j = 0; j < 4; j++) assert_int_equal(b.v[j], buf[j]);
     }
 #else
-    print_message("skipped: built without CUDA (no cuRAND)\n");
+    print_message("skipped: built without cuRAND (CUDA=0, or no libcurand)\n");
     skip();
 #endif
 }
