@@ -1,9 +1,44 @@
-/* dlm_cli.h — the command line's own modules (the files of host/cli/): each subcommand that
- * lives outside host/cli/main.c is declared here. Not part of the library. */
+/* dlm_cli.h — the command line's own modules (the files of host/cli/): the shared
+ * helpers and one entry point per subcommand, called from main() in host/cli/main.c.
+ * Not part of the library. */
 #ifndef DLM_CLI_H
 #define DLM_CLI_H
 
+#include "dlm_level.h"
 #include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
+
+/* The top-level usage text. */
+extern const char *const dlm_cli_usage_text;
+
+/* "dlmsim: " + fmt (with arg) on stderr, then the usage text; returns 2. */
+int dlm_cli_usage_error(const char *fmt, const char *arg);
+/* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
+int dlm_cli_fail(dlm_status s, const dlm_err *e);
+
+/* A circuit loaded and levelized, shared by the circuit subcommands. */
+typedef struct {
+    dlm_circuit c;
+    dlm_levels lv;
+} dlm_cli_loaded;
+
+/* dlm_circuit_load + dlm_levelize; on failure nothing is left to free. */
+dlm_status dlm_cli_load(const char *path, dlm_cli_loaded *L, dlm_err *e);
+void dlm_cli_unload(dlm_cli_loaded *L);
+
+/* Progress of a long run on stderr (dlm_batch.h's and dlm_verify.h's progress hook):
+ * a bar with rate and ETA on a terminal (redrawn at most 10 times a second), a plain
+ * line every 10 s otherwise, nothing with quiet. ctx is a dlm_cli_progress_state. */
+typedef struct {
+    int tty, quiet, drawn;
+    double last;
+} dlm_cli_progress_state;
+void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs);
+
+/* The circuit subcommands; each returns the exit code. */
+int dlm_cli_info(int argc, char **argv);   /* host/cli/info.c */
+int dlm_cli_run(int argc, char **argv);    /* host/cli/run.c */
+int dlm_cli_export(int argc, char **argv); /* host/cli/export.c */
+int dlm_cli_verify(int argc, char **argv); /* host/cli/verify.c, dlmsim verify CIRCUIT */
 
 /* Helpers shared by the subcommands (host/cli/util.c). */
 /* --threads: a count (as dlm_parse_count) of at most 4096. Returns 0 on success. */

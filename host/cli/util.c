@@ -1,8 +1,12 @@
 /* util.c — small helpers shared by the command-line modules (dlm_cli.h). */
 #include "dlm_cli.h"
 
+#include "dlm_level.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int dlm_cli_parse_threads(const char *s, int *threads)
 {
@@ -20,4 +24,91 @@ int dlm_cli_parse_alpha(const char *s, double *alpha)
     if (end == s || *end || errno || !(x > 0 && x < 1)) return -1;
     *alpha = x;
     return 0;
+}
+
+const char *const dlm_cli_usage_text =
+    "usage:\n"
+    "  dlmsim info CIRCUIT [--json]\n"
+    "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
+    "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--hist FILE]\n"
+    "             [--samples FILE] [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
+    "             [--checkpoint-every SECONDS] [--resume FILE]\n"
+    "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
+    "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
+    "             [--alpha A] [--target auto|exact|reference]\n"
+    "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--inject-bias K:EPS]\n"
+    "             [--json] [--quiet]\n"
+    "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
+    "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
+    "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
+    "             [--alpha A] [--json]   (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
+    "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
+    "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
+    "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
+    "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
+    "             [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
+    "Backends: cpu and cuda are the bit-sliced engines, cpu-ref and cuda-ref the byte\n"
+    "engines they are tested against bit for bit; auto is cuda with a device, else cpu.\n"
+    "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
+    "structure, checked before allocating (default: half the machine's memory).\n"
+    "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
+    "(docs/formats.md, docs/generators.md).\n";
+
+int dlm_cli_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "dlmsim: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", dlm_cli_usage_text);
+    return 2;
+}
+
+int dlm_cli_fail(dlm_status s, const dlm_err *e)
+{
+    fprintf(stderr, "dlmsim: %s\n", e->msg);
+    return dlm_exit_code(s);
+}
+
+// ---------------------------------------------------------------------------
+// Loading and levelizing, shared by the commands.
+
+dlm_status dlm_cli_load(const char *path, dlm_cli_loaded *L, dlm_err *e)
+{
+    memset(L, 0, sizeof *L);
+    dlm_status s = dlm_circuit_load(&L->c, path, e);
+    if (s) return s;
+    s = dlm_levelize(&L->c, &L->lv, e);
+    if (s) dlm_circuit_free(&L->c);
+    return s;
+}
+
+void dlm_cli_unload(dlm_cli_loaded *L)
+{
+    dlm_levels_free(&L->lv);
+    dlm_circuit_free(&L->c);
+}
+
+/* A bar with rate and ETA on a terminal (redrawn at most 10 times a second), a plain
+ * line every 10 s otherwise, nothing with --quiet. */
+void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    dlm_cli_progress_state *ps = ctx;
+    if (ps->quiet) return;
+    int final = done >= total;
+    if (!final && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
+    ps->last = secs;
+    double frac = total ? (double)done / (double)total : 1, rate = secs > 0 ? (double)done / secs : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    if (ps->tty) {
+        char bar[31];
+        int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        bar[30] = 0;
+        fprintf(stderr, "\r[%s] %5.1f%%  %.3g chains/s  ETA %.0f s  ", bar, 100 * frac, rate, eta);
+        ps->drawn = 1;
+        if (final) fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "dlmsim: %llu/%llu chains (%.1f%%), %.3g chains/s, ETA %.0f s\n",
+                (unsigned long long)done, (unsigned long long)total, 100 * frac, rate, eta);
+    }
+    fflush(stderr);
 }

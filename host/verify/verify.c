@@ -3,10 +3,11 @@
  * with an engine and runs the hard invariants, the bit-exact prefix check and the
  * statistical tests with Holm's correction.
  *
- * What this file is not: a printer (host/cli/main.c formats the report), an engine (it calls
- * dlm_engine_run), nor a statistics library (host/verify/stats.c wraps GSL). Everything it
- * counts is a 64-bit integer; floating point appears only in probabilities and test
- * statistics. docs/verify.md is the prose companion of this file.
+ * What this file is not: a printer (host/cli/verify.c prints the text report,
+ * host/verify/report.c the JSON), an engine (it calls dlm_engine_run), nor a
+ * statistics library (host/verify/stats.c wraps GSL). Everything it counts is a
+ * 64-bit integer; floating point appears only in probabilities and test statistics.
+ * docs/verify.md is the prose companion of this file.
  */
 #include "dlm_verify.h"
 #include "dlm_util.h"

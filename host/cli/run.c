@@ -1,0 +1,278 @@
+/* run.c — dlmsim run CIRCUIT [...]: the batch loop with progress, checkpoints,
+ * histograms and samples. */
+#include "dlm_batch.h"
+#include "dlm_circuit.h"
+#include "dlm_cli.h"
+#include "dlm_engine.h"
+#include "dlm_eval.h"
+#include "dlm_info.h"
+#include "dlm_io.h"
+#include "dlm_level.h"
+#include "dlm_program.h"
+#include "dlm_verify.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+// ---------------------------------------------------------------------------
+// run
+
+typedef struct {
+    const char *path, *hist, *samples, *checkpoint, *resume;
+    dlm_mode mode;
+    uint64_t chains, seed;
+    dlm_backend backend;
+    double checkpoint_every;
+    int threads, json, check, direct, quiet;
+} run_args;
+
+static int parse_run(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->mode = DLM_MODE_COT;
+    a->chains = 1000000;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
+                    !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
+                    !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
+                    !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume");
+        if (takes && !v) return dlm_cli_usage_error("option %s needs a value", o);
+        if (!strcmp(o, "--mode")) {
+            if (dlm_mode_parse(v, &a->mode)) return dlm_cli_usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+        } else if (!strcmp(o, "--chains")) {
+            if (dlm_parse_count(v, &a->chains) || a->chains == 0) return dlm_cli_usage_error("bad --chains %s", v);
+        } else if (!strcmp(o, "--seed")) {
+            if (dlm_parse_count(v, &a->seed)) return dlm_cli_usage_error("bad --seed %s", v);
+        } else if (!strcmp(o, "--threads")) {
+            if (dlm_cli_parse_threads(v, &a->threads)) return dlm_cli_usage_error("bad --threads %s", v);
+        } else if (!strcmp(o, "--backend")) {
+            if (dlm_backend_parse(v, &a->backend)) return dlm_cli_usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
+        } else if (!strcmp(o, "--hist")) {
+            a->hist = v;
+        } else if (!strcmp(o, "--samples")) {
+            a->samples = v;
+        } else if (!strcmp(o, "--json")) {
+            a->json = 1;
+            continue;
+        } else if (!strcmp(o, "--check")) {
+            a->check = 1;
+            continue;
+        } else if (!strcmp(o, "--direct")) {
+            a->direct = 1;
+            continue;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
+            continue;
+        } else if (!strcmp(o, "--checkpoint")) {
+            a->checkpoint = v;
+        } else if (!strcmp(o, "--resume")) {
+            a->resume = v;
+        } else if (!strcmp(o, "--checkpoint-every")) {
+            char *end;
+            errno = 0;
+            a->checkpoint_every = strtod(v, &end);
+            if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
+                return dlm_cli_usage_error("bad --checkpoint-every %s (seconds > 0)", v);
+        } else if (o[0] == '-' && o[1]) {
+            return dlm_cli_usage_error("unknown option %s", o);
+        } else if (!a->path) {
+            a->path = o;
+            continue;
+        } else {
+            return dlm_cli_usage_error("unexpected argument %s", o);
+        }
+        i++;
+    }
+    if (!a->path) return dlm_cli_usage_error("run: missing CIRCUIT%s", "");
+    if (a->samples && (a->checkpoint || a->resume))
+        return dlm_cli_usage_error("run: --samples cannot be combined with --checkpoint or --resume%s", "");
+    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+        return dlm_cli_usage_error("run: --checkpoint-every needs --checkpoint FILE%s", "");
+    return 0;
+}
+
+static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
+{
+    for (uint32_t k = 0; k < nout; k++) fputc('0' + ((s[k >> 3] >> (k & 7)) & 1), f);
+}
+
+// ---------------------------------------------------------------------------
+// Long batches: progress on stderr, SIGINT/SIGTERM stop at a checkpoint.
+
+/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+typedef struct {
+    FILE *f;
+    uint32_t nout;
+} sample_sink;
+
+static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_err *err)
+{
+    sample_sink *ss = ctx;
+    size_t sb = ((size_t)ss->nout + 7) / 8;
+    for (uint64_t i = 0; i < n; i++) {
+        put_bits(ss->f, smp + i * sb, ss->nout);
+        fputc('\n', ss->f);
+    }
+    return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
+}
+
+int dlm_cli_run(int argc, char **argv)
+{
+    run_args a;
+    int rc = parse_run(argc, argv, &a);
+    if (rc) return rc;
+    dlm_err e;
+    dlm_cli_loaded L;
+    dlm_status s = dlm_cli_load(a.path, &L, &e);
+    if (s) return dlm_cli_fail(s, &e);
+    dlm_program p;
+    dlm_counts k;
+    memset(&k, 0, sizeof k);
+    sample_sink ss = {NULL, L.c.nout};
+    FILE *fh = NULL;
+    int want_hist = a.hist != NULL, stopped = 0;
+    dlm_backend be = DLM_BACKEND_CPU;
+    dlm_slot_plan plan;
+    memset(&plan, 0, sizeof plan);
+    memset(&p, 0, sizeof p);
+    /* Everything that can be refused is refused before any notice or any work. */
+    if (want_hist && L.c.nout > DLM_HIST_MAX_BITS) {
+        s = dlm_fail(&e, DLM_EINPUT, "--hist needs at most %d output bits, %s has %u", DLM_HIST_MAX_BITS,
+                     a.path, L.c.nout);
+        goto done;
+    }
+    if (a.samples && !(ss.f = fopen(a.samples, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
+        goto done;
+    }
+    if (a.hist && !(fh = fopen(a.hist, "w"))) {
+        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+        goto done;
+    }
+    if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
+        memset(&p, 0, sizeof p);
+        p.nout = L.c.nout;
+        if (a.backend == DLM_BACKEND_CUDA || a.backend == DLM_BACKEND_CUDA_REF) {
+            s = dlm_fail(&e, DLM_EINPUT, "--direct runs on the CPU only");
+            goto done;
+        }
+    } else {
+        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
+        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+        char notice[256] = "";
+        if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+        if (notice[0]) fprintf(stderr, "%s\n", notice);
+    }
+    dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed, a.chains,
+                       p.nout, want_hist};
+    uint64_t next = 0;
+    if (a.resume) {
+        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
+    } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
+        goto done;
+    }
+    dlm_cli_progress_state ps = {isatty(2), a.quiet, 0, 0};
+    dlm_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.backend = be;
+    bo.threads = a.threads;
+    bo.stop = &stop_signal;
+    bo.progress = dlm_cli_progress;
+    bo.progress_ctx = &ps;
+    bo.direct = a.direct ? &L.c : NULL;
+    bo.sink = ss.f ? write_samples : NULL;
+    bo.sink_ctx = &ss;
+    bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
+    bo.checkpoint_every = a.checkpoint_every;
+    /* the bit-sliced engines' slot plan, made once and, like compiling, not timed */
+    if (!a.direct && dlm_backend_uses_plan(be)) {
+        if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
+        bo.plan = &plan;
+    }
+    if (bo.checkpoint) {
+        signal(SIGINT, on_stop_signal);
+        signal(SIGTERM, on_stop_signal);
+    }
+    uint64_t first = next;
+    double t0 = dlm_now();
+    s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
+    double secs = dlm_now() - t0;
+    if (s) goto done;
+    if (stopped) {
+        fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
+                "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
+                (unsigned long long)a.chains, bo.checkpoint, bo.checkpoint);
+        rc = 128 + (int)stop_signal;
+        goto done;
+    }
+    if (ss.f) {
+        int bad = fclose(ss.f) != 0;
+        ss.f = NULL;
+        if (bad) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
+            goto done;
+        }
+    }
+    if (fh) {
+        uint8_t bits[4];
+        for (uint64_t i = 0; i < (UINT64_C(1) << p.nout); i++) {
+            if (!k.hist[i]) continue;
+            for (int b = 0; b < 4; b++) bits[b] = (uint8_t)(i >> (8 * b));
+            put_bits(fh, bits, p.nout);
+            fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
+        }
+        int bad = fclose(fh) != 0;
+        fh = NULL;
+        if (bad) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+            goto done;
+        }
+    }
+    double rate = secs > 0 ? (double)(a.chains - first) / secs : 0;
+    const char *bname = dlm_backend_name(be);
+    if (a.json) {
+        printf("{\"circuit\":");
+        dlm_json_str(stdout, a.path);
+        printf(",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"rounds\":%u,"
+               "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
+               "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
+               "\"seconds\":%.6f,\"samples_per_s\":%.6g,\"odd_parity\":%llu,\"checked\":%s}\n",
+               a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               (unsigned long long)a.seed, p.rounds, p.L, L.lv.depth, L.lv.width,
+               (unsigned long long)L.lv.size, L.c.ncoins, L.c.nout, p.L,
+               (unsigned long long)k.bytes_tokens, (unsigned long long)k.bytes_device_measured, secs,
+               rate, (unsigned long long)k.odd_parity, a.check ? "true" : "false");
+    } else {
+        printf("circuit         %s\nmode            %s\nbackend         %s\nchains          %llu\n"
+               "seed            %llu\nrounds          %u\nL               %u\nbytes/chain     %u\n"
+               "token bytes     %llu\ntime            %.3f s\nsamples/s       %.4g\n"
+               "odd parity      %llu\n",
+               a.path, a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               (unsigned long long)a.seed, p.rounds, p.L, p.L, (unsigned long long)k.bytes_tokens,
+               secs, rate, (unsigned long long)k.odd_parity);
+        if (a.check) printf("program check   passed\n");
+    }
+done:
+    dlm_slot_plan_free(&plan);
+    dlm_program_free(&p);
+    if (fh) fclose(fh);
+    if (ss.f) fclose(ss.f);
+    dlm_counts_free(&k);
+    dlm_cli_unload(&L);
+    return s ? dlm_cli_fail(s, &e) : rc;
+}
