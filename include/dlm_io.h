@@ -20,11 +20,27 @@
 extern "C" {
 #endif
 
+/* Reads an AIGER 1.9 file, ascii or binary (told apart by its "aag"/"aig" header, not
+ * by the file name), into c. Latches, bad-state, constraint, justice and fairness
+ * sections are refused (combinational only). DLM_OK with c initialised and owned by
+ * the caller; DLM_EINPUT "FILE:LINE: ..." (or "FILE: byte offset N: ..." in the binary
+ * section) for malformed input; DLM_EIO when the file cannot be read; sizes are checked
+ * against dlm_memory_budget() before allocating. */
 dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err);
+
+/* Reads the combinational subset of BLIF (.model, .inputs, .outputs, .names covers,
+ * .end) into c: one gate per .names cover, signals resolved by name in any order.
+ * Errors as dlm_aiger_read (cycles, undefined or doubly defined signals included). */
 dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err);
 
-/* binary = 0: ascii "aag"; binary = 1: binary "aig". */
+/* Writes c to path as AIGER: binary = 0 ascii "aag", binary = 1 binary "aig"; gates
+ * other than 2-input AND are decomposed into ANDs, coin and output names go to the
+ * symbol table. DLM_EINPUT when a coin is biased (AIGER inputs are fair), DLM_EIO when
+ * the file cannot be written, DLM_ENOMEM. c is not changed. */
 dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, dlm_err *err);
+
+/* Writes c to path as BLIF, each gate one .names cover, coins as .inputs. Errors as
+ * dlm_aiger_write. */
 dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err);
 
 #ifdef __cplusplus

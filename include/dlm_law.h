@@ -117,6 +117,20 @@ void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t 
  * UINT64_MAX when it is over DLM_LAW_TABLE_MAX. */
 uint64_t dlm_law_cells(uint32_t L, uint32_t V);
 
+/* The chain's transition matrix, dense: P[a*S + b] = tele / S + (1 - tele) T[a][b]
+ * (S*S doubles). The one densification of the CSR rows (the law's marginals and KL's
+ * dependence measures). */
+void dlm_law_dense_transitions(const dlm_law_view *w, double *P);
+
+/* The powers P^0 = I, P^1, ..., P^(n-1) of a dense S x S matrix into pw (n*S*S
+ * doubles), each P^d = P^(d-1) P (d >= 2) with sums over k ascending. P may be
+ * pw + S*S itself (it is then left in place as P^1). */
+void dlm_law_powers(const double *P, uint32_t S, uint32_t n, double *pw);
+
+/* next = cur P for a dense S x S matrix P (sums over a ascending): one step of the
+ * position marginals. */
+void dlm_law_marginal_step(const double *cur, const double *P, uint32_t S, double *next);
+
 /* Writes the law in its file format (table or markov) to f, numbers as %.17g, so that
  * dlm_law_load("table:F" or "markov:F") gives it back (to rounding of the renormalizing
  * division). DLM_EIO when writing fails. */

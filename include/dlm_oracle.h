@@ -124,6 +124,28 @@ DLM_HD int dlm_oracle_table_scan_(const dlm_law_view *w, const uint16_t *tok, do
 
 // ---------------------------------------------------------------- HMM
 
+/* out = alpha P for the chain's P(b | a) = (1 - tele) T[a][b] + tele / S, T in CSR
+ * form: a scatter over the rows (a ascending, k ascending), then the teleport term
+ * (tele / S) sum(alpha). The one forward step: the forward-backward pass below and the
+ * law's own likelihood and enumeration (host/oracle/law.c) all take it. */
+DLM_HD void dlm_oracle_push_(const dlm_law_view *w, const double *alpha, double *out)
+{
+    const uint32_t S = w->S;
+    const double keep = 1.0 - w->tele, tu = w->tele / (double)S;
+    double sa = 0.0;
+    for (uint32_t s = 0; s < S; s++) {
+        out[s] = 0.0;
+        sa += alpha[s];
+    }
+    for (uint32_t a = 0; a < S; a++) {
+        double x = alpha[a];
+        if (x == 0.0) continue;
+        x *= keep;
+        for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++) out[w->col[k]] += x * w->val[k];
+    }
+    for (uint32_t s = 0; s < S; s++) out[s] += tu * sa;
+}
+
 /* Forward-backward with hard evidence e_t(s) (dlm_oracle_ev_), P(b | a) =
  * (1 - tele) T[a][b] + tele / S with T in CSR form (never densified).
  * Forward, t = 0..L-1: pred_t = start (t = 0) or alpha_{t-1} P, computed as a scatter
@@ -147,19 +169,7 @@ DLM_HD int dlm_oracle_hmm_(const dlm_law_view *w, const uint16_t *tok, double *o
         if (t == 0) {
             for (uint32_t s = 0; s < S; s++) pt[s] = w->start[s];
         } else {
-            double sa = 0.0;
-            for (uint32_t s = 0; s < S; s++) {
-                pt[s] = 0.0;
-                sa += al[s];
-            }
-            for (uint32_t a = 0; a < S; a++) {
-                double x = al[a];
-                if (x == 0.0) continue;
-                x *= keep;
-                for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++)
-                    pt[w->col[k]] += x * w->val[k];
-            }
-            for (uint32_t s = 0; s < S; s++) pt[s] += tu * sa;
+            dlm_oracle_push_(w, al, pt);
         }
         double z = 0.0;
         for (uint32_t s = 0; s < S; s++) {

@@ -594,17 +594,6 @@ double dlm_kl_tv(const double *p, const double *q, uint64_t n)
 
 // ---------------------------------------------------------------- Markov-chain dependence
 
-/* Dense transition matrix of an HMM's state chain: P[a*S + b]. */
-static void dense_transitions(const dlm_law_view *w, double *P)
-{
-    uint32_t S = w->S;
-    for (uint32_t a = 0; a < S; a++) {
-        for (uint32_t b = 0; b < S; b++) P[(size_t)a * S + b] = w->tele / (double)S;
-        for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++)
-            P[(size_t)a * S + w->col[k]] += (1.0 - w->tele) * w->val[k];
-    }
-}
-
 static double xlogx(double x)
 {
     return x > 0 ? x * log(x) : 0.0;
@@ -627,7 +616,7 @@ dlm_status dlm_kl_dep_markov(const dlm_law *law, dlm_kl_dep *d, dlm_err *err)
         free(hrow);
         return dlm_fail(err, DLM_ENOMEM, "dependence: out of memory");
     }
-    dense_transitions(w, P);
+    dlm_law_dense_transitions(w, P);
     for (uint32_t a = 0; a < S; a++) {
         double h = 0;
         for (uint32_t b = 0; b < S; b++) {
@@ -677,11 +666,7 @@ dlm_status dlm_kl_dep_markov(const dlm_law *law, dlm_kl_dep *d, dlm_err *err)
             }
             sumCond += habc - hac;
         }
-        for (uint32_t b = 0; b < S; b++) {
-            double m = 0;
-            for (uint32_t a = 0; a < S; a++) m += cur[a] * P[(size_t)a * S + b];
-            nxt[b] = m;
-        }
+        dlm_law_marginal_step(cur, P, S, nxt);
         double *x = cur;
         cur = nxt;
         nxt = x;
@@ -951,26 +936,10 @@ static dlm_status path_setup(const dlm_law *law, const dlm_kl_sched *sc, int all
     if (c->fast) {
         double *Pk = m + T, *pim = Pk + S * S * (L + 1);
         double *P = Pk + S * S; /* P^1 */
-        for (size_t a = 0; a < S; a++)
-            for (size_t b = 0; b < S; b++) Pk[a * S + b] = a == b ? 1.0 : 0.0;
-        if (L >= 1) dense_transitions(w, P);
-        for (size_t k = 2; k <= L; k++) {
-            const double *A = Pk + (k - 1) * S * S;
-            double *B = Pk + k * S * S;
-            for (size_t a = 0; a < S; a++)
-                for (size_t b = 0; b < S; b++) {
-                    double v = 0;
-                    for (size_t u = 0; u < S; u++) v += A[a * S + u] * P[u * S + b];
-                    B[a * S + b] = v;
-                }
-        }
+        if (L >= 1) dlm_law_dense_transitions(w, P);
+        dlm_law_powers(P, (uint32_t)S, (uint32_t)L + 1, Pk); /* P^0 .. P^L (P^1 = I P = P) */
         for (size_t a = 0; a < S; a++) pim[a] = w->start[a];
-        for (size_t i = 1; i < L; i++)
-            for (size_t b = 0; b < S; b++) {
-                double v = 0;
-                for (size_t a = 0; a < S; a++) v += pim[(i - 1) * S + a] * P[a * S + b];
-                pim[i * S + b] = v;
-            }
+        for (size_t i = 1; i < L; i++) dlm_law_marginal_step(pim + (i - 1) * S, P, (uint32_t)S, pim + i * S);
         c->Pk = Pk;
         c->pim = pim;
     } else {

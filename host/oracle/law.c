@@ -11,6 +11,7 @@
  * Build/test: make BUILD=build/law CUDA=0 build/law/test/test_law && build/law/test/test_law
  */
 #include "dlm_law.h"
+#include "dlm_oracle.h"
 #include "dlm_util.h"
 #include "dlm_verify.h"
 
@@ -178,30 +179,10 @@ void dlm_law_free(dlm_law *law)
 
 // ---------------------------------------------------------------- transitions
 
-/* out = alpha P for the chain's P(b | a) = (1 - tele) T[a][b] + tele / S: a scatter
- * over the CSR rows (a ascending, k ascending), then the teleport term. */
-static void push(const dlm_law_view *w, const double *alpha, double *out)
-{
-    const uint32_t S = w->S;
-    const double keep = 1.0 - w->tele, tu = w->tele / (double)S;
-    double sa = 0.0;
-    for (uint32_t s = 0; s < S; s++) {
-        out[s] = 0.0;
-        sa += alpha[s];
-    }
-    for (uint32_t a = 0; a < S; a++) {
-        double x = alpha[a];
-        if (x == 0.0) continue;
-        x *= keep;
-        for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++) out[w->col[k]] += x * w->val[k];
-    }
-    for (uint32_t s = 0; s < S; s++) out[s] += tu * sa;
-}
-
 /* One unscaled forward step: out(s) = (prev P or start)(s) * P(token | s). */
 static void fwd_step(const dlm_law_view *w, const double *prev, uint16_t tok, double *out)
 {
-    if (prev) push(w, prev, out);
+    if (prev) dlm_oracle_push_(w, prev, out);
     else memcpy(out, w->start, w->S * sizeof(double));
     for (uint32_t s = 0; s < w->S; s++)
         out[s] *= w->emit ? w->emit[(size_t)s * w->V + tok] : (s == tok ? 1.0 : 0.0);
@@ -217,7 +198,7 @@ static dlm_status stationary(dlm_law *law, const char *what, dlm_err *err)
     if (!nx) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory", what);
     for (uint32_t s = 0; s < S; s++) pi[s] = 1.0 / S;
     for (int it = 0; it < STAT_ITERS; it++) {
-        push(&law->v, pi, nx);
+        dlm_oracle_push_(&law->v, pi, nx);
         double z = 0.0, d = 0.0;
         for (uint32_t s = 0; s < S; s++) z += nx[s] = 0.5 * (pi[s] + nx[s]);
         for (uint32_t s = 0; s < S; s++) {
@@ -931,6 +912,46 @@ dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
 
 // ---------------------------------------------------------------- marginals
 
+void dlm_law_dense_transitions(const dlm_law_view *w, double *P)
+{
+    const uint32_t S = w->S;
+    const double keep = 1.0 - w->tele, tu = w->tele / (double)S;
+    for (uint32_t a = 0; a < S; a++) {
+        for (uint32_t b = 0; b < S; b++) P[(size_t)a * S + b] = tu;
+        for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++) P[(size_t)a * S + w->col[k]] += keep * w->val[k];
+    }
+}
+
+void dlm_law_powers(const double *P, uint32_t S, uint32_t n, double *pw)
+{
+    const size_t SS = (size_t)S * S;
+    if (n == 0) return;
+    for (uint32_t a = 0; a < S; a++)
+        for (uint32_t b = 0; b < S; b++) pw[(size_t)a * S + b] = a == b ? 1.0 : 0.0;
+    if (n == 1) return;
+    /* P^1 = I P = P exactly (entries are finite), and P may already be pw + S*S */
+    if (pw + SS != P) memcpy(pw + SS, P, SS * sizeof *P);
+    for (uint32_t d = 2; d < n; d++) {
+        const double *prev = pw + (size_t)(d - 1) * SS;
+        double *cur = pw + (size_t)d * SS;
+        for (uint32_t a = 0; a < S; a++)
+            for (uint32_t b = 0; b < S; b++) {
+                double z = 0.0;
+                for (uint32_t k = 0; k < S; k++) z += prev[(size_t)a * S + k] * P[(size_t)k * S + b];
+                cur[(size_t)a * S + b] = z;
+            }
+    }
+}
+
+void dlm_law_marginal_step(const double *cur, const double *P, uint32_t S, double *next)
+{
+    for (uint32_t b = 0; b < S; b++) {
+        double z = 0.0;
+        for (uint32_t a = 0; a < S; a++) z += cur[a] * P[(size_t)a * S + b];
+        next[b] = z;
+    }
+}
+
 /* Markov chains: the powers P^d (d = 0..L-1, dense, rows a ascending, then b, sums over
  * k ascending) and the position marginals, when (L V^2 + L V) doubles fit in max_bytes. */
 static dlm_status build_powers(dlm_law *law, uint64_t max_bytes, dlm_err *err)
@@ -949,31 +970,10 @@ static dlm_status build_powers(dlm_law *law, uint64_t max_bytes, dlm_err *err)
         free(P);
         return dlm_fail(err, DLM_ENOMEM, "transition powers: out of memory");
     }
-    const double keep = 1.0 - law->v.tele, tu = law->v.tele / (double)V;
-    for (uint32_t a = 0; a < V; a++) {
-        for (uint32_t b = 0; b < V; b++) P[(size_t)a * V + b] = tu;
-        for (uint32_t k = law->v.rowptr[a]; k < law->v.rowptr[a + 1]; k++)
-            P[(size_t)a * V + law->v.col[k]] = keep * law->v.val[k] + tu;
-    }
-    for (uint32_t a = 0; a < V; a++)
-        for (uint32_t b = 0; b < V; b++) pw[(size_t)a * V + b] = a == b ? 1.0 : 0.0;
-    for (uint32_t d = 1; d < L; d++) {
-        const double *prev = pw + (size_t)(d - 1) * V * V;
-        double *cur = pw + (size_t)d * V * V;
-        for (uint32_t a = 0; a < V; a++)
-            for (uint32_t b = 0; b < V; b++) {
-                double z = 0.0;
-                for (uint32_t k = 0; k < V; k++) z += prev[(size_t)a * V + k] * P[(size_t)k * V + b];
-                cur[(size_t)a * V + b] = z;
-            }
-    }
+    dlm_law_dense_transitions(&law->v, P);
+    dlm_law_powers(P, V, L, pw);
     for (uint32_t v = 0; v < V; v++) pim[v] = law->v.start[v];
-    for (uint32_t i = 1; i < L; i++)
-        for (uint32_t b = 0; b < V; b++) {
-            double z = 0.0;
-            for (uint32_t a = 0; a < V; a++) z += pim[(size_t)(i - 1) * V + a] * P[(size_t)a * V + b];
-            pim[(size_t)i * V + b] = z;
-        }
+    for (uint32_t i = 1; i < L; i++) dlm_law_marginal_step(pim + (size_t)(i - 1) * V, P, V, pim + (size_t)i * V);
     free(P);
     law->pw = pw;
     law->pim = pim;
