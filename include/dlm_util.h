@@ -30,6 +30,9 @@ uint64_t dlm_fnv1a(uint64_t h, const void *data, size_t n);
  * on every host byte order (the regression digest, dlm_regress.h). */
 uint64_t dlm_fnv1a_u64(uint64_t h, uint64_t v);
 
+/* The OpenMP threads a run with --threads N uses: N, or all of them when N <= 0. */
+int dlm_threads_of(int threads);
+
 /* Seconds on the monotonic clock (for durations only; never part of a sample). */
 double dlm_now(void);
 

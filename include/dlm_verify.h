@@ -21,6 +21,7 @@
 #define DLM_VERIFY_H
 
 #include "dlm_engine.h"
+#include "dlm_stats.h" /* the tests the verifier runs */
 
 #include <stdio.h>
 
@@ -31,7 +32,6 @@ extern "C" {
 #define DLM_VERIFY_ENUM_MAX_COINS 30     /* enumeration limit: 2^30 assignments */
 #define DLM_VERIFY_MAX_PAIRS 512         /* pairwise tests per run, at most */
 #define DLM_VERIFY_PREFIX 4096           /* chains compared bit for bit with dlm_eval */
-#define DLM_VERIFY_MIN_EXPECTED 5.0      /* cells expected below this are pooled */
 #define DLM_VERIFY_REF_XOR UINT64_C(0x5eed5eed5eed5eed) /* reference seed = seed ^ this */
 
 typedef enum { DLM_TARGET_AUTO = 0, DLM_TARGET_EXACT, DLM_TARGET_REFERENCE } dlm_target_want;
@@ -109,38 +109,6 @@ dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_
 dlm_status dlm_target_build(const dlm_circuit *c, dlm_target_want want, uint64_t seed,
                             uint64_t chains, int threads, dlm_target *t, dlm_err *err);
 void dlm_target_free(dlm_target *t);
-
-// ---------------------------------------------------------------- statistics
-
-/* Upper tail of chi-square with df degrees of freedom: GSL's gsl_cdf_chisq_Q for
- * df <= 2^20, the Wilson-Hilferty normal approximation above (where GSL can fail). */
-double dlm_stat_chisq_q(double x, double df);
-/* Two-sided binomial p-value of k successes in n trials with P(success) = p:
- * min(1, 2 min(P(X <= k), P(X >= k))) from GSL for n <= 2^20, a z-test (normal
- * approximation, no continuity correction) above. p must be in (0, 1). */
-double dlm_stat_binom_p2(uint64_t k, uint64_t n, double p);
-/* Kolmogorov-Smirnov test of x[0..n-1] (sorted in place) against Uniform(0, 1):
- * *d = sup |F_n - F|; returns the asymptotic p-value Q_KS((sqrt(n) + 0.12 +
- * 0.11/sqrt(n)) d) (Stephens' correction), Q_KS(l) = 2 sum_k (-1)^(k-1) e^(-2 k^2 l^2). */
-double dlm_stat_ks_uniform(double *x, size_t n, double *d);
-/* Holm step-down adjusted p-values: padj[i] for p[i], monotone, capped at 1. */
-dlm_status dlm_stat_holm(const double *p, size_t n, double *padj, dlm_err *err);
-/* Upper-tail standard normal quantile: z with P(Z > z) = q. */
-double dlm_stat_z(double q);
-
-/* Goodness of fit of a histogram to an exact law. */
-typedef struct {
-    double chi2, df_chi2, p_chi2; /* Pearson, cells with expected count < 5 pooled */
-    double g, df_g, p_g;          /* G-test on groups of expected count >= max(20, 2 m^(1/4)),
-                                     Williams-corrected (docs/verify.md) */
-    uint64_t impossible;          /* samples in cells of probability 0 */
-    uint64_t first_impossible;    /* the first such cell */
-    double tv;                    /* TV(empirical, p) */
-} dlm_gof;
-
-/* Tests counts[0..cells-1] against the law p[0..cells-1] (the same tests as the
- * verifier's hist-chi2 and hist-g); a p-value is 1 when its df is 0. */
-void dlm_stat_hist_gof(const double *p, const uint64_t *counts, uint64_t cells, dlm_gof *out);
 
 // ---------------------------------------------------------------- the verifier
 

@@ -2,6 +2,7 @@
 #include "dlm_util.h"
 
 #include <errno.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,11 @@ void *dlm_malloc(size_t n, size_t size)
     if (n == 0 || size == 0) return malloc(1);
     if (n > SIZE_MAX / size) return NULL;
     return malloc(n * size);
+}
+
+int dlm_threads_of(int threads)
+{
+    return threads > 0 ? threads : omp_get_max_threads();
 }
 
 double dlm_now(void)

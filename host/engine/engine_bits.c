@@ -25,6 +25,7 @@
  * nor the reference (the byte engine is, `--backend cpu-ref`).
  */
 #include "dlm_engine.h"
+#include "dlm_util.h"
 #include "dlm_slots.h"
 #include "dlm_words.h"
 
@@ -131,7 +132,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
                                dlm_err *err)
 {
     if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_bits_run: NULL argument");
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int nthreads = dlm_threads_of(o->threads);
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
     if (budget > dlm_memory_budget()) budget = dlm_memory_budget();
     dlm_slot_plan own;

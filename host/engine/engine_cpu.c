@@ -4,6 +4,7 @@
  * Counts are integers merged with atomics, so the result does not depend on the
  * number of threads or the tile size. This file owns loops and memory only. */
 #include "dlm_engine.h"
+#include "dlm_util.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static unsigned chain_outputs(const dlm_program *p, const uint8_t *tok, uint32_t
 dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                               dlm_err *err)
 {
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int nthreads = dlm_threads_of(o->threads);
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
     uint64_t L = p->L ? p->L : 1;
     uint64_t T = budget / ((uint64_t)nthreads * L);

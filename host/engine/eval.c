@@ -2,6 +2,7 @@
  * with bitwise AND/OR/XOR and a sum of minterms for LUTs. It shares only the coin
  * mapping with the engines, so agreement between the two is evidence, not tautology. */
 #include "dlm_eval.h"
+#include "dlm_util.h"
 #include "dlm_step.h"
 
 #include <omp.h>
@@ -70,7 +71,7 @@ void dlm_eval_words(const dlm_circuit *c, uint64_t seed, uint64_t first_chain,
 dlm_status dlm_eval_run(const dlm_circuit *c, const dlm_run_opts *o, dlm_counts *out,
                         dlm_err *err)
 {
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int nthreads = dlm_threads_of(o->threads);
     uint64_t nwords = (o->chains + 63) / 64;
     size_t sb = ((size_t)c->nout + 7) / 8;
     volatile int failed = 0;

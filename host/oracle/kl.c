@@ -12,6 +12,7 @@
  * Build/test: make BUILD=build/kl CUDA=0 build/kl/test/test_kl && build/kl/test/test_kl
  */
 #include "dlm_kl.h"
+#include "dlm_util.h"
 #include "dlm_oracle.h"
 #include "dlm_schedule.h"
 
@@ -20,11 +21,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int nthreads_of(int threads)
-{
-    return threads > 0 ? threads : omp_get_max_threads();
-}
 
 // ---------------------------------------------------------------- schedules
 
@@ -148,7 +144,7 @@ dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double
      * thread with its own buffers and its own H; combined in branch order. */
     uint32_t D = L < 6 ? L : 6;
     uint32_t nb = 1u << D;
-    int nt = nthreads_of(threads);
+    int nt = dlm_threads_of(threads);
     if ((uint32_t)nt > nb) nt = (int)nb;
     double *Hb = dlm_calloc((size_t)nb * (L + 1), sizeof(double));
     if (!Hb) return dlm_fail(err, DLM_ENOMEM, "g: out of memory");
@@ -978,7 +974,7 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
     dlm_status st = path_setup(law, sc, allow_fast, &c, &own, err);
     if (st) return st;
     uint64_t nb = (chains + KL_BLOCK - 1) / KL_BLOCK;
-    int nt = nthreads_of(threads);
+    int nt = dlm_threads_of(threads);
     if ((uint64_t)nt > nb) nt = (int)nb;
     size_t per = scratch_doubles(&c);
     double *bm = dlm_malloc(nb * 2, sizeof(double)); /* per block: mean, M2 */

@@ -1,6 +1,7 @@
 /* sampler.c — the oracle sampler on the CPU: OpenMP over chains, each chain run round
  * by round with dlm_sampler_round (dlm_sampler_step.h), reduced to integer counts. */
 #include "dlm_sampler.h"
+#include "dlm_util.h"
 #include "dlm_sampler_step.h"
 
 #include <omp.h>
@@ -115,7 +116,7 @@ dlm_status dlm_sampler_cpu_run(const dlm_law *law, const dlm_policy *p, const dl
                                dlm_sample_counts *k, dlm_err *err)
 {
     const dlm_law_view *w = &law->v;
-    int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int nt = dlm_threads_of(o->threads);
     if ((uint64_t)nt > o->chains) nt = o->chains ? (int)o->chains : 1;
     uint64_t per = dlm_sampler_chain_bytes(law), budget = o->max_bytes ? o->max_bytes : SAMPLER_DEFAULT_BYTES;
     if (per > budget)

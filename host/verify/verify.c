@@ -1,13 +1,12 @@
-/* verify.c — the verifier (dlm_verify.h): exact targets (analytic laws, bit-parallel
- * enumeration), the empirical reference, and dlm_verify_run, which samples a circuit
- * with an engine and runs the hard invariants, the bit-exact prefix check and the
- * statistical tests with Holm's correction.
+/* verify.c — dlm_verify_run (dlm_verify.h): samples a circuit with an engine and
+ * runs the hard invariants, the bit-exact prefix check and the statistical tests with
+ * Holm's correction; and the --inject-bias testing aid.
  *
- * What this file is not: a printer (host/cli/verify.c prints the text report,
- * host/verify/report.c the JSON), an engine (it calls dlm_engine_run), nor a
- * statistics library (host/verify/stats.c wraps GSL). Everything it counts is a
- * 64-bit integer; floating point appears only in probabilities and test statistics.
- * docs/verify.md is the prose companion of this file.
+ * What this file is not: the targets it compares with (targets.c), the statistics
+ * (stats.c, dlm_stats.h), a printer (host/cli/verify.c prints the text report,
+ * host/verify/report.c the JSON), or an engine (it calls dlm_engine_run). Everything
+ * it counts is a 64-bit integer; floating point appears only in probabilities and test
+ * statistics. docs/verify.md is the prose companion of this file.
  */
 #include "dlm_verify.h"
 #include "dlm_util.h"
@@ -19,602 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HIST_BITS DLM_HIST_MAX_BITS
-#define PRIVATE_HIST_BITS 16 /* per-thread histograms up to 2^16 cells, atomics above */
 #define SAMPLE_BATCH (UINT64_C(1) << 20)
 #define SAMPLE_BATCH_BYTES (UINT64_C(64) << 20)
-
-static int nthreads_of(int threads)
-{
-    return threads > 0 ? threads : omp_get_max_threads();
-}
-
-const char *dlm_target_kind_name(dlm_target_kind k)
-{
-    switch (k) {
-    case DLM_TKIND_ANALYTIC: return "analytic";
-    case DLM_TKIND_ENUMERATION: return "enumeration";
-    case DLM_TKIND_REFERENCE: return "reference";
-    default: return "none";
-    }
-}
-
-int dlm_target_want_parse(const char *s, dlm_target_want *w)
-{
-    if (!strcmp(s, "auto")) *w = DLM_TARGET_AUTO;
-    else if (!strcmp(s, "exact")) *w = DLM_TARGET_EXACT;
-    else if (!strcmp(s, "reference")) *w = DLM_TARGET_REFERENCE;
-    else return -1;
-    return 0;
-}
-
-// ---------------------------------------------------------------- pairs
-
-dlm_status dlm_verify_pairs(uint32_t nout, dlm_pair **pairs, uint32_t *npairs, dlm_err *err)
-{
-    *pairs = NULL;
-    *npairs = 0;
-    if (nout < 2) return DLM_OK;
-    uint64_t all = (uint64_t)nout * (nout - 1) / 2;
-    uint32_t n = all <= DLM_VERIFY_MAX_PAIRS ? (uint32_t)all : DLM_VERIFY_MAX_PAIRS;
-    dlm_pair *p = dlm_malloc(n, sizeof *p);
-    if (!p) return dlm_fail(err, DLM_ENOMEM, "out of memory for the pair list");
-    uint32_t m = 0;
-    if (all <= DLM_VERIFY_MAX_PAIRS) {
-        for (uint32_t i = 0; i < nout; i++)
-            for (uint32_t j = i + 1; j < nout; j++) p[m++] = (dlm_pair){i, j};
-    } else {
-        /* Adjacent pairs first (carries, neighbouring bits), then a fixed pseudo-random
-         * sample over all pairs; duplicates are rejected (at most 512^2/2 compares). */
-        uint32_t adj = nout - 1 < DLM_VERIFY_MAX_PAIRS / 2 ? nout - 1 : DLM_VERIFY_MAX_PAIRS / 2;
-        for (uint32_t k = 0; k < adj; k++) p[m++] = (dlm_pair){k, k + 1};
-        uint64_t st = UINT64_C(0x6a09e667f3bcc909);
-        while (m < n) {
-            uint32_t a = (uint32_t)(dlm_splitmix64(&st) % nout), b = (uint32_t)(dlm_splitmix64(&st) % nout);
-            if (a == b) continue;
-            dlm_pair q = a < b ? (dlm_pair){a, b} : (dlm_pair){b, a};
-            int dup = 0;
-            for (uint32_t k = 0; k < m && !dup; k++) dup = p[k].i == q.i && p[k].j == q.j;
-            if (!dup) p[m++] = q;
-        }
-    }
-    *pairs = p;
-    *npairs = m;
-    return DLM_OK;
-}
-
-// ---------------------------------------------------------------- targets: shared
-
-void dlm_target_free(dlm_target *t)
-{
-    if (!t) return;
-    free(t->hist);
-    free(t->p1);
-    free(t->hist_count);
-    free(t->ones);
-    free(t->pairs);
-    free(t->p11);
-    free(t->n11);
-    memset(t, 0, sizeof *t);
-}
-
-/* Allocates the per-output and per-pair arrays (and the histogram when asked). */
-static dlm_status target_alloc(dlm_target *t, dlm_target_kind kind, const dlm_circuit *c,
-                               int want_prob_hist, int want_count_hist, dlm_err *err)
-{
-    memset(t, 0, sizeof *t);
-    t->kind = kind;
-    t->nout = c->nout;
-    t->ncoins = c->ncoins;
-    dlm_status s = dlm_verify_pairs(c->nout, &t->pairs, &t->npairs, err);
-    if (s) return s;
-    size_t no = c->nout ? c->nout : 1, np = t->npairs ? t->npairs : 1;
-    t->p1 = dlm_calloc(no, sizeof *t->p1);
-    t->ones = dlm_calloc(no, sizeof *t->ones);
-    t->p11 = dlm_calloc(np, sizeof *t->p11);
-    t->n11 = dlm_calloc(np, sizeof *t->n11);
-    int bad = !t->p1 || !t->ones || !t->p11 || !t->n11;
-    if (!bad && want_prob_hist) bad = !(t->hist = dlm_calloc((size_t)1 << c->nout, sizeof *t->hist));
-    if (!bad && want_count_hist)
-        bad = !(t->hist_count = dlm_calloc((size_t)1 << c->nout, sizeof *t->hist_count));
-    if (bad) {
-        dlm_target_free(t);
-        return dlm_fail(err, DLM_ENOMEM, "out of memory for the target of %u outputs", c->nout);
-    }
-    return DLM_OK;
-}
-
-// ---------------------------------------------------------------- analytic laws
-
-typedef enum { LAW_NONE = 0, LAW_PARITY, LAW_ADDER, LAW_MAJ } law_kind;
-
-/* Parses "gen:NAME:N" exactly (N decimal, nothing after it). */
-static int spec_n(const char *src, const char *name, uint32_t *n)
-{
-    size_t k = strlen(name);
-    if (!src || strncmp(src, "gen:", 4) || strncmp(src + 4, name, k) || src[4 + k] != ':') return 0;
-    const char *d = src + 5 + k;
-    if (!*d) return 0;
-    uint64_t v = 0;
-    for (; *d; d++) {
-        if (*d < '0' || *d > '9') return 0;
-        v = v * 10 + (uint64_t)(*d - '0');
-        if (v > DLM_MAX_OUTPUTS) return 0;
-    }
-    *n = (uint32_t)v;
-    return 1;
-}
-
-/* Which law c->source names, with the shape check (coins and outputs as documented in
- * dlm_gen.h), so that a mislabelled circuit is never checked against a wrong law. */
-static law_kind law_of(const dlm_circuit *c, uint32_t *n)
-{
-    static const char *const parity[] = {"parity-tree", "parity-chain", "parity-revise"};
-    for (int i = 0; i < 3; i++)
-        if (spec_n(c->source, parity[i], n))
-            return *n >= 2 && c->nout == *n && c->ncoins == *n - 1 ? LAW_PARITY : LAW_NONE;
-    if (spec_n(c->source, "adder-ripple", n) || spec_n(c->source, "adder-prefix", n))
-        return *n >= 1 && *n <= 1000000 && c->nout == *n + 1 && c->ncoins == 2 * *n ? LAW_ADDER
-                                                                                   : LAW_NONE;
-    if (spec_n(c->source, "maj", n))
-        return (*n & 1) && c->nout == 1 && c->ncoins == *n ? LAW_MAJ : LAW_NONE;
-    return LAW_NONE;
-}
-
-int dlm_target_has_analytic(const dlm_circuit *c)
-{
-    uint32_t n;
-    return law_of(c, &n) != LAW_NONE;
-}
-
-/* P(s_i = 1 and s_j = 1) for s = a + b, a and b uniform N-bit numbers (i = j for a
- * single bit), by a DP over the carry: state (carry, recorded s_i, recorded s_j).
- * All probabilities are multiples of 4^-N, so the result is exact for N <= 26. */
-static double adder_p11(uint32_t N, uint32_t i, uint32_t j)
-{
-    double pr[2][2][2] = {{{0}}}, nx[2][2][2];
-    pr[0][0][0] = 1.0;
-    for (uint32_t k = 0; k < N; k++) {
-        memset(nx, 0, sizeof nx);
-        for (int cy = 0; cy < 2; cy++)
-            for (int bi = 0; bi < 2; bi++)
-                for (int bj = 0; bj < 2; bj++) {
-                    double q = pr[cy][bi][bj];
-                    if (q == 0) continue;
-                    for (int a = 0; a < 2; a++)
-                        for (int b = 0; b < 2; b++) {
-                            int s = a ^ b ^ cy, c2 = (a & b) | (a & cy) | (b & cy);
-                            int ni = k == i ? s : bi, nj = k == j ? s : bj;
-                            nx[c2][ni][nj] += 0.25 * q;
-                        }
-                }
-        memcpy(pr, nx, sizeof pr);
-    }
-    double r = 0;
-    for (int cy = 0; cy < 2; cy++)
-        for (int bi = 0; bi < 2; bi++)
-            for (int bj = 0; bj < 2; bj++) {
-                int vi = i == N ? cy : bi, vj = j == N ? cy : bj;
-                if (vi && vj) r += pr[cy][bi][bj];
-            }
-    return r;
-}
-
-/* P(the N+1 sum bits XOR to 1): DP over (carry, running parity). */
-static double adder_p_odd(uint32_t N)
-{
-    double pr[2][2] = {{1.0, 0}, {0, 0}}, nx[2][2];
-    for (uint32_t k = 0; k < N; k++) {
-        memset(nx, 0, sizeof nx);
-        for (int cy = 0; cy < 2; cy++)
-            for (int par = 0; par < 2; par++)
-                for (int a = 0; a < 2; a++)
-                    for (int b = 0; b < 2; b++) {
-                        int s = a ^ b ^ cy, c2 = (a & b) | (a & cy) | (b & cy);
-                        nx[c2][par ^ s] += 0.25 * pr[cy][par];
-                    }
-        memcpy(pr, nx, sizeof pr);
-    }
-    return pr[0][1] + pr[1][0]; /* parity of s_0..s_{N-1} XOR s_N (= carry) */
-}
-
-dlm_status dlm_target_analytic(const dlm_circuit *c, dlm_target *t, dlm_err *err)
-{
-    uint32_t N;
-    law_kind law = law_of(c, &N);
-    if (law == LAW_NONE) {
-        memset(t, 0, sizeof *t);
-        return dlm_fail(err, DLM_EINPUT, "%s: no analytic law is known for this circuit",
-                        c->source ? c->source : "(circuit)");
-    }
-    int hist = c->nout <= HIST_BITS;
-    dlm_status s = target_alloc(t, DLM_TKIND_ANALYTIC, c, hist, 0, err);
-    if (s) return s;
-    switch (law) {
-    case LAW_PARITY:
-        snprintf(t->desc, sizeof t->desc, "uniform over even-parity %u-bit strings", N);
-        if (hist) {
-            double q = ldexp(1.0, -(int)(N - 1));
-            for (uint64_t x = 0; x < (UINT64_C(1) << N); x++)
-                t->hist[x] = __builtin_parityll(x) ? 0.0 : q;
-        }
-        for (uint32_t k = 0; k < N; k++) t->p1[k] = 0.5;
-        /* Any two bits of a uniform even-parity string of N >= 3 bits are independent
-         * and fair; for N = 2 the two bits are equal. */
-        for (uint32_t k = 0; k < t->npairs; k++) t->p11[k] = N >= 3 ? 0.25 : 0.5;
-        t->p_odd = 0.0;
-        break;
-    case LAW_ADDER:
-        snprintf(t->desc, sizeof t->desc, "sum of two independent uniform %u-bit numbers", N);
-        if (hist)
-            for (uint64_t x = 0; x < (UINT64_C(1) << (N + 1)); x++) {
-                /* #{(a, b) : a + b = x} = x + 1 below 2^N, 2^(N+1) - 1 - x from 2^N on */
-                uint64_t ways = x < (UINT64_C(1) << N) ? x + 1 : (UINT64_C(2) << N) - 1 - x;
-                t->hist[x] = ldexp((double)ways, -2 * (int)N);
-            }
-        for (uint32_t k = 0; k <= N; k++) t->p1[k] = adder_p11(N, k, k);
-        for (uint32_t k = 0; k < t->npairs; k++) t->p11[k] = adder_p11(N, t->pairs[k].i, t->pairs[k].j);
-        t->p_odd = adder_p_odd(N);
-        break;
-    default: /* LAW_MAJ, N odd: the majority is 1 exactly when the minority is 0 */
-        snprintf(t->desc, sizeof t->desc, "majority of %u fair coins (P(1) = 1/2)", N);
-        t->hist[0] = t->hist[1] = 0.5;
-        t->p1[0] = 0.5;
-        t->p_odd = 0.5;
-        break;
-    }
-    return DLM_OK;
-}
-
-// ---------------------------------------------------------------- enumeration and reference
-
-/* Lane pattern of coin k < 6 within a block: bit i of the word = bit k of i. */
-static const uint64_t lane_pattern[6] = {
-    UINT64_C(0xAAAAAAAAAAAAAAAA), UINT64_C(0xCCCCCCCCCCCCCCCC), UINT64_C(0xF0F0F0F0F0F0F0F0),
-    UINT64_C(0xFF00FF00FF00FF00), UINT64_C(0xFFFF0000FFFF0000), UINT64_C(0xFFFFFFFF00000000)};
-
-/* Evaluates chains (or assignments) 0..n-1 of c 64 at a time and counts ones, pair 11s,
- * odd parity and (t->hist_count) the histogram into t. enumerate: coin words are the
- * assignment patterns (assignment index = chain); else coins come from dlm_coin under
- * seed with c's thresholds. Per-thread integer counts, merged under a critical section,
- * so the counts do not depend on the number of threads. */
-static dlm_status scan_blocks(const dlm_circuit *c, int enumerate, uint64_t seed, uint64_t n,
-                              int threads, dlm_target *t, dlm_err *err)
-{
-    uint64_t nblocks = (n + 63) / 64;
-    int nt = nthreads_of(threads);
-    uint32_t nout = c->nout, npairs = t->npairs;
-    int private_hist = t->hist_count && nout <= PRIVATE_HIST_BITS;
-    volatile int failed = 0;
-
-#pragma omp parallel num_threads(nt)
-    {
-        uint64_t *scratch = dlm_malloc(c->nnodes ? c->nnodes : 1, sizeof *scratch);
-        uint64_t *outw = dlm_malloc(nout ? nout : 1, sizeof *outw);
-        uint64_t *cw = enumerate ? dlm_malloc(c->ncoins ? c->ncoins : 1, sizeof *cw) : NULL;
-        uint64_t *ones = dlm_calloc(nout ? nout : 1, sizeof *ones);
-        uint64_t *n11 = dlm_calloc(npairs ? npairs : 1, sizeof *n11);
-        uint64_t *hist = private_hist ? dlm_calloc((size_t)1 << nout, sizeof *hist) : NULL;
-        uint64_t odd = 0;
-        if (!scratch || !outw || (enumerate && !cw) || !ones || !n11 || (private_hist && !hist))
-            failed = 1;
-#pragma omp for schedule(dynamic, 64)
-        for (uint64_t b = 0; b < nblocks; b++) {
-            if (failed) continue;
-            uint64_t lanes = n - 64 * b < 64 ? n - 64 * b : 64;
-            uint64_t mask = lanes == 64 ? ~UINT64_C(0) : (UINT64_C(1) << lanes) - 1;
-            if (enumerate)
-                for (uint32_t k = 0; k < c->ncoins; k++)
-                    cw[k] = k < 6 ? lane_pattern[k] : ((b >> (k - 6)) & 1) ? ~UINT64_C(0) : 0;
-            dlm_eval_words(c, seed, 64 * b, cw, scratch, outw);
-            uint64_t par = 0;
-            for (uint32_t k = 0; k < nout; k++) {
-                outw[k] &= mask;
-                ones[k] += (uint64_t)__builtin_popcountll(outw[k]);
-                par ^= outw[k];
-            }
-            odd += (uint64_t)__builtin_popcountll(par);
-            for (uint32_t q = 0; q < npairs; q++)
-                n11[q] += (uint64_t)__builtin_popcountll(outw[t->pairs[q].i] & outw[t->pairs[q].j]);
-            if (t->hist_count) {
-                uint32_t idx[64] = {0};
-                for (uint32_t k = 0; k < nout; k++)
-                    for (unsigned i = 0; i < 64; i++) idx[i] |= (uint32_t)((outw[k] >> i) & 1u) << k;
-                for (unsigned i = 0; i < lanes; i++) {
-                    if (hist) hist[idx[i]]++;
-                    else {
-#pragma omp atomic
-                        t->hist_count[idx[i]]++;
-                    }
-                }
-            }
-        }
-#pragma omp critical
-        {
-            if (!failed) {
-                for (uint32_t k = 0; k < nout; k++) t->ones[k] += ones[k];
-                for (uint32_t q = 0; q < npairs; q++) t->n11[q] += n11[q];
-                t->odd += odd;
-                if (hist)
-                    for (size_t i = 0; i < ((size_t)1 << nout); i++) t->hist_count[i] += hist[i];
-            }
-        }
-        free(scratch);
-        free(outw);
-        free(cw);
-        free(ones);
-        free(n11);
-        free(hist);
-    }
-    if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for per-thread counts");
-    t->total = n;
-    return DLM_OK;
-}
-
-dlm_status dlm_target_enumerate(const dlm_circuit *c, int threads, dlm_target *t, dlm_err *err)
-{
-    memset(t, 0, sizeof *t);
-    if (c->ncoins > DLM_VERIFY_ENUM_MAX_COINS)
-        return dlm_fail(err, DLM_EINPUT,
-                        "%s: %u coins are too many to enumerate (at most %d); no exact target",
-                        c->source ? c->source : "(circuit)", c->ncoins, DLM_VERIFY_ENUM_MAX_COINS);
-    int hist = c->nout <= HIST_BITS;
-    dlm_status s = target_alloc(t, DLM_TKIND_ENUMERATION, c, hist, hist, err);
-    if (s) return s;
-    snprintf(t->desc, sizeof t->desc, "enumeration of all 2^%u coin assignments", c->ncoins);
-    /* Enumeration supplies the coin words itself, so c->coin_thr plays no part: the
-     * target is the law with fair coins, every assignment weighing 2^-ncoins. */
-    uint64_t n = UINT64_C(1) << c->ncoins;
-    if ((s = scan_blocks(c, 1, 0, n, threads, t, err))) {
-        dlm_target_free(t);
-        return s;
-    }
-    int e = -(int)c->ncoins; /* count / 2^ncoins is exact in a double (count < 2^53) */
-    for (uint32_t k = 0; k < c->nout; k++) t->p1[k] = ldexp((double)t->ones[k], e);
-    for (uint32_t q = 0; q < t->npairs; q++) t->p11[q] = ldexp((double)t->n11[q], e);
-    t->p_odd = ldexp((double)t->odd, e);
-    if (hist)
-        for (size_t i = 0; i < ((size_t)1 << c->nout); i++) t->hist[i] = ldexp((double)t->hist_count[i], e);
-    return DLM_OK;
-}
-
-dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_t chains,
-                                int threads, dlm_target *t, dlm_err *err)
-{
-    memset(t, 0, sizeof *t);
-    if (chains == 0) return dlm_fail(err, DLM_EINPUT, "the reference needs at least one chain");
-    int hist = c->nout <= HIST_BITS;
-    dlm_status s = target_alloc(t, DLM_TKIND_REFERENCE, c, 0, hist, err);
-    if (s) return s;
-    snprintf(t->desc, sizeof t->desc, "direct evaluation, %llu chains under seed %#llx",
-             (unsigned long long)chains, (unsigned long long)ref_seed);
-    t->ref_seed = ref_seed;
-    dlm_circuit fair = *c; /* shallow copy: only the thresholds differ, nothing is freed */
-    fair.coin_thr = NULL;
-    if ((s = scan_blocks(&fair, 0, ref_seed, chains, threads, t, err))) {
-        dlm_target_free(t);
-        return s;
-    }
-    for (uint32_t k = 0; k < c->nout; k++) t->p1[k] = (double)t->ones[k] / (double)chains;
-    for (uint32_t q = 0; q < t->npairs; q++) t->p11[q] = (double)t->n11[q] / (double)chains;
-    t->p_odd = (double)t->odd / (double)chains;
-    return DLM_OK;
-}
-
-dlm_status dlm_target_build(const dlm_circuit *c, dlm_target_want want, uint64_t seed,
-                            uint64_t chains, int threads, dlm_target *t, dlm_err *err)
-{
-    memset(t, 0, sizeof *t);
-    if (want != DLM_TARGET_REFERENCE) {
-        if (dlm_target_has_analytic(c)) return dlm_target_analytic(c, t, err);
-        if (c->ncoins <= DLM_VERIFY_ENUM_MAX_COINS) return dlm_target_enumerate(c, threads, t, err);
-        if (want == DLM_TARGET_EXACT)
-            return dlm_fail(err, DLM_EINPUT,
-                            "%s: no exact target: %u coins exceed the enumeration limit of %d "
-                            "and no analytic law is known (use --target reference or auto)",
-                            c->source ? c->source : "(circuit)", c->ncoins,
-                            DLM_VERIFY_ENUM_MAX_COINS);
-    }
-    return dlm_target_reference(c, seed ^ DLM_VERIFY_REF_XOR, chains, threads, t, err);
-}
-
-// ---------------------------------------------------------------- contingency accumulators
-
-/* Cells carry `rows` observed and expected counts: rows = 1 is goodness of fit
- * (E = n p), rows = 2 two-sample homogeneity (E_r = N_r * column total / (N_1 + N_2)).
- *
- * Pearson (acc): a cell whose smallest expected count is below DLM_VERIFY_MIN_EXPECTED
- * goes into one pooled cell; if the pooled cell is itself still small it is merged into
- * the smallest regular cell. df = cells - 1. Pearson's statistic has mean exactly df
- * under the null whatever the expected counts, so this suffices.
- *
- * G (gacc): G is biased upwards when expected counts are small (measured: 4.4 standard
- * deviations over 32768 cells of expected count 6), so cells are grouped in index
- * order into groups of expected count >= t_g (the last, short group joins the one
- * before), t_g = max(20, 2 m^(1/4)) for m cells, and G is divided by Williams'
- * correction q = 1 + (n sum_c 1/E_c - 1) / (6 n (k - 1)) (goodness of fit) or
- * q = 1 + (N sum_r 1/N_r - 1)(N sum_c 1/C_c - 1) / (6 N (k - 1)) (two samples). */
-typedef struct {
-    int rows;
-    double chi2;
-    uint64_t cells;
-    double pE[2];
-    uint64_t pO[2];
-    int pooled;
-    double mE[2];       /* the regular cell with the smallest expected count */
-    uint64_t mO[2];
-    int have_m;
-} acc;
-
-static double cell_chi2(int rows, const uint64_t *O, const double *E)
-{
-    double s = 0;
-    for (int r = 0; r < rows; r++)
-        if (E[r] > 0) s += ((double)O[r] - E[r]) * ((double)O[r] - E[r]) / E[r];
-    return s;
-}
-
-static double cell_g(int rows, const uint64_t *O, const double *E)
-{
-    double s = 0;
-    for (int r = 0; r < rows; r++)
-        if (O[r] > 0 && E[r] > 0) s += 2.0 * (double)O[r] * log((double)O[r] / E[r]);
-    return s;
-}
-
-static double cell_minE(int rows, const double *E)
-{
-    return rows == 1 || E[0] < E[1] ? E[0] : E[1];
-}
-
-static void acc_cell(acc *a, const uint64_t *O, const double *E)
-{
-    if (cell_minE(a->rows, E) < DLM_VERIFY_MIN_EXPECTED) {
-        for (int r = 0; r < a->rows; r++) {
-            a->pE[r] += E[r];
-            a->pO[r] += O[r];
-        }
-        a->pooled = 1;
-        return;
-    }
-    a->chi2 += cell_chi2(a->rows, O, E);
-    a->cells++;
-    if (!a->have_m || cell_minE(a->rows, E) < cell_minE(a->rows, a->mE)) {
-        a->have_m = 1;
-        for (int r = 0; r < a->rows; r++) { /* E and O hold `rows` entries only */
-            a->mE[r] = E[r];
-            a->mO[r] = O[r];
-        }
-    }
-}
-
-/* Closes the pooled cell; returns df (cells - 1, 0 if fewer than two cells). */
-static double acc_finish(acc *a)
-{
-    if (a->pooled) {
-        if (cell_minE(a->rows, a->pE) < DLM_VERIFY_MIN_EXPECTED && a->have_m) {
-            a->chi2 -= cell_chi2(a->rows, a->mO, a->mE);
-            for (int r = 0; r < a->rows; r++) {
-                a->pE[r] += a->mE[r];
-                a->pO[r] += a->mO[r];
-            }
-            a->cells--;
-        }
-        a->chi2 += cell_chi2(a->rows, a->pO, a->pE);
-        a->cells++;
-        a->pooled = 0;
-    }
-    if (a->chi2 < 0) a->chi2 = 0;
-    return a->cells >= 2 ? (double)(a->cells - 1) : 0.0;
-}
-
-typedef struct {
-    int rows;
-    double tg;          /* group threshold on the smallest expected count */
-    double g;
-    uint64_t cells;
-    double inv_sum;     /* sum over groups of 1/E (rows 1) or 1/C (rows 2) */
-    double cE[2];       /* the open group */
-    uint64_t cO[2];
-    int open;
-    double lE[2];       /* the last closed group */
-    uint64_t lO[2];
-} gacc;
-
-static double g_threshold(uint64_t m)
-{
-    double t = 2.0 * pow((double)m, 0.25);
-    return t > 20 ? t : 20;
-}
-
-static double group_inv(int rows, const uint64_t *O, const double *E)
-{
-    if (rows == 1) return E[0] > 0 ? 1.0 / E[0] : 0;
-    uint64_t c = O[0] + O[1];
-    return c ? 1.0 / (double)c : 0;
-}
-
-static void gacc_close(gacc *a, const uint64_t *O, const double *E, int sign)
-{
-    a->g += sign * cell_g(a->rows, O, E);
-    a->inv_sum += sign * group_inv(a->rows, O, E);
-    a->cells = (uint64_t)((int64_t)a->cells + sign);
-}
-
-static void gacc_cell(gacc *a, const uint64_t *O, const double *E)
-{
-    for (int r = 0; r < a->rows; r++) {
-        a->cE[r] += E[r];
-        a->cO[r] += O[r];
-    }
-    a->open = 1;
-    if (cell_minE(a->rows, a->cE) < a->tg) return;
-    gacc_close(a, a->cO, a->cE, +1);
-    memcpy(a->lE, a->cE, sizeof a->lE);
-    memcpy(a->lO, a->cO, sizeof a->lO);
-    memset(a->cE, 0, sizeof a->cE);
-    memset(a->cO, 0, sizeof a->cO);
-    a->open = 0;
-}
-
-/* Closes the open group and returns df; *gw receives G / q (Williams). n: total count;
- * n1, n2: the two sample sizes (rows 2). */
-static double gacc_finish(gacc *a, double n, double n1, double n2, double *gw)
-{
-    if (a->open) {
-        if (a->cells > 0) { /* the short last group joins the one before */
-            gacc_close(a, a->lO, a->lE, -1);
-            for (int r = 0; r < a->rows; r++) {
-                a->cE[r] += a->lE[r];
-                a->cO[r] += a->lO[r];
-            }
-        }
-        gacc_close(a, a->cO, a->cE, +1);
-        a->open = 0;
-    }
-    if (a->cells < 2) {
-        *gw = 0;
-        return 0;
-    }
-    double k1 = (double)(a->cells - 1), q;
-    if (a->rows == 1) q = 1.0 + (n * a->inv_sum - 1.0) / (6.0 * n * k1);
-    else q = 1.0 + (n * (1.0 / n1 + 1.0 / n2) - 1.0) * (n * a->inv_sum - 1.0) / (6.0 * n * k1);
-    *gw = a->g > 0 ? a->g / q : 0;
-    return k1;
-}
-
-void dlm_stat_hist_gof(const double *p, const uint64_t *counts, uint64_t cells, dlm_gof *out)
-{
-    uint64_t n = 0, m = 0;
-    for (uint64_t x = 0; x < cells; x++) {
-        n += counts[x];
-        m += p[x] > 0;
-    }
-    memset(out, 0, sizeof *out);
-    acc a = {.rows = 1};
-    gacc ga = {.rows = 1, .tg = g_threshold(m)};
-    double l1 = 0;
-    for (uint64_t x = 0; x < cells; x++) {
-        double f = n ? (double)counts[x] / (double)n : 0;
-        l1 += fabs(f - p[x]);
-        if (p[x] == 0) {
-            if (counts[x] && !out->impossible) out->first_impossible = x;
-            out->impossible += counts[x];
-            continue;
-        }
-        double E = (double)n * p[x];
-        acc_cell(&a, &counts[x], &E);
-        gacc_cell(&ga, &counts[x], &E);
-    }
-    out->df_chi2 = acc_finish(&a);
-    out->chi2 = a.chi2;
-    out->p_chi2 = out->df_chi2 > 0 ? dlm_stat_chisq_q(a.chi2, out->df_chi2) : 1.0;
-    out->df_g = gacc_finish(&ga, (double)n, 0, 0, &out->g);
-    out->p_g = out->df_g > 0 ? dlm_stat_chisq_q(out->g, out->df_g) : 1.0;
-    out->tv = 0.5 * l1;
-}
 
 // ---------------------------------------------------------------- report building
 
@@ -734,7 +141,7 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
         double P[4] = {1 - pi - pj + p11, pj - p11, pi - p11, p11};
         uint64_t O[4];
         pair_table(n, k->ones[i], k->ones[j], S->n11[q], O);
-        acc a = {.rows = 1};
+        dlm_stat_acc a = {.rows = 1};
         for (int c = 0; c < 4; c++) {
             if (P[c] < 1e-15) { /* exactly 0 up to the rounding of 1 - pi - pj + p11 */
                 snprintf(what, sizeof what, "outputs (%u, %u) = (%d, %d) has probability 0 but was sampled %llu times",
@@ -743,9 +150,9 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
                 continue;
             }
             double E = (double)n * P[c];
-            acc_cell(&a, &O[c], &E);
+            dlm_stat_acc_cell(&a, &O[c], &E);
         }
-        double df = acc_finish(&a);
+        double df = dlm_stat_acc_finish(&a);
         if (df <= 0) continue;
         snprintf(name, sizeof name, "pair[%u,%u]", i, j);
         if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
@@ -754,14 +161,14 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
 }
 
 /* Two-sample homogeneity over columns given as (sample count, reference count). */
-static void acc_col2(acc *a, gacc *ga, uint64_t x, uint64_t y, uint64_t n1, uint64_t n2)
+static void acc_col2(dlm_stat_acc *a, dlm_stat_gacc *ga, uint64_t x, uint64_t y, uint64_t n1, uint64_t n2)
 {
     if (x + y == 0) return;
     double tot = (double)n1 + (double)n2;
     uint64_t O[2] = {x, y};
     double E[2] = {(double)n1 * (double)(x + y) / tot, (double)n2 * (double)(x + y) / tot};
-    acc_cell(a, O, E);
-    if (ga) gacc_cell(ga, O, E);
+    dlm_stat_acc_cell(a, O, E);
+    if (ga) dlm_stat_gacc_cell(ga, O, E);
 }
 
 static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_verify_report *r,
@@ -774,15 +181,15 @@ static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_ver
     if (t->hist_count && k->hist) {
         uint64_t cells = UINT64_C(1) << t->nout, m = 0;
         for (uint64_t x = 0; x < cells; x++) m += (k->hist[x] | t->hist_count[x]) != 0;
-        acc a = {.rows = 2};
-        gacc ga = {.rows = 2, .tg = g_threshold(m)};
+        dlm_stat_acc a = {.rows = 2};
+        dlm_stat_gacc ga = {.rows = 2, .tg = dlm_stat_g_threshold(m)};
         double l1 = 0;
         for (uint64_t x = 0; x < cells; x++) {
             l1 += fabs((double)k->hist[x] / (double)n1 - (double)t->hist_count[x] / (double)n2);
             acc_col2(&a, &ga, k->hist[x], t->hist_count[x], n1, n2);
         }
-        double df = acc_finish(&a), gw;
-        double dfg = gacc_finish(&ga, (double)n1 + (double)n2, (double)n1, (double)n2, &gw);
+        double df = dlm_stat_acc_finish(&a), gw;
+        double dfg = dlm_stat_gacc_finish(&ga, (double)n1 + (double)n2, (double)n1, (double)n2, &gw);
         if (df > 0 && (s = add_test(L, "hist-chi2", a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
         if (dfg > 0 && (s = add_test(L, "hist-g", gw, dfg, dlm_stat_chisq_q(gw, dfg), err))) return s;
         /* Both histograms are empirical: each is within the Weissman radius of its law
@@ -794,10 +201,10 @@ static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_ver
         r->tv_upper = r->tv + eps > 1 ? 1 : r->tv + eps;
     }
     for (uint32_t b = 0; b < t->nout; b++) {
-        acc a = {.rows = 2};
+        dlm_stat_acc a = {.rows = 2};
         acc_col2(&a, NULL, k->ones[b], t->ones[b], n1, n2);
         acc_col2(&a, NULL, n1 - k->ones[b], n2 - t->ones[b], n1, n2);
-        double df = acc_finish(&a);
+        double df = dlm_stat_acc_finish(&a);
         if (df <= 0) continue;
         snprintf(name, sizeof name, "bit[%u]", b);
         if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
@@ -807,9 +214,9 @@ static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_ver
         uint64_t O1[4], O2[4];
         pair_table(n1, k->ones[i], k->ones[j], S->n11[q], O1);
         pair_table(n2, t->ones[i], t->ones[j], t->n11[q], O2);
-        acc a = {.rows = 2};
+        dlm_stat_acc a = {.rows = 2};
         for (int c = 0; c < 4; c++) acc_col2(&a, NULL, O1[c], O2[c], n1, n2);
-        double df = acc_finish(&a);
+        double df = dlm_stat_acc_finish(&a);
         if (df <= 0) continue;
         snprintf(name, sizeof name, "pair[%u,%u]", i, j);
         if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
@@ -829,7 +236,7 @@ static dlm_status count_pairs(const dlm_target *t, const uint8_t *smp, size_t sb
     if (!t->npairs) return DLM_OK;
     uint64_t nblocks = (chains + 63) / 64;
     volatile int failed = 0;
-#pragma omp parallel num_threads(nthreads_of(threads))
+#pragma omp parallel num_threads(dlm_threads_of(threads))
     {
         uint64_t *w = dlm_malloc(nslots, sizeof *w);
         uint64_t *loc = dlm_calloc(t->npairs, sizeof *loc);
