@@ -1,7 +1,8 @@
 /* law.c — exactly known laws over token sequences (dlm_law.h, docs/oracle.md): the spec
- * loader with its generators (parity, random, bsc, sparse, english, circuit) and its
- * two text formats (table files, markov/hmm files), the subset-marginal table, the
- * full table of an HMM, log p(x), exact ancestral samples and the writer.
+ * loader with its generators (parity, random, bsc, sparse, english, circuit), the
+ * subset-marginal table, the full table of an HMM, log p(x) and exact ancestral
+ * samples. The two text formats (table files, markov/hmm files) and the writer are
+ * law_file.c.
  *
  * What it deliberately is not: the exact predictor (include/dlm_oracle.h, shared with
  * the device) or a sampler of DLM rounds (dlm_sampler.h). Everything here runs on the
@@ -11,6 +12,7 @@
  * Build/test: make BUILD=build/law CUDA=0 build/law/test/test_law && build/law/test/test_law
  */
 #include "dlm_law.h"
+#include "law_impl.h"
 #include "dlm_oracle.h"
 #include "dlm_util.h"
 #include "dlm_verify.h"
@@ -21,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_TOL 1e-9              /* file rows must sum to 1 within this */
 #define STAT_TOL 1e-14            /* power iteration: stop at this L1 change */
 #define STAT_ITERS 10000          /* ... or after this many iterations */
 #define ENGLISH_LAMBDA 1e-4       /* add-lambda smoothing of the English bigram counts */
@@ -35,59 +36,10 @@ static double unif_pos(uint64_t *st)
     return (double)((dlm_splitmix64(st) >> 11) + 1) * 0x1.0p-53;
 }
 
-/* Decimal unsigned integer, digits only, no overflow; 0 on success. */
-static int parse_u64(const char *s, uint64_t *v)
-{
-    uint64_t x = 0;
-    if (!s || !*s) return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return -1;
-        if (x > (UINT64_MAX - 9) / 10) return -1;
-        x = 10 * x + (uint64_t)(*s - '0');
-    }
-    *v = x;
-    return 0;
-}
-
-/* A finite non-negative number (strtod syntax, the whole string); 0 on success. */
-static int parse_nonneg(const char *s, double *v)
-{
-    char *end;
-    if (!s || !*s) return -1;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (*end || end == s || !isfinite(x) || x < 0 || (errno == ERANGE && x != 0)) return -1;
-    *v = x;
-    return 0;
-}
-
-/* n = V^L when it is at most max; 0 on success. */
-static int pow_le(uint32_t V, uint32_t L, uint64_t max, uint64_t *n)
-{
-    uint64_t x = 1;
-    for (uint32_t i = 0; i < L; i++) {
-        if (x > max / V) return -1;
-        x *= V;
-    }
-    *n = x;
-    return 0;
-}
-
 uint64_t dlm_law_cells(uint32_t L, uint32_t V)
 {
     uint64_t n;
-    return pow_le(V, L, DLM_LAW_TABLE_MAX, &n) ? UINT64_MAX : n;
-}
-
-/* DLM_EINPUT when `bytes` exceed the memory budget (what names the structure). */
-static dlm_status budget(uint64_t bytes, const char *what, dlm_err *err)
-{
-    uint64_t b = dlm_memory_budget();
-    if (bytes > b)
-        return dlm_fail(err, DLM_EINPUT, "%s: needs %llu bytes, over the memory budget of %llu "
-                        "(DLMSIM_MAX_MEMORY)", what, (unsigned long long)bytes,
-                        (unsigned long long)b);
-    return DLM_OK;
+    return dlm_law_pow_le_(V, L, DLM_LAW_TABLE_MAX, &n) ? UINT64_MAX : n;
 }
 
 /* The first index i with u < p[0] + .. + p[i] (summed in order); the last positive
@@ -106,61 +58,6 @@ static uint32_t icdf(const double *p, uint32_t n, double u)
 }
 
 // ---------------------------------------------------------------- allocation
-
-/* A TABLE law of V^L entries (p zeroed). what: the spec or file, for messages. */
-static dlm_status table_alloc(dlm_law *law, uint32_t L, uint32_t V, const char *what, dlm_err *err)
-{
-    uint64_t n;
-    if (L < 1) return dlm_fail(err, DLM_EINPUT, "%s: L must be at least 1", what);
-    if (V < 2 || V > DLM_LAW_MAX_V)
-        return dlm_fail(err, DLM_EINPUT, "%s: V = %u, must be 2..%u", what, V, DLM_LAW_MAX_V);
-    if (pow_le(V, L, DLM_LAW_TABLE_MAX, &n))
-        return dlm_fail(err, DLM_EINPUT, "%s: V^L = %u^%u is over the table limit 2^24 "
-                        "(DLM_LAW_TABLE_MAX)", what, V, L);
-    dlm_status s = budget(n * sizeof(double), what, err);
-    if (s) return s;
-    law->p = dlm_calloc((size_t)n, sizeof(double));
-    if (!law->p) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory for %llu entries", what,
-                                 (unsigned long long)n);
-    law->v.kind = DLM_LAW_TABLE;
-    law->v.L = L;
-    law->v.V = V;
-    law->v.p = law->p;
-    return DLM_OK;
-}
-
-/* An HMM law: start (S), rowptr (S+1), col/val (nnz), emit (S*V) when with_emit. */
-static dlm_status hmm_alloc(dlm_law *law, uint32_t L, uint32_t S, uint32_t V, uint64_t nnz,
-                            int with_emit, const char *what, dlm_err *err)
-{
-    if (L < 1 || L > DLM_LAW_MAX_L)
-        return dlm_fail(err, DLM_EINPUT, "%s: L = %u, must be 1..%u", what, L, DLM_LAW_MAX_L);
-    if (V < 2 || V > DLM_LAW_MAX_V)
-        return dlm_fail(err, DLM_EINPUT, "%s: V = %u, must be 2..%u", what, V, DLM_LAW_MAX_V);
-    if (S < 1 || S > DLM_LAW_MAX_V)
-        return dlm_fail(err, DLM_EINPUT, "%s: S = %u states, must be 1..%u", what, S, DLM_LAW_MAX_V);
-    if (nnz > UINT32_MAX) return dlm_fail(err, DLM_EINPUT, "%s: too many transitions", what);
-    uint64_t bytes = 8ull * S + 4ull * (S + 1) + 12ull * nnz + (with_emit ? 8ull * S * V : 0);
-    dlm_status s = budget(bytes, what, err);
-    if (s) return s;
-    law->start = dlm_calloc(S, sizeof(double));
-    law->rowptr = dlm_calloc((size_t)S + 1, sizeof(uint32_t));
-    law->col = dlm_calloc(nnz ? (size_t)nnz : 1, sizeof(uint32_t));
-    law->val = dlm_calloc(nnz ? (size_t)nnz : 1, sizeof(double));
-    law->emit = with_emit ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
-    if (!law->start || !law->rowptr || !law->col || !law->val || (with_emit && !law->emit))
-        return dlm_fail(err, DLM_ENOMEM, "%s: out of memory", what);
-    law->v.kind = DLM_LAW_HMM;
-    law->v.L = L;
-    law->v.V = V;
-    law->v.S = S;
-    law->v.start = law->start;
-    law->v.rowptr = law->rowptr;
-    law->v.col = law->col;
-    law->v.val = law->val;
-    law->v.emit = law->emit;
-    return DLM_OK;
-}
 
 void dlm_law_free(dlm_law *law)
 {
@@ -217,7 +114,7 @@ static dlm_status stationary(dlm_law *law, const char *what, dlm_err *err)
 static dlm_status gen_parity(dlm_law *law, uint64_t n, const char *spec, dlm_err *err)
 {
     if (n < 1 || n > 24) return dlm_fail(err, DLM_EINPUT, "%s: N must be 1..24", spec);
-    dlm_status s = table_alloc(law, (uint32_t)n, 2, spec, err);
+    dlm_status s = dlm_law_table_alloc_(law, (uint32_t)n, 2, spec, err);
     if (s) return s;
     uint64_t N = UINT64_C(1) << n;
     double q = n == 1 ? 1.0 : 1.0 / (double)(N / 2);
@@ -231,10 +128,10 @@ static dlm_status gen_random(dlm_law *law, uint64_t L, uint64_t V, uint64_t seed
 {
     if (L > DLM_LAW_MAX_L || V > DLM_LAW_MAX_V)
         return dlm_fail(err, DLM_EINPUT, "%s: L or V too large", spec);
-    dlm_status s = table_alloc(law, (uint32_t)L, (uint32_t)V, spec, err);
+    dlm_status s = dlm_law_table_alloc_(law, (uint32_t)L, (uint32_t)V, spec, err);
     if (s) return s;
     uint64_t N = 0, st = seed;
-    pow_le((uint32_t)V, (uint32_t)L, DLM_LAW_TABLE_MAX, &N);
+    dlm_law_pow_le_((uint32_t)V, (uint32_t)L, DLM_LAW_TABLE_MAX, &N);
     double z = 0.0;
     for (uint64_t x = 0; x < N; x++) z += law->p[x] = -log(unif_pos(&st));
     for (uint64_t x = 0; x < N; x++) law->p[x] /= z;
@@ -248,7 +145,7 @@ static dlm_status gen_bsc(dlm_law *law, uint64_t L, double flip, const char *spe
     if (!(flip >= 0.0 && flip <= 1.0))
         return dlm_fail(err, DLM_EINPUT, "%s: FLIP must be in [0, 1]", spec);
     if (L > DLM_LAW_MAX_L) return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
-    dlm_status s = hmm_alloc(law, (uint32_t)L, 2, 2, 4, 0, spec, err);
+    dlm_status s = dlm_law_hmm_alloc_(law, (uint32_t)L, 2, 2, 4, 0, spec, err);
     if (s) return s;
     for (uint32_t a = 0; a < 2; a++) {
         law->start[a] = 0.5;
@@ -276,7 +173,7 @@ static dlm_status gen_sparse(dlm_law *law, uint64_t V, uint64_t K, uint64_t L, u
     if (L < 1 || L > DLM_LAW_MAX_L) return dlm_fail(err, DLM_EINPUT, "%s: L must be 1..%u", spec, DLM_LAW_MAX_L);
     if (!(tele >= 0.0 && tele < 1.0)) return dlm_fail(err, DLM_EINPUT, "%s: TELE must be in [0, 1)", spec);
     uint32_t S = (uint32_t)V;
-    dlm_status s = hmm_alloc(law, (uint32_t)L, S, S, V * K, 0, spec, err);
+    dlm_status s = dlm_law_hmm_alloc_(law, (uint32_t)L, S, S, V * K, 0, spec, err);
     if (s) return s;
     law->v.tele = tele;
     uint32_t *perm = dlm_calloc(S, sizeof(uint32_t));
@@ -340,7 +237,7 @@ static dlm_status gen_english(dlm_law *law, uint64_t L, const char *spec, dlm_er
         prev = c;
     }
     free(buf);
-    dlm_status s = hmm_alloc(law, (uint32_t)L, 27, 27, 27 * 27, 0, spec, err);
+    dlm_status s = dlm_law_hmm_alloc_(law, (uint32_t)L, 27, 27, 27 * 27, 0, spec, err);
     if (s) return s;
     for (uint32_t a = 0; a < 27; a++) {
         double z = 0.0;
@@ -407,7 +304,7 @@ static dlm_status gen_circuit(dlm_law *law, const char *cspec_in, const char *sp
     memset(&t, 0, sizeof t);
     s = dlm_target_build(&c, DLM_TARGET_EXACT, 0, 0, 0, &t, err);
     if (!s && !t.hist) s = dlm_fail(err, DLM_EINPUT, "%s: no exact histogram", spec);
-    if (!s) s = table_alloc(law, c.nout, 2, spec, err);
+    if (!s) s = dlm_law_table_alloc_(law, c.nout, 2, spec, err);
     if (!s) {
         uint64_t N = UINT64_C(1) << c.nout;
         double z = 0.0;
@@ -422,427 +319,6 @@ static dlm_status gen_circuit(dlm_law *law, const char *cspec_in, const char *sp
     }
     dlm_target_free(&t);
     dlm_circuit_free(&c);
-    return s;
-}
-
-// ---------------------------------------------------------------- file reading
-
-/* Line reader over a file read whole: blank lines and `#` comments skipped (an
- * `alphabet` line keeps its '#' characters inside the quotes). */
-typedef struct {
-    const char *path;
-    char *next;     /* start of the next line */
-    unsigned line;  /* number of the current line */
-    char *cur;      /* scan position in the current line */
-    dlm_err *err;
-} rd;
-
-static int is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static int rd_line(rd *r)
-{
-    while (r->next) {
-        char *l = r->next, *nl = strchr(l, '\n');
-        if (nl) {
-            *nl = 0;
-            r->next = nl + 1;
-        } else {
-            r->next = NULL;
-        }
-        r->line++;
-        while (is_ws(*l)) l++;
-        if (strncmp(l, "alphabet", 8) != 0) {
-            char *h = strchr(l, '#');
-            if (h) *h = 0;
-        }
-        if (!*l) continue;
-        r->cur = l;
-        return 1;
-    }
-    return 0;
-}
-
-/* The next whitespace-separated field of the current line (NUL-terminated), or NULL. */
-static char *rd_field(rd *r)
-{
-    char *p = r->cur;
-    while (is_ws(*p)) p++;
-    if (!*p) {
-        r->cur = p;
-        return NULL;
-    }
-    char *f = p;
-    while (*p && !is_ws(*p)) p++;
-    if (*p) *p++ = 0;
-    r->cur = p;
-    return f;
-}
-
-static dlm_status rd_err(rd *r, const char *what, const char *field)
-{
-    if (field) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: %s '%.40s'", r->path, r->line, what, field);
-    return dlm_fail(r->err, DLM_EINPUT, "%s:%u: %s", r->path, r->line, what);
-}
-
-static dlm_status rd_u32(rd *r, const char *what, uint32_t lo, uint32_t hi, uint32_t *v)
-{
-    uint64_t x;
-    char *f = rd_field(r);
-    if (!f) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: missing %s", r->path, r->line, what);
-    if (parse_u64(f, &x) || x < lo || x > hi)
-        return dlm_fail(r->err, DLM_EINPUT, "%s:%u: bad %s '%.40s' (must be %u..%u)", r->path,
-                        r->line, what, f, lo, hi);
-    *v = (uint32_t)x;
-    return DLM_OK;
-}
-
-static dlm_status rd_prob(rd *r, const char *what, double *v)
-{
-    char *f = rd_field(r);
-    if (!f) return dlm_fail(r->err, DLM_EINPUT, "%s:%u: missing %s", r->path, r->line, what);
-    if (parse_nonneg(f, v)) return rd_err(r, "bad number (must be finite and >= 0)", f);
-    return DLM_OK;
-}
-
-static dlm_status rd_end(rd *r)
-{
-    char *f = rd_field(r);
-    return f ? rd_err(r, "unexpected field", f) : DLM_OK;
-}
-
-/* `alphabet "CHARS"`: exactly V printable characters between the first and the last
- * double quote of the line. */
-static dlm_status rd_alphabet(rd *r, dlm_law *law, uint32_t V)
-{
-    char *q0 = strchr(r->cur, '"'), *q1 = strrchr(r->cur, '"');
-    if (!q0 || q1 == q0) return rd_err(r, "alphabet: expected \"CHARACTERS\"", NULL);
-    size_t n = (size_t)(q1 - q0 - 1);
-    if (V > 256 || n != V)
-        return dlm_fail(r->err, DLM_EINPUT, "%s:%u: alphabet has %zu characters, not V = %u "
-                        "(at most 256)", r->path, r->line, n, V);
-    for (size_t i = 0; i < n; i++)
-        if (q0[1 + i] < 0x20 || q0[1 + i] > 0x7e) return rd_err(r, "alphabet: non-printable character", NULL);
-    char *t = q1 + 1;
-    while (is_ws(*t)) t++;
-    if (*t && *t != '#') return rd_err(r, "unexpected text after the alphabet", NULL);
-    memcpy(law->alphabet, q0 + 1, n);
-    law->alphabet[n] = 0;
-    return DLM_OK;
-}
-
-/* Reads path whole; a missing or unreadable file is DLM_EINPUT (bad input). */
-static dlm_status rd_open(rd *r, const char *path, char **buf, dlm_err *err)
-{
-    size_t len;
-    memset(r, 0, sizeof *r);
-    dlm_status s = dlm_read_file(path, buf, &len, err);
-    if (s) return s == DLM_EIO ? DLM_EINPUT : s;
-    if (strlen(*buf) != len) {
-        free(*buf);
-        *buf = NULL;
-        return dlm_fail(err, DLM_EINPUT, "%s: contains a NUL byte (not a text file)", path);
-    }
-    r->path = path;
-    r->next = *buf;
-    r->err = err;
-    return DLM_OK;
-}
-
-// ---------------------------------------------------------------- table files
-
-/* table L V / [alphabet "..."] / rows `TOKENS WEIGHT` (TOKENS: L integers, or for
- * V <= 10 one string of L digits, position 0 first). Weights are divided by their
- * total; missing sequences have weight 0; a sequence given twice is an error. */
-static dlm_status load_table(dlm_law *law, const char *path, dlm_err *err)
-{
-    rd r;
-    char *buf;
-    uint8_t *seen = NULL;
-    uint32_t L = 0, V = 0;
-    dlm_status s = rd_open(&r, path, &buf, err);
-    if (s) return s;
-    char *f;
-    if (!rd_line(&r)) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: empty file (expected 'table L V')", path);
-        goto out;
-    }
-    if (!(f = rd_field(&r)) || strcmp(f, "table")) {
-        s = rd_err(&r, "expected 'table L V', got", f ? f : "");
-        goto out;
-    }
-    if ((s = rd_u32(&r, "L", 1, DLM_LAW_MAX_L, &L)) || (s = rd_u32(&r, "V", 2, DLM_LAW_MAX_V, &V)) ||
-        (s = rd_end(&r)))
-        goto out;
-    char what[600];
-    snprintf(what, sizeof what, "%s:%u", path, r.line);
-    if ((s = table_alloc(law, L, V, what, err))) goto out;
-    uint64_t N = 0;
-    pow_le(V, L, DLM_LAW_TABLE_MAX, &N);
-    if ((s = budget(N, path, err))) goto out;
-    seen = dlm_calloc((size_t)N, 1);
-    if (!seen) {
-        s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    double total = 0.0;
-    while (rd_line(&r)) {
-        if (!strncmp(r.cur, "alphabet", 8) && is_ws(r.cur[8])) {
-            if ((s = rd_alphabet(&r, law, V))) goto out;
-            continue;
-        }
-        /* count the fields, then parse them */
-        unsigned nf = 0;
-        for (char *p = r.cur; *p;) {
-            while (is_ws(*p)) p++;
-            if (!*p) break;
-            nf++;
-            while (*p && !is_ws(*p)) p++;
-        }
-        uint64_t idx = 0, pw = 1;
-        if (nf == L + 1) {
-            for (uint32_t i = 0; i < L; i++, pw *= V) {
-                uint32_t t;
-                if ((s = rd_u32(&r, "token", 0, V - 1, &t))) goto out;
-                idx += t * pw;
-            }
-        } else if (nf == 2 && V <= 10) {
-            f = rd_field(&r);
-            if (strlen(f) != L) {
-                s = rd_err(&r, "expected a string of L digits, got", f);
-                goto out;
-            }
-            for (uint32_t i = 0; i < L; i++, pw *= V) {
-                if (f[i] < '0' || (uint32_t)(f[i] - '0') >= V) {
-                    s = rd_err(&r, "bad token digit in", f);
-                    goto out;
-                }
-                idx += (uint64_t)(f[i] - '0') * pw;
-            }
-        } else {
-            s = dlm_fail(err, DLM_EINPUT, "%s:%u: expected %u tokens and a weight%s", path, r.line,
-                         L, V <= 10 ? " (or a digit string and a weight)" : "");
-            goto out;
-        }
-        double wgt;
-        if ((s = rd_prob(&r, "weight", &wgt)) || (s = rd_end(&r))) goto out;
-        if (seen[idx]) {
-            s = rd_err(&r, "sequence given twice", NULL);
-            goto out;
-        }
-        seen[idx] = 1;
-        law->p[idx] = wgt;
-        total += wgt;
-    }
-    if (!(total > 0.0) || !isfinite(total)) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: the weights sum to %g (need a positive finite total)",
-                     path, total);
-        goto out;
-    }
-    for (uint64_t x = 0; x < N; x++) law->p[x] /= total;
-    snprintf(law->desc, sizeof law->desc, "table %.180s, L=%u, V=%u", path, L, V);
-out:
-    free(seen);
-    free(buf);
-    return s;
-}
-
-// ---------------------------------------------------------------- markov files
-
-typedef struct {
-    uint32_t a, b, line;
-    double p;
-} edge;
-
-static int cmp_edge(const void *x, const void *y)
-{
-    const edge *e = (const edge *)x, *f = (const edge *)y;
-    if (e->a != f->a) return e->a < f->a ? -1 : 1;
-    if (e->b != f->b) return e->b < f->b ? -1 : 1;
-    return e->line < f->line ? -1 : e->line > f->line;
-}
-
-/* Checks that p[0..n-1] sums to 1 within ROW_TOL and divides it by its sum. */
-static dlm_status row_check(double *p, uint32_t n, const char *path, unsigned line,
-                            const char *what, dlm_err *err)
-{
-    double z = 0.0;
-    for (uint32_t i = 0; i < n; i++) z += p[i];
-    if (!(fabs(z - 1.0) <= ROW_TOL))
-        return dlm_fail(err, DLM_EINPUT, "%s:%u: %s sums to %.17g, not 1 (tolerance 1e-9)", path,
-                        line, what, z);
-    for (uint32_t i = 0; i < n; i++) p[i] /= z;
-    return DLM_OK;
-}
-
-/* markov L V | hmm L S V, then in any order: alphabet "...", teleport EPS,
- * start P_0 .. P_{S-1}, row A P_0 .. P_{S-1} (dense), edge A B P (sparse),
- * emit A P_0 .. P_{V-1} (hmm only, every state). Every state needs transitions; an
- * entry given twice is an error; zero entries are kept. */
-static dlm_status load_markov(dlm_law *law, const char *path, dlm_err *err)
-{
-    rd r;
-    char *buf, *f;
-    edge *E = NULL;
-    double *start = NULL, *emit = NULL;
-    uint8_t *emit_seen = NULL;
-    size_t ne = 0, cap = 0;
-    uint32_t L = 0, S = 0, V = 0;
-    unsigned start_line = 0;
-    int hmm, have_tele = 0;
-    double tele = 0.0;
-    dlm_status s = rd_open(&r, path, &buf, err);
-    if (s) return s;
-    if (!rd_line(&r)) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: empty file (expected 'markov L V' or 'hmm L S V')", path);
-        goto out;
-    }
-    f = rd_field(&r);
-    hmm = f && !strcmp(f, "hmm");
-    if (!f || (!hmm && strcmp(f, "markov"))) {
-        s = rd_err(&r, "expected 'markov L V' or 'hmm L S V', got", f ? f : "");
-        goto out;
-    }
-    if ((s = rd_u32(&r, "L", 1, DLM_LAW_MAX_L, &L))) goto out;
-    if (hmm && (s = rd_u32(&r, "S", 1, DLM_LAW_MAX_V, &S))) goto out;
-    if ((s = rd_u32(&r, "V", 2, DLM_LAW_MAX_V, &V)) || (s = rd_end(&r))) goto out;
-    if (!hmm) S = V;
-    if ((s = budget(8ull * S + (hmm ? 9ull * S * V : 0), path, err))) goto out;
-    start = dlm_calloc(S, sizeof(double));
-    emit = hmm ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
-    emit_seen = hmm ? dlm_calloc(S, 1) : NULL;
-    if (!start || (hmm && (!emit || !emit_seen))) {
-        s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while (rd_line(&r)) {
-        if (!strncmp(r.cur, "alphabet", 8) && is_ws(r.cur[8])) {
-            if ((s = rd_alphabet(&r, law, V))) goto out;
-            continue;
-        }
-        f = rd_field(&r);
-        if (!strcmp(f, "teleport")) {
-            if (have_tele++) {
-                s = rd_err(&r, "teleport given twice", NULL);
-                goto out;
-            }
-            if ((s = rd_prob(&r, "teleport", &tele)) || (s = rd_end(&r))) goto out;
-            if (!(tele < 1.0)) {
-                s = rd_err(&r, "teleport must be in [0, 1)", NULL);
-                goto out;
-            }
-        } else if (!strcmp(f, "start")) {
-            if (start_line) {
-                s = rd_err(&r, "start given twice", NULL);
-                goto out;
-            }
-            start_line = r.line;
-            for (uint32_t i = 0; i < S; i++)
-                if ((s = rd_prob(&r, "start probability", &start[i]))) goto out;
-            if ((s = rd_end(&r)) || (s = row_check(start, S, path, r.line, "start", err))) goto out;
-        } else if (!strcmp(f, "emit")) {
-            uint32_t a;
-            if (!hmm) {
-                s = rd_err(&r, "emit rows belong in an 'hmm' file", NULL);
-                goto out;
-            }
-            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
-            if (emit_seen[a]++) {
-                s = rd_err(&r, "emit row given twice for this state", NULL);
-                goto out;
-            }
-            for (uint32_t v = 0; v < V; v++)
-                if ((s = rd_prob(&r, "emission probability", &emit[(size_t)a * V + v]))) goto out;
-            if ((s = rd_end(&r)) ||
-                (s = row_check(emit + (size_t)a * V, V, path, r.line, "emit row", err)))
-                goto out;
-        } else if (!strcmp(f, "row") || !strcmp(f, "edge")) {
-            int dense = f[0] == 'r';
-            uint32_t a, b = 0, n = dense ? S : 1;
-            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
-            if (!dense && (s = rd_u32(&r, "state", 0, S - 1, &b))) goto out;
-            if (ne + n > cap) {
-                size_t nc = cap ? 2 * cap : 256;
-                while (nc < ne + n) nc *= 2;
-                if ((s = budget((uint64_t)nc * sizeof(edge), path, err))) goto out;
-                edge *ne2 = realloc(E, nc * sizeof(edge));
-                if (!ne2) {
-                    s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
-                    goto out;
-                }
-                E = ne2;
-                cap = nc;
-            }
-            double z = 0.0;
-            for (uint32_t k = 0; k < n; k++) {
-                edge *e = &E[ne + k];
-                e->a = a;
-                e->b = dense ? k : b;
-                e->line = r.line;
-                if ((s = rd_prob(&r, "transition probability", &e->p))) goto out;
-                z += e->p;
-            }
-            if ((s = rd_end(&r))) goto out;
-            if (dense && !(fabs(z - 1.0) <= ROW_TOL)) {
-                s = dlm_fail(err, DLM_EINPUT, "%s:%u: row of state %u sums to %.17g, not 1 "
-                             "(tolerance 1e-9)", path, r.line, a, z);
-                goto out;
-            }
-            ne += n;
-        } else {
-            s = rd_err(&r, "unknown keyword (expected start, row, edge, emit, teleport, alphabet)", f);
-            goto out;
-        }
-    }
-    if (!start_line) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: no 'start' line", path);
-        goto out;
-    }
-    for (uint32_t a = 0; hmm && a < S; a++)
-        if (!emit_seen[a]) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: no emit row for state %u", path, a);
-            goto out;
-        }
-    if (ne) qsort(E, ne, sizeof *E, cmp_edge);
-    for (size_t k = 1; k < ne; k++)
-        if (E[k].a == E[k - 1].a && E[k].b == E[k - 1].b) {
-            s = dlm_fail(err, DLM_EINPUT, "%s:%u: transition %u -> %u given twice (first at line %u)",
-                         path, E[k].line, E[k].a, E[k].b, E[k - 1].line);
-            goto out;
-        }
-    if ((s = hmm_alloc(law, L, S, V, ne, hmm, path, err))) goto out;
-    law->v.tele = tele;
-    memcpy(law->start, start, S * sizeof(double));
-    if (hmm) memcpy(law->emit, emit, (size_t)S * V * sizeof(double));
-    for (size_t k = 0; k < ne; k++) {
-        law->col[k] = E[k].b;
-        law->val[k] = E[k].p;
-        law->rowptr[E[k].a + 1]++;
-    }
-    for (uint32_t a = 0; a < S; a++) {
-        uint32_t b0 = law->rowptr[a];
-        law->rowptr[a + 1] += b0;
-        char what[48];
-        snprintf(what, sizeof what, "transitions of state %u", a);
-        if (law->rowptr[a + 1] == b0) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: state %u has no transitions (row or edge lines)", path, a);
-            goto out;
-        }
-        if ((s = row_check(law->val + b0, law->rowptr[a + 1] - b0, path, E[b0].line, what, err)))
-            goto out;
-    }
-    snprintf(law->desc, sizeof law->desc, "%s %.160s, L=%u, %s%u, %u transitions, teleport %g",
-             hmm ? "HMM" : "Markov chain", path, L, hmm ? "S=" : "V=", hmm ? S : V, (unsigned)ne, tele);
-    if (hmm)
-        snprintf(law->desc + strlen(law->desc), sizeof law->desc - strlen(law->desc), ", V=%u", V);
-out:
-    free(E);
-    free(start);
-    free(emit);
-    free(emit_seen);
-    free(buf);
     return s;
 }
 
@@ -869,8 +345,8 @@ dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
     if (strlen(spec) >= sizeof cp) return dlm_fail(err, DLM_EINPUT, "law spec too long");
     const char *arg = strchr(spec, ':');
     dlm_status s;
-    if (!strncmp(spec, "table:", 6)) s = load_table(law, arg + 1, err);
-    else if (!strncmp(spec, "markov:", 7)) s = load_markov(law, arg + 1, err);
+    if (!strncmp(spec, "table:", 6)) s = dlm_law_load_table_(law, arg + 1, err);
+    else if (!strncmp(spec, "markov:", 7)) s = dlm_law_load_markov_(law, arg + 1, err);
     else if (!strncmp(spec, "circuit:", 8)) s = gen_circuit(law, arg + 1, spec, err);
     else {
         strcpy(cp, spec);
@@ -891,7 +367,7 @@ dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
                             want > 1 ? "s" : "", k);
         for (int i = 1; i < n; i++) {
             int fl = (!strcmp(k, "bsc") && i == 2) || (!strcmp(k, "sparse") && i == 5);
-            if (fl ? parse_nonneg(f[i], &d) : parse_u64(f[i], &a[i - 1]))
+            if (fl ? dlm_law_parse_nonneg_(f[i], &d) : dlm_law_parse_u64_(f[i], &a[i - 1]))
                 return dlm_fail(err, DLM_EINPUT, "%s: bad number '%s'", spec, f[i]);
         }
         if (!strcmp(k, "sparse") && n == 5) d = 1e-4;
@@ -960,7 +436,7 @@ static dlm_status build_powers(dlm_law *law, uint64_t max_bytes, dlm_err *err)
     if (law->v.emit || law->pw || V != law->v.S) return DLM_OK;
     double n = ((double)L * V * V + (double)L * V) * sizeof(double);
     if (n > (double)max_bytes) return DLM_OK;
-    dlm_status s = budget((uint64_t)n, "transition powers", err);
+    dlm_status s = dlm_law_budget_((uint64_t)n, "transition powers", err);
     if (s) return s;
     double *pw = dlm_malloc((size_t)L * V * V, sizeof(double)), *pim = dlm_malloc((size_t)L * V, sizeof(double));
     double *P = dlm_malloc((size_t)V * V, sizeof(double));
@@ -988,12 +464,12 @@ dlm_status dlm_law_build_marginals(dlm_law *law, uint64_t max_bytes, dlm_err *er
     uint64_t M = 0, N = 0;
     if (law->v.kind == DLM_LAW_HMM) return build_powers(law, max_bytes, err);
     if (law->v.kind != DLM_LAW_TABLE || law->marg) return DLM_OK;
-    if (pow_le(V + 1, L, max_bytes / sizeof(double), &M)) return DLM_OK;
-    dlm_status s = budget(M * sizeof(double), "subset-marginal table", err);
+    if (dlm_law_pow_le_(V + 1, L, max_bytes / sizeof(double), &M)) return DLM_OK;
+    dlm_status s = dlm_law_budget_(M * sizeof(double), "subset-marginal table", err);
     if (s) return s;
     double *m = dlm_calloc((size_t)M, sizeof(double));
     if (!m) return dlm_fail(err, DLM_ENOMEM, "subset-marginal table: out of memory");
-    pow_le(V, L, DLM_LAW_TABLE_MAX, &N);
+    dlm_law_pow_le_(V, L, DLM_LAW_TABLE_MAX, &N);
     /* the table itself: every digit < V */
     uint32_t d[64];
     memset(d, 0, sizeof d);
@@ -1052,9 +528,9 @@ dlm_status dlm_law_table(const dlm_law *law, double **p, dlm_err *err)
     const dlm_law_view *w = &law->v;
     uint64_t N = 0;
     *p = NULL;
-    if (pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N))
+    if (dlm_law_pow_le_(w->V, w->L, DLM_LAW_TABLE_MAX, &N))
         return dlm_fail(err, DLM_EINPUT, "law table: V^L = %u^%u is over the limit 2^24", w->V, w->L);
-    dlm_status s = budget(N * sizeof(double), "law table", err);
+    dlm_status s = dlm_law_budget_(N * sizeof(double), "law table", err);
     if (s) return s;
     double *t = dlm_calloc((size_t)N, sizeof(double));
     if (!t) return dlm_fail(err, DLM_ENOMEM, "law table: out of memory");
@@ -1142,7 +618,7 @@ void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t 
     const dlm_law_view *w = &law->v;
     if (w->kind == DLM_LAW_TABLE) {
         uint64_t N = 0, idx = 0, last = 0;
-        pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N);
+        dlm_law_pow_le_(w->V, w->L, DLM_LAW_TABLE_MAX, &N);
         philox4x32_ctr_t r = law_block(seed, chain, 0);
         double u = u53(r.v[0], r.v[1]), acc = 0.0;
         for (idx = 0; idx < N; idx++) {
@@ -1170,43 +646,4 @@ void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t 
         }
         x[t] = (uint16_t)(w->emit ? icdf(w->emit + (size_t)s * w->V, w->V, u53(r.v[2], r.v[3])) : s);
     }
-}
-
-// ---------------------------------------------------------------- writer
-
-dlm_status dlm_law_write(const dlm_law *law, FILE *f, dlm_err *err)
-{
-    const dlm_law_view *w = &law->v;
-    if (w->kind == DLM_LAW_TABLE) {
-        uint64_t N = 0;
-        pow_le(w->V, w->L, DLM_LAW_TABLE_MAX, &N);
-        fprintf(f, "# %s\ntable %u %u\n", law->desc, w->L, w->V);
-        if (law->alphabet[0]) fprintf(f, "alphabet \"%s\"\n", law->alphabet);
-        for (uint64_t x = 0; x < N; x++) {
-            if (w->p[x] == 0.0) continue;
-            uint64_t t = x;
-            for (uint32_t i = 0; i < w->L; i++, t /= w->V)
-                fprintf(f, w->V <= 10 ? "%u" : i ? " %u" : "%u", (unsigned)(t % w->V));
-            fprintf(f, " %.17g\n", w->p[x]);
-        }
-    } else {
-        fprintf(f, "# %s\n", law->desc);
-        if (w->emit) fprintf(f, "hmm %u %u %u\n", w->L, w->S, w->V);
-        else fprintf(f, "markov %u %u\n", w->L, w->V);
-        if (law->alphabet[0]) fprintf(f, "alphabet \"%s\"\n", law->alphabet);
-        if (w->tele > 0) fprintf(f, "teleport %.17g\n", w->tele);
-        fprintf(f, "start");
-        for (uint32_t s = 0; s < w->S; s++) fprintf(f, " %.17g", w->start[s]);
-        fprintf(f, "\n");
-        for (uint32_t a = 0; a < w->S; a++)
-            for (uint32_t k = w->rowptr[a]; k < w->rowptr[a + 1]; k++)
-                fprintf(f, "edge %u %u %.17g\n", a, w->col[k], w->val[k]);
-        for (uint32_t a = 0; w->emit && a < w->S; a++) {
-            fprintf(f, "emit %u", a);
-            for (uint32_t v = 0; v < w->V; v++) fprintf(f, " %.17g", w->emit[(size_t)a * w->V + v]);
-            fprintf(f, "\n");
-        }
-    }
-    if (fflush(f) || ferror(f)) return dlm_fail(err, DLM_EIO, "writing the law: %s", strerror(errno));
-    return DLM_OK;
 }
