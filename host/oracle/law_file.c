@@ -269,141 +269,155 @@ static dlm_status row_check(double *p, uint32_t n, const char *path, unsigned li
  * start P_0 .. P_{S-1}, row A P_0 .. P_{S-1} (dense), edge A B P (sparse),
  * emit A P_0 .. P_{V-1} (hmm only, every state). Every state needs transitions; an
  * entry given twice is an error; zero entries are kept. */
-dlm_status dlm_law_load_markov_(dlm_law *law, const char *path, dlm_err *err)
-{
+/* What a markov/hmm file has said so far. */
+typedef struct {
     rd r;
-    char *buf, *f;
-    edge *E = NULL;
-    double *start = NULL, *emit = NULL;
-    uint8_t *emit_seen = NULL;
-    size_t ne = 0, cap = 0;
-    uint32_t L = 0, S = 0, V = 0;
-    unsigned start_line = 0;
-    int hmm, have_tele = 0;
-    double tele = 0.0;
-    dlm_status s = rd_open(&r, path, &buf, err);
-    if (s) return s;
-    if (!rd_line(&r)) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: empty file (expected 'markov L V' or 'hmm L S V')", path);
-        goto out;
+    const char *path;
+    dlm_err *err;
+    dlm_law *law;
+    edge *E;
+    double *start, *emit;
+    uint8_t *emit_seen;
+    size_t ne, cap;
+    uint32_t L, S, V;
+    unsigned start_line;
+    int hmm, have_tele;
+    double tele;
+} mk_file;
+
+/* The first line, "markov L V" or "hmm L S V", and the buffers it sizes. */
+static dlm_status mk_header(mk_file *m)
+{
+    rd *r = &m->r;
+    dlm_status s;
+    if (!rd_line(r))
+        return dlm_fail(m->err, DLM_EINPUT, "%s: empty file (expected 'markov L V' or 'hmm L S V')", m->path);
+    char *f = rd_field(r);
+    m->hmm = f && !strcmp(f, "hmm");
+    if (!f || (!m->hmm && strcmp(f, "markov")))
+        return rd_err(r, "expected 'markov L V' or 'hmm L S V', got", f ? f : "");
+    if ((s = rd_u32(r, "L", 1, DLM_LAW_MAX_L, &m->L))) return s;
+    if (m->hmm && (s = rd_u32(r, "S", 1, DLM_LAW_MAX_V, &m->S))) return s;
+    if ((s = rd_u32(r, "V", 2, DLM_LAW_MAX_V, &m->V)) || (s = rd_end(r))) return s;
+    if (!m->hmm) m->S = m->V;
+    const uint32_t S = m->S, V = m->V;
+    if ((s = dlm_law_budget_(8ull * S + (m->hmm ? 9ull * S * V : 0), m->path, m->err))) return s;
+    m->start = dlm_calloc(S, sizeof(double));
+    m->emit = m->hmm ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
+    m->emit_seen = m->hmm ? dlm_calloc(S, 1) : NULL;
+    if (!m->start || (m->hmm && (!m->emit || !m->emit_seen)))
+        return dlm_fail(m->err, DLM_ENOMEM, "%s: out of memory", m->path);
+    return DLM_OK;
+}
+
+/* teleport P */
+static dlm_status kw_teleport(mk_file *m, const char *kw)
+{
+    (void)kw;
+    rd *r = &m->r;
+    dlm_status s;
+    if (m->have_tele++) return rd_err(r, "teleport given twice", NULL);
+    if ((s = rd_prob(r, "teleport", &m->tele)) || (s = rd_end(r))) return s;
+    if (!(m->tele < 1.0)) return rd_err(r, "teleport must be in [0, 1)", NULL);
+    return DLM_OK;
+}
+
+/* start P_0 .. P_{S-1} */
+static dlm_status kw_start(mk_file *m, const char *kw)
+{
+    (void)kw;
+    rd *r = &m->r;
+    dlm_status s;
+    if (m->start_line) return rd_err(r, "start given twice", NULL);
+    m->start_line = r->line;
+    for (uint32_t i = 0; i < m->S; i++)
+        if ((s = rd_prob(r, "start probability", &m->start[i]))) return s;
+    if ((s = rd_end(r))) return s;
+    return row_check(m->start, m->S, m->path, r->line, "start", m->err);
+}
+
+/* emit A P_0 .. P_{V-1} (hmm only) */
+static dlm_status kw_emit(mk_file *m, const char *kw)
+{
+    (void)kw;
+    rd *r = &m->r;
+    dlm_status s;
+    uint32_t a;
+    if (!m->hmm) return rd_err(r, "emit rows belong in an 'hmm' file", NULL);
+    if ((s = rd_u32(r, "state", 0, m->S - 1, &a))) return s;
+    if (m->emit_seen[a]++) return rd_err(r, "emit row given twice for this state", NULL);
+    double *row = m->emit + (size_t)a * m->V;
+    for (uint32_t v = 0; v < m->V; v++)
+        if ((s = rd_prob(r, "emission probability", &row[v]))) return s;
+    if ((s = rd_end(r))) return s;
+    return row_check(row, m->V, m->path, r->line, "emit row", m->err);
+}
+
+/* row A P_0 .. P_{S-1} (dense) or edge A B P (one transition) */
+static dlm_status kw_transitions(mk_file *m, const char *kw)
+{
+    rd *r = &m->r;
+    dlm_status s;
+    int dense = kw[0] == 'r';
+    uint32_t a, b = 0, n = dense ? m->S : 1;
+    if ((s = rd_u32(r, "state", 0, m->S - 1, &a))) return s;
+    if (!dense && (s = rd_u32(r, "state", 0, m->S - 1, &b))) return s;
+    if (m->ne + n > m->cap) {
+        size_t nc = m->cap ? 2 * m->cap : 256;
+        while (nc < m->ne + n) nc *= 2;
+        if ((s = dlm_law_budget_((uint64_t)nc * sizeof(edge), m->path, m->err))) return s;
+        edge *ne2 = realloc(m->E, nc * sizeof(edge));
+        if (!ne2) return dlm_fail(m->err, DLM_ENOMEM, "%s: out of memory", m->path);
+        m->E = ne2;
+        m->cap = nc;
     }
-    f = rd_field(&r);
-    hmm = f && !strcmp(f, "hmm");
-    if (!f || (!hmm && strcmp(f, "markov"))) {
-        s = rd_err(&r, "expected 'markov L V' or 'hmm L S V', got", f ? f : "");
-        goto out;
+    double z = 0.0;
+    for (uint32_t k = 0; k < n; k++) {
+        edge *e = &m->E[m->ne + k];
+        e->a = a;
+        e->b = dense ? k : b;
+        e->line = r->line;
+        if ((s = rd_prob(r, "transition probability", &e->p))) return s;
+        z += e->p;
     }
-    if ((s = rd_u32(&r, "L", 1, DLM_LAW_MAX_L, &L))) goto out;
-    if (hmm && (s = rd_u32(&r, "S", 1, DLM_LAW_MAX_V, &S))) goto out;
-    if ((s = rd_u32(&r, "V", 2, DLM_LAW_MAX_V, &V)) || (s = rd_end(&r))) goto out;
-    if (!hmm) S = V;
-    if ((s = dlm_law_budget_(8ull * S + (hmm ? 9ull * S * V : 0), path, err))) goto out;
-    start = dlm_calloc(S, sizeof(double));
-    emit = hmm ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
-    emit_seen = hmm ? dlm_calloc(S, 1) : NULL;
-    if (!start || (hmm && (!emit || !emit_seen))) {
-        s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while (rd_line(&r)) {
-        if (!strncmp(r.cur, "alphabet", 8) && is_ws(r.cur[8])) {
-            if ((s = rd_alphabet(&r, law, V))) goto out;
-            continue;
-        }
-        f = rd_field(&r);
-        if (!strcmp(f, "teleport")) {
-            if (have_tele++) {
-                s = rd_err(&r, "teleport given twice", NULL);
-                goto out;
-            }
-            if ((s = rd_prob(&r, "teleport", &tele)) || (s = rd_end(&r))) goto out;
-            if (!(tele < 1.0)) {
-                s = rd_err(&r, "teleport must be in [0, 1)", NULL);
-                goto out;
-            }
-        } else if (!strcmp(f, "start")) {
-            if (start_line) {
-                s = rd_err(&r, "start given twice", NULL);
-                goto out;
-            }
-            start_line = r.line;
-            for (uint32_t i = 0; i < S; i++)
-                if ((s = rd_prob(&r, "start probability", &start[i]))) goto out;
-            if ((s = rd_end(&r)) || (s = row_check(start, S, path, r.line, "start", err))) goto out;
-        } else if (!strcmp(f, "emit")) {
-            uint32_t a;
-            if (!hmm) {
-                s = rd_err(&r, "emit rows belong in an 'hmm' file", NULL);
-                goto out;
-            }
-            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
-            if (emit_seen[a]++) {
-                s = rd_err(&r, "emit row given twice for this state", NULL);
-                goto out;
-            }
-            for (uint32_t v = 0; v < V; v++)
-                if ((s = rd_prob(&r, "emission probability", &emit[(size_t)a * V + v]))) goto out;
-            if ((s = rd_end(&r)) ||
-                (s = row_check(emit + (size_t)a * V, V, path, r.line, "emit row", err)))
-                goto out;
-        } else if (!strcmp(f, "row") || !strcmp(f, "edge")) {
-            int dense = f[0] == 'r';
-            uint32_t a, b = 0, n = dense ? S : 1;
-            if ((s = rd_u32(&r, "state", 0, S - 1, &a))) goto out;
-            if (!dense && (s = rd_u32(&r, "state", 0, S - 1, &b))) goto out;
-            if (ne + n > cap) {
-                size_t nc = cap ? 2 * cap : 256;
-                while (nc < ne + n) nc *= 2;
-                if ((s = dlm_law_budget_((uint64_t)nc * sizeof(edge), path, err))) goto out;
-                edge *ne2 = realloc(E, nc * sizeof(edge));
-                if (!ne2) {
-                    s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
-                    goto out;
-                }
-                E = ne2;
-                cap = nc;
-            }
-            double z = 0.0;
-            for (uint32_t k = 0; k < n; k++) {
-                edge *e = &E[ne + k];
-                e->a = a;
-                e->b = dense ? k : b;
-                e->line = r.line;
-                if ((s = rd_prob(&r, "transition probability", &e->p))) goto out;
-                z += e->p;
-            }
-            if ((s = rd_end(&r))) goto out;
-            if (dense && !(fabs(z - 1.0) <= ROW_TOL)) {
-                s = dlm_fail(err, DLM_EINPUT, "%s:%u: row of state %u sums to %.17g, not 1 "
-                             "(tolerance 1e-9)", path, r.line, a, z);
-                goto out;
-            }
-            ne += n;
-        } else {
-            s = rd_err(&r, "unknown keyword (expected start, row, edge, emit, teleport, alphabet)", f);
-            goto out;
-        }
-    }
-    if (!start_line) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: no 'start' line", path);
-        goto out;
-    }
-    for (uint32_t a = 0; hmm && a < S; a++)
-        if (!emit_seen[a]) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: no emit row for state %u", path, a);
-            goto out;
-        }
+    if ((s = rd_end(r))) return s;
+    if (dense && !(fabs(z - 1.0) <= ROW_TOL))
+        return dlm_fail(m->err, DLM_EINPUT, "%s:%u: row of state %u sums to %.17g, not 1 "
+                        "(tolerance 1e-9)", m->path, r->line, a, z);
+    m->ne += n;
+    return DLM_OK;
+}
+
+static const struct {
+    const char *kw;
+    dlm_status (*handle)(mk_file *m, const char *kw);
+} mk_keywords[] = {
+    {"teleport", kw_teleport}, {"start", kw_start}, {"emit", kw_emit},
+    {"row", kw_transitions},   {"edge", kw_transitions},
+};
+
+/* After the last line: every required line seen, transitions unique, then the law. */
+static dlm_status mk_build(mk_file *m)
+{
+    const char *path = m->path;
+    dlm_err *err = m->err;
+    dlm_law *law = m->law;
+    const uint32_t S = m->S, V = m->V;
+    edge *E = m->E;
+    const size_t ne = m->ne;
+    dlm_status s;
+    if (!m->start_line) return dlm_fail(err, DLM_EINPUT, "%s: no 'start' line", path);
+    for (uint32_t a = 0; m->hmm && a < S; a++)
+        if (!m->emit_seen[a]) return dlm_fail(err, DLM_EINPUT, "%s: no emit row for state %u", path, a);
     if (ne) qsort(E, ne, sizeof *E, cmp_edge);
     for (size_t k = 1; k < ne; k++)
-        if (E[k].a == E[k - 1].a && E[k].b == E[k - 1].b) {
-            s = dlm_fail(err, DLM_EINPUT, "%s:%u: transition %u -> %u given twice (first at line %u)",
-                         path, E[k].line, E[k].a, E[k].b, E[k - 1].line);
-            goto out;
-        }
-    if ((s = dlm_law_hmm_alloc_(law, L, S, V, ne, hmm, path, err))) goto out;
-    law->v.tele = tele;
-    memcpy(law->start, start, S * sizeof(double));
-    if (hmm) memcpy(law->emit, emit, (size_t)S * V * sizeof(double));
+        if (E[k].a == E[k - 1].a && E[k].b == E[k - 1].b)
+            return dlm_fail(err, DLM_EINPUT, "%s:%u: transition %u -> %u given twice (first at line %u)",
+                            path, E[k].line, E[k].a, E[k].b, E[k - 1].line);
+    if ((s = dlm_law_hmm_alloc_(law, m->L, S, V, ne, m->hmm, path, err))) return s;
+    law->v.tele = m->tele;
+    memcpy(law->start, m->start, S * sizeof(double));
+    if (m->hmm) memcpy(law->emit, m->emit, (size_t)S * V * sizeof(double));
     for (size_t k = 0; k < ne; k++) {
         law->col[k] = E[k].b;
         law->val[k] = E[k].p;
@@ -414,22 +428,45 @@ dlm_status dlm_law_load_markov_(dlm_law *law, const char *path, dlm_err *err)
         law->rowptr[a + 1] += b0;
         char what[48];
         snprintf(what, sizeof what, "transitions of state %u", a);
-        if (law->rowptr[a + 1] == b0) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: state %u has no transitions (row or edge lines)", path, a);
-            goto out;
-        }
-        if ((s = row_check(law->val + b0, law->rowptr[a + 1] - b0, path, E[b0].line, what, err)))
-            goto out;
+        if (law->rowptr[a + 1] == b0)
+            return dlm_fail(err, DLM_EINPUT, "%s: state %u has no transitions (row or edge lines)", path, a);
+        if ((s = row_check(law->val + b0, law->rowptr[a + 1] - b0, path, E[b0].line, what, err))) return s;
     }
     snprintf(law->desc, sizeof law->desc, "%s %.160s, L=%u, %s%u, %u transitions, teleport %g",
-             hmm ? "HMM" : "Markov chain", path, L, hmm ? "S=" : "V=", hmm ? S : V, (unsigned)ne, tele);
-    if (hmm)
+             m->hmm ? "HMM" : "Markov chain", path, m->L, m->hmm ? "S=" : "V=", m->hmm ? S : V,
+             (unsigned)ne, m->tele);
+    if (m->hmm)
         snprintf(law->desc + strlen(law->desc), sizeof law->desc - strlen(law->desc), ", V=%u", V);
-out:
-    free(E);
-    free(start);
-    free(emit);
-    free(emit_seen);
+    return DLM_OK;
+}
+
+dlm_status dlm_law_load_markov_(dlm_law *law, const char *path, dlm_err *err)
+{
+    mk_file m;
+    memset(&m, 0, sizeof m);
+    m.path = path;
+    m.err = err;
+    m.law = law;
+    char *buf;
+    dlm_status s = rd_open(&m.r, path, &buf, err);
+    if (s) return s;
+    s = mk_header(&m);
+    while (!s && rd_line(&m.r)) {
+        if (!strncmp(m.r.cur, "alphabet", 8) && is_ws(m.r.cur[8])) {
+            s = rd_alphabet(&m.r, law, m.V);
+            continue;
+        }
+        const char *f = rd_field(&m.r);
+        size_t i = 0, n = sizeof mk_keywords / sizeof mk_keywords[0];
+        while (i < n && strcmp(f, mk_keywords[i].kw)) i++;
+        s = i < n ? mk_keywords[i].handle(&m, f)
+                  : rd_err(&m.r, "unknown keyword (expected start, row, edge, emit, teleport, alphabet)", f);
+    }
+    if (!s) s = mk_build(&m);
+    free(m.E);
+    free(m.start);
+    free(m.emit);
+    free(m.emit_seen);
     free(buf);
     return s;
 }
