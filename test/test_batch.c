@@ -176,12 +176,15 @@ static void cli_killed_and_resumed_is_exact(void **state)
     uint64_t x = 88172645463325252ull; /* xorshift: fixed pseudo-random kill times */
     for (int trial = 0; trial < 2; trial++) {
         dlm_test_sh(out, sizeof out, "rm -f %s/k.ckpt %s/k.txt", d, d);
-        /* attempts: runs since the last checkpoint-less restart; runs: all of them, so
-         * the loop ends even if every kill came before the first checkpoint. */
-        int attempts = 0, runs = 0, finished = 0;
-        while (!finished && attempts < 40 && runs++ < 80) {
+        /* attempts: runs since the last checkpoint-less restart; restarts: kills that came
+         * before the first checkpoint (a slow start, e.g. under ASan on a busy machine).
+         * Each restart, and every tenth resumed attempt, lengthens the next run's time
+         * before the kill, so a slow machine still reaches a checkpoint and the end;
+         * runs bounds the loop whatever happens. */
+        int attempts = 0, runs = 0, restarts = 0, finished = 0;
+        while (!finished && attempts < 40 && runs++ < 200) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            int ms = 150 + (int)(x % 500);
+            int ms = (150 + (int)(x % 500)) * (1 + restarts + attempts / 10);
             const char *sig = (attempts + trial) % 2 ? "TERM" : "KILL";
             const char *resume = attempts ? "--resume" : "--checkpoint";
             rc = dlm_test_sh(out, sizeof out,
@@ -196,12 +199,17 @@ static void cli_killed_and_resumed_is_exact(void **state)
             snprintf(ck, sizeof ck, "%s/k.ckpt", d);
             if (!finished && access(ck, R_OK) != 0) {
                 attempts = 0;
+                restarts++;
                 continue;
             }
             attempts++;
         }
+        if (!finished)
+            print_error("trial %d: not finished after %d runs (%d restarts, %d resumed attempts)\n", trial,
+                        runs, restarts, attempts);
         assert_true(finished);
-        print_message("trial %d: finished after %d interruptions\n", trial, attempts - 1);
+        print_message("trial %d: finished after %d interruptions (%d restarts before a first checkpoint)\n",
+                      trial, attempts - 1, restarts);
         assert_true(attempts >= 2); /* at least one kill was resumed from */
         rc = dlm_test_sh(out, sizeof out, "cmp %s/ref.txt %s/k.txt", d, d);
         if (rc) fail_msg("resumed histogram differs: %s", out);
