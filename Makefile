@@ -48,6 +48,8 @@ CU_SRC = $(if $(filter 1,$(CUDA)),$(wildcard kernels/*.cu))
 CU_OBJ = $(CU_SRC:kernels/%.cu=$(BUILD)/kernels/%.o)
 TEST_SRC = $(wildcard test/test_*.c)
 TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
+# scripts that end with "N passed, N failed, N skipped" (test/run.sh adds them up)
+TEST_SCRIPTS = test/tree_check.sh
 DEPS_STAMP = build/.deps-installed
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
@@ -114,7 +116,7 @@ endif
 
 # test/layers.sh: no folder of host/ calls a later one, no call cycles (nm on the objects)
 test: $(BUILD)/dlmsim $(TEST_BIN)
-	@BUILD=$(BUILD) bash test/run.sh $(TEST_BIN) test/layers.sh
+	@BUILD=$(BUILD) bash test/run.sh $(TEST_BIN) test/layers.sh $(TEST_SCRIPTS)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CUDA=0 test

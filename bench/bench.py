@@ -36,7 +36,7 @@ COLS = ["circuit", "mode", "backend", "chains", "threads", "depth", "width", "si
         # spread of the repeats, and the host token-buffer bytes the tool reports
         "gates", "repeats", "min_s", "max_s", "bytes_tokens"]
 MODES = ["cot", "remask", "revise", "ar"]
-EPFL = "../shared/circuits/epfl"
+EPFL = "circuits/epfl"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check_abc.sh — bit-exact check of dlmsim against berkeley-abc on every EPFL circuit.
 #
-# For each ../shared/circuits/epfl/*/*.aig: the coins of chains 0..N-1 under a fixed seed
+# For each circuits/epfl/*/*.aig: the coins of chains 0..N-1 under a fixed seed
 # (printed by bench/abc_check.c from the coin contract of include/dlm_step.h) are fed to
 # `berkeley-abc "read F.aig; sim -m -v -A pats.txt"` as input patterns; ABC's output
 # lines must equal, line for line, `dlmsim run F.aig --direct --samples` (the direct
@@ -37,8 +37,8 @@ print(next((i + 1 for i in range(int(sys.argv[3])) if i >= len(a) or i >= len(b)
     fi
 }
 # CHECK_CIRCUITS (space-separated files) overrides the list, e.g. to test the check itself
-for f in ${CHECK_CIRCUITS:-../shared/circuits/epfl/*/*.aig}; do
-    name=${f#../shared/circuits/epfl/}
+for f in ${CHECK_CIRCUITS:-circuits/epfl/*/*.aig}; do
+    name=${f#circuits/epfl/}
     coins=$("$bin" run "$f" --direct --chains 1 --backend cpu --quiet --json |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["coins"])')
     "$pat" "$seed" "$n" "$coins" > "$tmp/pats.txt"

@@ -48,7 +48,7 @@ fi
 python3 - "$BUILD/dlmsim" "$REPEATS" "$SCALE" <<'EOF' | tee -a "$out"
 import json, statistics, subprocess, sys
 bin, repeats, scale = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-EPFL = "../shared/circuits/epfl"
+EPFL = "circuits/epfl"
 # (circuit, modes, chains per backend)
 ROWS = [("gen:parity-revise:64", ["revise"], {"cuda": 1e10, "cuda-ref": 1e9, "cpu": 2e8}),
         ("gen:parity-revise:64", ["cot", "remask", "ar"], {"cuda": 2e9, "cuda-ref": 2e8, "cpu": 1e8})]

@@ -15,7 +15,7 @@ gate*samples/s = gates (dlmsim info --json) x samples per CPU-second.
 Medians over --repeats. Not a test: nothing is asserted."""
 import json, os, resource, statistics, subprocess, sys
 
-EPFL = "../shared/circuits/epfl"
+EPFL = "circuits/epfl"
 CIRCUITS = ["gen:parity-revise:64", EPFL + "/arithmetic/multiplier.aig",
             EPFL + "/random_control/voter.aig", EPFL + "/arithmetic/log2.aig",
             EPFL + "/random_control/arbiter.aig"]

@@ -1,5 +1,5 @@
 /* dlm_test.h — helpers shared by the cmocka tests: running the CLI, paths to the
- * shared EPFL circuits, scratch files. Header-only (static functions), test code only. */
+ * vendored EPFL circuits (circuits/epfl), scratch files. Header-only (static functions), test code only. */
 #ifndef DLM_TEST_H
 #define DLM_TEST_H
 
@@ -20,7 +20,7 @@
 #ifndef DLM_BIN
 #define DLM_BIN "build/dlmsim"
 #endif
-#define DLM_EPFL "../shared/circuits/epfl"
+#define DLM_EPFL "circuits/epfl"
 
 /* Runs a shell command, captures stdout+stderr (up to cap-1 bytes) into out and
  * returns the exit status (or -1 if it did not exit normally). */
@@ -74,14 +74,13 @@ static inline const char *dlm_test_file(const char *name, const char *text)
     return p;
 }
 
-/* Skips the calling test (never passes it) when a file from ../shared/ that it needs
- * is missing, as in a clone without shared/ beside it. Generator specs always exist. */
+/* Fails the calling test when a circuit file it needs is missing: every circuit the
+ * tests read is part of the tree (circuits/, circuits/epfl/, test/data/), so a missing
+ * one is a broken checkout, never a reason to skip. Generator specs always exist. */
 #define DLM_TEST_REQUIRE(path)                                                       \
     do {                                                                             \
-        if (strncmp((path), "gen:", 4) != 0 && access((path), R_OK) != 0) {          \
-            print_message("%s not found: skipped\n", (path));                        \
-            skip();                                                                  \
-        }                                                                            \
+        if (strncmp((path), "gen:", 4) != 0 && access((path), R_OK) != 0)            \
+            fail_msg("%s not found (it is part of the tree)", (path));               \
     } while (0)
 
 /* A circuit loaded (file or generator spec) and levelized, for the tests. */
@@ -90,8 +89,8 @@ typedef struct {
     dlm_levels lv;
 } loaded;
 
-/* Loads and levelizes spec, failing the test with the library's message (or skipping
- * it when a ../shared file is missing). */
+/* Loads and levelizes spec, failing the test with the library's message (or when the
+ * file is missing). */
 static inline void load_ok(const char *spec, loaded *L)
 {
     dlm_err e;

@@ -6,7 +6,7 @@
 # minute on 2 cores.
 set -eu
 D=${DLMSIM:-build/dlmsim}
-E=../shared/circuits/epfl
+E=circuits/epfl
 mkdir -p docs/img
 one() { # NAME LAW [options...]
     local name=$1; shift
