@@ -6,6 +6,7 @@
 #   make check      make test, then make asan: what CI runs
 #   make demo       the main job on its default input
 #   make bench      benchmarks (see bench/README.md)
+#   make install PREFIX=/usr/local [DESTDIR=]  binary, libraries, headers, dlmsim.pc, man page
 # Missing Debian packages are installed with apt-get on first build.
 
 BUILD ?= build
@@ -49,7 +50,7 @@ CU_OBJ = $(CU_SRC:kernels/%.cu=$(BUILD)/kernels/%.o)
 TEST_SRC = $(wildcard test/test_*.c)
 TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # scripts that end with "N passed, N failed, N skipped" (test/run.sh adds them up)
-TEST_SCRIPTS = test/tree_check.sh
+TEST_SCRIPTS = test/tree_check.sh $(if $(filter 0,$(SAN)),test/install_test.sh)
 DEPS_STAMP = build/.deps-installed
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
@@ -116,7 +117,7 @@ endif
 
 # test/layers.sh: no folder of host/ calls a later one, no call cycles (nm on the objects)
 test: $(BUILD)/dlmsim $(TEST_BIN)
-	@BUILD=$(BUILD) bash test/run.sh $(TEST_BIN) test/layers.sh $(TEST_SCRIPTS)
+	@BUILD=$(BUILD) CC=$(CC) CUDA=$(CUDA) bash test/run.sh $(TEST_BIN) test/layers.sh $(TEST_SCRIPTS)
 
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 CUDA=0 test
@@ -138,4 +139,5 @@ clean:
 # make fuzz: the libFuzzer harnesses (docs/fuzzing.md)
 include mk/fuzz.mk
 
+include mk/install.mk
 -include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d $(BUILD)/kernels/*.d)
