@@ -7,6 +7,7 @@
 #   make demo       the main job on its default input
 #   make bench      benchmarks (see bench/README.md)
 #   make install PREFIX=/usr/local [DESTDIR=]  binary, libraries, headers, dlmsim.pc, man page
+#   make doctest    the commands README.md and docs/*.md show (docs/doctest.md); doctest-slow: all
 # Missing Debian packages are installed with apt-get on first build.
 
 BUILD ?= build
@@ -50,7 +51,8 @@ CU_OBJ = $(CU_SRC:kernels/%.cu=$(BUILD)/kernels/%.o)
 TEST_SRC = $(wildcard test/test_*.c)
 TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # scripts that end with "N passed, N failed, N skipped" (test/run.sh adds them up)
-TEST_SCRIPTS = test/tree_check.sh $(if $(filter 0,$(SAN)),test/install_test.sh)
+# (the install test and the docs' examples once, in the plain build, not under SAN=1)
+TEST_SCRIPTS = test/tree_check.sh $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py)
 DEPS_STAMP = build/.deps-installed
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
@@ -140,4 +142,5 @@ clean:
 include mk/fuzz.mk
 
 include mk/install.mk
+include mk/doctest.mk
 -include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d $(BUILD)/kernels/*.d)
