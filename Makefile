@@ -54,6 +54,7 @@ TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # (the install test and the docs' examples once, in the plain build, not under SAN=1)
 TEST_SCRIPTS = test/tree_check.sh $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py)
 DEPS_STAMP = build/.deps-installed
+include test/cuda_emu/emu.mk
 
 $(info dlmsim: CUDA=$(CUDA)$(if $(filter 1,$(CUDA)), (nvcc: $(NVCC)), (CPU only)) SAN=$(SAN) BUILD=$(BUILD))
 # One line per dependency: found (✓) or not (✗, and what follows from it). The Debian

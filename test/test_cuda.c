@@ -27,7 +27,18 @@
 
 #include <inttypes.h>
 
+#if defined(DLM_CUDA_EMU)
+#include "dlm_emu.h" /* the fake device's configuration (test/cuda_emu) */
+#endif
+
+/* under the CPU emulation (test/cuda_emu) fewer chains, to keep `make test` short */
+#if defined(DLM_CUDA_EMU)
+#define NCHAINS 6000u
+#define FEWER(n) ((n) / 4)
+#else
 #define NCHAINS 100000u
+#define FEWER(n) (n)
+#endif
 #define FIRST_CHAIN UINT64_C(1000003)
 #define SEED UINT64_C(0x9e3779b97f4a7c15)
 #define HIST_BITS_MAX 20 /* compare full histograms up to this many outputs */
@@ -307,7 +318,7 @@ static void mult_16_one_warp_blocks(void **state)
 {
     (void)state;
     SKIP_WITHOUT_DEVICE();
-    compare_circuit("gen:mult:16", FIRST_CHAIN, 20000, 0);
+    compare_circuit("gen:mult:16", FIRST_CHAIN, FEWER(20000), 0);
 }
 
 /* 604-737 slots: the values do not fit in shared memory even for one warp, so the
@@ -316,7 +327,7 @@ static void random_600_global_values(void **state)
 {
     (void)state;
     SKIP_WITHOUT_DEVICE();
-    compare_circuit("gen:random:600,4,1", FIRST_CHAIN, 20000, 0);
+    compare_circuit("gen:random:600,4,1", FIRST_CHAIN, FEWER(20000), 0);
 }
 
 /* 4200 outputs: more than the per-block shared ones counters hold (4096), so the ones
@@ -325,7 +336,7 @@ static void random_4200_many_outputs(void **state)
 {
     (void)state;
     SKIP_WITHOUT_DEVICE();
-    compare_circuit("gen:random:4200,2,1", FIRST_CHAIN, 5000, 0);
+    compare_circuit("gen:random:4200,2,1", FIRST_CHAIN, FEWER(5000), 0);
 }
 
 /* A token budget below one chain is refused with the numbers, not run (byte engine). */
@@ -451,6 +462,11 @@ static void cuda_engine_without_device_refuses(void **state)
 {
     (void)state;
     char why[256] = "";
+#if defined(DLM_CUDA_EMU)
+    /* the emulated device can be taken away: DLM_EMU_DEVICE=none (cudaErrorNoDevice) */
+    setenv("DLM_EMU_DEVICE", "none", 1);
+    assert_int_equal(dlm_emu_reset(), 0);
+#endif
     if (dlm_cuda_device_count(why, sizeof why) > 0) {
         print_message("skipped: a CUDA device is present; this checks the no-device path\n");
         skip();
@@ -467,6 +483,10 @@ static void cuda_engine_without_device_refuses(void **state)
     assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
+#if defined(DLM_CUDA_EMU)
+    unsetenv("DLM_EMU_DEVICE"); /* the device is back for the tests after this one */
+    assert_int_equal(dlm_emu_reset(), 0);
+#endif
 }
 
 int main(void)
@@ -485,5 +505,9 @@ int main(void)
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),
     };
+#if defined(DLM_CUDA_EMU)
+    return cmocka_run_group_tests_name("cuda (CPU emulation of the device)", tests, NULL, NULL);
+#else
     return cmocka_run_group_tests_name("cuda", tests, NULL, NULL);
+#endif
 }

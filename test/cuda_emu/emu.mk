@@ -1,0 +1,72 @@
+# emu.mk — the CUDA engines compiled by g++ against the CPU emulation of the CUDA runtime
+# (test/cuda_emu; docs/gpu.md, "The CPU emulation"), and the tests that run them. Included
+# by the Makefile; adds the emulated test binaries to TEST_BIN, so `make test` (and hence
+# `make check`) runs every CUDA test case on every machine, GPU or not.
+#
+#   $(EMU)/kernels/X.cc   kernels/X.cu with rewrite.sed's two mechanical rewrites (launch
+#                         syntax, __shared__), #line-mapped to the .cu
+#   $(EMU)/libdlmsim.a    the library with those kernels and the emulated runtime (emu.o)
+#   $(EMU)/dlmsim         the command line on the fake device (bench/gpu.sh's test)
+#   $(EMU)/test/test_X    test/test_X.c linked against it, with -DDLM_CUDA_EMU=1
+#
+# Not under SAN=1: the emulation switches stacks by hand, which AddressSanitizer does
+# not follow. Needs only g++ (no CUDA toolkit); test_philox's cuRAND check is compiled
+# in when $(CUDA_HOME)/include/curand.h exists. EMU=0 leaves all of it out.
+
+EMU ?= 1
+ifeq ($(SAN),0)
+ifeq ($(EMU),1)
+EMU_DIR = $(BUILD)/emu
+CXX ?= g++
+EMU_CXXFLAGS = -std=c++17 -O2 -Wall -Wextra -Werror -ffp-contract=off -MMD -MP \
+               -Itest/cuda_emu -Iinclude -DDLM_HAVE_CUDA=1 -D__CUDA_ARCH__=900
+EMU_CU = $(wildcard kernels/*.cu)
+EMU_KOBJ = $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.o)
+# the host objects: with CUDA=1 those of the normal build (also DLM_HAVE_CUDA=1)
+EMU_HOST_OBJ = $(if $(filter 1,$(CUDA)),$(LIB_OBJ),$(LIB_SRC:host/%.c=$(EMU_DIR)/host/%.o))
+EMU_CLI_OBJ = $(if $(filter 1,$(CUDA)),$(CLI_OBJ),$(CLI_SRC:host/%.c=$(EMU_DIR)/host/%.o))
+EMU_CURAND = $(if $(wildcard $(CUDA_HOME)/include/curand.h),1,0)
+EMU_TESTS = test_cuda test_sampler test_philox
+EMU_TEST_BIN = $(EMU_TESTS:%=$(EMU_DIR)/test/%)
+EMU_CURAND_LIBS = -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand
+EMU_LDLIBS = -lgsl -lgslcblas -lm -fopenmp -lstdc++ $(if $(filter 1,$(EMU_CURAND)),$(EMU_CURAND_LIBS))
+TEST_BIN += $(EMU_TEST_BIN)
+
+$(EMU_DIR)/kernels/%.cc: kernels/%.cu test/cuda_emu/rewrite.sed
+	@mkdir -p $(dir $@)
+	{ echo '#line 1 "$<"'; sed -E -f test/cuda_emu/rewrite.sed $<; } > $@
+
+$(EMU_DIR)/kernels/%.o: $(EMU_DIR)/kernels/%.cc test/cuda_emu/cuda_runtime.h | $(DEPS_STAMP)
+	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
+
+$(EMU_DIR)/emu.o: test/cuda_emu/emu.cc test/cuda_emu/cuda_runtime.h test/cuda_emu/dlm_emu.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
+
+$(EMU_DIR)/host/%.o: host/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -DDLM_HAVE_CUDA=%,$(CFLAGS)) -DDLM_HAVE_CUDA=1 -c $< -o $@
+$(EMU_DIR)/host/engine/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
+$(CLI_SRC:host/%.c=$(EMU_DIR)/host/%.o): CFLAGS += -Ihost/cli
+
+$(EMU_DIR)/libdlmsim.a: $(EMU_HOST_OBJ) $(EMU_KOBJ) $(EMU_DIR)/emu.o
+	@rm -f $@
+	ar rcs $@ $^
+
+$(EMU_DIR)/dlmsim: $(EMU_CLI_OBJ) $(EMU_DIR)/libdlmsim.a
+	$(CC) $(LDFLAGS) $^ $(EMU_LDLIBS) -o $@
+
+$(EMU_DIR)/test/%: test/%.c $(EMU_DIR)/libdlmsim.a $(EMU_DIR)/dlmsim test/dlm_test.h test/cuda_emu/dlm_emu.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -DDLM_HAVE_CUDA=%,$(CFLAGS)) -DDLM_HAVE_CUDA=1 -DDLM_CUDA_EMU=1 \
+	    -DDLM_HAVE_CURAND=$(EMU_CURAND) -Itest -Itest/cuda_emu \
+	    $(if $(filter 1,$(EMU_CURAND)),-isystem $(CUDA_HOME)/include) \
+	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' $(LDFLAGS) $< $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
+
+.SECONDARY: $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.cc)
+.PHONY: emu
+emu: $(EMU_DIR)/dlmsim $(EMU_TEST_BIN)
+
+-include $(wildcard $(EMU_DIR)/kernels/*.d $(EMU_DIR)/host/*/*.d $(EMU_DIR)/test/*.d $(EMU_DIR)/*.d)
+endif
+endif
