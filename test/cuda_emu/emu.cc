@@ -373,13 +373,25 @@ void run_block(launch_state &L)
         f.view.bid = L.bid;
         f.sp = fiber_stack_init(f.stack + FIBER_STACK, fiber_main);
     }
+    /* A warp runs as far as it can (to __syncthreads or its end) before the next one
+     * starts, warps in ascending order in even blocks and descending in odd ones: a
+     * missing barrier lets one warp overtake the others, both ways. */
+    const unsigned nwarps = (unsigned)L.warps.size();
+    const bool reverse = ((L.bid.x + L.bid.y + L.bid.z) & 1u) != 0;
     while (L.done < L.nthreads) {
         bool progress = false;
-        for (unsigned i = 0; i < L.nthreads; i++) {
-            if (fs[i].st != RUNNABLE) continue;
-            L.running = &fs[i];
-            dlm_emu_switch(&L.sched_sp, fs[i].sp);
-            progress = true;
+        for (unsigned k = 0; k < nwarps; k++) {
+            const unsigned w = reverse ? nwarps - 1 - k : k;
+            const unsigned hi = (w + 1) * 32 < L.nthreads ? (w + 1) * 32 : L.nthreads;
+            for (bool again = true; again;) {
+                again = false;
+                for (unsigned i = w * 32; i < hi; i++) {
+                    if (fs[i].st != RUNNABLE) continue;
+                    L.running = &fs[i];
+                    dlm_emu_switch(&L.sched_sp, fs[i].sp);
+                    progress = again = true;
+                }
+            }
         }
         if (!progress) {
             std::fprintf(stderr, "cuda emulation: deadlock in kernel %s, block (%u,%u,%u):\n",
