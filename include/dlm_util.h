@@ -61,7 +61,9 @@ typedef enum {
     DLM_REPLACE_CREATE = 1, /* the temporary file could not be created */
     DLM_REPLACE_WRITE,      /* writing, chmod or fsync of the temporary file failed */
     DLM_REPLACE_CLOSE,      /* closing it failed */
-    DLM_REPLACE_RENAME      /* renaming it over path failed */
+    DLM_REPLACE_RENAME,     /* renaming it over path failed */
+    DLM_REPLACE_TARGET      /* path is not a regular file, a new file or a link to one
+                             * (dlm_out_check); tmp holds its one-line message */
 } dlm_replace_step;
 typedef struct {
     dlm_replace_step step;
@@ -69,11 +71,27 @@ typedef struct {
     char tmp[4096];
 } dlm_replace_fail;
 
+/* Checks an output path before any work: a missing file in a writable directory or an
+ * existing writable regular file is accepted; a symlink is followed (also a dangling
+ * one) and its target checked the same way; anything else (a directory, a device, a
+ * FIFO, a socket) is refused. On success the absolute target is in resolved (n bytes).
+ * DLM_EINPUT with a one-line message otherwise. */
+dlm_status dlm_out_check(const char *path, char *resolved, size_t n, dlm_err *err);
+
+/* Opens an output after dlm_out_check: "-" is stdout; otherwise the resolved target,
+ * truncated ("w", or "wb" when binary). NULL with *err filled on failure. */
+FILE *dlm_out_open(const char *path, int binary, dlm_err *err);
+
+/* Closes what dlm_out_open returned: stdout is flushed, not closed. 0 or EOF. */
+int dlm_out_close(FILE *f);
+
 /* Replaces the file path with the n bytes of data atomically: they are written to a
  * temporary file beside it (path + tmp_suffix; a suffix ending in "XXXXXX" is made
  * unique by mkstemp), fsync'd, given path's permission bits (0644 when path does not
  * exist yet) and renamed over path; then the directory is fsync'd so the rename is
- * durable. Readers see the old file or the new one, never a part. Returns 0, or -1
+ * durable. Readers see the old file or the new one, never a part. path goes through
+ * dlm_out_check first: a symlink stays and its target is replaced (the temporary file
+ * beside the target); a non-regular file is refused (DLM_REPLACE_TARGET). Returns 0, or -1
  * with *why filled (the temporary file removed); the caller words the message. */
 int dlm_file_replace(const char *path, const char *tmp_suffix, const void *data, size_t n,
                      dlm_replace_fail *why);

@@ -47,8 +47,15 @@ void *dlm_calloc(size_t n, size_t size);
 void *dlm_malloc(size_t n, size_t size);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer (*buf, *len bytes without
- * the NUL). DLM_EIO "path: strerror" when it cannot be read, DLM_ENOMEM. */
+ * the NUL), at most the memory budget (dlm_memory_budget) of bytes. DLM_EIO
+ * "path: strerror" when it cannot be opened or read; DLM_EINPUT for a directory or a
+ * character or block device (refused after open, by fstat), for a regular file larger
+ * than the budget (refused before reading) and for a pipe or FIFO that delivers more
+ * (reading stops just past the budget); DLM_ENOMEM. Every reader goes through it. */
 dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err);
+
+/* dlm_read_file with the bound max instead of the memory budget. */
+dlm_status dlm_read_file_max(const char *path, uint64_t max, char **buf, size_t *len, dlm_err *err);
 
 /* Bytes of physical memory on this machine (0 if unknown). */
 uint64_t dlm_host_memory_bytes(void);

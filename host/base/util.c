@@ -89,39 +89,3 @@ uint64_t dlm_memory_budget(void)
     if (env && *env && !dlm_parse_size(env, &lim) && lim < b) b = lim;
     return b;
 }
-
-dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 1u << 16, n = 0;
-    char *b = malloc(cap + 1);
-    if (!b) {
-        fclose(f);
-        return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
-    }
-    for (;;) {
-        size_t k = fread(b + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
-        char *nb = cap < SIZE_MAX / 4 ? realloc(b, 2 * cap + 1) : NULL;
-        if (!nb) {
-            free(b);
-            fclose(f);
-            return dlm_fail(err, DLM_ENOMEM, "%s: out of memory reading the file", path);
-        }
-        b = nb;
-        cap *= 2;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(b);
-        fclose(f);
-        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
-    fclose(f);
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return DLM_OK;
-}

@@ -19,6 +19,7 @@
  * Format reference: docs/formats.md; tests: test/test_io.c.
  */
 #include "dlm_io.h"
+#include "dlm_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -771,14 +772,13 @@ dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, d
         return dlm_fail(err, DLM_ENOMEM, "%s: out of memory or too many AIG variables "
                         "lowering the circuit", path);
     }
-    FILE *f = fopen(path, "wb");
+    FILE *f = dlm_out_open(path, 1, err); /* a regular file, a new one, a link to one, or "-" */
     if (!f) {
-        int e = errno;
         free(map);
         free(w.and3);
         free(ikeep);
         free(okeep);
-        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e));
+        return DLM_EIO;
     }
     uint32_t M = w.nin + (uint32_t)w.n;
     fprintf(f, "%s %u %u 0 %u %zu\n", binary ? "aig" : "aag", M, w.nin, c->nout, w.n);
@@ -809,7 +809,7 @@ dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, d
     free(w.and3);
     int bad = ferror(f);
     int e = errno;
-    if (fclose(f) != 0 && !bad) {
+    if (dlm_out_close(f) != 0 && !bad) {
         bad = 1;
         e = errno;
     }

@@ -663,9 +663,9 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
     for (uint32_t k = 0; k < c->nout; k++)
         if (!osig[k] && !(osig[k] = nameset_fresh(&ns, 'o', k))) goto nomem;
 
-    f = fopen(path, "wb");
+    f = dlm_out_open(path, 0, err); /* a regular file, a new one, a link to one, or "-" */
     if (!f) {
-        s = dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
+        s = DLM_EIO;
         goto done;
     }
     /* model name: the source's base name without extension, made a valid name */
@@ -720,7 +720,7 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
     }
     fputs(".end\n", f);
     int bad = ferror(f), e = errno;
-    if (fclose(f) != 0 && !bad) {
+    if (dlm_out_close(f) != 0 && !bad) {
         bad = 1;
         e = errno;
     }
@@ -733,7 +733,7 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
 nomem:
     s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory naming signals", path);
 done:
-    if (f) fclose(f);
+    if (f) dlm_out_close(f);
     free(sig);
     free(osig);
     free(isout);

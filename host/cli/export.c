@@ -38,6 +38,8 @@ int dlm_cli_export(int argc, char **argv)
     if (strcmp(fmt, "aag") && strcmp(fmt, "aig") && strcmp(fmt, "blif"))
         return dlm_cli_usage_error("export: unknown format %s (aag, aig, blif)", fmt);
     dlm_err e;
+    char resolved[4096];
+    if (strcmp(out, "-") && dlm_out_check(out, resolved, sizeof resolved, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_circuit c;
     dlm_status s = dlm_circuit_load(&c, path, &e);
     if (s) return dlm_cli_fail(s, &e);

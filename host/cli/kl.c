@@ -15,10 +15,13 @@
 #include "dlm_law.h"
 #include "dlm_schedule.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const kl_usage =
     "usage: dlmsim kl TARGET [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
@@ -295,7 +298,8 @@ static void csv_num(FILE *f, double x)
 
 static int write_csv(const char *path, const kl_row *rows, size_t nr)
 {
-    FILE *f = fopen(path, "w");
+    dlm_err e;
+    FILE *f = dlm_out_open(path, 0, &e);
     if (!f) return -1;
     fputs("schedule,T,sizes,smax,kl,se,lo,hi,li_cai,smax_bound,tc_T,dtc_T,kl_qbar,rkl_qbar,tv_qbar\n", f);
     for (size_t i = 0; i < nr; i++) {
@@ -323,7 +327,7 @@ static int write_csv(const char *path, const kl_row *rows, size_t nr)
         csv_num(f, w->tv_qbar);
         fputc('\n', f);
     }
-    return fclose(f) ? -1 : 0;
+    return dlm_out_close(f) ? -1 : 0;
 }
 
 static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact, const double *g,
@@ -379,14 +383,31 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
 }
 
 /* KL against T per schedule, with the overlays computed for the uniform schedule's
- * s_max = ceil(L/T): Li-Cai, (s_max-1)/L sum I, TC/T, DTC/T. Runs gnuplot. */
+ * s_max = ceil(L/T): Li-Cai, (s_max-1)/L sum I, TC/T, DTC/T. Runs gnuplot, which
+ * writes a temporary file beside the resolved target (renamed over it when gnuplot
+ * made a PNG), or stdout for "-" only: the PNG never reaches stdout otherwise. */
 static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact,
                       const kl_args *a, const kl_row *rows, size_t nr, const uint32_t *steps, uint32_t ns)
 {
-    FILE *gp = popen("gnuplot 2>&1", "w");
-    if (!gp) return -1;
+    int to_stdout = !strcmp(png, "-");
+    char target[4096], tmp[4200] = "";
+    dlm_err e;
+    if (!to_stdout) {
+        if (dlm_out_check(png, target, sizeof target, &e)) return -1;
+        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", target);
+        int fd = mkstemp(tmp);
+        if (fd < 0) return -1;
+        close(fd);
+    }
+    fflush(stdout);
+    FILE *gp = popen(to_stdout ? "gnuplot 2>/dev/null" : "gnuplot >/dev/null 2>&1", "w");
+    if (!gp) {
+        if (tmp[0]) unlink(tmp);
+        return -1;
+    }
     uint32_t L = law->v.L;
-    fprintf(gp, "set terminal pngcairo size 900,600 font ',10'\nset output '%s'\n", png);
+    fputs("set terminal pngcairo size 900,600 font ',10'\n", gp);
+    if (!to_stdout) fprintf(gp, "set output '%s'\n", tmp);
     fprintf(gp, "set title \"%s (%s)\\nE_M KL(p || q_M) against rounds T%s\" noenhanced\n", a->target, law->desc,
             exact ? ", exact" : ", path-KL 95% CI");
     fputs("set xlabel 'rounds T'\nset ylabel 'nats'\nset key outside right\nset grid\n", gp);
@@ -431,7 +452,13 @@ static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, 
               ", $ov using 1:5 with lines dt 5 lw 1.5 lc 'dark-green' title 'DTC/T'", gp);
     fputs("\n", gp);
     int rc = pclose(gp);
-    return rc == 0 ? 0 : -1;
+    if (to_stdout) return rc == 0 ? 0 : -1;
+    struct stat sb;
+    if (rc != 0 || stat(tmp, &sb) || sb.st_size == 0 || chmod(tmp, 0644) || rename(tmp, target)) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }
 
 // ---------------------------------------------------------------- the command
@@ -442,6 +469,21 @@ int dlm_cli_kl(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     dlm_err e;
+    /* the output paths are checked before any work (dlm_out_check); the plot path goes
+     * into gnuplot's quotes, so a quote in it is refused */
+    char resolved[4096];
+    const char *outs[2] = {a.csv, a.plot};
+    for (int i = 0; i < 2; i++) {
+        if (!outs[i] || !strcmp(outs[i], "-")) continue;
+        if (dlm_out_check(outs[i], resolved, sizeof resolved, &e)) {
+            fprintf(stderr, "dlmsim: kl: %s\n", e.msg);
+            return 2;
+        }
+        if (i == 1 && (strchr(resolved, '\'') || strchr(resolved, '\n'))) {
+            fprintf(stderr, "dlmsim: kl: %s: a quote or newline in the plot path is not supported\n", outs[i]);
+            return 2;
+        }
+    }
     dlm_law law;
     memset(&law, 0, sizeof law);
     dlm_status st = dlm_law_load(a.target, &law, &e);

@@ -119,6 +119,14 @@ int dlm_cli_regress(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     dlm_err e;
+    /* outputs checked before any case runs (dlm_out_check): a regular file, a new one
+     * or a symlink to one; --update rewrites a symlinked suite's target */
+    char resolved[4096];
+    if ((a.junit && strcmp(a.junit, "-") && dlm_out_check(a.junit, resolved, sizeof resolved, &e)) ||
+        (a.update && dlm_out_check(a.suite, resolved, sizeof resolved, &e))) {
+        fprintf(stderr, "dlmsim: %s\n", e.msg);
+        return 2;
+    }
     dlm_regress_suite s;
     dlm_status st = dlm_regress_load(a.suite, &s, &e);
     if (st) {
@@ -202,13 +210,13 @@ int dlm_cli_regress(int argc, char **argv)
     }
 
     if (a.junit) {
-        FILE *f = fopen(a.junit, "w");
+        FILE *f = dlm_out_open(a.junit, 0, &e);
         if (!f) {
-            fprintf(stderr, "dlmsim: %s: %s\n", a.junit, strerror(errno));
+            fprintf(stderr, "dlmsim: %s\n", e.msg);
             status = 2;
         } else {
             st = dlm_regress_write_junit(f, &s, res, &e);
-            if (fclose(f) && !st) st = dlm_fail(&e, DLM_EIO, "%s: %s", a.junit, strerror(errno));
+            if ((f == stdout ? fflush(f) : fclose(f)) && !st) st = dlm_fail(&e, DLM_EIO, "%s: %s", a.junit, strerror(errno));
             if (st) {
                 fprintf(stderr, "dlmsim: %s: %s\n", a.junit, e.msg);
                 status = 2;

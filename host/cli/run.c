@@ -137,6 +137,12 @@ int dlm_cli_run(int argc, char **argv)
     int rc = parse_run(argc, argv, &a);
     if (rc) return rc;
     dlm_err e;
+    /* every output path is checked before the circuit is read (dlm_out_check) */
+    const char *outs[4] = {a.samples, a.hist, a.checkpoint, a.resume};
+    char resolved[4096];
+    for (int i = 0; i < 4; i++)
+        if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
+            return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_cli_loaded L;
     dlm_status s = dlm_cli_load(a.path, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
@@ -156,12 +162,12 @@ int dlm_cli_run(int argc, char **argv)
                      a.path, L.c.nout);
         goto done;
     }
-    if (a.samples && !(ss.f = fopen(a.samples, "w"))) {
-        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.samples, strerror(errno));
+    if (a.samples && !(ss.f = dlm_out_open(a.samples, 0, &e))) {
+        s = DLM_EIO;
         goto done;
     }
-    if (a.hist && !(fh = fopen(a.hist, "w"))) {
-        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+    if (a.hist && !(fh = dlm_out_open(a.hist, 0, &e))) {
+        s = DLM_EIO;
         goto done;
     }
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
@@ -221,7 +227,7 @@ int dlm_cli_run(int argc, char **argv)
         goto done;
     }
     if (ss.f) {
-        int bad = fclose(ss.f) != 0;
+        int bad = dlm_out_close(ss.f) != 0;
         ss.f = NULL;
         if (bad) {
             s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
@@ -236,7 +242,7 @@ int dlm_cli_run(int argc, char **argv)
             put_bits(fh, bits, p.nout);
             fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
         }
-        int bad = fclose(fh) != 0;
+        int bad = dlm_out_close(fh) != 0;
         fh = NULL;
         if (bad) {
             s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
@@ -270,8 +276,8 @@ int dlm_cli_run(int argc, char **argv)
 done:
     dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
-    if (fh) fclose(fh);
-    if (ss.f) fclose(ss.f);
+    if (fh) dlm_out_close(fh);
+    if (ss.f) dlm_out_close(ss.f);
     dlm_counts_free(&k);
     dlm_cli_unload(&L);
     return s ? dlm_cli_fail(s, &e) : rc;

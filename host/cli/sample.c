@@ -258,7 +258,11 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     exact_report x;
     memset(&x, 0, sizeof x);
     FILE *fh = NULL;
-    dlm_status s = dlm_law_load(a.law, &law, &e);
+    char resolved[4096];
+    dlm_status s = DLM_OK;
+    /* the output path is checked before the law is read (dlm_out_check) */
+    if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
+    s = dlm_law_load(a.law, &law, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
     if ((s = dlm_law_build_marginals(&law, UINT64_C(256) << 20, &e))) goto done;
@@ -268,8 +272,8 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     int want_exact = a.exact || a.verify;
     int want_hist = a.hist != NULL || a.verify;
     if ((s = dlm_sample_counts_init(&k, &law, &a.pol, want_hist, &e))) goto done;
-    if (a.hist && !(fh = fopen(a.hist, "w"))) {
-        s = dlm_fail(&e, DLM_EIO, "%s: %s", a.hist, strerror(errno));
+    if (a.hist && !(fh = dlm_out_open(a.hist, 0, &e))) {
+        s = DLM_EIO;
         goto done;
     }
     uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
@@ -311,7 +315,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
             put_seq(fh, &law, i);
             fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
         }
-        int bad = fclose(fh) != 0;
+        int bad = dlm_out_close(fh) != 0;
         fh = NULL;
         if (bad) {
             s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
@@ -331,7 +335,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     else print_text(&a, &law, &k, be, secs, inexact, &x);
     rc = x.tested && !x.pass ? 1 : 0;
 done:
-    if (fh) fclose(fh);
+    if (fh) dlm_out_close(fh);
     free(q);
     free(p);
     dlm_sample_counts_free(&k);

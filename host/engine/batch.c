@@ -85,6 +85,7 @@ dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64
     int bad = dlm_file_replace(path, ".tmp", text, len, &why);
     free(text);
     if (!bad) return DLM_OK;
+    if (why.step == DLM_REPLACE_TARGET) return dlm_fail(err, DLM_EINPUT, "%s", why.tmp);
     if (why.step == DLM_REPLACE_CREATE) return dlm_fail(err, DLM_EIO, "%s: %s", why.tmp, strerror(why.errnum));
     return dlm_fail(err, DLM_EIO, "%s: writing the checkpoint failed: %s", path, strerror(why.errnum));
 }
@@ -93,8 +94,16 @@ dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_
                                dlm_counts *k, dlm_err *err)
 {
     memset(k, 0, sizeof *k);
-    FILE *f = fopen(path, "r");
-    if (!f) return dlm_fail(err, DLM_EINPUT, "%s: %s", path, strerror(errno));
+    /* read within the memory budget (devices refused), then parsed from memory */
+    char *text;
+    size_t tlen;
+    dlm_status rs = dlm_read_file(path, &text, &tlen, err);
+    if (rs) return rs == DLM_EIO ? DLM_EINPUT : rs;
+    FILE *f = tlen ? fmemopen(text, tlen, "r") : NULL;
+    if (!f) {
+        free(text);
+        return dlm_fail(err, DLM_EINPUT, "%s: not a dlmsim checkpoint (or truncated header)", path);
+    }
     int ver = 0, hist = -1;
     char prog[64] = "", mode[32] = "";
     uint64_t hash = 0, seed = 0, chains = 0, nx = 0, counted = 0, odd = 0;
@@ -162,6 +171,7 @@ dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_
     if (!s) *next = nx;
 out:
     fclose(f);
+    free(text);
     if (s) dlm_counts_free(k);
     return s;
 }

@@ -243,29 +243,11 @@ dlm_status dlm_regress_parse(const char *path, const char *text, size_t len, dlm
 dlm_status dlm_regress_load(const char *path, dlm_regress_suite *s, dlm_err *err)
 {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f) return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    dlm_status st = DLM_OK;
-    while (buf) {
-        if (n == cap) {
-            if (cap >= ((size_t)64 << 20)) {
-                st = dlm_fail(err, DLM_EINPUT, "%s: larger than 64 MiB, not a suite", path);
-                break;
-            }
-            char *p = realloc(buf, cap * 2);
-            if (!p) break;
-            buf = p;
-            cap *= 2;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) break;
-    }
-    if (!buf) st = dlm_fail(err, DLM_ENOMEM, "out of memory reading %s", path);
-    else if (!st && ferror(f)) st = dlm_fail(err, DLM_EIO, "%s: read error", path);
-    fclose(f);
+    /* at most 64 MiB (and the memory budget); devices refused (dlm_read_file_max) */
+    char *buf = NULL;
+    size_t n = 0;
+    uint64_t max = (uint64_t)64 << 20, b = dlm_memory_budget();
+    dlm_status st = dlm_read_file_max(path, b < max ? b : max, &buf, &n, err);
     if (!st) st = dlm_regress_parse(path, buf, n, s, err);
     free(buf);
     return st;
@@ -645,6 +627,7 @@ dlm_status dlm_regress_update(dlm_regress_suite *s, const dlm_regress_result *re
     if (dlm_file_replace(s->path, ".tmp.XXXXXX", nt, n, &why)) {
         const char *e = strerror(why.errnum);
         switch (why.step) {
+        case DLM_REPLACE_TARGET: st = dlm_fail(err, DLM_EINPUT, "%s", why.tmp); break;
         case DLM_REPLACE_CREATE:
             st = dlm_fail(err, DLM_EIO, "%s: cannot create a temporary file: %s", s->path, e);
             break;
