@@ -11,9 +11,13 @@
 #include "dlm_test.h"
 #include "dlm_io.h"
 #include "dlm_level.h"
+#include "dlm_util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 typedef dlm_status (*reader_fn)(dlm_circuit *, const char *, dlm_err *);
 
@@ -445,12 +449,128 @@ static void io_errors(void **state)
     assert_non_null(strstr(e.msg, "No such file"));
     assert_null(c.g);
     assert_int_equal(dlm_blif_read(&c, "/nonexistent/x.blif", &e), DLM_EIO);
-    assert_int_equal(dlm_aiger_read(&c, dlm_test_tmpdir(), &e), DLM_EIO); /* a directory */
+    assert_int_equal(dlm_aiger_read(&c, dlm_test_tmpdir(), &e), DLM_EINPUT); /* a directory */
+    assert_non_null(strstr(e.msg, "a directory"));
     build_mixed(&c, 0);
     assert_int_equal(dlm_aiger_write(&c, "/nonexistent/dir/x.aig", 1, &e), DLM_EIO);
     assert_int_equal(strncmp(e.msg, "/nonexistent/dir/x.aig: ", 24), 0);
     assert_int_equal(dlm_blif_write(&c, "/nonexistent/dir/x.blif", &e), DLM_EIO);
     dlm_circuit_free(&c);
+}
+
+// ---- bounded input, checked outputs (dlm_read_file, dlm_out_check, dlm_file_replace) --
+
+/* Readers refuse devices (also behind a symlink) after open, refuse a regular file over
+ * the memory budget before reading it, and read a FIFO up to the budget only. */
+static void readers_bounded_and_refuse_devices(void **state)
+{
+    (void)state;
+    char p[600], out[4096];
+    dlm_circuit c;
+    dlm_err e;
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(dlm_read_file("/dev/zero", &buf, &len, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "a character device"));
+    snprintf(p, sizeof p, "%s/zero.aag", dlm_test_tmpdir());
+    unlink(p);
+    assert_int_equal(symlink("/dev/zero", p), 0);
+    assert_int_equal(dlm_aiger_read(&c, p, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "a character device"));
+    snprintf(p, sizeof p, "%s/urandom.blif", dlm_test_tmpdir());
+    unlink(p);
+    assert_int_equal(symlink("/dev/urandom", p), 0);
+    assert_int_equal(dlm_blif_read(&c, p, &e), DLM_EINPUT);
+    /* a regular file over the bound: refused by its size */
+    const char *big = dlm_test_file("big.aag", "aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n");
+    assert_int_equal(dlm_read_file_max(big, 10, &buf, &len, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "over the memory budget"));
+    assert_int_equal(dlm_read_file_max(big, 1000, &buf, &len, &e), DLM_OK);
+    assert_int_equal(len, strlen("aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n"));
+    free(buf);
+    /* the budget (--max-memory) bounds every reader */
+    setenv("DLMSIM_MAX_MEMORY", "16", 1);
+    assert_int_equal(dlm_aiger_read(&c, big, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "over the memory budget"));
+    unsetenv("DLMSIM_MAX_MEMORY");
+    /* a FIFO: a small circuit is read; an endless writer is cut off at the budget */
+    snprintf(p, sizeof p, "%s/fifo.aag", dlm_test_tmpdir());
+    unlink(p);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    int rc = dlm_test_sh(out, sizeof out, "(cat %s > %s &) ; timeout 20 %s info %s", big, p, DLM_BIN, p);
+    if (rc != 0) fail_msg("info on a FIFO: exit %d: %s", rc, out);
+    assert_non_null(strstr(out, "coins"));
+    rc = dlm_test_sh(out, sizeof out, "(cat /dev/zero > %s 2>/dev/null &) ; timeout 20 %s info %s --max-memory 1M",
+                     p, DLM_BIN, p);
+    if (rc != 2) fail_msg("info on an endless FIFO: exit %d, want 2: %s", rc, out);
+    assert_non_null(strstr(out, "over the memory budget"));
+    unlink(p);
+}
+
+/* Outputs: a new file or a regular one is accepted, a symlink is resolved (its target
+ * replaced, the link kept), a device node, a FIFO and a directory are refused. */
+static void outputs_replace_only_regular_files(void **state)
+{
+    (void)state;
+    char dev[600], link[600], fifo[600], r[4096];
+    dlm_err e;
+    dlm_replace_fail why;
+    snprintf(dev, sizeof dev, "%s/null-node", dlm_test_tmpdir());
+    unlink(dev);
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3))) {
+        print_message("skipped the device node part: mknod: %s\n", strerror(errno));
+    } else {
+        assert_int_equal(dlm_out_check(dev, r, sizeof r, &e), DLM_EINPUT);
+        assert_non_null(strstr(e.msg, "a character device"));
+        assert_int_equal(dlm_file_replace(dev, ".tmp", "x", 1, &why), -1);
+        assert_int_equal(why.step, DLM_REPLACE_TARGET);
+        struct stat sb;
+        assert_int_equal(lstat(dev, &sb), 0);
+        assert_true(S_ISCHR(sb.st_mode)); /* still a device node */
+    }
+    snprintf(fifo, sizeof fifo, "%s/out-fifo", dlm_test_tmpdir());
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(dlm_out_check(fifo, r, sizeof r, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "a FIFO"));
+    assert_int_equal(dlm_out_check(dlm_test_tmpdir(), r, sizeof r, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "a directory"));
+    assert_int_equal(dlm_out_check("/nonexistent-dlmsim/x", r, sizeof r, &e), DLM_EINPUT);
+    /* a symlink to a regular file: the target is replaced, the link stays */
+    const char *t = dlm_test_file("target.txt", "old\n");
+    snprintf(link, sizeof link, "%s/link.txt", dlm_test_tmpdir());
+    unlink(link);
+    assert_int_equal(symlink("target.txt", link), 0);
+    assert_int_equal(dlm_out_check(link, r, sizeof r, &e), DLM_OK);
+    assert_non_null(strstr(r, "/target.txt"));
+    assert_int_equal(dlm_file_replace(link, ".tmp.XXXXXX", "new\n", 4, &why), 0);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    char *buf;
+    size_t len;
+    assert_int_equal(dlm_read_file(t, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "new\n");
+    free(buf);
+    /* a dangling symlink: its target is created */
+    snprintf(link, sizeof link, "%s/dangling.txt", dlm_test_tmpdir());
+    unlink(link);
+    assert_int_equal(symlink("created.txt", link), 0);
+    FILE *f = dlm_out_open(link, 0, &e);
+    assert_non_null(f);
+    fputs("made\n", f);
+    assert_int_equal(dlm_out_close(f), 0);
+    snprintf(link, sizeof link, "%s/created.txt", dlm_test_tmpdir());
+    assert_int_equal(dlm_read_file(link, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "made\n");
+    free(buf);
+    /* a symlink to a device node: refused, naming the target */
+    snprintf(link, sizeof link, "%s/full-link", dlm_test_tmpdir());
+    unlink(link);
+    assert_int_equal(symlink("/dev/full", link), 0);
+    assert_int_equal(dlm_out_check(link, r, sizeof r, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "links to /dev/full"));
+    assert_int_equal(dlm_out_open("-", 1, &e) == stdout, 1);
 }
 
 // ---- AIGER reader: good files --------------------------------------------------------
@@ -1107,6 +1227,8 @@ int main(void)
         cmocka_unit_test(epfl_written_back_is_equivalent),
         cmocka_unit_test(epfl_blif_matches_aig),
         cmocka_unit_test(abc_cec_of_our_two_writers),
+        cmocka_unit_test(readers_bounded_and_refuse_devices),
+        cmocka_unit_test(outputs_replace_only_regular_files),
     };
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }
