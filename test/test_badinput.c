@@ -27,8 +27,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
-#define MAX_CASES 256
+#define MAX_CASES 320
 
 typedef struct {
     char name[128];
@@ -45,6 +47,7 @@ static int ncases;
 
 static char dir[256];       /* scratch directory with the hostile files */
 static char unreadable[512]; /* path of the chmod 000 file */
+static int have_node;        /* 1: the mknod'd device node "node" exists */
 
 static const char *fpath(const char *name)
 {
@@ -115,6 +118,14 @@ static void make_files(void)
     put_text("unreadable.aag", "aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n");
     snprintf(unreadable, sizeof unreadable, "%s", fpath("unreadable.aag"));
     chmod(unreadable, 0);
+    /* devices: as inputs behind a symlink, and a device node as an output path */
+    symlink("/dev/zero", fpath("zero.aag"));
+    symlink("/dev/zero", fpath("zero.aig"));
+    symlink("/dev/urandom", fpath("urandom.blif"));
+    symlink("/dev/urandom", fpath("urandom.aag"));
+    symlink("/dev/full", fpath("full-link"));
+    have_node = mknod(fpath("node"), S_IFCHR | 0666, makedev(1, 3)) == 0; /* like /dev/null */
+    mkfifo(fpath("fifo.out"), 0600);
 }
 
 // ---- the cases ----------------------------------------------------------------------
@@ -294,6 +305,41 @@ static void make_cases(void)
         add(0, cuda_cmds[i][0], "%s", cuda_cmds[i][1]);
         cases[ncases - 1].no_device = 1;
     }
+    /* readers: devices refused after open, the budget before reading (issue 16) */
+    add(0, "info: .aag symlinked to /dev/zero, --max-memory 100M", "info %s --max-memory 100M", fpath("zero.aag"));
+    add(0, "info: .aig symlinked to /dev/zero", "info %s", fpath("zero.aig"));
+    add(0, "info: .blif symlinked to /dev/urandom", "info %s", fpath("urandom.blif"));
+    add(0, "run: .aag symlinked to /dev/urandom", "run %s --chains 10", fpath("urandom.aag"));
+    add(0, "sample markov:/dev/zero", "sample markov:/dev/zero");
+    add(0, "sample table:/dev/urandom", "sample table:/dev/urandom");
+    add(0, "sample hmm:/dev/zero", "sample hmm:/dev/zero");
+    add(0, "regress /dev/zero", "regress /dev/zero");
+    add(0, "run --resume /dev/zero (cpu, quiet)", "run gen:maj:3 --chains 100 --backend cpu --quiet --resume /dev/zero");
+    add(0, "info: file over --max-memory 1K", "info %s --max-memory 1K", fpath("garbage.aag"));
+    /* outputs: a device node, a symlink to /dev/full, a FIFO, a directory are refused
+     * before any work, and stay what they were (checked by the last test) */
+    static const char *const outs[] = {"node", "full-link", "fifo.out", "dir.aag"};
+    for (int i = 0; i < 4; i++) {
+        const char *o = fpath(outs[i]);
+        char n[128];
+        snprintf(n, sizeof n, "run --checkpoint %s", outs[i]);
+        add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --checkpoint %s", o);
+        snprintf(n, sizeof n, "run --hist %s", outs[i]);
+        add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --hist %s", o);
+        snprintf(n, sizeof n, "run --samples %s", outs[i]);
+        add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --samples %s", o);
+        snprintf(n, sizeof n, "sample --hist %s", outs[i]);
+        add(0, n, "sample parity:4 --chains 100 --hist %s", o);
+        snprintf(n, sizeof n, "export -o %s", outs[i]);
+        add(0, n, "export gen:maj:3 --format aig -o %s", o);
+        snprintf(n, sizeof n, "kl --csv %s", outs[i]);
+        add(0, n, "kl parity:4 --steps 1-2 --csv %s", o);
+        snprintf(n, sizeof n, "kl --plot %s", outs[i]);
+        add(0, n, "kl parity:4 --steps 1-2 --plot %s", o);
+        snprintf(n, sizeof n, "regress --junit %s", outs[i]);
+        add(0, n, "regress test/suites/smoke.suite --junit %s", o);
+    }
+    add(0, "regress --update of a suite symlinked to /dev/null", "regress %s --update", fpath("full-link"));
     add(0, "run --resume a missing file (cpu, quiet)",
         "run gen:maj:3 --chains 100 --backend cpu --quiet --resume %s", fpath("missing.ckpt"));
 }
@@ -355,17 +401,39 @@ static void run_case(void **state)
     }
 }
 
+/* After every case: the device node is still a device, the link still points at
+ * /dev/full, the FIFO still a FIFO (nothing was renamed over them). */
+static void outputs_left_alone(void **state)
+{
+    (void)state;
+    struct stat sb;
+    if (have_node) {
+        assert_int_equal(lstat(fpath("node"), &sb), 0);
+        assert_true(S_ISCHR(sb.st_mode));
+    } else {
+        print_message("note: mknod failed here, so the device-node cases used a missing path\n");
+    }
+    assert_int_equal(lstat(fpath("full-link"), &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(stat("/dev/full", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    assert_int_equal(lstat(fpath("fifo.out"), &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+}
+
 int main(void)
 {
     make_files();
     make_cases();
     /* Entries past ncases stay zero: cmocka runs only entries with a name, so the
      * public macro (which counts the whole array) can run a table filled at run time. */
-    static struct CMUnitTest tests[MAX_CASES];
+    static struct CMUnitTest tests[MAX_CASES + 1];
     for (int i = 0; i < ncases; i++) {
         struct CMUnitTest t = {cases[i].name, run_case, NULL, NULL, &cases[i]};
         tests[i] = t;
     }
+    struct CMUnitTest last = {"outputs left alone", outputs_left_alone, NULL, NULL, NULL};
+    tests[ncases] = last;
     int failed = cmocka_run_group_tests_name("badinput", tests, NULL, NULL);
     chmod(unreadable, 0600);
     return failed;
