@@ -312,7 +312,7 @@ static void make_cases(void)
     add(0, "run: .aag symlinked to /dev/urandom", "run %s --chains 10", fpath("urandom.aag"));
     add(0, "sample markov:/dev/zero", "sample markov:/dev/zero");
     add(0, "sample table:/dev/urandom", "sample table:/dev/urandom");
-    add(0, "sample hmm:/dev/zero", "sample hmm:/dev/zero");
+    add(0, "sample circuit: of a .aag symlinked to /dev/zero", "sample circuit:%s", fpath("zero.aag"));
     add(0, "regress /dev/zero", "regress /dev/zero");
     add(0, "run --resume /dev/zero (cpu, quiet)", "run gen:maj:3 --chains 100 --backend cpu --quiet --resume /dev/zero");
     add(0, "info: file over --max-memory 1K", "info %s --max-memory 1K", fpath("garbage.aag"));
