@@ -485,6 +485,18 @@ static void cli_end_to_end(void **state)
         assert_int_equal(fread(mg, 1, 4, f), 4);
         fclose(f);
         assert_true(mg[0] == 0x89 && mg[1] == 'P' && mg[2] == 'N' && mg[3] == 'G');
+        /* an unwritable --plot path: refused before the work, no PNG on stdout */
+        static const char *const bad_png[] = {"/nonexistent-dlmsim/x.png", "/dev/full", "/proc/version"};
+        for (size_t i = 0; i < 3; i++) {
+            rc = dlm_test_sh(out, sizeof out, "%s kl parity:6 --steps 1-6 --plot %s 2>/dev/null | grep -c PNG",
+                             DLM_BIN, bad_png[i]);
+            if (atoi(out) != 0) fail_msg("--plot %s: a PNG on stdout", bad_png[i]);
+            rc = dlm_test_sh(out, sizeof out, "%s kl parity:6 --steps 1-6 --plot %s", DLM_BIN, bad_png[i]);
+            if (rc != 2) fail_msg("--plot %s: exit %d, want 2: %s", bad_png[i], rc, out);
+        }
+        /* "-" asks for the PNG on stdout: then it is there */
+        rc = dlm_test_sh(out, sizeof out, "%s kl parity:6 --steps 1-6 --plot - 2>/dev/null | grep -c PNG", DLM_BIN);
+        if (rc != 0 || atoi(out) < 1) fail_msg("--plot -: no PNG on stdout (exit %d): %s", rc, out);
     }
 }
 

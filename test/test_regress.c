@@ -13,6 +13,10 @@
 #include "dlm_test.h"
 #include "dlm_regress.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <gsl/gsl_errno.h>
 
 #define SMOKE_SUITE "test/suites/smoke.suite"
@@ -298,6 +302,49 @@ static void bad_input_exit2(void **state)
     assert_non_null(strstr(out, "missing.suite:2: "));
 }
 
+/* --update on a symlinked suite rewrites the real suite and keeps the link; a suite
+ * that is a link to a device, or a --junit path that is a device node, is refused
+ * before any case runs, and the device is left as it was. */
+static void update_follows_a_symlinked_suite(void **state)
+{
+    (void)state;
+    const char *real = dlm_test_file("real.suite", "gen:parity-revise:6 revise 10000 4 pass -\n");
+    char link[600], node[600];
+    snprintf(link, sizeof link, "%s/linked.suite", dlm_test_tmpdir());
+    unlink(link);
+    assert_int_equal(symlink("real.suite", link), 0);
+    int rc = dlm_test_sh(out, sizeof out, "%s regress %s --update --quiet", DLM_BIN, link);
+    if (rc != 0) fail_msg("--update through a symlink: exit %d:\n%s", rc, out);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    char *text = slurp(real);
+    assert_non_null(text);
+    assert_null(strstr(text, " -\n")); /* the real suite has its digest now */
+    free(text);
+    rc = dlm_test_sh(out, sizeof out, "%s regress %s --quiet", DLM_BIN, link);
+    if (rc != 0) fail_msg("after --update through a symlink: exit %d:\n%s", rc, out);
+    snprintf(link, sizeof link, "%s/null.suite", dlm_test_tmpdir());
+    unlink(link);
+    assert_int_equal(symlink("/dev/null", link), 0);
+    rc = dlm_test_sh(out, sizeof out, "%s regress %s --update", DLM_BIN, link);
+    if (rc != 2) fail_msg("--update of a link to /dev/null: exit %d, want 2:\n%s", rc, out);
+    assert_non_null(strstr(out, "a character device"));
+    assert_int_equal(stat("/dev/null", &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    snprintf(node, sizeof node, "%s/junit-node", dlm_test_tmpdir());
+    unlink(node);
+    if (mknod(node, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        rc = dlm_test_sh(out, sizeof out, "%s regress %s --junit %s", DLM_BIN, real, node);
+        if (rc != 2) fail_msg("--junit onto a device node: exit %d, want 2:\n%s", rc, out);
+        assert_null(strstr(out, "line")); /* refused before the table's header */
+        assert_int_equal(lstat(node, &sb), 0);
+        assert_true(S_ISCHR(sb.st_mode));
+    } else {
+        print_message("skipped the --junit device node part: mknod: %s\n", strerror(errno));
+    }
+}
+
 static void update_rewrites_digests(void **state)
 {
     (void)state;
@@ -526,6 +573,7 @@ int main(void)
         cmocka_unit_test(tampered_digest_fails),
         cmocka_unit_test(bad_input_exit2),
         cmocka_unit_test(update_rewrites_digests),
+        cmocka_unit_test(update_follows_a_symlinked_suite),
         cmocka_unit_test(json_report),
         cmocka_unit_test(junit_report),
     };
