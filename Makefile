@@ -38,6 +38,15 @@ TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
 TEST_CFLAGS += -DDLM_HAVE_CURAND=$(CURAND)
 
+# Open MPI (docs/scale-out.md): host/cli/mpi.c is compiled with mpicc's flags and dlmsim
+# linked with libmpi; MPI_Init runs only under mpirun. MPI=0: without it. The ASan pass
+# builds without MPI (Open MPI's own allocations make LeakSanitizer noisy).
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MPI ?= $(if $(filter 1,$(SAN)),0,1)
+MPICC ?= mpicc
+MPI_CFLAGS = $(shell $(MPICC) --showme:compile 2>/dev/null)
+MPI_LIBS = $(shell $(MPICC) --showme:link 2>/dev/null)
+
 # host/ follows the data flow, one folder per stage (docs/architecture.md); a folder
 # calls only the folders before it in LIB_DIRS. host/cli/ is the command line (the only
 # code that prints and exits); the other folders make up the library.
@@ -69,6 +78,7 @@ $(call dep,Random123,$(wildcard /usr/include/Random123/philox.h),installed on fi
 $(call dep,cmocka,$(wildcard /usr/include/cmocka.h),installed on first build)
 $(call dep,ABC (berkeley-abc),$(wildcard /usr/bin/berkeley-abc),installed on first build)
 $(call dep,gnuplot,$(wildcard /usr/bin/gnuplot),installed on first build)
+$(call dep,Open MPI (mpicc),$(if $(filter 1,$(MPI)),$(wildcard /usr/bin/mpicc),),$(if $(filter 1,$(MPI)),installed on first build,MPI=0: one process; test_mpi skips))
 endif
 
 .PHONY: all test asan check demo bench clean fuzz
@@ -77,7 +87,8 @@ all: $(BUILD)/libdlmsim.a $(BUILD)/dlmsim
 # Debian packages: header -> package. Installed only when the header is missing.
 PKG_HEADERS = /usr/include/cmocka.h:libcmocka-dev /usr/include/Random123/philox.h:librandom123-dev \
               /usr/include/gsl/gsl_cdf.h:libgsl-dev /usr/bin/berkeley-abc:berkeley-abc \
-              /usr/bin/gnuplot:gnuplot-nox
+              /usr/bin/gnuplot:gnuplot-nox \
+              $(if $(filter 1,$(MPI)),/usr/lib/$(MULTIARCH)/openmpi/include/mpi.h:libopenmpi-dev /usr/bin/orterun:openmpi-bin)
 $(DEPS_STAMP):
 	@mkdir -p $(dir $@)
 	@missing=""; for hp in $(PKG_HEADERS); do [ -e "$${hp%%:*}" ] || missing="$$missing $${hp##*:}"; done; \
@@ -93,6 +104,9 @@ $(BUILD)/host/%.o: host/%.c | $(DEPS_STAMP)
 # The command line's own header (host/cli/dlm_cli.h) is not part of the public API.
 $(CLI_OBJ): CFLAGS += -Ihost/cli
 
+# The MPI path of `dlmsim run` (host/cli/mpi.c): mpicc's flags, only for this file.
+$(BUILD)/host/cli/mpi.o: CFLAGS += -DDLM_HAVE_MPI=$(MPI) $(if $(filter 1,$(MPI)),$(MPI_CFLAGS))
+
 # The bit-sliced engine's word loops need an alias check to be vectorised, which gcc's
 # -O2 cost model ("very cheap") never pays (host/engine/engine_bits.c, run_ops).
 $(BUILD)/host/engine/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
@@ -107,11 +121,11 @@ $(BUILD)/libdlmsim.a: $(LIB_OBJ) $(CU_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/dlmsim: $(CLI_OBJ) $(BUILD)/libdlmsim.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(if $(filter 1,$(MPI)),$(MPI_LIBS)) -o $@
 
 $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' -DDLM_HAVE_MPI=$(MPI) $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
 	    -lcmocka $(LDLIBS) $(TEST_LIBS) -o $@
 
 ifeq ($(CURAND),1)

@@ -4,6 +4,7 @@
 #ifndef DLM_CLI_H
 #define DLM_CLI_H
 
+#include "dlm_batch.h"
 #include "dlm_level.h"
 #include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
 
@@ -48,6 +49,23 @@ int dlm_cli_parse_alpha(const char *s, double *alpha);
 
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
 int dlm_cli_regress(int argc, char **argv);
+
+/* dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json] (host/cli/merge.c,
+ * docs/scale-out.md). */
+int dlm_cli_merge(int argc, char **argv);
+
+/* MPI (host/cli/mpi.c; without DLM_HAVE_MPI: one process, rank 0 of 1). init calls
+ * MPI_Init only under mpirun: returns 1 then, 0 without mpirun, -1 if it failed. */
+int dlm_cli_mpi_init(int *argc, char ***argv);
+void dlm_cli_mpi_finalize(void);
+int dlm_cli_mpi_rank(void);
+int dlm_cli_mpi_size(void);
+/* Runs chains first .. id->chains-1 shared by the ranks in chunks of `chunk` chains
+ * handed out dynamically (rank 0 holds the counter), adding this rank's into k and
+ * then reducing all counts exactly to rank 0 (k on the other ranks is left partial).
+ * *mine: the chains this rank ran. Without MPI: dlm_batch_run. */
+dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const dlm_batch_opts *o,
+                             uint64_t first, uint64_t chunk, dlm_counts *k, uint64_t *mine, dlm_err *err);
 
 /* dlmsim kl TARGET [...] (host/cli/kl.c, docs/kl.md); returns the exit code. */
 int dlm_cli_kl(int argc, char **argv);

@@ -11,6 +11,9 @@
  *                         [--target auto|exact|reference]
  *                         [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]
  *                         [--inject-bias K:EPS] [--json]
+ *   dlmsim run ... [--shard K/N | --first-chain A] [--counts FILE]  (docs/scale-out.md)
+ *   dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]  (host/cli/merge.c)
+ *   mpirun -n R dlmsim run ...           (host/cli/mpi.c, docs/scale-out.md)
  *   dlmsim regress SUITE [...]           (host/cli/regress.c, docs/regress.md)
  *   dlmsim sample LAW [...], dlmsim verify LAW [...]  (host/cli/sample.c, docs/oracle.md)
  *
@@ -44,7 +47,20 @@ static int take_max_memory(int *argc, char **argv)
     return 0;
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    if (dlm_cli_mpi_init(&argc, &argv) < 0) {
+        fprintf(stderr, "dlmsim: MPI_Init failed\n");
+        return 2;
+    }
+    int rc = dispatch(argc, argv);
+    dlm_cli_mpi_finalize();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     /* GSL's default handler aborts; the library guards its calls and checks for NaN,
      * so a GSL error must come back as a value, never end the process. Switched off
@@ -57,6 +73,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return dlm_cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "export")) return dlm_cli_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "merge")) return dlm_cli_merge(argc - 2, argv + 2);
     if (!strcmp(cmd, "regress")) return dlm_cli_regress(argc - 2, argv + 2);
     if (!strcmp(cmd, "sample")) return dlm_cli_sample(argc - 2, argv + 2, 0);
     if (!strcmp(cmd, "kl")) return dlm_cli_kl(argc - 2, argv + 2);

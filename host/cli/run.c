@@ -1,5 +1,6 @@
 /* run.c — dlmsim run CIRCUIT [...]: the batch loop with progress, checkpoints,
- * histograms and samples. */
+ * histograms and samples; a shard's count file (--shard, --first-chain, --counts,
+ * dlm_tally.h) and the ranks of mpirun (host/cli/mpi.c). */
 #include "dlm_batch.h"
 #include "dlm_circuit.h"
 #include "dlm_cli.h"
@@ -9,6 +10,7 @@
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
+#include "dlm_tally.h"
 #include "dlm_verify.h"
 
 #include <errno.h>
@@ -24,9 +26,11 @@
 // run
 
 typedef struct {
-    const char *path, *hist, *samples, *checkpoint, *resume;
+    const char *path, *hist, *samples, *checkpoint, *resume, *counts;
     dlm_mode mode;
     uint64_t chains, seed;
+    uint64_t first, count; /* chains first .. first+count-1 (--shard, --first-chain) */
+    int have_first, have_shard;
     dlm_backend backend;
     double checkpoint_every;
     int threads, json, check, direct, quiet;
@@ -43,12 +47,24 @@ static int parse_run(int argc, char **argv, run_args *a)
         int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
                     !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
-                    !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume");
+                    !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume") ||
+                    !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts");
         if (takes && !v) return dlm_cli_usage_error("option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->mode)) return dlm_cli_usage_error("unknown mode %s (cot, remask, revise, ar)", v);
         } else if (!strcmp(o, "--chains")) {
             if (dlm_parse_count(v, &a->chains) || a->chains == 0) return dlm_cli_usage_error("bad --chains %s", v);
+        } else if (!strcmp(o, "--shard")) {
+            uint32_t k, n;
+            if (dlm_shard_parse(v, &k, &n)) return dlm_cli_usage_error("bad --shard %s (K/N with 1 <= K <= N)", v);
+            a->have_shard = 1;
+            a->first = k; /* resolved below, once --chains is known */
+            a->count = n;
+        } else if (!strcmp(o, "--first-chain")) {
+            if (dlm_parse_count(v, &a->first)) return dlm_cli_usage_error("bad --first-chain %s", v);
+            a->have_first = 1;
+        } else if (!strcmp(o, "--counts")) {
+            a->counts = v;
         } else if (!strcmp(o, "--seed")) {
             if (dlm_parse_count(v, &a->seed)) return dlm_cli_usage_error("bad --seed %s", v);
         } else if (!strcmp(o, "--threads")) {
@@ -96,6 +112,21 @@ static int parse_run(int argc, char **argv, run_args *a)
         return dlm_cli_usage_error("run: --samples cannot be combined with --checkpoint or --resume%s", "");
     if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
         return dlm_cli_usage_error("run: --checkpoint-every needs --checkpoint FILE%s", "");
+    if (a->have_shard && a->have_first)
+        return dlm_cli_usage_error("run: --shard and --first-chain exclude each other%s", "");
+    if (a->have_shard) {
+        uint32_t k = (uint32_t)a->first, n = (uint32_t)a->count;
+        dlm_shard_range(a->chains, k, n, &a->first, &a->count);
+        if (a->count == 0) return dlm_cli_usage_error("run: this --shard is empty (fewer chains than shards)%s", "");
+    } else {
+        a->count = a->chains;
+        if (a->have_first && a->first > UINT64_MAX - a->chains)
+            return dlm_cli_usage_error("run: --first-chain + --chains is past 2^64%s", "");
+    }
+    if (a->counts && a->direct) return dlm_cli_usage_error("run: --counts needs a DLM mode, not --direct%s", "");
+    if (dlm_cli_mpi_size() > 1 && (a->samples || a->checkpoint || a->resume || a->direct))
+        return dlm_cli_usage_error("run: under mpirun, --samples, --checkpoint, --resume and --direct are not "
+                                   "supported yet (docs/scale-out.md)%s", "");
     return 0;
 }
 
@@ -138,9 +169,9 @@ int dlm_cli_run(int argc, char **argv)
     if (rc) return rc;
     dlm_err e;
     /* every output path is checked before the circuit is read (dlm_out_check) */
-    const char *outs[4] = {a.samples, a.hist, a.checkpoint, a.resume};
+    const char *outs[5] = {a.samples, a.hist, a.checkpoint, a.resume, a.counts};
     char resolved[4096];
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_cli_loaded L;
@@ -151,13 +182,13 @@ int dlm_cli_run(int argc, char **argv)
     memset(&k, 0, sizeof k);
     sample_sink ss = {NULL, L.c.nout};
     FILE *fh = NULL;
-    int want_hist = a.hist != NULL, stopped = 0;
+    int want_hist = a.hist != NULL || (a.counts && L.c.nout <= DLM_HIST_MAX_BITS), stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
     dlm_slot_plan plan;
     memset(&plan, 0, sizeof plan);
     memset(&p, 0, sizeof p);
     /* Everything that can be refused is refused before any notice or any work. */
-    if (want_hist && L.c.nout > DLM_HIST_MAX_BITS) {
+    if (a.hist && L.c.nout > DLM_HIST_MAX_BITS) {
         s = dlm_fail(&e, DLM_EINPUT, "--hist needs at most %d output bits, %s has %u", DLM_HIST_MAX_BITS,
                      a.path, L.c.nout);
         goto done;
@@ -166,7 +197,8 @@ int dlm_cli_run(int argc, char **argv)
         s = DLM_EIO;
         goto done;
     }
-    if (a.hist && !(fh = dlm_out_open(a.hist, 0, &e))) {
+    const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
+    if (a.hist && root && !(fh = dlm_out_open(a.hist, 0, &e))) {
         s = DLM_EIO;
         goto done;
     }
@@ -182,17 +214,18 @@ int dlm_cli_run(int argc, char **argv)
         if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
-        if (notice[0]) fprintf(stderr, "%s\n", notice);
+        if (notice[0] && root) fprintf(stderr, "%s\n", notice);
     }
-    dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed, a.chains,
-                       p.nout, want_hist};
-    uint64_t next = 0;
+    /* A shard or --first-chain runs chains a.first .. a.first+a.count-1. */
+    dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed,
+                       a.first + a.count, p.nout, want_hist};
+    uint64_t next = a.first;
     if (a.resume) {
         if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
-    dlm_cli_progress_state ps = {isatty(2), a.quiet, 0, 0};
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
     dlm_batch_opts bo;
     memset(&bo, 0, sizeof bo);
     bo.backend = be;
@@ -216,13 +249,26 @@ int dlm_cli_run(int argc, char **argv)
     }
     uint64_t first = next;
     double t0 = dlm_now();
-    s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
+    if (dlm_cli_mpi_size() > 1) {
+        /* chunks of about 1/(8 R) of the work, a multiple of 64 chains */
+        uint64_t R = (uint64_t)dlm_cli_mpi_size(), chunk = a.count / (8 * R);
+        chunk = chunk < 4096 ? 4096 : (chunk + 63) & ~UINT64_C(63);
+        uint64_t mine = 0;
+        s = dlm_cli_mpi_batch(&p, &id, &bo, next, chunk, &k, &mine, &e);
+        next = id.chains;
+        if (!s && !a.quiet)
+            fprintf(stderr, "dlmsim: rank %d of %llu ran %llu chains\n", dlm_cli_mpi_rank(),
+                    (unsigned long long)R, (unsigned long long)mine);
+        if (!s && !root) goto done;
+    } else {
+        s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
+    }
     double secs = dlm_now() - t0;
     if (s) goto done;
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
                 "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
-                (unsigned long long)a.chains, bo.checkpoint, bo.checkpoint);
+                (unsigned long long)(a.first + a.count), bo.checkpoint, bo.checkpoint);
         rc = 128 + (int)stop_signal;
         goto done;
     }
@@ -249,7 +295,20 @@ int dlm_cli_run(int argc, char **argv)
             goto done;
         }
     }
-    double rate = secs > 0 ? (double)(a.chains - first) / secs : 0;
+    if (a.counts && root) {
+        dlm_tally t;
+        memset(&t, 0, sizeof t);
+        t.circuit_hash = id.circuit_hash;
+        snprintf(t.mode, sizeof t.mode, "%s", dlm_mode_name(a.mode));
+        t.seed = a.seed;
+        t.batch = a.have_shard ? a.chains : a.first + a.count;
+        t.counts = k;
+        if (!(s = dlm_ranges_add(&t.ranges, a.first, a.first + a.count, &e)))
+            s = dlm_tally_write(a.counts, &t, &e);
+        dlm_ranges_free(&t.ranges);
+        if (s) goto done;
+    }
+    double rate = secs > 0 ? (double)(a.first + a.count - first) / secs : 0;
     const char *bname = dlm_backend_name(be);
     if (a.json) {
         printf("{\"circuit\":");
@@ -258,7 +317,7 @@ int dlm_cli_run(int argc, char **argv)
                "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
                "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
                "\"seconds\":%.6f,\"samples_per_s\":%.6g,\"odd_parity\":%llu,\"checked\":%s}\n",
-               a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.count,
                (unsigned long long)a.seed, p.rounds, p.L, L.lv.depth, L.lv.width,
                (unsigned long long)L.lv.size, L.c.ncoins, L.c.nout, p.L,
                (unsigned long long)k.bytes_tokens, (unsigned long long)k.bytes_device_measured, secs,
@@ -268,7 +327,7 @@ int dlm_cli_run(int argc, char **argv)
                "seed            %llu\nrounds          %u\nL               %u\nbytes/chain     %u\n"
                "token bytes     %llu\ntime            %.3f s\nsamples/s       %.4g\n"
                "odd parity      %llu\n",
-               a.path, a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.chains,
+               a.path, a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.count,
                (unsigned long long)a.seed, p.rounds, p.L, p.L, (unsigned long long)k.bytes_tokens,
                secs, rate, (unsigned long long)k.odd_parity);
         if (a.check) printf("program check   passed\n");

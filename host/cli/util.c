@@ -33,6 +33,8 @@ const char *const dlm_cli_usage_text =
     "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--hist FILE]\n"
     "             [--samples FILE] [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
     "             [--checkpoint-every SECONDS] [--resume FILE]\n"
+    "             [--shard K/N | --first-chain A] [--counts FILE]   (docs/scale-out.md)\n"
+    "  dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (sums count files; docs/scale-out.md)\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--alpha A] [--target auto|exact|reference]\n"
@@ -64,7 +66,7 @@ int dlm_cli_usage_error(const char *fmt, const char *arg)
 
 int dlm_cli_fail(dlm_status s, const dlm_err *e)
 {
-    fprintf(stderr, "dlmsim: %s\n", e->msg);
+    if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "dlmsim: %s\n", e->msg); /* one line, not R */
     return dlm_exit_code(s);
 }
 

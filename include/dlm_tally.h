@@ -1,0 +1,80 @@
+/* dlm_tally.h — count files: the exact counts of a set of chain ranges, written by
+ * `dlmsim run --counts FILE` (one shard of a batch) and summed by `dlmsim merge`.
+ *
+ * Because chain c under seed s is the same sample on every backend and every tally is
+ * an integer count, any split of a batch into chain ranges merges exactly: the merged
+ * counts (and their regression digest, dlm_regress.h) equal those of one process
+ * that ran all the chains. A count file records what a safe merge needs: the format
+ * and program versions, the circuit hash (dlm_circuit_hash), mode, seed, outputs,
+ * whether the histogram is included, the chain ranges covered and the batch they are
+ * part of, the counts, and an FNV-1a 64 digest over all the bytes before the digest
+ * line (a truncated or edited file is refused). docs/scale-out.md shows the format.
+ */
+#ifndef DLM_TALLY_H
+#define DLM_TALLY_H
+
+#include "dlm_engine.h"
+
+#define DLM_TALLY_VERSION 1
+#define DLM_TALLY_MAX_RANGES 1000000 /* ranges one file may list */
+
+/* Chains [first, end). */
+typedef struct {
+    uint64_t first, end;
+} dlm_range;
+
+/* Disjoint ranges, sorted, adjacent ones joined. */
+typedef struct {
+    dlm_range *r;
+    size_t n, cap;
+} dlm_ranges;
+
+/* Adds [first, end) (first < end). Returns DLM_EINPUT (message "chains A..B-1 are
+ * counted twice") when it overlaps a range already held, DLM_ENOMEM. */
+dlm_status dlm_ranges_add(dlm_ranges *rs, uint64_t first, uint64_t end, dlm_err *err);
+void dlm_ranges_free(dlm_ranges *rs);
+/* Chains the ranges hold. */
+uint64_t dlm_ranges_chains(const dlm_ranges *rs);
+
+/* --shard K/N: K in 1..N. Returns 0 on success. */
+int dlm_shard_parse(const char *s, uint32_t *k, uint32_t *n);
+/* The K-th of N contiguous parts of chains 0..chains-1: *first = (K-1)*chains/N,
+ * *count = K*chains/N - *first (exact, no overflow). A part may be empty when
+ * chains < N. */
+void dlm_shard_range(uint64_t chains, uint32_t k, uint32_t n, uint64_t *first, uint64_t *count);
+
+/* What a count file holds. */
+typedef struct {
+    uint64_t circuit_hash;
+    char mode[16];        /* dlm_mode_name, or "direct" */
+    uint64_t seed;
+    uint64_t batch;       /* the chains of the whole batch the ranges are part of (gaps
+                             are reported against 0..batch-1) */
+    dlm_ranges ranges;
+    dlm_counts counts;    /* counts.chains == dlm_ranges_chains(&ranges) */
+} dlm_tally;
+
+/* Initialises an empty tally (no ranges, zero counts). */
+dlm_status dlm_tally_init(dlm_tally *t, uint64_t circuit_hash, const char *mode, uint64_t seed,
+                          uint64_t batch, uint32_t nout, int hist, dlm_err *err);
+void dlm_tally_free(dlm_tally *t);
+
+/* Writes t to path atomically (dlm_file_replace with suffix .tmp; a symlink stays and
+ * its target is replaced; a non-regular path is refused, DLM_EINPUT). */
+dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err);
+/* Reads a count file (initialising t). DLM_EINPUT "PATH: what" for anything wrong:
+ * not a count file, another format or program version, a bad field, a digest that
+ * does not match (truncated or edited), counts that do not add up. */
+dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err);
+
+/* Adds b (read from name_b) into a (from name_a): refuses (DLM_EINPUT, one line naming
+ * both files) a different circuit, mode, seed, outputs or histogram setting, and
+ * ranges that overlap. a->batch becomes the larger of the two. */
+dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
+                           const char *name_b, dlm_err *err);
+
+/* The chain ranges of 0..t->batch-1 that t does not hold, into gaps (initialised
+ * here; free with dlm_ranges_free). */
+dlm_status dlm_tally_gaps(const dlm_tally *t, dlm_ranges *gaps, dlm_err *err);
+
+#endif

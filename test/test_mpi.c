@@ -1,0 +1,56 @@
+/* test_mpi.c — `mpirun -n R dlmsim run`: R = 1, 2 and 3 ranks (oversubscribed on a
+ * small machine) give the histogram and count file of one process, with one report;
+ * a bad input is one line, not R. Skipped (never passed) without Open MPI. */
+#include "dlm_test.h"
+
+#ifndef DLM_HAVE_MPI /* builds that do not pass it (the CUDA emulation, test/cuda_emu) */
+#define DLM_HAVE_MPI 0
+#endif
+
+#define MPIRUN "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 " \
+               "timeout 60 mpirun --oversubscribe -n"
+#define CASE "gen:parity-tree:12 --mode revise --chains 200000 --seed 1 --threads 1"
+
+static int have_mpi(void)
+{
+    return DLM_HAVE_MPI && dlm_test_sh(NULL, 0, "command -v mpirun") == 0;
+}
+
+static void ranks_give_one_process_counts(void **state)
+{
+    (void)state;
+    if (!have_mpi()) skip();
+    const char *d = dlm_test_tmpdir();
+    char out[8192], one[8192];
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s run " CASE " --quiet --hist %s/h0 --counts %s/c0 >/dev/null && "
+                                 "%s merge %s/c0 -o %s/m0 | grep digest", DLM_BIN, d, d, DLM_BIN, d, d), 0);
+    assert_non_null(strstr(one, "74ce757c9bf1289a")); /* the nightly suite's golden digest */
+    for (int R = 1; R <= 3; R++) {
+        int rc = dlm_test_sh(out, sizeof out, MPIRUN " %d %s run " CASE " --quiet --hist %s/h%d --counts %s/c%d "
+                             "> %s/o%d", R, DLM_BIN, d, R, d, R, d, R);
+        assert_int_equal(rc, 0);
+        /* the same histogram, and the same counts and digest, as one process */
+        assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h0 %s/h%d && cmp %s/c0 %s/c%d", d, d, R, d, d, R), 0);
+        /* one report: one "circuit" line and the same odd-parity line as one process */
+        assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^circuit' %s/o%d", d, R), 0);
+        assert_string_equal(out, "1\n");
+        assert_int_equal(dlm_test_sh(out, sizeof out, "grep '^odd parity *0$' %s/o%d", d, R), 0);
+    }
+    /* a shard under MPI is the shard of one process */
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " CASE " --quiet --shard 2/3 --counts %s/s2 >/dev/null && "
+                                 "%s run " CASE " --quiet --shard 2/3 --counts %s/s2b >/dev/null && cmp %s/s2 %s/s2b",
+                                 DLM_BIN, d, DLM_BIN, d, d, d), 0);
+    /* bad input: one line on stderr (not one per rank), exit 2 */
+    int rc = dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run gen:nosuch:3 --quiet 2>&1 >/dev/null | grep -c dlmsim", DLM_BIN);
+    (void)rc;
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run gen:nosuch:3 --quiet", DLM_BIN), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ranks_give_one_process_counts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
