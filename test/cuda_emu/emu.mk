@@ -53,8 +53,9 @@ $(EMU_DIR)/libdlmsim.a: $(EMU_HOST_OBJ) $(EMU_KOBJ) $(EMU_DIR)/emu.o
 	@rm -f $@
 	ar rcs $@ $^
 
+# with CUDA=1 the CLI objects are the normal build's, host/cli/mpi.o with MPI in it
 $(EMU_DIR)/dlmsim: $(EMU_CLI_OBJ) $(EMU_DIR)/libdlmsim.a
-	$(CC) $(LDFLAGS) $^ $(EMU_LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(EMU_LDLIBS) $(if $(filter 1,$(CUDA)),$(if $(filter 1,$(MPI)),$(MPI_LIBS))) -o $@
 
 $(EMU_DIR)/test/%: test/%.c $(EMU_DIR)/libdlmsim.a $(EMU_DIR)/dlmsim test/dlm_test.h test/cuda_emu/dlm_emu.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
