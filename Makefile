@@ -10,6 +10,7 @@
 #   make doctest    the commands README.md and docs/*.md show (docs/doctest.md); doctest-slow: all
 # Missing Debian packages are installed with apt-get on first build.
 
+.DEFAULT_GOAL := all
 BUILD ?= build
 SAN ?= 0
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
