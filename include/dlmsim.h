@@ -35,7 +35,8 @@ typedef struct {
     char msg[512];
 } dlm_err;
 
-/* Formats a message into err (if err is non-NULL) and returns code. */
+/* Formats a message into err (if err is non-NULL) and returns code. err->msg may be one
+ * of the arguments (to prefix it: dlm_fail(err, s, "%s: %s", path, err->msg)). */
 dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

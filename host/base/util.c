@@ -13,10 +13,14 @@
 dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)
 {
     if (err) {
+        /* formatted apart first: a caller may pass err->msg itself as an argument,
+         * to prefix it ("%s: %s", path, err->msg) */
+        char msg[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        memcpy(err->msg, msg, sizeof msg);
     }
     return code;
 }
