@@ -3,8 +3,8 @@
  *
  * Every case must end with exit code 2 and exactly one line on stderr that starts with
  * "dlmsim: " — never a crash (a signal, exit code >= 128, a sanitizer report), never
- * another exit code, never a long wait. Usage errors may print the usage text after
- * that line: for them only the first line and the exit code are checked. Each case is
+ * another exit code, never a long wait. Usage errors too are one line (no usage dump).
+ * Each case is
  * its own cmocka test (named after the case), so one failure does not hide the others.
  *
  * Cases: absurd AIGER header counts (M, I, A, O far over the limits, and a header that
@@ -35,7 +35,7 @@
 typedef struct {
     char name[128];
     char args[1024]; /* the command line after DLM_BIN */
-    int usage;       /* 1: a usage error; the usage text may follow the first line */
+    int usage;       /* 1: a usage error (one line too) */
     int unreadable;  /* 1: the chmod 000 case (skipped when reading is not prevented) */
     int no_device;   /* 1: bad only without a CUDA device (skipped when one is usable) */
 } bad_case;
@@ -390,7 +390,7 @@ static void run_case(void **state)
                     k->args);
         ok = 0;
     }
-    if (!k->usage && lines != 1) {
+    if (lines != 1) {
         print_error("[%s] dlmsim %s: %d lines on stderr, expected exactly one\n", k->name, k->args,
                     lines);
         ok = 0;

@@ -28,7 +28,7 @@ static const char *const regress_usage =
 
 static int regress_usage_error(const char *what, const char *arg)
 {
-    fprintf(stderr, "dlmsim: regress: %s%s\n%s", what, arg, regress_usage);
+    fprintf(stderr, "dlmsim: regress: %s%s\n", what, arg); /* one line; --help prints the usage */
     return 2;
 }
 

@@ -49,7 +49,7 @@ int dlm_cli_is_law(const char *spec)
 
 static int sample_usage_error(const char *what, const char *arg)
 {
-    fprintf(stderr, "dlmsim: sample: %s%s\n%s", what, arg, sample_usage);
+    fprintf(stderr, "dlmsim: sample: %s%s\n", what, arg); /* one line; --help prints the usage */
     return 2;
 }
 
