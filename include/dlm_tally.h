@@ -43,6 +43,18 @@ int dlm_shard_parse(const char *s, uint32_t *k, uint32_t *n);
  * chains < N. */
 void dlm_shard_range(uint64_t chains, uint32_t k, uint32_t n, uint64_t *first, uint64_t *count);
 
+/* The verifier's part of a count file (`dlmsim verify --shard ... --counts FILE`,
+ * dlm_verify.h): the 11 counts of its output pairs (dlm_verify_pairs) and the
+ * bit-exact check of chains 0..DLM_VERIFY_PREFIX-1 against the direct evaluator, for
+ * the chains of the file's ranges. All of it adds up over disjoint ranges. */
+typedef struct {
+    uint32_t npairs;
+    uint64_t *n11;        /* npairs: chains with both outputs of pair q = 1 */
+    uint64_t prefix_checked, prefix_bad; /* chains compared bit for bit, and differing */
+    uint64_t bad_chain;   /* the lowest differing chain (when prefix_bad > 0) */
+    uint32_t bad_out, bad_engine, bad_direct; /* its first differing output and bits */
+} dlm_tally_verify;
+
 /* What a count file holds. */
 typedef struct {
     uint64_t circuit_hash;
@@ -52,11 +64,17 @@ typedef struct {
                              are reported against 0..batch-1) */
     dlm_ranges ranges;
     dlm_counts counts;    /* counts.chains == dlm_ranges_chains(&ranges) */
+    int verify;           /* 1: written by the verifier, v below holds its counts */
+    dlm_tally_verify v;
 } dlm_tally;
 
 /* Initialises an empty tally (no ranges, zero counts). */
 dlm_status dlm_tally_init(dlm_tally *t, uint64_t circuit_hash, const char *mode, uint64_t seed,
                           uint64_t batch, uint32_t nout, int hist, dlm_err *err);
+/* Makes t a verifier's tally with npairs zero pair counts. */
+dlm_status dlm_tally_verify_init(dlm_tally *t, uint32_t npairs, dlm_err *err);
+/* Adds b's verifier counts into a (same npairs): sums, and the lower first violation. */
+void dlm_tally_verify_add(dlm_tally_verify *a, const dlm_tally_verify *b);
 void dlm_tally_free(dlm_tally *t);
 
 /* Writes t to path atomically (dlm_file_replace with suffix .tmp; a symlink stays and
@@ -68,7 +86,8 @@ dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err);
 dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err);
 
 /* Adds b (read from name_b) into a (from name_a): refuses (DLM_EINPUT, one line naming
- * both files) a different circuit, mode, seed, outputs or histogram setting, and
+ * both files) a different circuit, mode, seed, outputs, histogram setting or kind
+ * (run or verify), and
  * ranges that overlap. a->batch becomes the larger of the two. */
 dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
                            const char *name_b, dlm_err *err);

@@ -22,6 +22,7 @@
 
 #include "dlm_engine.h"
 #include "dlm_stats.h" /* the tests the verifier runs */
+#include "dlm_tally.h" /* the counts of a shard: dlm_verify_sample, dlm_verify_check */
 
 #include <stdio.h>
 
@@ -152,6 +153,8 @@ typedef struct {
     dlm_mode mode;
     dlm_backend backend;       /* resolved */
     char backend_notice[256];  /* from dlm_backend_resolve; the CLI prints it once */
+    int from_counts;           /* 1: checked counts read from a file (dlm_verify_check),
+                                  sampled by any backend; JSON "backend" is "counts" */
     uint64_t chains, seed;
     double alpha;
     dlm_target_kind target_kind;
@@ -181,6 +184,49 @@ typedef struct {
 dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
                           dlm_verify_report *r, dlm_err *err);
 void dlm_verify_report_free(dlm_verify_report *r);
+
+/* The same run in parts, for shards and MPI ranks (docs/scale-out.md): a sampler made
+ * once, any chain ranges sampled into a verifier's tally (dlm_tally.h; written to a
+ * count file and merged like run's), and the checks run on the tally of the whole
+ * batch. dlm_verify_run is open + tally_init + sample(0, chains) + check, so any split
+ * gives the same report (timings aside). */
+typedef struct {
+    dlm_backend backend;       /* resolved */
+    char backend_notice[256];  /* from dlm_backend_resolve; the CLI prints it once */
+    double seconds;            /* sampling time so far */
+    /* the sampler's own */
+    dlm_verify_opts o;
+    dlm_circuit cs;            /* the sampled circuit: c, with the injected bias if any */
+    uint64_t *thr;
+    dlm_program p;
+    int have_prog;
+    dlm_slot_plan plan;
+    dlm_pair *pairs, *sp;      /* dlm_verify_pairs, and the same as slots */
+    uint32_t npairs, nslots, *slot_out;
+    uint8_t *smp;              /* batch packed samples */
+    uint64_t batch, *scratch, *outw;
+} dlm_verify_sampler;
+
+/* Compiles c for o (mode, backend, seed, threads, injection, prefix; o->chains is not
+ * used) and allocates the sample buffers (64 MiB at most). c and lv must outlive S. */
+dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
+                                   dlm_verify_sampler *S, dlm_err *err);
+void dlm_verify_sampler_close(dlm_verify_sampler *S);
+/* An empty verifier's tally for S (the hash of the sampled circuit, S's mode and seed,
+ * the histogram when nout <= DLM_HIST_MAX_BITS, S's pairs), part of a batch of `batch`
+ * chains. */
+dlm_status dlm_verify_tally_init(const dlm_verify_sampler *S, uint64_t batch, dlm_tally *t, dlm_err *err);
+/* Samples chains first .. first+count-1 into t: counts, pair counts, and the bit-exact
+ * comparison of those below o->prefix. DLM_EINPUT if t already holds one of them. */
+dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t count, dlm_tally *t,
+                             dlm_err *err);
+/* The checks of dlm_verify_run on the tally t (read from a count file, merged), which
+ * must hold exactly chains 0..batch-1: DLM_EINPUT with one line for a run tally, a gap
+ * in the batch, or another circuit (c with o's --inject-bias), mode or seed than o's.
+ * o->chains is ignored (the tally's count is used); r->from_counts is set (a caller that
+ * sampled the tally itself clears it and sets r->backend). */
+dlm_status dlm_verify_check(const dlm_circuit *c, const dlm_verify_opts *o, const dlm_tally *t,
+                            dlm_verify_report *r, dlm_err *err);
 
 /* Writes r as `dlmsim verify --json` prints it (docs/report-format.md), one line ending
  * in '\n'; circuit is the name the user gave. Non-finite numbers are written as null,

@@ -6,12 +6,15 @@
 
 #include "dlm_batch.h"
 #include "dlm_level.h"
+#include "dlm_tally.h"
 #include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
+
+#include <stdio.h>
 
 /* The top-level usage text. */
 extern const char *const dlm_cli_usage_text;
 
-/* "dlmsim: " + fmt (with arg) on stderr, then the usage text; returns 2. */
+/* "dlmsim: " + fmt (with arg) on stderr, one line (no usage dump); returns 2. */
 int dlm_cli_usage_error(const char *fmt, const char *arg);
 /* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
 int dlm_cli_fail(dlm_status s, const dlm_err *e);
@@ -47,6 +50,10 @@ int dlm_cli_parse_threads(const char *s, int *threads);
 /* --alpha: a number strictly between 0 and 1. Returns 0 on success. */
 int dlm_cli_parse_alpha(const char *s, double *alpha);
 
+/* The nonzero cells of k's histogram, one line each: the output bits (output 0
+ * first), a tab, the count (docs/formats.md, --hist). */
+void dlm_cli_hist_print(FILE *f, const dlm_counts *k);
+
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
 int dlm_cli_regress(int argc, char **argv);
 
@@ -60,12 +67,19 @@ int dlm_cli_mpi_init(int *argc, char ***argv);
 void dlm_cli_mpi_finalize(void);
 int dlm_cli_mpi_rank(void);
 int dlm_cli_mpi_size(void);
-/* Runs chains first .. id->chains-1 shared by the ranks in chunks of `chunk` chains
- * handed out dynamically (rank 0 holds the counter), adding this rank's into k and
- * then reducing all counts exactly to rank 0 (k on the other ranks is left partial).
- * *mine: the chains this rank ran. Without MPI: dlm_batch_run. */
-dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const dlm_batch_opts *o,
-                             uint64_t first, uint64_t chunk, dlm_counts *k, uint64_t *mine, dlm_err *err);
+/* Chains first .. first+count-1 shared by the ranks: chunks of `chunk` chains handed
+ * out dynamically (rank 0 holds the counter), fn called for each chunk this rank takes.
+ * When any rank fails, every rank returns an error (its own, or "another rank
+ * failed"). *mine: the chains this rank ran. Without MPI: fn(ctx, first, count). */
+typedef dlm_status (*dlm_cli_chunk_fn)(void *ctx, uint64_t first, uint64_t count, dlm_err *err);
+dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
+                             uint64_t *mine, dlm_err *err);
+/* Sums every rank's k (and v, when not NULL: pair counts, bit-exact checks, the lowest
+ * first violation) exactly onto rank 0; the other ranks' are left partial. */
+void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
+/* Chunk size for count chains over R ranks: about 1/(8R) of the work, a multiple of
+ * 64, at least 4096. */
+uint64_t dlm_cli_mpi_chunk(uint64_t count);
 
 /* dlmsim kl TARGET [...] (host/cli/kl.c, docs/kl.md); returns the exit code. */
 int dlm_cli_kl(int argc, char **argv);

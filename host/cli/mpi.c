@@ -9,13 +9,15 @@
  * chains; a rank takes the next chunk index from a counter on rank 0 with
  * MPI_Fetch_and_op (a one-sided atomic add), so a faster rank takes more chunks.
  * Counts are integer sums, so which rank ran which chunk never changes them; they are
- * reduced exactly to rank 0 with MPI_Reduce(MPI_UINT64_T, MPI_SUM). */
+ * reduced exactly to rank 0 with MPI_Reduce(MPI_UINT64_T, MPI_SUM). `run` and
+ * `verify` both share their chains this way (dlm_cli_mpi_share, dlm_cli_mpi_reduce). */
 #include "dlm_cli.h"
 
 #ifndef DLM_HAVE_MPI /* builds that do not pass it (the CUDA emulation, test/cuda_emu) */
 #define DLM_HAVE_MPI 0
 #endif
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,11 +59,10 @@ int dlm_cli_mpi_size(void)
     return n;
 }
 
-dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const dlm_batch_opts *o,
-                             uint64_t first, uint64_t chunk, dlm_counts *k, uint64_t *mine, dlm_err *err)
+dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
+                             uint64_t *mine, dlm_err *err)
 {
     *mine = 0;
-    uint64_t count = id->chains - first;
     if (!chunk) chunk = 1;
     uint64_t nchunks = count / chunk + (count % chunk != 0);
     uint64_t *ctr = NULL;
@@ -76,10 +77,6 @@ dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const
     }
     MPI_Barrier(MPI_COMM_WORLD);
     dlm_status s = DLM_OK;
-    dlm_batch_opts bo = *o;
-    bo.progress = NULL; /* one rank's view is not the job's progress */
-    bo.checkpoint = NULL;
-    bo.first_chunk = chunk;
     const uint64_t one = 1;
     for (;;) {
         uint64_t idx = 0;
@@ -87,40 +84,68 @@ dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const
         MPI_Fetch_and_op(&one, &idx, MPI_UINT64_T, 0, 0, MPI_SUM, win);
         MPI_Win_unlock(0, win);
         if (idx >= nchunks || s) break;
-        dlm_batch_id cid = *id;
-        uint64_t next = first + idx * chunk;
-        cid.chains = next + (count - idx * chunk < chunk ? count - idx * chunk : chunk);
-        int stopped = 0;
-        uint64_t n0 = next;
-        s = dlm_batch_run(p, &cid, &bo, &next, k, &stopped, err);
-        *mine += next - n0;
+        uint64_t n = count - idx * chunk < chunk ? count - idx * chunk : chunk;
+        s = fn(ctx, first + idx * chunk, n, err);
+        if (!s) *mine += n;
     }
     MPI_Win_free(&win);
     /* Every rank learns whether any failed (the same input fails the same way on all). */
     int bad = s != DLM_OK, anybad = 0;
     MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (anybad) return s ? s : dlm_fail(err, DLM_EIO, "another rank failed");
-    /* Exact reduction to rank 0: chains, odd parity, ones, histogram. */
+    if (anybad && !s) s = dlm_fail(err, DLM_EIO, "another rank failed");
+    return s;
+}
+
+static void reduce_u64(uint64_t *v, uint64_t n)
+{
     int root = dlm_cli_mpi_rank() == 0;
-    uint64_t head[2] = {k->chains, k->odd_parity}, sum[2];
-    MPI_Reduce(head, sum, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-    MPI_Reduce(root ? MPI_IN_PLACE : k->ones, k->ones, (int)k->nout, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-    if (k->hist) {
-        uint64_t cells = UINT64_C(1) << k->nout;
-        for (uint64_t off = 0; off < cells; off += UINT64_C(1) << 24) {
-            int n = (int)(cells - off < (UINT64_C(1) << 24) ? cells - off : (UINT64_C(1) << 24));
-            MPI_Reduce(root ? MPI_IN_PLACE : k->hist + off, k->hist + off, n, MPI_UINT64_T, MPI_SUM, 0,
-                       MPI_COMM_WORLD);
-        }
+    for (uint64_t off = 0; off < n; off += UINT64_C(1) << 24) {
+        int m = (int)(n - off < (UINT64_C(1) << 24) ? n - off : (UINT64_C(1) << 24));
+        MPI_Reduce(root ? MPI_IN_PLACE : v + off, v + off, m, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
     }
+}
+
+void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
+{
+    /* Exact sums to rank 0: chains, odd parity, ones, histogram (and the verifier's). */
+    uint64_t head[2] = {k->chains, k->odd_parity};
+    reduce_u64(head, 2);
+    reduce_u64(k->ones, k->nout);
+    if (k->hist) reduce_u64(k->hist, UINT64_C(1) << k->nout);
     uint64_t bt = k->bytes_tokens, btmax = 0;
     MPI_Reduce(&bt, &btmax, 1, MPI_UINT64_T, MPI_MAX, 0, MPI_COMM_WORLD);
+    int root = dlm_cli_mpi_rank() == 0, R = dlm_cli_mpi_size();
     if (root) {
-        k->chains = sum[0];
-        k->odd_parity = sum[1];
+        k->chains = head[0];
+        k->odd_parity = head[1];
         k->bytes_tokens = btmax;
     }
-    return DLM_OK;
+    if (!v) return;
+    reduce_u64(v->n11, v->npairs);
+    /* the first violation: the lowest chain over the ranks */
+    uint64_t mine[4] = {v->prefix_bad ? v->bad_chain : UINT64_MAX, v->bad_out, v->bad_engine, v->bad_direct};
+    uint64_t *all = root ? malloc((size_t)R * sizeof mine) : NULL;
+    if (root && !all) {
+        fprintf(stderr, "dlmsim: out of memory gathering the ranks' bit-exact checks\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    MPI_Gather(mine, 4, MPI_UINT64_T, all, 4, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    uint64_t pc[2] = {v->prefix_checked, v->prefix_bad};
+    reduce_u64(pc, 2);
+    if (root) {
+        v->prefix_checked = pc[0];
+        v->prefix_bad = pc[1];
+        uint64_t best = UINT64_MAX;
+        for (int r = 0; r < R; r++)
+            if (all[4 * r] < best) {
+                best = all[4 * r];
+                v->bad_chain = all[4 * r];
+                v->bad_out = (uint32_t)all[4 * r + 1];
+                v->bad_engine = (uint32_t)all[4 * r + 2];
+                v->bad_direct = (uint32_t)all[4 * r + 3];
+            }
+        free(all);
+    }
 }
 
 #else
@@ -134,15 +159,24 @@ int dlm_cli_mpi_init(int *argc, char ***argv)
 void dlm_cli_mpi_finalize(void) {}
 int dlm_cli_mpi_rank(void) { return 0; }
 int dlm_cli_mpi_size(void) { return 1; }
-dlm_status dlm_cli_mpi_batch(const dlm_program *p, const dlm_batch_id *id, const dlm_batch_opts *o,
-                             uint64_t first, uint64_t chunk, dlm_counts *k, uint64_t *mine, dlm_err *err)
+dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
+                             uint64_t *mine, dlm_err *err)
 {
     (void)chunk;
-    int stopped = 0;
-    uint64_t next = first;
-    dlm_status s = dlm_batch_run(p, id, o, &next, k, &stopped, err);
-    *mine = next - first;
+    dlm_status s = fn(ctx, first, count, err);
+    *mine = s ? 0 : count;
     return s;
+}
+void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
+{
+    (void)k;
+    (void)v;
 }
 
 #endif
+
+uint64_t dlm_cli_mpi_chunk(uint64_t count)
+{
+    uint64_t chunk = count / (8 * (uint64_t)dlm_cli_mpi_size());
+    return chunk < 4096 ? 4096 : (chunk + 63) & ~UINT64_C(63);
+}

@@ -162,6 +162,26 @@ static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_e
     return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
 }
 
+/* One rank's chunk of an MPI run (dlm_cli_mpi_share): chains first .. first+count-1. */
+typedef struct {
+    const dlm_program *p;
+    const dlm_batch_id *id;
+    const dlm_batch_opts *bo;
+    dlm_counts *k;
+} mpi_part;
+
+static dlm_status run_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
+{
+    const mpi_part *m = ctx;
+    dlm_batch_id cid = *m->id;
+    dlm_batch_opts bo = *m->bo;
+    bo.first_chunk = count;
+    cid.chains = first + count;
+    int stopped = 0;
+    uint64_t next = first;
+    return dlm_batch_run(m->p, &cid, &bo, &next, m->k, &stopped, err);
+}
+
 int dlm_cli_run(int argc, char **argv)
 {
     run_args a;
@@ -250,15 +270,16 @@ int dlm_cli_run(int argc, char **argv)
     uint64_t first = next;
     double t0 = dlm_now();
     if (dlm_cli_mpi_size() > 1) {
-        /* chunks of about 1/(8 R) of the work, a multiple of 64 chains */
-        uint64_t R = (uint64_t)dlm_cli_mpi_size(), chunk = a.count / (8 * R);
-        chunk = chunk < 4096 ? 4096 : (chunk + 63) & ~UINT64_C(63);
         uint64_t mine = 0;
-        s = dlm_cli_mpi_batch(&p, &id, &bo, next, chunk, &k, &mine, &e);
+        bo.progress = NULL; /* one rank's view is not the job's progress */
+        bo.checkpoint = NULL;
+        mpi_part part = {&p, &id, &bo, &k};
+        s = dlm_cli_mpi_share(next, id.chains - next, dlm_cli_mpi_chunk(a.count), run_chunk, &part, &mine, &e);
+        if (!s) dlm_cli_mpi_reduce(&k, NULL);
         next = id.chains;
         if (!s && !a.quiet)
-            fprintf(stderr, "dlmsim: rank %d of %llu ran %llu chains\n", dlm_cli_mpi_rank(),
-                    (unsigned long long)R, (unsigned long long)mine);
+            fprintf(stderr, "dlmsim: rank %d of %d ran %llu chains\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
+                    (unsigned long long)mine);
         if (!s && !root) goto done;
     } else {
         s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);
@@ -281,13 +302,7 @@ int dlm_cli_run(int argc, char **argv)
         }
     }
     if (fh) {
-        uint8_t bits[4];
-        for (uint64_t i = 0; i < (UINT64_C(1) << p.nout); i++) {
-            if (!k.hist[i]) continue;
-            for (int b = 0; b < 4; b++) bits[b] = (uint8_t)(i >> (8 * b));
-            put_bits(fh, bits, p.nout);
-            fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
-        }
+        dlm_cli_hist_print(fh, &k);
         int bad = dlm_out_close(fh) != 0;
         fh = NULL;
         if (bad) {

@@ -58,9 +58,10 @@ const char *const dlm_cli_usage_text =
 
 int dlm_cli_usage_error(const char *fmt, const char *arg)
 {
+    /* one line: a usage dump would hide the message (`dlmsim --help` prints it) */
     fprintf(stderr, "dlmsim: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", dlm_cli_usage_text);
+    fputc('\n', stderr);
     return 2;
 }
 
@@ -113,4 +114,13 @@ void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
                 (unsigned long long)done, (unsigned long long)total, 100 * frac, rate, eta);
     }
     fflush(stderr);
+}
+
+void dlm_cli_hist_print(FILE *f, const dlm_counts *k)
+{
+    for (uint64_t i = 0; k->hist && i < (UINT64_C(1) << k->nout); i++) {
+        if (!k->hist[i]) continue;
+        for (uint32_t b = 0; b < k->nout; b++) fputc('0' + (int)((i >> b) & 1), f);
+        fprintf(f, "\t%llu\n", (unsigned long long)k->hist[i]);
+    }
 }

@@ -9,6 +9,7 @@
 #include "dlm_io.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
+#include "dlm_tally.h"
 #include "dlm_verify.h"
 
 #include <errno.h>
@@ -24,9 +25,12 @@
 // verify (docs/verify.md; the JSON object is docs/report-format.md)
 
 typedef struct {
-    const char *path;
+    const char *path, *counts, *hist;
     dlm_verify_opts o;
     int json, quiet;
+    int have_mode, have_seed, have_chains, have_shard, have_first;
+    uint32_t shard_k, shard_n;
+    uint64_t first; /* --first-chain */
 } verify_args;
 
 static int parse_verify(int argc, char **argv, verify_args *a)
@@ -38,14 +42,29 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
-                    !strcmp(o, "--target") || !strcmp(o, "--inject-bias");
+                    !strcmp(o, "--target") || !strcmp(o, "--inject-bias") || !strcmp(o, "--shard") ||
+                    !strcmp(o, "--first-chain") || !strcmp(o, "--counts") || !strcmp(o, "--hist");
         if (takes && !v) return dlm_cli_usage_error("option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->o.mode)) return dlm_cli_usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+            a->have_mode = 1;
         } else if (!strcmp(o, "--chains")) {
             if (dlm_parse_count(v, &a->o.chains) || a->o.chains == 0) return dlm_cli_usage_error("bad --chains %s", v);
+            a->have_chains = 1;
         } else if (!strcmp(o, "--seed")) {
             if (dlm_parse_count(v, &a->o.seed)) return dlm_cli_usage_error("bad --seed %s", v);
+            a->have_seed = 1;
+        } else if (!strcmp(o, "--shard")) {
+            if (dlm_shard_parse(v, &a->shard_k, &a->shard_n))
+                return dlm_cli_usage_error("bad --shard %s (K/N with 1 <= K <= N)", v);
+            a->have_shard = 1;
+        } else if (!strcmp(o, "--first-chain")) {
+            if (dlm_parse_count(v, &a->first)) return dlm_cli_usage_error("bad --first-chain %s", v);
+            a->have_first = 1;
+        } else if (!strcmp(o, "--counts")) {
+            a->counts = v;
+        } else if (!strcmp(o, "--hist")) {
+            a->hist = v;
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_usage_error("bad --threads %s", v);
         } else if (!strcmp(o, "--alpha")) {
@@ -81,6 +100,17 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         i++;
     }
     if (!a->path) return dlm_cli_usage_error("verify: missing CIRCUIT%s", "");
+    if (a->have_shard && a->have_first)
+        return dlm_cli_usage_error("verify: --shard and --first-chain exclude each other%s", "");
+    if ((a->have_shard || a->have_first) && !a->counts)
+        return dlm_cli_usage_error("verify: a part of the batch (--shard, --first-chain) needs --counts FILE; "
+                                   "verify the merged counts with dlmsim verify CIRCUIT --counts FILE%s", "");
+    if (a->have_shard && a->o.chains < a->shard_n)
+        return dlm_cli_usage_error("verify: this --shard is empty (fewer chains than shards)%s", "");
+    if (a->have_first && a->first > UINT64_MAX - a->o.chains)
+        return dlm_cli_usage_error("verify: --first-chain + --chains is past 2^64%s", "");
+    if (a->counts && !a->have_shard && !a->have_first && dlm_cli_mpi_size() > 1)
+        return dlm_cli_usage_error("verify: --counts FILE (verify the counts in FILE) needs no mpirun%s", "");
     return 0;
 }
 
@@ -96,8 +126,8 @@ static void verify_text(const char *path, const dlm_verify_report *r)
 {
     printf("circuit    %s\n", path);
     printf("sampler    mode %s, backend %s, %llu chains, seed %llu\n", dlm_mode_name(r->mode),
-           dlm_backend_name(r->backend), (unsigned long long)r->chains,
-           (unsigned long long)r->seed);
+           r->from_counts ? "counts (read from a file)" : dlm_backend_name(r->backend),
+           (unsigned long long)r->chains, (unsigned long long)r->seed);
     if (r->injected)
         printf("injected   coin %u has P(1) = 1/2 %+g (testing aid: this run should FAIL)\n", r->inject_coin,
                r->inject_eps);
@@ -153,29 +183,159 @@ static void verify_text(const char *path, const dlm_verify_report *r)
     printf("verdict    %s\n", r->pass ? "PASS" : "FAIL");
 }
 
+/* One rank's chunk of a sampled verification (dlm_cli_mpi_share). */
+typedef struct {
+    dlm_verify_sampler *S;
+    dlm_tally *t;
+} verify_part;
+
+static dlm_status verify_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
+{
+    verify_part *v = ctx;
+    return dlm_verify_sample(v->S, first, count, v->t, err);
+}
+
+/* Samples chains first .. first+count-1 of a batch of `batch` into t, shared by the
+ * ranks under mpirun and summed on rank 0. */
+static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batch, uint64_t first,
+                                uint64_t count, dlm_verify_sampler *S, dlm_tally *t, dlm_err *e)
+{
+    dlm_status s = dlm_verify_sampler_open(&L->c, &L->lv, &a->o, S, e);
+    if (s) return s;
+    if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
+    if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
+    if (dlm_cli_mpi_size() == 1) return dlm_verify_sample(S, first, count, t, e);
+    S->o.progress = NULL; /* one rank's view is not the job's progress */
+    verify_part part = {S, t};
+    uint64_t mine = 0;
+    if ((s = dlm_cli_mpi_share(first, count, dlm_cli_mpi_chunk(count), verify_chunk, &part, &mine, e))) return s;
+    dlm_cli_mpi_reduce(&t->counts, &t->v);
+    /* rank 0 now holds the counts of the whole part */
+    dlm_ranges_free(&t->ranges);
+    if (dlm_cli_mpi_rank() == 0 && (s = dlm_ranges_add(&t->ranges, first, first + count, e))) return s;
+    if (!a->quiet)
+        fprintf(stderr, "dlmsim: rank %d of %d ran %llu chains\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
+                (unsigned long long)mine);
+    return DLM_OK;
+}
+
 int dlm_cli_verify(int argc, char **argv)
 {
     verify_args a;
     int rc = parse_verify(argc, argv, &a);
     if (rc) return rc;
     dlm_err e;
+    const int partial = a.have_shard || a.have_first, from_file = a.counts && !partial;
+    const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
+    /* every output path is checked before the circuit is read (dlm_out_check) */
+    char resolved[4096];
+    const char *outs[2] = {partial ? a.counts : NULL, a.hist};
+    for (int i = 0; i < 2; i++)
+        if (outs[i] && (i == 0 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
+            return dlm_cli_fail(DLM_EINPUT, &e);
+    dlm_tally t;
+    memset(&t, 0, sizeof t);
+    dlm_status s;
+    if (from_file) {
+        if ((s = dlm_tally_read(a.counts, &t, &e))) return dlm_cli_fail(s, &e);
+        /* the file says what it counted; options given must agree with it */
+        if (!a.have_mode && dlm_mode_parse(t.mode, &a.o.mode)) {
+            dlm_tally_free(&t);
+            fprintf(stderr, "dlmsim: %s: the counts are of mode %s, not a DLM mode\n", a.counts, t.mode);
+            return 2;
+        }
+        if (!a.have_seed) a.o.seed = t.seed;
+        if (a.have_chains && a.o.chains != t.counts.chains) {
+            fprintf(stderr, "dlmsim: %s: the counts are of %llu chains, --chains says %llu\n", a.counts,
+                    (unsigned long long)t.counts.chains, (unsigned long long)a.o.chains);
+            dlm_tally_free(&t);
+            return 2;
+        }
+        a.o.chains = t.counts.chains;
+    }
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(a.path, &L, &e);
-    if (s) return dlm_cli_fail(s, &e);
+    if ((s = dlm_cli_load(a.path, &L, &e))) {
+        dlm_tally_free(&t);
+        return dlm_cli_fail(s, &e);
+    }
+    if (a.hist && L.c.nout > DLM_HIST_MAX_BITS) {
+        fprintf(stderr, "dlmsim: --hist needs at most %d output bits, %s has %u\n", DLM_HIST_MAX_BITS, a.path,
+                L.c.nout);
+        dlm_tally_free(&t);
+        dlm_cli_unload(&L);
+        return 2;
+    }
     dlm_verify_report r;
-    dlm_cli_progress_state ps = {isatty(2), a.quiet, 0, 0};
+    memset(&r, 0, sizeof r);
+    dlm_verify_sampler S;
+    memset(&S, 0, sizeof S);
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
     a.o.progress = dlm_cli_progress;
     a.o.progress_ctx = &ps;
-    s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e);
-    if (!s) {
+    int have_report = 0;
+    double t0 = dlm_now();
+    if (from_file) {
+        if ((s = dlm_verify_check(&L.c, &a.o, &t, &r, &e))) {
+            s = dlm_fail(&e, s, "%s: %s", a.counts, e.msg);
+            goto done;
+        }
+        have_report = 1;
+    } else if (partial || dlm_cli_mpi_size() > 1) {
+        uint64_t first = a.first, count = a.o.chains, batch = a.o.chains;
+        if (a.have_shard) dlm_shard_range(a.o.chains, a.shard_k, a.shard_n, &first, &count);
+        if (a.have_first) batch = first + count;
+        if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &e))) goto done;
+        if (!root) goto done;
+        if (partial) {
+            if ((s = dlm_tally_write(a.counts, &t, &e))) goto done;
+            if (!a.quiet)
+                fprintf(stderr, "dlmsim: chains %llu..%llu of %llu sampled in %.3f s; counts in %s (verify the "
+                        "merge with dlmsim verify %s --counts FILE)\n", (unsigned long long)first,
+                        (unsigned long long)(first + count - 1), (unsigned long long)batch, dlm_now() - t0,
+                        a.counts, a.path);
+            if (a.hist) {
+                FILE *fh = dlm_out_open(a.hist, 0, &e);
+                if (!fh) {
+                    s = DLM_EIO;
+                    goto done;
+                }
+                dlm_cli_hist_print(fh, &t.counts);
+                if (dlm_out_close(fh)) s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+            }
+            goto done;
+        }
+        if ((s = dlm_verify_check(&L.c, &a.o, &t, &r, &e))) goto done;
+        r.backend = S.backend;
+        r.from_counts = 0;
+        r.seconds_sample = dlm_now() - t0 - r.seconds_target - r.seconds_tests;
+        have_report = 1;
+    } else {
+        if ((s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e))) goto done;
         if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);
-        if (a.json) dlm_verify_write_json(stdout, a.path, &r);
-        else verify_text(a.path, &r);
+        have_report = 1;
     }
-    int pass = !s && r.pass;
+    if (a.hist) {
+        FILE *fh = dlm_out_open(a.hist, 0, &e);
+        if (!fh) {
+            s = DLM_EIO;
+            goto done;
+        }
+        dlm_cli_hist_print(fh, &r.counts);
+        if (dlm_out_close(fh)) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+            goto done;
+        }
+    }
+    if (a.json) dlm_verify_write_json(stdout, a.path, &r);
+    else verify_text(a.path, &r);
+done:;
+    int pass = have_report && r.pass;
     dlm_verify_report_free(&r);
+    dlm_verify_sampler_close(&S);
+    dlm_tally_free(&t);
     dlm_cli_unload(&L);
     if (s) return dlm_cli_fail(s, &e);
+    if (partial || !root) return 0;
     return pass ? 0 : 1;
 }
 

@@ -105,8 +105,33 @@ dlm_status dlm_tally_init(dlm_tally *t, uint64_t circuit_hash, const char *mode,
     return dlm_counts_init(&t->counts, nout, hist, err);
 }
 
+dlm_status dlm_tally_verify_init(dlm_tally *t, uint32_t npairs, dlm_err *err)
+{
+    free(t->v.n11);
+    memset(&t->v, 0, sizeof t->v);
+    t->verify = 1;
+    t->v.npairs = npairs;
+    t->v.n11 = calloc(npairs ? npairs : 1, sizeof *t->v.n11);
+    if (!t->v.n11) return dlm_fail(err, DLM_ENOMEM, "out of memory for pair counts");
+    return DLM_OK;
+}
+
+void dlm_tally_verify_add(dlm_tally_verify *a, const dlm_tally_verify *b)
+{
+    for (uint32_t q = 0; q < a->npairs && q < b->npairs; q++) a->n11[q] += b->n11[q];
+    if (b->prefix_bad && (!a->prefix_bad || b->bad_chain < a->bad_chain)) {
+        a->bad_chain = b->bad_chain;
+        a->bad_out = b->bad_out;
+        a->bad_engine = b->bad_engine;
+        a->bad_direct = b->bad_direct;
+    }
+    a->prefix_checked += b->prefix_checked;
+    a->prefix_bad += b->prefix_bad;
+}
+
 void dlm_tally_free(dlm_tally *t)
 {
+    free(t->v.n11);
     dlm_ranges_free(&t->ranges);
     dlm_counts_free(&t->counts);
     memset(t, 0, sizeof *t);
@@ -115,6 +140,7 @@ void dlm_tally_free(dlm_tally *t)
 /* The file's text (docs/scale-out.md):
  *   dlmsim-counts 1
  *   program dlmsim 0.1.0
+ *   kind run|verify
  *   circuit_hash 16 hex digits
  *   mode revise
  *   seed S
@@ -126,6 +152,8 @@ void dlm_tally_free(dlm_tally *t)
  *   odd_parity O
  *   ones v0 .. v(N-1)
  *   cells M          (hist 1 only) then M lines "INDEX COUNT", nonzero cells
+ *   pairs P          (kind verify only) then "n11 v0 .. v(P-1)" and
+ *   prefix CHECKED BAD CHAIN OUTPUT ENGINE DIRECT  (the first violation, or zeros)
  *   digest 16 hex digits: FNV-1a 64 of every byte above this line
  *   end */
 dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err)
@@ -135,8 +163,8 @@ dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err)
     FILE *f = open_memstream(&buf, &len);
     if (!f) return dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
     const dlm_counts *k = &t->counts;
-    fprintf(f, "dlmsim-counts %d\nprogram dlmsim %s\ncircuit_hash %016" PRIx64 "\nmode %s\n",
-            DLM_TALLY_VERSION, DLMSIM_VERSION, t->circuit_hash, t->mode);
+    fprintf(f, "dlmsim-counts %d\nprogram dlmsim %s\nkind %s\ncircuit_hash %016" PRIx64 "\nmode %s\n",
+            DLM_TALLY_VERSION, DLMSIM_VERSION, t->verify ? "verify" : "run", t->circuit_hash, t->mode);
     fprintf(f, "seed %" PRIu64 "\nbatch %" PRIu64 "\nnout %u\nhist %d\nranges %zu\n", t->seed,
             t->batch, k->nout, k->hist != NULL, t->ranges.n);
     for (size_t i = 0; i < t->ranges.n; i++)
@@ -150,6 +178,13 @@ dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err)
         fprintf(f, "cells %" PRIu64 "\n", cells);
         for (uint64_t i = 0; i < size; i++)
             if (k->hist[i]) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", i, k->hist[i]);
+    }
+    if (t->verify) {
+        const dlm_tally_verify *v = &t->v;
+        fprintf(f, "pairs %u\nn11", v->npairs);
+        for (uint32_t q = 0; q < v->npairs; q++) fprintf(f, " %" PRIu64, v->n11[q]);
+        fprintf(f, "\nprefix %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u\n", v->prefix_checked,
+                v->prefix_bad, v->bad_chain, v->bad_out, v->bad_engine, v->bad_direct);
     }
     if (fflush(f) != 0) {
         fclose(f);
@@ -241,7 +276,7 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
         goto out;
     }
     cursor c = {buf, dl};
-    char prog[32] = "", mode[16] = "";
+    char prog[32] = "", mode[16] = "", kind[16] = "";
     uint64_t ver = 0;
     if (keyed(&c, "dlmsim-counts", &ver) || ver != DLM_TALLY_VERSION) {
         s = dlm_fail(err, DLM_EINPUT, "%s: count file format version %" PRIu64 ", this dlmsim reads %d",
@@ -252,6 +287,10 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
         strcmp(prog, DLMSIM_VERSION)) {
         s = dlm_fail(err, DLM_EINPUT, "%s: written by dlmsim %s, this is %s (samples may differ)", path,
                      prog, DLMSIM_VERSION);
+        goto out;
+    }
+    if (expect(&c, "kind") || word(&c, kind, sizeof kind) || (strcmp(kind, "run") && strcmp(kind, "verify"))) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: bad count file header (kind run or verify)", path);
         goto out;
     }
     if (expect(&c, "circuit_hash") || num(&c, &hash, 16) || expect(&c, "mode") ||
@@ -302,6 +341,22 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
         }
         if (!what && sum != chains) what = "the histogram does not add up to chains";
     }
+    if (!what && !strcmp(kind, "verify")) {
+        uint64_t np = 0, bo = 0, be = 0, bd = 0;
+        dlm_tally_verify *v = &t->v;
+        if (keyed(&c, "pairs", &np) || np > (uint64_t)nout * nout || expect(&c, "n11")) what = "bad pairs line";
+        else if ((s = dlm_tally_verify_init(t, (uint32_t)np, err))) goto out;
+        for (uint32_t q = 0; q < v->npairs && !what; q++)
+            if (num(&c, &v->n11[q], 10) || v->n11[q] > chains) what = "bad n11 count";
+        if (!what && (expect(&c, "prefix") || num(&c, &v->prefix_checked, 10) || num(&c, &v->prefix_bad, 10) ||
+                      num(&c, &v->bad_chain, 10) || num(&c, &bo, 10) || num(&c, &be, 10) || num(&c, &bd, 10) ||
+                      v->prefix_bad > v->prefix_checked || v->prefix_checked > chains || bo >= (nout ? nout : 1) ||
+                      be > 1 || bd > 1))
+            what = "bad prefix line";
+        v->bad_out = (uint32_t)bo;
+        v->bad_engine = (uint32_t)be;
+        v->bad_direct = (uint32_t)bd;
+    }
     char extra[8];
     if (!what && !word(&c, extra, sizeof extra)) what = "unexpected text before the digest";
     if (what) s = dlm_fail(err, DLM_EINPUT, "%s: bad count file (%s)", path, what);
@@ -320,6 +375,8 @@ dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
     else if (a->seed != b->seed) what = "seed";
     else if (a->counts.nout != b->counts.nout) what = "number of outputs";
     else if ((a->counts.hist != NULL) != (b->counts.hist != NULL)) what = "histogram setting";
+    else if (a->verify != b->verify) what = "kind (run or verify)";
+    else if (a->verify && a->v.npairs != b->v.npairs) what = "number of pairs";
     if (what)
         return dlm_fail(err, DLM_EINPUT, "%s: another %s than %s; these counts do not belong together",
                         name_b, what, name_a);
@@ -329,6 +386,7 @@ dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
             return dlm_fail(err, DLM_EINPUT, "%s: %s (they are also in %s)", name_b, e2.msg, name_a);
     }
     dlm_counts_add(&a->counts, &b->counts);
+    if (a->verify) dlm_tally_verify_add(&a->v, &b->v);
     if (b->batch > a->batch) a->batch = b->batch;
     return DLM_OK;
 }

@@ -8,7 +8,7 @@ void dlm_verify_write_json(FILE *f, const char *path, const dlm_verify_report *r
     fprintf(f, "{\"circuit\":");
     dlm_json_str(f, path);
     fprintf(f, ",\"mode\":\"%s\",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"alpha\":",
-            dlm_mode_name(r->mode), dlm_backend_name(r->backend),
+            dlm_mode_name(r->mode), r->from_counts ? "counts" : dlm_backend_name(r->backend),
             (unsigned long long)r->chains, (unsigned long long)r->seed);
     dlm_json_num(f, r->alpha);
     fprintf(f, ",\"target_kind\":\"%s\",\"target\":", dlm_target_kind_name(r->target_kind));

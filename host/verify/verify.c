@@ -10,7 +10,9 @@
  */
 #include "dlm_verify.h"
 #include "dlm_util.h"
+#include "dlm_batch.h" /* dlm_circuit_hash */
 #include "dlm_eval.h"
+#include "dlm_program.h"
 
 #include <errno.h>
 #include <math.h>
@@ -226,20 +228,22 @@ static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_ver
 
 // ---------------------------------------------------------------- sampling
 
+static int biased_thresholds(const dlm_circuit *c, uint32_t k, double eps, uint32_t n, uint64_t **thr);
+
 /* Adds the 11 counts of every pair over `chains` packed samples. The outputs that occur
  * in pairs are transposed into one word per output per 64 chains (bit i = chain i), so
  * a pair costs one AND and one popcount per 64 chains. */
-static dlm_status count_pairs(const dlm_target *t, const uint8_t *smp, size_t sb, uint64_t chains,
+static dlm_status count_pairs(uint32_t npairs, const uint8_t *smp, size_t sb, uint64_t chains,
                               const uint32_t *slot_out, uint32_t nslots, const dlm_pair *sp,
                               int threads, uint64_t *n11, dlm_err *err)
 {
-    if (!t->npairs) return DLM_OK;
+    if (!npairs) return DLM_OK;
     uint64_t nblocks = (chains + 63) / 64;
     volatile int failed = 0;
 #pragma omp parallel num_threads(dlm_threads_of(threads))
     {
         uint64_t *w = dlm_malloc(nslots, sizeof *w);
-        uint64_t *loc = dlm_calloc(t->npairs, sizeof *loc);
+        uint64_t *loc = dlm_calloc(npairs, sizeof *loc);
         if (!w || !loc) failed = 1;
 #pragma omp for schedule(dynamic, 16)
         for (uint64_t b = 0; b < nblocks; b++) {
@@ -252,13 +256,13 @@ static dlm_status count_pairs(const dlm_target *t, const uint8_t *smp, size_t sb
                 for (uint64_t i = 0; i < lanes; i++) v |= (uint64_t)((base[i * sb] >> (o & 7)) & 1u) << i;
                 w[s] = v;
             }
-            for (uint32_t q = 0; q < t->npairs; q++)
+            for (uint32_t q = 0; q < npairs; q++)
                 loc[q] += (uint64_t)__builtin_popcountll(w[sp[q].i] & w[sp[q].j]);
         }
 #pragma omp critical
         {
             if (!failed)
-                for (uint32_t q = 0; q < t->npairs; q++) n11[q] += loc[q];
+                for (uint32_t q = 0; q < npairs; q++) n11[q] += loc[q];
         }
         free(w);
         free(loc);
@@ -267,32 +271,153 @@ static dlm_status count_pairs(const dlm_target *t, const uint8_t *smp, size_t sb
     return DLM_OK;
 }
 
-/* Compares the packed samples of chains 0..chains-1 with dlm_eval_words on the same
- * coins (the sampled circuit, thresholds included). */
-static void prefix_check(const dlm_circuit *cs, uint64_t seed, const uint8_t *smp, size_t sb,
-                         uint64_t chains, dlm_invariant *v, uint64_t *scratch, uint64_t *outw)
+/* Compares the packed samples of chains c0 .. c0+chains-1 (at smp) with dlm_eval_words
+ * on the same coins (the sampled circuit, thresholds included), adding to v. */
+static void prefix_check(const dlm_circuit *cs, uint64_t seed, const uint8_t *smp, size_t sb, uint64_t c0,
+                         uint64_t chains, dlm_tally_verify *v, uint64_t *scratch, uint64_t *outw)
 {
-    v->checked = chains;
-    for (uint64_t c0 = 0; c0 < chains; c0 += 64) {
-        dlm_eval_words(cs, seed, c0, NULL, scratch, outw);
-        uint64_t lanes = chains - c0 < 64 ? chains - c0 : 64;
+    v->prefix_checked += chains;
+    for (uint64_t d = 0; d < chains; d += 64) {
+        dlm_eval_words(cs, seed, c0 + d, NULL, scratch, outw);
+        uint64_t lanes = chains - d < 64 ? chains - d : 64;
         for (uint64_t i = 0; i < lanes; i++) {
-            const uint8_t *s = smp + (c0 + i) * sb;
+            const uint8_t *s = smp + (d + i) * sb;
             int bad = 0;
             for (uint32_t k = 0; k < cs->nout && !bad; k++) {
                 unsigned want = (unsigned)((outw[k] >> i) & 1u), got = (s[k >> 3] >> (k & 7)) & 1u;
                 if (want != got) {
                     bad = 1;
-                    if (!v->violations)
-                        snprintf(v->detail, sizeof v->detail,
-                                 "chain %llu output %u: engine %u, direct evaluation %u",
-                                 (unsigned long long)(c0 + i), k, got, want);
+                    if (!v->prefix_bad || c0 + d + i < v->bad_chain) {
+                        v->bad_chain = c0 + d + i;
+                        v->bad_out = k;
+                        v->bad_engine = got;
+                        v->bad_direct = want;
+                    }
                 }
             }
-            v->violations += (uint64_t)bad;
+            v->prefix_bad += (uint64_t)bad;
         }
     }
-    v->pass = v->violations == 0;
+}
+
+void dlm_verify_sampler_close(dlm_verify_sampler *S)
+{
+    if (!S) return;
+    dlm_slot_plan_free(&S->plan);
+    if (S->have_prog) dlm_program_free(&S->p);
+    free(S->thr);
+    free(S->pairs);
+    free(S->sp);
+    free(S->slot_out);
+    free(S->smp);
+    free(S->scratch);
+    free(S->outw);
+    memset(S, 0, sizeof *S);
+}
+
+dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
+                                   dlm_verify_sampler *S, dlm_err *err)
+{
+    memset(S, 0, sizeof *S);
+    if (c->nout == 0) return dlm_fail(err, DLM_EINPUT, "%s: the circuit has no outputs", c->source);
+    if ((unsigned)o->mode >= DLM_NMODES) return dlm_fail(err, DLM_EINPUT, "verify: bad mode");
+    S->o = *o;
+    S->cs = *c;
+    dlm_status s = DLM_OK;
+    /* The sampled circuit: c itself, or a shallow copy with one biased coin. */
+    if (o->inject) {
+        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &S->thr);
+        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
+        if (b)
+            return dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
+                            b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
+        S->cs.coin_thr = S->thr;
+    }
+    if ((s = dlm_verify_pairs(c->nout, &S->pairs, &S->npairs, err))) goto fail;
+    if ((s = dlm_compile(&S->cs, lv, o->mode, &S->p, err))) goto fail;
+    S->have_prog = 1;
+    if ((s = dlm_backend_resolve(o->backend, &S->backend, S->backend_notice, sizeof S->backend_notice, err)))
+        goto fail;
+    if (dlm_backend_uses_plan(S->backend) && (s = dlm_slot_plan_build(&S->p, &S->plan, err))) goto fail;
+    /* Pair slots: the distinct outputs that occur in pairs. */
+    size_t sb = dlm_sample_bytes(&S->p);
+    uint32_t *out_slot = dlm_malloc(c->nout, sizeof *out_slot);
+    S->sp = dlm_malloc(S->npairs ? S->npairs : 1, sizeof *S->sp);
+    S->slot_out = dlm_malloc(c->nout, sizeof *S->slot_out);
+    S->scratch = dlm_malloc(c->nnodes, sizeof *S->scratch);
+    S->outw = dlm_malloc(c->nout, sizeof *S->outw);
+    uint64_t batch = SAMPLE_BATCH_BYTES / (sb ? sb : 1);
+    if (batch > SAMPLE_BATCH) batch = SAMPLE_BATCH;
+    S->batch = batch < 64 ? 64 : batch & ~UINT64_C(63);
+    S->smp = dlm_malloc(S->batch, sb);
+    if (!out_slot || !S->sp || !S->slot_out || !S->scratch || !S->outw || !S->smp) {
+        free(out_slot);
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory for the verifier's sample buffers");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < c->nout; i++) out_slot[i] = UINT32_MAX;
+    for (uint32_t q = 0; q < S->npairs; q++) {
+        uint32_t a[2] = {S->pairs[q].i, S->pairs[q].j};
+        for (int e = 0; e < 2; e++)
+            if (out_slot[a[e]] == UINT32_MAX) {
+                out_slot[a[e]] = S->nslots;
+                S->slot_out[S->nslots++] = a[e];
+            }
+        S->sp[q] = (dlm_pair){out_slot[a[0]], out_slot[a[1]]};
+    }
+    free(out_slot);
+    return DLM_OK;
+fail:
+    dlm_verify_sampler_close(S);
+    return s;
+}
+
+dlm_status dlm_verify_tally_init(const dlm_verify_sampler *S, uint64_t batch, dlm_tally *t, dlm_err *err)
+{
+    dlm_status s = dlm_tally_init(t, dlm_circuit_hash(&S->cs), dlm_mode_name(S->o.mode), S->o.seed, batch,
+                                  S->cs.nout, S->cs.nout <= HIST_BITS, err);
+    if (!s) s = dlm_tally_verify_init(t, S->npairs, err);
+    if (s) dlm_tally_free(t);
+    return s;
+}
+
+dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t count, dlm_tally *t, dlm_err *err)
+{
+    if (!t->verify || t->v.npairs != S->npairs || t->counts.nout != S->cs.nout)
+        return dlm_fail(err, DLM_EINPUT, "verify: the tally is not this sampler's (dlm_verify_tally_init)");
+    if (count && first > UINT64_MAX - count) return dlm_fail(err, DLM_EINPUT, "verify: chains past 2^64");
+    dlm_status s = dlm_ranges_add(&t->ranges, first, first + count, err);
+    if (s) return s;
+    size_t sb = dlm_sample_bytes(&S->p);
+    uint64_t before = t->counts.chains, prefix = S->o.prefix;
+    double t0 = dlm_now();
+    for (uint64_t done = 0; done < count;) {
+        dlm_run_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.first_chain = first + done;
+        ro.chains = count - done < S->batch ? count - done : S->batch;
+        ro.seed = S->o.seed;
+        ro.want_hist = t->counts.hist != NULL;
+        ro.samples = S->smp;
+        ro.threads = S->o.threads;
+        ro.plan = dlm_backend_uses_plan(S->backend) ? &S->plan : NULL;
+        if ((s = dlm_engine_run(S->backend, &S->p, &ro, &t->counts, err))) return s;
+        /* the chains of this call below the prefix are compared bit for bit */
+        if (ro.first_chain < prefix) {
+            uint64_t n = prefix - ro.first_chain < ro.chains ? prefix - ro.first_chain : ro.chains;
+            prefix_check(&S->cs, S->o.seed, S->smp, sb, ro.first_chain, n, &t->v, S->scratch, S->outw);
+        }
+        if ((s = count_pairs(S->npairs, S->smp, sb, ro.chains, S->slot_out, S->nslots, S->sp, S->o.threads,
+                             t->v.n11, err)))
+            return s;
+        done += ro.chains;
+        if (S->o.progress) S->o.progress(S->o.progress_ctx, done, count, dlm_now() - t0);
+    }
+    S->seconds += dlm_now() - t0;
+    if (t->counts.chains - before != count)
+        return dlm_fail(err, DLM_ECHECK, "the engine counted %llu chains, %llu were asked for",
+                        (unsigned long long)(t->counts.chains - before), (unsigned long long)count);
+    return DLM_OK;
 }
 
 void dlm_verify_opts_default(dlm_verify_opts *o)
@@ -372,136 +497,25 @@ dlm_status dlm_verify_inject_bias(dlm_circuit *c, uint32_t k, double eps, dlm_er
     return DLM_OK;
 }
 
-dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
-                          dlm_verify_report *r, dlm_err *err)
+/* The tests of the tally t (the chains 0..t->counts.chains-1) against the target tg,
+ * into r (whose mode, chains, seed and alpha are set). */
+static dlm_status check_tally(const dlm_target *tg, const dlm_tally *t, double alpha, dlm_verify_report *r,
+                              dlm_err *err)
 {
-    memset(r, 0, sizeof *r);
-    r->mode = o->mode;
-    r->chains = o->chains;
-    r->seed = o->seed;
-    r->alpha = o->alpha;
-    if (o->chains == 0) return dlm_fail(err, DLM_EINPUT, "verify: --chains must be at least 1");
-    if (!(o->alpha > 0 && o->alpha < 1))
-        return dlm_fail(err, DLM_EINPUT, "verify: --alpha %g is not in (0, 1)", o->alpha);
-    if (c->nout == 0) return dlm_fail(err, DLM_EINPUT, "%s: the circuit has no outputs", c->source);
-    if ((unsigned)o->mode >= DLM_NMODES) return dlm_fail(err, DLM_EINPUT, "verify: bad mode");
-
-    dlm_status s = DLM_OK;
-    dlm_target t;
-    memset(&t, 0, sizeof t);
-    dlm_program p;
-    memset(&p, 0, sizeof p);
-    int have_prog = 0;
-    dlm_counts k;
-    memset(&k, 0, sizeof k);
-    uint8_t *smp = NULL;
-    uint64_t *n11 = NULL, *scratch = NULL, *outw = NULL, *thr = NULL;
-    uint32_t *slot_out = NULL, *out_slot = NULL;
-    dlm_pair *sp = NULL;
-    dlm_slot_plan plan; /* the bit-sliced engines' slot plan, made once for all calls */
-    memset(&plan, 0, sizeof plan);
     test_list L = {0};
     double *praw = NULL, *padj = NULL;
-
-    /* The sampled circuit: c itself, or a shallow copy with one biased coin. */
-    dlm_circuit cs = *c;
-    if (o->inject) {
-        r->injected = 1;
-        r->inject_coin = o->inject_coin;
-        r->inject_eps = o->inject_eps;
-        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &thr);
-        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
-        if (b) {
-            s = dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
-                         b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
-            goto done;
-        }
-        cs.coin_thr = thr;
-    }
-
-    /* Target (from the fair circuit; see dlm_verify.h). */
-    double t0 = dlm_now();
-    if ((s = dlm_target_build(c, o->target, o->seed, o->chains, o->threads, &t, err))) goto done;
-    r->seconds_target = dlm_now() - t0;
-    r->target_kind = t.kind;
-    snprintf(r->target_desc, sizeof r->target_desc, "%s", t.desc);
-    if (t.kind == DLM_TKIND_REFERENCE) {
-        r->ref_seed = t.ref_seed;
-        r->ref_chains = t.total;
-    }
-
-    /* Program and backend. */
-    if ((s = dlm_compile(&cs, lv, o->mode, &p, err))) goto done;
-    have_prog = 1;
-    if ((s = dlm_backend_resolve(o->backend, &r->backend, r->backend_notice, sizeof r->backend_notice, err)))
-        goto done;
-    int want_hist = c->nout <= HIST_BITS;
-    if ((s = dlm_counts_init(&k, c->nout, want_hist, err))) goto done;
-
-    /* Pair slots: the distinct outputs that occur in pairs. */
-    size_t sb = dlm_sample_bytes(&p);
-    uint32_t nslots = 0;
-    n11 = dlm_calloc(t.npairs ? t.npairs : 1, sizeof *n11);
-    sp = dlm_malloc(t.npairs ? t.npairs : 1, sizeof *sp);
-    out_slot = dlm_malloc(c->nout, sizeof *out_slot);
-    slot_out = dlm_malloc(c->nout, sizeof *slot_out);
-    scratch = dlm_malloc(c->nnodes, sizeof *scratch);
-    outw = dlm_malloc(c->nout, sizeof *outw);
-    uint64_t batch = SAMPLE_BATCH_BYTES / (sb ? sb : 1);
-    if (batch > SAMPLE_BATCH) batch = SAMPLE_BATCH;
-    batch = batch < 64 ? 64 : batch & ~UINT64_C(63);
-    uint64_t prefix = o->prefix < o->chains ? o->prefix : o->chains;
-    uint64_t first = prefix ? prefix : (batch < o->chains ? batch : o->chains);
-    uint64_t bufn = batch > first ? batch : first;
-    if (bufn > o->chains) bufn = o->chains;
-    smp = dlm_malloc(bufn, sb);
-    if (!n11 || !sp || !out_slot || !slot_out || !scratch || !outw || !smp) {
-        s = dlm_fail(err, DLM_ENOMEM, "out of memory for the verifier's sample buffers");
-        goto done;
-    }
-    for (uint32_t i = 0; i < c->nout; i++) out_slot[i] = UINT32_MAX;
-    for (uint32_t q = 0; q < t.npairs; q++) {
-        uint32_t a[2] = {t.pairs[q].i, t.pairs[q].j};
-        for (int e = 0; e < 2; e++)
-            if (out_slot[a[e]] == UINT32_MAX) {
-                out_slot[a[e]] = nslots;
-                slot_out[nslots++] = a[e];
-            }
-        sp[q] = (dlm_pair){out_slot[a[0]], out_slot[a[1]]};
-    }
-
-    /* Sampling: the first call covers the prefix that is compared bit for bit. */
+    dlm_status s;
     dlm_invariant *bx = add_inv(r, "bit-exact-prefix");
-    t0 = dlm_now();
-    if (dlm_backend_uses_plan(r->backend) && (s = dlm_slot_plan_build(&p, &plan, err))) goto done;
-    for (uint64_t c0 = 0; c0 < o->chains;) {
-        dlm_run_opts ro;
-        memset(&ro, 0, sizeof ro);
-        ro.first_chain = c0;
-        ro.chains = c0 == 0 ? first : (o->chains - c0 < batch ? o->chains - c0 : batch);
-        ro.seed = o->seed;
-        ro.want_hist = want_hist;
-        ro.samples = smp;
-        ro.threads = o->threads;
-        ro.plan = dlm_backend_uses_plan(r->backend) ? &plan : NULL;
-        if ((s = dlm_engine_run(r->backend, &p, &ro, &k, err))) goto done;
-        if (c0 == 0) prefix_check(&cs, o->seed, smp, sb, prefix, bx, scratch, outw);
-        if ((s = count_pairs(&t, smp, sb, ro.chains, slot_out, nslots, sp, o->threads, n11, err)))
-            goto done;
-        c0 += ro.chains;
-        if (o->progress) o->progress(o->progress_ctx, c0, o->chains, dlm_now() - t0);
-    }
-    r->seconds_sample = dlm_now() - t0;
-    if (k.chains != o->chains) {
-        s = dlm_fail(err, DLM_ECHECK, "the engine counted %llu chains, %llu were asked for",
-                     (unsigned long long)k.chains, (unsigned long long)o->chains);
-        goto done;
-    }
-
-    /* Tests, then Holm over all of them. */
-    t0 = dlm_now();
-    sampled S = {&k, n11};
-    s = t.kind == DLM_TKIND_REFERENCE ? tests_reference(&t, &S, r, &L, err) : tests_exact(&t, &S, r, &L, err);
+    const dlm_tally_verify *v = &t->v;
+    bx->checked = v->prefix_checked;
+    bx->violations = v->prefix_bad;
+    bx->pass = v->prefix_bad == 0;
+    if (v->prefix_bad)
+        snprintf(bx->detail, sizeof bx->detail, "chain %llu output %u: engine %u, direct evaluation %u",
+                 (unsigned long long)v->bad_chain, v->bad_out, v->bad_engine, v->bad_direct);
+    double t0 = dlm_now();
+    sampled S = {&t->counts, v->n11};
+    s = tg->kind == DLM_TKIND_REFERENCE ? tests_reference(tg, &S, r, &L, err) : tests_exact(tg, &S, r, &L, err);
     if (s) goto done;
     praw = dlm_malloc(L.n ? L.n : 1, sizeof *praw);
     padj = dlm_malloc(L.n ? L.n : 1, sizeof *padj);
@@ -515,31 +529,131 @@ dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_
     for (uint32_t i = 0; i < r->ninv; i++) r->pass &= r->inv[i].pass;
     for (size_t i = 0; i < L.n; i++) {
         L.v[i].p_holm = padj[i];
-        L.v[i].pass = padj[i] >= o->alpha;
+        L.v[i].pass = padj[i] >= alpha;
         r->pass &= L.v[i].pass;
     }
     r->tests = L.v;
     r->ntests = L.n;
     L.v = NULL;
     r->seconds_tests = dlm_now() - t0;
-    r->counts = k; /* the report owns the counts from here */
-    memset(&k, 0, sizeof k);
-
+    /* the report owns a copy of the counts (dlm_regress digests them) */
+    if ((s = dlm_counts_init(&r->counts, t->counts.nout, t->counts.hist != NULL, err))) goto done;
+    dlm_counts_add(&r->counts, &t->counts);
+    r->counts.bytes_tokens = t->counts.bytes_tokens;
+    r->counts.bytes_device_measured = t->counts.bytes_device_measured;
 done:
-    dlm_slot_plan_free(&plan);
     free(L.v);
     free(praw);
     free(padj);
-    free(smp);
-    free(n11);
-    free(sp);
-    free(out_slot);
-    free(slot_out);
-    free(scratch);
-    free(outw);
+    return s;
+}
+
+/* The report's head and the target, for chains 0..chains-1. */
+static dlm_status report_begin(const dlm_circuit *c, const dlm_verify_opts *o, uint64_t chains,
+                               dlm_target *tg, dlm_verify_report *r, dlm_err *err)
+{
+    memset(r, 0, sizeof *r);
+    memset(tg, 0, sizeof *tg);
+    r->mode = o->mode;
+    r->chains = chains;
+    r->seed = o->seed;
+    r->alpha = o->alpha;
+    if (chains == 0) return dlm_fail(err, DLM_EINPUT, "verify: --chains must be at least 1");
+    if (!(o->alpha > 0 && o->alpha < 1))
+        return dlm_fail(err, DLM_EINPUT, "verify: --alpha %g is not in (0, 1)", o->alpha);
+    if (c->nout == 0) return dlm_fail(err, DLM_EINPUT, "%s: the circuit has no outputs", c->source);
+    if ((unsigned)o->mode >= DLM_NMODES) return dlm_fail(err, DLM_EINPUT, "verify: bad mode");
+    if (o->inject) {
+        r->injected = 1;
+        r->inject_coin = o->inject_coin;
+        r->inject_eps = o->inject_eps;
+    }
+    /* Target (from the fair circuit; see dlm_verify.h). */
+    double t0 = dlm_now();
+    dlm_status s = dlm_target_build(c, o->target, o->seed, chains, o->threads, tg, err);
+    if (s) return s;
+    r->seconds_target = dlm_now() - t0;
+    r->target_kind = tg->kind;
+    snprintf(r->target_desc, sizeof r->target_desc, "%s", tg->desc);
+    if (tg->kind == DLM_TKIND_REFERENCE) {
+        r->ref_seed = tg->ref_seed;
+        r->ref_chains = tg->total;
+    }
+    return DLM_OK;
+}
+
+dlm_status dlm_verify_check(const dlm_circuit *c, const dlm_verify_opts *o, const dlm_tally *t,
+                            dlm_verify_report *r, dlm_err *err)
+{
+    uint64_t n = t->counts.chains;
+    memset(r, 0, sizeof *r);
+    if (!t->verify)
+        return dlm_fail(err, DLM_EINPUT, "the counts were written by run, not verify: they lack the verifier's "
+                        "pair counts and bit-exact check (sample with dlmsim verify ... --shard K/N --counts FILE)");
+    if (t->ranges.n != 1 || t->ranges.r[0].first != 0 || t->batch != n) {
+        dlm_ranges gaps;
+        dlm_status s = dlm_tally_gaps(t, &gaps, err);
+        if (s) return s;
+        if (gaps.n)
+            s = dlm_fail(err, DLM_EINPUT, "chains %llu..%llu of the batch 0..%llu are in no count file: verify "
+                         "needs the whole batch (merge every shard)", (unsigned long long)gaps.r[0].first,
+                         (unsigned long long)gaps.r[0].end - 1, (unsigned long long)t->batch - 1);
+        else
+            s = dlm_fail(err, DLM_EINPUT, "the counts do not cover chains 0..%llu", (unsigned long long)n - 1);
+        dlm_ranges_free(&gaps);
+        return s;
+    }
+    dlm_circuit cs = *c;
+    uint64_t *thr = NULL;
+    if (o->inject) {
+        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &thr);
+        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
+        if (b)
+            return dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
+                            b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
+        cs.coin_thr = thr;
+    }
+    const char *what = NULL;
+    if (dlm_circuit_hash(&cs) != t->circuit_hash)
+        what = o->inject ? "circuit (or --inject-bias)" : "circuit (or it was sampled with --inject-bias)";
+    else if (strcmp(t->mode, dlm_mode_name(o->mode))) what = "mode";
+    else if (t->seed != o->seed) what = "seed";
+    else if (t->counts.nout != c->nout) what = "number of outputs";
     free(thr);
-    dlm_counts_free(&k);
-    if (have_prog) dlm_program_free(&p);
-    dlm_target_free(&t);
+    if (what) return dlm_fail(err, DLM_EINPUT, "the counts are of another %s", what);
+    dlm_target tg;
+    dlm_status s = report_begin(c, o, n, &tg, r, err);
+    if (!s) {
+        if (tg.npairs != t->v.npairs) s = dlm_fail(err, DLM_EINPUT, "the counts hold %u pairs, the verifier tests %u",
+                                                   t->v.npairs, tg.npairs);
+        else s = check_tally(&tg, t, o->alpha, r, err);
+    }
+    r->from_counts = 1;
+    dlm_target_free(&tg);
+    return s;
+}
+
+dlm_status dlm_verify_run(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
+                          dlm_verify_report *r, dlm_err *err)
+{
+    dlm_target tg;
+    dlm_status s = report_begin(c, o, o->chains, &tg, r, err);
+    if (s) {
+        dlm_target_free(&tg);
+        return s;
+    }
+    dlm_verify_sampler S;
+    dlm_tally t;
+    memset(&t, 0, sizeof t);
+    if ((s = dlm_verify_sampler_open(c, lv, o, &S, err))) goto out;
+    r->backend = S.backend;
+    snprintf(r->backend_notice, sizeof r->backend_notice, "%s", S.backend_notice);
+    if (!(s = dlm_verify_tally_init(&S, o->chains, &t, err)) && !(s = dlm_verify_sample(&S, 0, o->chains, &t, err)))
+        s = check_tally(&tg, &t, o->alpha, r, err);
+    r->seconds_sample = S.seconds;
+    dlm_verify_sampler_close(&S);
+out:
+    dlm_tally_free(&t);
+    dlm_target_free(&tg);
     return s;
 }

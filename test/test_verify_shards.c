@@ -1,0 +1,134 @@
+/* test_verify_shards.c — `dlmsim verify` split into shards (--shard, --first-chain,
+ * --counts), merged, and verified from the merged count file; and shared by mpirun
+ * ranks: every split gives the report of one process (timings aside), and bad count
+ * files get one line and exit 2 (docs/scale-out.md). */
+#include "dlm_test.h"
+#include "dlm_tally.h"
+
+#include <string.h>
+
+#ifndef DLM_HAVE_MPI
+#define DLM_HAVE_MPI 0
+#endif
+
+#define MPIRUN "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 " \
+               "timeout 120 mpirun --oversubscribe -n"
+/* the report without its timings: the same bytes for every split */
+#define NOTIME " | sed -E 's/\"seconds\":\\{[^}]*\\}//; s/\"backend\":\"[a-z-]*\"//'"
+
+/* One process's report of CASE, then N shards merged in reverse order and verified
+ * from the merged file: the same report. */
+static void shards_match_one_process(const char *circuit, const char *opts, const char *check, int n)
+{
+    const char *d = dlm_test_tmpdir();
+    char out[16384], one[16384], cmd[2048];
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s verify %s %s --quiet --json" NOTIME, DLM_BIN, circuit, opts), 0);
+    assert_non_null(strstr(one, "\"circuit\":"));
+    int len = snprintf(cmd, sizeof cmd, "%s merge", DLM_BIN);
+    for (int k = n; k >= 1; k--) {
+        assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify %s %s --quiet --shard %d/%d --counts %s/vs%d.counts",
+                                     DLM_BIN, circuit, opts, k, n, d, k), 0);
+        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %s/vs%d.counts", d, k);
+    }
+    snprintf(cmd + len, sizeof cmd - (size_t)len, " -o %s/vs.counts > /dev/null", d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s", cmd), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify %s --counts %s/vs.counts %s --json" NOTIME, DLM_BIN, circuit, d,
+                                 check), 0);
+    assert_string_equal(out, one);
+}
+
+static void exact_target_shards(void **state)
+{
+    (void)state;
+    shards_match_one_process("gen:adder-ripple:4", "--mode remask --chains 300000 --seed 3 --backend cpu", "", 3);
+    shards_match_one_process("gen:mult:3", "--mode cot --chains 100000 --seed 9 --backend cpu-ref --alpha 0.01", "--alpha 0.01", 4);
+}
+
+static void reference_target_shards(void **state)
+{
+    (void)state;
+    /* the reference's chains are the batch's, whichever part a shard samples */
+    shards_match_one_process("gen:random:16,8,4", "--mode revise --chains 60000 --seed 5 --target reference --backend cpu",
+                             "--target reference", 2);
+}
+
+/* --first-chain parts tile the batch too; a run tally, a gap, another circuit, seed,
+ * mode or chain count, a truncated and an edited file are each one line, exit 2. */
+static void first_chain_parts_and_refusals(void **state)
+{
+    (void)state;
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+#define V DLM_BIN " verify gen:adder-ripple:3 --mode revise --seed 2 --quiet"
+    assert_int_equal(dlm_test_sh(out, sizeof out, V " --chains 70000 --json" NOTIME " > %s/f0.json", d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, V " --first-chain 0 --chains 25000 --counts %s/f1.counts && "
+                                 V " --first-chain 25000 --chains 45000 --counts %s/f2.counts && "
+                                 "%s merge %s/f2.counts %s/f1.counts -o %s/f.counts >/dev/null && "
+                                 "%s verify gen:adder-ripple:3 --counts %s/f.counts --json" NOTIME " | cmp - %s/f0.json",
+                                 d, d, DLM_BIN, d, d, d, DLM_BIN, d, d), 0);
+    struct {
+        const char *cmd, *want;
+    } bad[] = {
+        {"verify gen:adder-ripple:3 --counts %s/f2.counts", "chains 0..24999 of the batch 0..69999 are in no count file"},
+        {"verify gen:adder-ripple:4 --counts %s/f.counts", "another circuit"},
+        {"verify gen:adder-ripple:3 --counts %s/f.counts --seed 3", "another seed"},
+        {"verify gen:adder-ripple:3 --counts %s/f.counts --mode cot", "another mode"},
+        {"verify gen:adder-ripple:3 --counts %s/f.counts --chains 5", "--chains says 5"},
+        {"verify gen:adder-ripple:3 --counts %s/f.counts --inject-bias 1:0.1", "another circuit (or --inject-bias)"},
+        {"verify gen:adder-ripple:3 --counts %s/run.counts", "written by run, not verify"},
+        {"merge %s/run.counts %s/f1.counts -o %s/x.counts", "another kind (run or verify)"},
+        {"verify gen:adder-ripple:3 --counts %s/trunc.counts", "truncated count file"},
+        {"verify gen:adder-ripple:3 --counts %s/edit.counts", "the digest does not match"},
+        {"verify gen:adder-ripple:3 --shard 1/2 --chains 10", "needs --counts FILE"},
+        {"verify gen:adder-ripple:3 --shard 1/2 --first-chain 3 --counts %s/y.counts", "exclude each other"},
+        {"verify gen:adder-ripple:3 --counts %s/none.counts", "none.counts: No such file"},
+    };
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s run gen:adder-ripple:3 --mode revise --seed 2 --chains 70000 --quiet "
+                                 "--counts %s/run.counts > /dev/null && head -c 200 %s/f.counts > %s/trunc.counts && "
+                                 "sed 's/^n11 1/n11 2/' %s/f.counts > %s/edit.counts && ! cmp -s %s/f.counts %s/edit.counts",
+                                 DLM_BIN, d, d, d, d, d, d, d), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, bad[i].cmd, d, d, d);
+        int rc = dlm_test_sh(out, sizeof out, "%s %s 2>&1 >/dev/null", DLM_BIN, cmd);
+        if (rc != 2 || !strstr(out, bad[i].want) || strchr(out, '\n') != out + strlen(out) - 1)
+            fail_msg("%s: exit %d, stderr: %s (want one line with \"%s\")", cmd, rc, out, bad[i].want);
+    }
+#undef V
+}
+
+/* mpirun with R = 1, 2, 3 ranks: the report of one process, printed once; a shard
+ * under mpirun writes the count file of one process's shard. */
+static void ranks_give_one_report(void **state)
+{
+    (void)state;
+    if (!DLM_HAVE_MPI || dlm_test_sh(NULL, 0, "command -v mpirun") != 0) skip();
+    const char *d = dlm_test_tmpdir();
+    char out[16384], one[16384];
+#define C "gen:adder-ripple:4 --mode remask --chains 300000 --seed 3 --threads 1 --backend cpu"
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s verify " C " --quiet --json" NOTIME, DLM_BIN), 0);
+    for (int R = 1; R <= 3; R++) {
+        assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " %d %s verify " C " --quiet --json" NOTIME, R, DLM_BIN), 0);
+        assert_string_equal(out, one);
+    }
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " C " --quiet --shard 2/3 --counts %s/m2.counts && "
+                                 "%s verify " C " --quiet --shard 2/3 --counts %s/p2.counts && cmp %s/m2.counts %s/p2.counts",
+                                 DLM_BIN, d, DLM_BIN, d, d, d), 0);
+    /* a failing verdict: exit 1, reported once */
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " C " --quiet --inject-bias 0:0.1 > %s/f.txt",
+                                 DLM_BIN, d), 1);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^verdict    FAIL' %s/f.txt", d), 0);
+    assert_string_equal(out, "1\n");
+#undef C
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exact_target_shards),
+        cmocka_unit_test(reference_target_shards),
+        cmocka_unit_test(first_chain_parts_and_refusals),
+        cmocka_unit_test(ranks_give_one_report),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
