@@ -47,10 +47,39 @@ static void ranks_give_one_process_counts(void **state)
     assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run gen:nosuch:3 --quiet", DLM_BIN), 2);
 }
 
+/* mpirun -n R dlmsim regress: the ranks share the cases; rank 0 prints the table and
+ * the JSON of one process (timings aside), once; a failing case fails the job. */
+static void regress_over_ranks(void **state)
+{
+    (void)state;
+    if (!have_mpi()) skip();
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+#define NOSECS " | sed -E 's/\"seconds\":[0-9.e-]+//g'"
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s regress test/suites/smoke.suite --backend cpu --threads 1 --quiet --json" NOSECS
+                                 " > %s/r1.json", DLM_BIN, d), 0);
+    for (int R = 2; R <= 3; R++) {
+        assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " %d %s regress test/suites/smoke.suite --backend cpu --threads 1 --quiet "
+                                     "--json" NOSECS " | cmp - %s/r1.json", R, DLM_BIN, d), 0);
+        assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " %d %s regress test/suites/smoke.suite --backend cpu --threads 1 --quiet "
+                                     "| grep -c '^result PASS'", R, DLM_BIN), 0);
+        assert_string_equal(out, "1\n");
+    }
+    /* a case whose digest differs: FAIL, exit 1 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "sed 's/f6191cc598377bf7/0000000000000000/' test/suites/smoke.suite "
+                                 "> %s/bad.suite", d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s regress %s/bad.suite --backend cpu --threads 1 --quiet > %s/bad.txt",
+                                 DLM_BIN, d, d), 1);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^result FAIL' %s/bad.txt", d), 0);
+    assert_string_equal(out, "1\n");
+#undef NOSECS
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ranks_give_one_process_counts),
+        cmocka_unit_test(regress_over_ranks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

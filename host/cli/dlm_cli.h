@@ -77,6 +77,9 @@ dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm
 /* Sums every rank's k (and v, when not NULL: pair counts, bit-exact checks, the lowest
  * first violation) exactly onto rank 0; the other ranks' are left partial. */
 void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
+/* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
+ * copied to rank 0, which then holds all of them (plain data, no pointers). */
+void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);
 /* Chunk size for count chains over R ranks: about 1/(8R) of the work, a multiple of
  * 64, at least 4096. */
 uint64_t dlm_cli_mpi_chunk(uint64_t count);

@@ -148,6 +148,26 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
     }
 }
 
+void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine)
+{
+    int rank = dlm_cli_mpi_rank();
+    int *owner = calloc(n ? n : 1, sizeof *owner);
+    if (!owner) {
+        fprintf(stderr, "dlmsim: out of memory collecting the ranks' results\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    for (size_t i = 0; i < n; i++) owner[i] = mine[i] ? rank : -1;
+    /* rank 0 learns which rank holds item i; sends of one rank arrive in order */
+    MPI_Allreduce(MPI_IN_PLACE, owner, (int)n, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    for (size_t i = 0; i < n; i++) {
+        char *it = (char *)items + i * size;
+        if (owner[i] <= 0) continue;
+        if (rank == 0) MPI_Recv(it, (int)size, MPI_BYTE, owner[i], 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        else if (rank == owner[i]) MPI_Send(it, (int)size, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+    }
+    free(owner);
+}
+
 #else
 
 int dlm_cli_mpi_init(int *argc, char ***argv)
@@ -171,6 +191,13 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 {
     (void)k;
     (void)v;
+}
+void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine)
+{
+    (void)items;
+    (void)size;
+    (void)n;
+    (void)mine;
 }
 
 #endif

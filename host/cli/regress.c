@@ -113,6 +113,25 @@ static void print_row(FILE *f, int w, const dlm_regress_case *c, const dlm_regre
     fflush(f);
 }
 
+/* The cases an MPI rank takes (dlm_cli_mpi_share over case indices, one at a time). */
+typedef struct {
+    const dlm_regress_suite *s;
+    const dlm_regress_opts *o;
+    dlm_regress_result *res;
+    unsigned char *mine;
+} regress_part;
+
+static dlm_status regress_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
+{
+    (void)err;
+    regress_part *p = ctx;
+    for (uint64_t i = first; i < first + count; i++) {
+        dlm_regress_run_case(p->s, &p->s->cases[i], p->o, &p->res[i]);
+        p->mine[i] = 1;
+    }
+    return DLM_OK;
+}
+
 int dlm_cli_regress(int argc, char **argv)
 {
     regress_args a;
@@ -150,11 +169,42 @@ int dlm_cli_regress(int argc, char **argv)
         if (n > w) w = n < 64 ? n : 64;
     }
     int progress = a.json && !a.quiet && isatty(2);
-    if (!a.json)
+    if (!a.json && dlm_cli_mpi_rank() == 0)
         printf("%5s  %-*s  %-6s %10s %6s  %-6s %-7s %-16s  %8s  %s\n", "line", w, "circuit", "mode", "chains", "seed",
                "expect", "verdict", "digest", "seconds", "result");
     int noticed = 0;
-    for (size_t i = 0; i < s.ncases; i++) {
+    if (dlm_cli_mpi_size() > 1) {
+        /* mpirun: the ranks take cases as they finish theirs; rank 0 prints them all
+         * in suite order once every case has run */
+        unsigned char *mine = calloc(s.ncases ? s.ncases : 1, 1);
+        uint64_t took = 0;
+        regress_part part = {&s, &a.o, res, mine};
+        if (!mine || dlm_cli_mpi_share(0, s.ncases, 1, regress_chunk, &part, &took, &e)) {
+            fprintf(stderr, "dlmsim: regress: %s\n", mine ? e.msg : "out of memory");
+            free(mine);
+            free(res);
+            dlm_regress_suite_free(&s);
+            return 2;
+        }
+        if (!a.quiet)
+            fprintf(stderr, "dlmsim: rank %d of %d ran %llu cases\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
+                    (unsigned long long)took);
+        dlm_cli_mpi_collect(res, sizeof *res, s.ncases, mine);
+        free(mine);
+        if (dlm_cli_mpi_rank() != 0) {
+            free(res);
+            dlm_regress_suite_free(&s);
+            return 0;
+        }
+        for (size_t i = 0; i < s.ncases; i++) {
+            if (res[i].notice[0] && !noticed) {
+                fprintf(stderr, "%s\n", res[i].notice);
+                noticed = 1;
+            }
+            if (!a.json) print_row(stdout, w, &s.cases[i], &res[i]);
+        }
+    }
+    for (size_t i = 0; i < s.ncases && dlm_cli_mpi_size() == 1; i++) {
         const dlm_regress_case *c = &s.cases[i];
         if (progress) {
             fprintf(stderr, "\r[%zu/%zu] %s %s ...\033[K", i + 1, s.ncases, c->circuit, dlm_mode_name(c->mode));

@@ -34,7 +34,7 @@ const char *const dlm_cli_usage_text =
     "             [--samples FILE] [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
     "             [--checkpoint-every SECONDS] [--resume FILE]\n"
     "             [--shard K/N | --first-chain A] [--counts FILE]   (docs/scale-out.md)\n"
-    "  mpirun -n R dlmsim run|verify CIRCUIT ...   (the ranks share the chains; docs/scale-out.md)\n"
+    "  mpirun -n R dlmsim run|verify CIRCUIT ... | regress SUITE ...   (ranks share the work; docs/scale-out.md)\n"
     "  dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (sums count files; docs/scale-out.md)\n"
     "  dlmsim export CIRCUIT --format aag|aig|blif -o FILE\n"
     "  dlmsim verify CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
@@ -60,6 +60,7 @@ const char *const dlm_cli_usage_text =
 int dlm_cli_usage_error(const char *fmt, const char *arg)
 {
     /* one line: a usage dump would hide the message (`dlmsim --help` prints it) */
+    if (dlm_cli_mpi_rank() != 0) return 2; /* under mpirun: one line, not R */
     fprintf(stderr, "dlmsim: ");
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
