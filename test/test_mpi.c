@@ -3,6 +3,8 @@
  * a bad input is one line, not R. Skipped (never passed) without Open MPI. */
 #include "dlm_test.h"
 
+#include <string.h>
+
 #ifndef DLM_HAVE_MPI /* builds that do not pass it (the CUDA emulation, test/cuda_emu) */
 #define DLM_HAVE_MPI 0
 #endif
@@ -75,11 +77,54 @@ static void regress_over_ranks(void **state)
 #undef NOSECS
 }
 
+/* Per-rank checkpoints: a job killed (SIGKILL) right after its first checkpoints is
+ * resumed with another number of ranks, stopped by SIGTERM and resumed again with one:
+ * the counts of one process, nothing lost or counted twice. A resume that does not
+ * match the run is one line, exit 2. */
+static void killed_ranks_resume_exactly(void **state)
+{
+    (void)state;
+    if (!have_mpi()) skip();
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+#define K "gen:random:64,20,5 --mode revise --chains 300000000 --seed 4242 --threads 1 --backend cpu --quiet"
+/* starts R ranks in the background, waits for every rank's first checkpoint, signals
+ * the ranks (the children of mpirun, itself the child of MPIRUN's timeout) */
+#define START_AND_SIGNAL(R, PREFIX, SIG) \
+    MPIRUN " " #R " %s run " K " --checkpoint %s/" PREFIX " --checkpoint-every 0.05 > /dev/null 2> %s/" PREFIX ".err & " \
+    "m=$!; for i in $(seq 600); do n=$(ls %s/" PREFIX ".rank* 2>/dev/null | wc -l); [ $n -ge " #R " ] && break; " \
+    "sleep 0.05; done; pkill -" SIG " -P \"$(pgrep -d, -P $m)\"; wait $m"
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s run " K " --counts %s/ref.counts", DLM_BIN, d), 0);
+    dlm_test_sh(out, sizeof out, START_AND_SIGNAL(2, "ck", "KILL"), DLM_BIN, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/ck.rank0 %s/ck.rank1 | grep -c '^chains'", d, d), 0);
+    assert_string_equal(out, "2\n");
+    /* how far it got (a note; the check below holds wherever the kill landed) */
+    dlm_test_sh(out, sizeof out, "grep -h '^chains' %s/ck.rank0 %s/ck.rank1 | awk '{s += $2} END {print s}'", d, d);
+    print_message("killed after %s of 300000000 chains\n", strtok(out, "\n"));
+    /* resumed with 3 ranks and stopped by SIGTERM: exit 143 and the counts saved */
+    assert_int_equal(dlm_test_sh(out, sizeof out, START_AND_SIGNAL(3, "ck", "TERM"), DLM_BIN, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15' %s/ck.err", d), 0);
+    assert_string_equal(out, "1\n");
+    /* the last resume, with one rank: the counts of one process */
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 1 %s run " K " --resume %s/ck --counts %s/res.counts > /dev/null && "
+                                 "cmp %s/ref.counts %s/res.counts", DLM_BIN, d, d, d, d), 0);
+    /* a resume of another run: one line, exit 2 */
+    int rc = dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run gen:random:64,20,5 --mode revise --chains 300000000 --seed 1 "
+                         "--quiet --backend cpu --resume %s/ck 2>&1 >/dev/null | grep -c 'a checkpoint of another seed'",
+                         DLM_BIN, d);
+    (void)rc;
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " K " --resume %s/nosuch", DLM_BIN, d), 2);
+#undef START_AND_SIGNAL
+#undef K
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ranks_give_one_process_counts),
         cmocka_unit_test(regress_over_ranks),
+        cmocka_unit_test(killed_ranks_resume_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include "dlm_tally.h"
 #include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
 
+#include <signal.h>
 #include <stdio.h>
 
 /* The top-level usage text. */
@@ -67,6 +68,9 @@ int dlm_cli_mpi_init(int *argc, char ***argv);
 void dlm_cli_mpi_finalize(void);
 int dlm_cli_mpi_rank(void);
 int dlm_cli_mpi_size(void);
+/* 1 when started by mpirun (MPI initialised), whatever the number of ranks: run,
+ * verify and regress then take their MPI path, also with one rank. */
+int dlm_cli_mpi_on(void);
 /* Chains first .. first+count-1 shared by the ranks: chunks of `chunk` chains handed
  * out dynamically (rank 0 holds the counter), fn called for each chunk this rank takes.
  * When any rank fails, every rank returns an error (its own, or "another rank
@@ -80,6 +84,28 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
  * copied to rank 0, which then holds all of them (plain data, no pointers). */
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);
+/* A run over the ranks (mpirun -n R dlmsim run): chains first .. first+count-1 of a
+ * batch of `batch` (the count files' batch), in chunks handed out as ranks finish.
+ * With checkpoint, rank r keeps PREFIX.rank<r> (a count file, dlm_tally.h: the ranges
+ * and counts of the chains it counted), rewritten atomically every `every` seconds, on
+ * a stop and at the end. With resume, rank 0 reads the PREFIX.rank* files of an earlier
+ * job (any number of ranks), takes over their counts (writing them as its own file
+ * before any rank rewrites one: an earlier file is then inside rank 0's and is skipped
+ * the next time) and only the chains none of them holds are run. */
+typedef struct {
+    const dlm_program *p;
+    const dlm_batch_id *id;       /* id->chains: unused (first + count is the end) */
+    dlm_batch_opts bo;            /* backend, threads, plan, direct */
+    uint64_t first, count, batch;
+    const char *mode_name;
+    const char *checkpoint, *resume; /* prefixes, or NULL */
+    double every;                 /* seconds between checkpoints */
+    const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: stop after the chunk */
+} dlm_cli_mpi_job;
+/* Adds into k (zeroed by the caller): rank 0 ends with the whole run's counts, unless
+ * a rank was stopped (*stopped = 1 on every rank, the checkpoints written). *ran: the
+ * chains this rank ran in this job. */
+dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e);
 /* Chunk size for count chains over R ranks: about 1/(8R) of the work, a multiple of
  * 64, at least 4096. */
 uint64_t dlm_cli_mpi_chunk(uint64_t count);

@@ -17,9 +17,11 @@
 #define DLM_HAVE_MPI 0
 #endif
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if DLM_HAVE_MPI
 #include <mpi.h>
@@ -43,6 +45,11 @@ static int active(void)
 void dlm_cli_mpi_finalize(void)
 {
     if (active()) MPI_Finalize();
+}
+
+int dlm_cli_mpi_on(void)
+{
+    return active();
 }
 
 int dlm_cli_mpi_rank(void)
@@ -168,6 +175,256 @@ void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char
     free(owner);
 }
 
+// ---------------------------------------------------------------------------
+// A run over the ranks with per-rank checkpoints (dlm_cli_mpi_run)
+
+/* Rank r's checkpoint file: PREFIX.rank<r>. */
+static void rank_path(const char *prefix, int r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s.rank%d", prefix, r);
+}
+
+/* 1 if every range of b lies inside a's ranges. */
+static int ranges_within(const dlm_ranges *a, const dlm_ranges *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        int in = 0;
+        for (size_t j = 0; j < a->n && !in; j++) in = a->r[j].first <= b->r[i].first && b->r[i].end <= a->r[j].end;
+        if (!in) return 0;
+    }
+    return 1;
+}
+
+/* Rank 0: the checkpoints PREFIX.rank* of an earlier job, merged into m. A file whose
+ * chains all lie in the files before it is a stale one, already folded into rank 0's
+ * (see dlm_cli_mpi_run), and is skipped. */
+static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, dlm_tally *m, dlm_err *e)
+{
+    char pat[4200];
+    snprintf(pat, sizeof pat, "%s.rank*", j->resume);
+    glob_t g;
+    memset(&g, 0, sizeof g);
+    int gr = glob(pat, 0, NULL, &g);
+    if (gr != 0) {
+        globfree(&g);
+        return dlm_fail(e, DLM_EINPUT, "--resume %s: no checkpoints %s.rankN (under mpirun --resume takes the "
+                        "prefix that --checkpoint was given)", j->resume, j->resume);
+    }
+    /* PREFIX.rank<digits> only (not a .tmp left by a killed write), in rank order, so
+     * rank 0's file, which holds the folded ones, comes first */
+    size_t n = 0, plen = strlen(j->resume) + 5;
+    long *rk = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *rk);
+    if (!rk) {
+        globfree(&g);
+        return dlm_fail(e, DLM_ENOMEM, "out of memory for the checkpoint list");
+    }
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *suf = g.gl_pathv[i] + plen;
+        if (!*suf || strspn(suf, "0123456789") != strlen(suf) || strlen(suf) > 9) continue;
+        rk[n++] = atol(suf);
+    }
+    for (size_t x = 1; x < n; x++) /* insertion sort: a few thousand files at most */
+        for (size_t y = x; y > 0 && rk[y - 1] > rk[y]; y--) {
+            long tmp = rk[y];
+            rk[y] = rk[y - 1];
+            rk[y - 1] = tmp;
+        }
+    dlm_status s = n ? DLM_OK : dlm_fail(e, DLM_EINPUT, "--resume %s: no checkpoints %s.rankN", j->resume, j->resume);
+    for (size_t i = 0; i < n && !s; i++) {
+        char path[4200];
+        rank_path(j->resume, (int)rk[i], path, sizeof path);
+        dlm_tally t;
+        if ((s = dlm_tally_read(path, &t, e))) break;
+        const char *what = NULL;
+        if (t.circuit_hash != j->id->circuit_hash) what = "circuit";
+        else if (strcmp(t.mode, j->mode_name)) what = "mode";
+        else if (t.seed != j->id->seed) what = "seed";
+        else if (t.batch != j->batch) what = "batch (--chains, --shard)";
+        else if (t.counts.nout != j->id->nout || (t.counts.hist != NULL) != (j->id->hist != 0)) what = "outputs";
+        else if (t.verify) what = "kind (verify)";
+        for (size_t q = 0; !what && q < t.ranges.n; q++)
+            if (t.ranges.r[q].first < j->first || t.ranges.r[q].end > j->first + j->count) what = "chain range";
+        if (what) s = dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
+        else if (!m->ranges.n) {
+            dlm_counts_add(&m->counts, &t.counts);
+            for (size_t q = 0; q < t.ranges.n && !s; q++)
+                s = dlm_ranges_add(&m->ranges, t.ranges.r[q].first, t.ranges.r[q].end, e);
+        } else if (!ranges_within(&m->ranges, &t.ranges)) {
+            s = dlm_tally_merge(m, "the checkpoints before it", &t, path, e);
+        }
+        dlm_tally_free(&t);
+    }
+    free(rk);
+    globfree(&g);
+    return s;
+}
+
+/* Writes this rank's checkpoint: its ranges and counts. */
+static dlm_status write_rank(const dlm_cli_mpi_job *j, const dlm_ranges *mine, const dlm_counts *k, dlm_err *e)
+{
+    char path[4200];
+    rank_path(j->checkpoint, dlm_cli_mpi_rank(), path, sizeof path);
+    dlm_tally t;
+    memset(&t, 0, sizeof t);
+    t.circuit_hash = j->id->circuit_hash;
+    snprintf(t.mode, sizeof t.mode, "%s", j->mode_name);
+    t.seed = j->id->seed;
+    t.batch = j->batch;
+    t.ranges = *mine;
+    t.counts = *k;
+    return dlm_tally_write(path, &t, e);
+}
+
+typedef struct {
+    const dlm_cli_mpi_job *j;
+    const dlm_range *items;
+    dlm_ranges mine;      /* the chains this rank has counted (rank 0: with the resumed) */
+    dlm_counts *k;
+    int stopped;
+    double last;          /* when this rank last wrote its checkpoint */
+} job_state;
+
+static dlm_status job_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *e)
+{
+    job_state *js = ctx;
+    const dlm_cli_mpi_job *j = js->j;
+    dlm_status s = DLM_OK;
+    for (uint64_t i = first; i < first + count && !s && !js->stopped; i++) {
+        if (j->stop && *j->stop) {
+            js->stopped = 1;
+            break;
+        }
+        dlm_batch_id cid = *j->id;
+        dlm_batch_opts bo = j->bo;
+        bo.progress = NULL; /* one rank's view is not the job's progress */
+        bo.checkpoint = NULL;
+        bo.stop = j->stop;
+        bo.first_chunk = js->items[i].end - js->items[i].first;
+        cid.chains = js->items[i].end;
+        uint64_t next = js->items[i].first;
+        int stopped = 0;
+        s = dlm_batch_run(j->p, &cid, &bo, &next, js->k, &stopped, e);
+        if (!s && next > js->items[i].first) s = dlm_ranges_add(&js->mine, js->items[i].first, next, e);
+        if (stopped) js->stopped = 1;
+        if (!s && j->checkpoint && (js->stopped || dlm_now() - js->last >= j->every)) {
+            s = write_rank(j, &js->mine, js->k, e);
+            js->last = dlm_now();
+        }
+    }
+    return s;
+}
+
+dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e)
+{
+    *ran = 0;
+    *stopped = 0;
+    int root = dlm_cli_mpi_rank() == 0;
+    job_state js;
+    memset(&js, 0, sizeof js);
+    js.j = j;
+    js.k = k;
+    js.last = dlm_now();
+    dlm_ranges done = {0};
+    dlm_range *items = NULL;
+    dlm_status s = DLM_OK;
+    /* 1. what an earlier job counted: rank 0 reads it, every rank learns its ranges */
+    if (j->resume) {
+        dlm_tally m;
+        memset(&m, 0, sizeof m);
+        if (root && !(s = dlm_tally_init(&m, j->id->circuit_hash, j->mode_name, j->id->seed, j->batch, j->id->nout,
+                                         j->id->hist, e)))
+            s = read_checkpoints(j, &m, e);
+        int bad = s != DLM_OK;
+        MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (bad) {
+            dlm_tally_free(&m);
+            return s ? s : dlm_fail(e, DLM_EINPUT, "rank 0 could not read the checkpoints");
+        }
+        uint64_t nr = root ? m.ranges.n : 0;
+        MPI_Bcast(&nr, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        uint64_t *flat = malloc((size_t)(2 * nr + 1) * sizeof *flat);
+        int oom = flat == NULL, anyoom = 0;
+        MPI_Allreduce(&oom, &anyoom, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (anyoom) {
+            free(flat);
+            dlm_tally_free(&m);
+            return dlm_fail(e, DLM_ENOMEM, "out of memory for the resumed chain ranges");
+        }
+        for (uint64_t q = 0; root && q < nr; q++) {
+            flat[2 * q] = m.ranges.r[q].first;
+            flat[2 * q + 1] = m.ranges.r[q].end;
+        }
+        MPI_Bcast(flat, (int)(2 * nr), MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        for (uint64_t q = 0; q < nr && !s; q++) s = dlm_ranges_add(&done, flat[2 * q], flat[2 * q + 1], e);
+        free(flat);
+        if (root && !s) {
+            /* rank 0 takes over the earlier counts and writes them as its own before any
+             * rank replaces its file: the other files are then contained in rank 0's */
+            dlm_counts_add(k, &m.counts);
+            for (size_t q = 0; q < m.ranges.n && !s; q++) s = dlm_ranges_add(&js.mine, m.ranges.r[q].first, m.ranges.r[q].end, e);
+            if (!s && j->checkpoint) s = write_rank(j, &js.mine, k, e);
+        }
+        dlm_tally_free(&m);
+        int b2 = s != DLM_OK, any2 = 0;
+        MPI_Allreduce(&b2, &any2, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (any2) {
+            dlm_ranges_free(&done);
+            dlm_ranges_free(&js.mine);
+            return s ? s : dlm_fail(e, DLM_EIO, "another rank failed");
+        }
+    }
+    /* 2. the chains left, in chunks */
+    uint64_t chunk = dlm_cli_mpi_chunk(j->count), nitems = 0, at = j->first, end = j->first + j->count;
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t n = 0;
+        at = j->first;
+        for (size_t q = 0; q <= done.n; q++) {
+            uint64_t gap_end = q < done.n ? done.r[q].first : end;
+            for (uint64_t a = at; a < gap_end; a += chunk, n++)
+                if (pass) items[n] = (dlm_range){a, gap_end - a < chunk ? gap_end : a + chunk};
+            if (q < done.n) at = done.r[q].end;
+        }
+        if (!pass) {
+            nitems = n;
+            items = malloc((size_t)(n ? n : 1) * sizeof *items);
+            if (!items) s = dlm_fail(e, DLM_ENOMEM, "out of memory for %llu chunks", (unsigned long long)n);
+            int bad = s != DLM_OK, any = 0;
+            MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+            if (any) {
+                dlm_ranges_free(&done);
+                dlm_ranges_free(&js.mine);
+                free(items);
+                return s ? s : dlm_fail(e, DLM_ENOMEM, "another rank ran out of memory");
+            }
+        }
+    }
+    dlm_ranges_free(&done);
+    js.items = items;
+    /* 3. the chunks, handed out; this rank's checkpoint as it goes */
+    uint64_t took = 0;
+    uint64_t before = k->chains;
+    s = dlm_cli_mpi_share(0, nitems, 1, job_chunk, &js, &took, e);
+    *ran = k->chains - before;
+    int st = js.stopped, anyst = 0;
+    MPI_Allreduce(&st, &anyst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    /* 4. every rank's final checkpoint (what it counted, complete or not) */
+    if (!s && j->checkpoint) {
+        s = write_rank(j, &js.mine, k, e);
+        int bad = s != DLM_OK, any = 0;
+        MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (any && !s) s = dlm_fail(e, DLM_EIO, "another rank could not write its checkpoint");
+    }
+    free(items);
+    dlm_ranges_free(&js.mine);
+    if (s) return s;
+    if (anyst) {
+        *stopped = 1;
+        return DLM_OK;
+    }
+    dlm_cli_mpi_reduce(k, NULL);
+    return DLM_OK;
+}
+
 #else
 
 int dlm_cli_mpi_init(int *argc, char ***argv)
@@ -177,6 +434,7 @@ int dlm_cli_mpi_init(int *argc, char ***argv)
     return 0;
 }
 void dlm_cli_mpi_finalize(void) {}
+int dlm_cli_mpi_on(void) { return 0; }
 int dlm_cli_mpi_rank(void) { return 0; }
 int dlm_cli_mpi_size(void) { return 1; }
 dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
@@ -191,6 +449,14 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 {
     (void)k;
     (void)v;
+}
+dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e)
+{
+    (void)j;
+    (void)k;
+    *ran = 0;
+    *stopped = 0;
+    return dlm_fail(e, DLM_EINPUT, "this dlmsim was built without MPI");
 }
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine)
 {

@@ -173,7 +173,7 @@ int dlm_cli_regress(int argc, char **argv)
         printf("%5s  %-*s  %-6s %10s %6s  %-6s %-7s %-16s  %8s  %s\n", "line", w, "circuit", "mode", "chains", "seed",
                "expect", "verdict", "digest", "seconds", "result");
     int noticed = 0;
-    if (dlm_cli_mpi_size() > 1) {
+    if (dlm_cli_mpi_on()) {
         /* mpirun: the ranks take cases as they finish theirs; rank 0 prints them all
          * in suite order once every case has run */
         unsigned char *mine = calloc(s.ncases ? s.ncases : 1, 1);
@@ -204,7 +204,7 @@ int dlm_cli_regress(int argc, char **argv)
             if (!a.json) print_row(stdout, w, &s.cases[i], &res[i]);
         }
     }
-    for (size_t i = 0; i < s.ncases && dlm_cli_mpi_size() == 1; i++) {
+    for (size_t i = 0; i < s.ncases && !dlm_cli_mpi_on(); i++) {
         const dlm_regress_case *c = &s.cases[i];
         if (progress) {
             fprintf(stderr, "\r[%zu/%zu] %s %s ...\033[K", i + 1, s.ncases, c->circuit, dlm_mode_name(c->mode));

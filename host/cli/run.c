@@ -124,9 +124,9 @@ static int parse_run(int argc, char **argv, run_args *a)
             return dlm_cli_usage_error("run: --first-chain + --chains is past 2^64%s", "");
     }
     if (a->counts && a->direct) return dlm_cli_usage_error("run: --counts needs a DLM mode, not --direct%s", "");
-    if (dlm_cli_mpi_size() > 1 && (a->samples || a->checkpoint || a->resume || a->direct))
-        return dlm_cli_usage_error("run: under mpirun, --samples, --checkpoint, --resume and --direct are not "
-                                   "supported yet (docs/scale-out.md)%s", "");
+    if (dlm_cli_mpi_on() && (a->samples || a->direct))
+        return dlm_cli_usage_error("run: under mpirun, --samples and --direct are not supported (one process "
+                                   "writes samples in chain order; docs/scale-out.md)%s", "");
     return 0;
 }
 
@@ -162,26 +162,6 @@ static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_e
     return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
 }
 
-/* One rank's chunk of an MPI run (dlm_cli_mpi_share): chains first .. first+count-1. */
-typedef struct {
-    const dlm_program *p;
-    const dlm_batch_id *id;
-    const dlm_batch_opts *bo;
-    dlm_counts *k;
-} mpi_part;
-
-static dlm_status run_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
-{
-    const mpi_part *m = ctx;
-    dlm_batch_id cid = *m->id;
-    dlm_batch_opts bo = *m->bo;
-    bo.first_chunk = count;
-    cid.chains = first + count;
-    int stopped = 0;
-    uint64_t next = first;
-    return dlm_batch_run(m->p, &cid, &bo, &next, m->k, &stopped, err);
-}
-
 int dlm_cli_run(int argc, char **argv)
 {
     run_args a;
@@ -189,7 +169,12 @@ int dlm_cli_run(int argc, char **argv)
     if (rc) return rc;
     dlm_err e;
     /* every output path is checked before the circuit is read (dlm_out_check) */
-    const char *outs[5] = {a.samples, a.hist, a.checkpoint, a.resume, a.counts};
+    /* under mpirun, --checkpoint and --resume are prefixes: this rank writes PREFIX.rankR */
+    char rankfile[4200] = "";
+    const char *prefix = a.checkpoint ? a.checkpoint : a.resume;
+    if (dlm_cli_mpi_on() && prefix) snprintf(rankfile, sizeof rankfile, "%s.rank%d", prefix, dlm_cli_mpi_rank());
+    const char *outs[5] = {a.samples, a.hist, rankfile[0] ? rankfile : a.checkpoint, rankfile[0] ? NULL : a.resume,
+                           a.counts};
     char resolved[4096];
     for (int i = 0; i < 5; i++)
         if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
@@ -240,7 +225,7 @@ int dlm_cli_run(int argc, char **argv)
     dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed,
                        a.first + a.count, p.nout, want_hist};
     uint64_t next = a.first;
-    if (a.resume) {
+    if (a.resume && !dlm_cli_mpi_on()) {
         if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
@@ -269,17 +254,23 @@ int dlm_cli_run(int argc, char **argv)
     }
     uint64_t first = next;
     double t0 = dlm_now();
-    if (dlm_cli_mpi_size() > 1) {
+    if (dlm_cli_mpi_on()) {
+        dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.have_shard ? a.chains : a.first + a.count,
+                               dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
+                               &stop_signal};
         uint64_t mine = 0;
-        bo.progress = NULL; /* one rank's view is not the job's progress */
-        bo.checkpoint = NULL;
-        mpi_part part = {&p, &id, &bo, &k};
-        s = dlm_cli_mpi_share(next, id.chains - next, dlm_cli_mpi_chunk(a.count), run_chunk, &part, &mine, &e);
-        if (!s) dlm_cli_mpi_reduce(&k, NULL);
+        s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
         next = id.chains;
         if (!s && !a.quiet)
             fprintf(stderr, "dlmsim: rank %d of %d ran %llu chains\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
                     (unsigned long long)mine);
+        if (!s && stopped) {
+            if (root)
+                fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue "
+                        "with mpirun ... --resume %s)\n", (int)stop_signal, bo.checkpoint, bo.checkpoint);
+            rc = 128 + (int)(stop_signal ? stop_signal : SIGTERM);
+            goto done;
+        }
         if (!s && !root) goto done;
     } else {
         s = dlm_batch_run(&p, &id, &bo, &next, &k, &stopped, &e);

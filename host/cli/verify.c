@@ -109,7 +109,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         return dlm_cli_usage_error("verify: this --shard is empty (fewer chains than shards)%s", "");
     if (a->have_first && a->first > UINT64_MAX - a->o.chains)
         return dlm_cli_usage_error("verify: --first-chain + --chains is past 2^64%s", "");
-    if (a->counts && !a->have_shard && !a->have_first && dlm_cli_mpi_size() > 1)
+    if (a->counts && !a->have_shard && !a->have_first && dlm_cli_mpi_on())
         return dlm_cli_usage_error("verify: --counts FILE (verify the counts in FILE) needs no mpirun%s", "");
     return 0;
 }
@@ -204,7 +204,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     if (s) return s;
     if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
     if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
-    if (dlm_cli_mpi_size() == 1) return dlm_verify_sample(S, first, count, t, e);
+    if (!dlm_cli_mpi_on()) return dlm_verify_sample(S, first, count, t, e);
     S->o.progress = NULL; /* one rank's view is not the job's progress */
     verify_part part = {S, t};
     uint64_t mine = 0;
@@ -280,7 +280,7 @@ int dlm_cli_verify(int argc, char **argv)
             goto done;
         }
         have_report = 1;
-    } else if (partial || dlm_cli_mpi_size() > 1) {
+    } else if (partial || dlm_cli_mpi_on()) {
         uint64_t first = a.first, count = a.o.chains, batch = a.o.chains;
         if (a.have_shard) dlm_shard_range(a.o.chains, a.shard_k, a.shard_n, &first, &count);
         if (a.have_first) batch = first + count;
