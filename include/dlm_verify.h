@@ -167,6 +167,12 @@ typedef struct {
     dlm_invariant inv[4];
     size_t ntests;
     dlm_test_result *tests;    /* owned */
+    uint32_t dup_tests;        /* bit tests left out as copies of another (an output equal or
+                                  complementary to an earlier one under the target) */
+    double detect_sd;          /* the smallest standard deviation of a bit test's estimate */
+    double detect_bias;        /* the smallest shift of one output's P(1) its bit test finds
+                                  with 50 % power at this n and m (z(alpha/2m) x sd); NaN
+                                  when no bit was tested */
     int have_tv;               /* full histogram available (nout <= 24) */
     double tv, tv_upper;       /* TV(empirical, target) and its 1 - alpha upper bound */
     double seconds_sample, seconds_target, seconds_tests;

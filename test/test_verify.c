@@ -540,6 +540,59 @@ static void cli_end_to_end(void **state)
     assert_non_null(strstr(out, "\"inject_bias\":{\"coin\":0,"));
 }
 
+/* Constant outputs and copies of an output add no test (Holm's m stays the number of
+ * distinct statistics), a constant output sampled wrong is still caught, and the
+ * reported detectable bias is z(alpha/2m) sqrt(p(1-p)/n). */
+static void copies_are_not_tested_twice(void **state)
+{
+    (void)state;
+    char aag[512];
+    int n = snprintf(aag, sizeof aag, "aag 1 1 0 30 0\n2\n2\n");
+    for (int i = 0; i < 29; i++) n += snprintf(aag + n, sizeof aag - (size_t)n, "0\n");
+    loaded L;
+    load_ok(dlm_test_file("const29.aag", aag), &L);
+    dlm_verify_opts o;
+    dlm_verify_opts_default(&o);
+    o.chains = 100000;
+    o.backend = DLM_BACKEND_CPU;
+    dlm_verify_report r;
+    verify_ok(&L, &o, &r);
+    assert_true(r.pass);
+    assert_int_equal(r.ntests, 1); /* bit[0]: the 29 pairs with a constant output are copies of it */
+    assert_string_equal(r.tests[0].name, "bit[0]");
+    double want = dlm_stat_z(o.alpha / 2) * sqrt(0.25 / 100000.0);
+    assert_true(fabs(r.detect_bias - want) < 1e-12);
+    dlm_verify_report_free(&r);
+    /* output 0 = the coin, 1 = the coin, 2 = its complement: one bit test, 2 copies */
+    unload(&L);
+    load_ok(dlm_test_file("dup.aag", "aag 1 1 0 3 0\n2\n2\n2\n3\n"), &L);
+    verify_ok(&L, &o, &r);
+    assert_true(r.pass);
+    assert_int_equal(r.dup_tests, 2);
+    size_t bits = 0, pairs = 0;
+    for (size_t i = 0; i < r.ntests; i++) {
+        bits += !strncmp(r.tests[i].name, "bit[", 4);
+        pairs += !strncmp(r.tests[i].name, "pair[", 5);
+    }
+    assert_int_equal(bits, 1);
+    assert_int_equal(pairs, 0);
+    dlm_verify_report_free(&r);
+    /* a biased coin still fails, through the one bit test left */
+    o.inject = 1;
+    o.inject_coin = 0;
+    o.inject_eps = 0.05;
+    verify_ok(&L, &o, &r);
+    assert_false(r.pass);
+    dlm_verify_report_free(&r);
+    /* one chain: no shift is detectable */
+    o.inject = 0;
+    o.chains = 1;
+    verify_ok(&L, &o, &r);
+    assert_true(r.detect_bias > 0.5);
+    dlm_verify_report_free(&r);
+    unload(&L);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -555,6 +608,7 @@ int main(void)
         cmocka_unit_test(calibration_ks),
         cmocka_unit_test(power_injected_bias),
         cmocka_unit_test(cli_end_to_end),
+        cmocka_unit_test(copies_are_not_tested_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

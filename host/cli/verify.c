@@ -179,7 +179,17 @@ static void verify_text(const char *path, const dlm_verify_report *r)
         printf("\nTV         %.6g (upper bound %.6g with confidence 1 - alpha)\n", r->tv, r->tv_upper);
     else
         printf("\nTV         n/a (more than %d outputs: marginals only)\n", DLM_HIST_MAX_BITS);
-    printf("alpha      %g (Holm-corrected over %zu tests)\n", r->alpha, r->ntests);
+    printf("alpha      %g (Holm-corrected over %zu tests", r->alpha, r->ntests);
+    if (r->dup_tests) printf("; %u bit tests left out as copies of another output's", r->dup_tests);
+    printf(")\n");
+    if (!(r->detect_bias >= 0))
+        printf("power      n/a (no output bit is tested)\n");
+    else if (r->detect_bias < 0.5)
+        printf("power      a shift of %.3g in one output's P(1) is found with 50%% power at %llu chain%s\n",
+               r->detect_bias, (unsigned long long)r->chains, r->chains == 1 ? "" : "s");
+    else
+        printf("power      none: at %llu chain%s no shift of one output's P(1) is found with 50%% power\n",
+               (unsigned long long)r->chains, r->chains == 1 ? "" : "s");
     printf("verdict    %s\n", r->pass ? "PASS" : "FAIL");
 }
 

@@ -53,6 +53,9 @@ void dlm_verify_write_json(FILE *f, const char *path, const dlm_verify_report *r
     fprintf(f, ",\"tv_upper\":");
     if (r->have_tv) dlm_json_num(f, r->tv_upper);
     else fprintf(f, "null");
+    fprintf(f, ",\"detectable_bias\":");
+    dlm_json_num(f, r->detect_bias);
+    fprintf(f, ",\"duplicate_tests\":%u", r->dup_tests);
     fprintf(f, ",\"seconds\":{\"target\":%.6f,\"sample\":%.6f,\"tests\":%.6f}", r->seconds_target,
             r->seconds_sample, r->seconds_tests);
     fprintf(f, ",\"verdict\":\"%s\"}\n", r->pass ? "PASS" : "FAIL");

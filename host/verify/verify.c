@@ -121,6 +121,19 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
         double eps = sqrt(((double)cells * log(2.0) + log(1.0 / r->alpha)) / (2.0 * (double)n));
         r->tv_upper = r->tv + eps > 1 ? 1 : r->tv + eps;
     }
+    /* Outputs equal or complementary to an earlier output under the target (seen by
+     * the pairs tested): their bit test would repeat the earlier one's statistic. */
+    uint8_t *copy = dlm_calloc(t->nout ? t->nout : 1, 1);
+    if (!copy) return dlm_fail(err, DLM_ENOMEM, "out of memory for the verifier's output list");
+    for (uint32_t q = 0; q < t->npairs; q++) {
+        uint32_t i = t->pairs[q].i, j = t->pairs[q].j;
+        double pi = t->p1[i], pj = t->p1[j], p11 = t->p11[q];
+        if (pi == 0.0 || pi == 1.0 || pj == 0.0 || pj == 1.0) continue;
+        int same = fabs(p11 - pi) < 1e-15 && fabs(p11 - pj) < 1e-15;
+        int compl = p11 < 1e-15 && fabs(pi + pj - 1) < 1e-15;
+        if ((same || compl) && !copy[i < j ? i : j]) copy[i > j ? i : j] = 1;
+    }
+    r->dup_tests = 0;
     /* Per-bit marginals: exact binomial (z-test for n > 2^20). */
     for (uint32_t b = 0; b < t->nout; b++) {
         double p = t->p1[b];
@@ -132,17 +145,40 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
             impossible(imp, bad, what);
             continue;
         }
+        if (copy[b]) {
+            r->dup_tests++;
+            continue;
+        }
         double z = ((double)o - (double)n * p) / sqrt((double)n * p * (1 - p));
         snprintf(name, sizeof name, "bit[%u]", b);
-        if ((s = add_test(L, name, z, 0, dlm_stat_binom_p2(o, n, p), err))) return s;
+        double sd = sqrt(p * (1 - p) / (double)n);
+        if (!(r->detect_sd >= 0) || sd < r->detect_sd) r->detect_sd = sd;
+        if ((s = add_test(L, name, z, 0, dlm_stat_binom_p2(o, n, p), err))) {
+            free(copy);
+            return s;
+        }
     }
-    /* Pairs: 2x2 goodness of fit against the exact pair law. */
+    /* Pairs: 2x2 goodness of fit against the exact pair law. A pair with a constant
+     * output, or of two outputs equal (or complementary) under the target, is the
+     * bit test of one of them again: only its impossible cells are checked, and it is
+     * not counted in Holm's m (nor is the bit test of such a copy). */
     for (uint32_t q = 0; q < t->npairs; q++) {
         uint32_t i = t->pairs[q].i, j = t->pairs[q].j;
         double pi = t->p1[i], pj = t->p1[j], p11 = t->p11[q];
         double P[4] = {1 - pi - pj + p11, pj - p11, pi - p11, p11};
         uint64_t O[4];
         pair_table(n, k->ones[i], k->ones[j], S->n11[q], O);
+        int degenerate = 0;
+        for (int c = 0; c < 4; c++) degenerate += P[c] < 1e-15;
+        if (degenerate >= 2) { /* constant, equal or complementary: at most 2 cells live */
+            for (int c = 0; c < 4; c++)
+                if (P[c] < 1e-15) {
+                    snprintf(what, sizeof what, "outputs (%u, %u) = (%d, %d) has probability 0 but was sampled %llu times",
+                             i, j, c >> 1, c & 1, (unsigned long long)O[c]);
+                    impossible(imp, O[c], what);
+                }
+            continue;
+        }
         dlm_stat_acc a = {.rows = 1};
         for (int c = 0; c < 4; c++) {
             if (P[c] < 1e-15) { /* exactly 0 up to the rounding of 1 - pi - pj + p11 */
@@ -157,8 +193,12 @@ static dlm_status tests_exact(const dlm_target *t, const sampled *S, dlm_verify_
         double df = dlm_stat_acc_finish(&a);
         if (df <= 0) continue;
         snprintf(name, sizeof name, "pair[%u,%u]", i, j);
-        if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
+        if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) {
+            free(copy);
+            return s;
+        }
     }
+    free(copy);
     return DLM_OK;
 }
 
@@ -208,6 +248,8 @@ static dlm_status tests_reference(const dlm_target *t, const sampled *S, dlm_ver
         acc_col2(&a, NULL, n1 - k->ones[b], n2 - t->ones[b], n1, n2);
         double df = dlm_stat_acc_finish(&a);
         if (df <= 0) continue;
+        double pr = (double)t->ones[b] / (double)n2, sd = sqrt(pr * (1 - pr) * (1 / (double)n1 + 1 / (double)n2));
+        if (sd > 0 && (!(r->detect_sd >= 0) || sd < r->detect_sd)) r->detect_sd = sd;
         snprintf(name, sizeof name, "bit[%u]", b);
         if ((s = add_test(L, name, a.chi2, df, dlm_stat_chisq_q(a.chi2, df), err))) return s;
     }
@@ -514,6 +556,7 @@ static dlm_status check_tally(const dlm_target *tg, const dlm_tally *t, double a
         snprintf(bx->detail, sizeof bx->detail, "chain %llu output %u: engine %u, direct evaluation %u",
                  (unsigned long long)v->bad_chain, v->bad_out, v->bad_engine, v->bad_direct);
     double t0 = dlm_now();
+    r->detect_sd = NAN;
     sampled S = {&t->counts, v->n11};
     s = tg->kind == DLM_TKIND_REFERENCE ? tests_reference(tg, &S, r, &L, err) : tests_exact(tg, &S, r, &L, err);
     if (s) goto done;
@@ -535,6 +578,11 @@ static dlm_status check_tally(const dlm_target *tg, const dlm_tally *t, double a
     r->tests = L.v;
     r->ntests = L.n;
     L.v = NULL;
+    /* The smallest shift of one output's P(1) that its bit test finds with 50 % power:
+     * the statistic is then centred on the critical value of Holm's first step
+     * (Bonferroni, alpha / m, two-sided). */
+    r->detect_bias = r->ntests && r->detect_sd >= 0 ? dlm_stat_z(alpha / (2.0 * (double)r->ntests)) * r->detect_sd
+                                                     : NAN;
     r->seconds_tests = dlm_now() - t0;
     /* the report owns a copy of the counts (dlm_regress digests them) */
     if ((s = dlm_counts_init(&r->counts, t->counts.nout, t->counts.hist != NULL, err))) goto done;
