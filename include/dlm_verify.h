@@ -209,12 +209,12 @@ typedef struct {
     dlm_slot_plan plan;
     dlm_pair *pairs, *sp;      /* dlm_verify_pairs, and the same as slots */
     uint32_t npairs, nslots, *slot_out;
-    uint8_t *smp;              /* batch packed samples */
-    uint64_t batch, *scratch, *outw;
+    uint64_t *scratch, *outw;
 } dlm_verify_sampler;
 
 /* Compiles c for o (mode, backend, seed, threads, injection, prefix; o->chains is not
- * used) and allocates the sample buffers (64 MiB at most). c and lv must outlive S. */
+ * used). c and lv must outlive S. Sampling goes through the batch loop (dlm_batch_run)
+ * with a sink that sees every chunk's packed samples (at most 64 MiB of them). */
 dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, const dlm_verify_opts *o,
                                    dlm_verify_sampler *S, dlm_err *err);
 void dlm_verify_sampler_close(dlm_verify_sampler *S);

@@ -189,8 +189,14 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
      * nothing per chain, and only the time per call (target) bounds it: the GPU engines
      * need calls of 10^9 chains and more to amortise their set-up (allocations, copies,
      * launches: about a millisecond a call). */
-    const uint64_t max_chunk = o->sink ? UINT64_C(1) << 26 : UINT64_C(1) << 36;
     size_t sb = ((size_t)id->nout + 7) / 8;
+    uint64_t max_chunk = UINT64_C(1) << 36;
+    if (o->sink) { /* at most 2^26 chains and 64 MiB of samples a call */
+        max_chunk = (UINT64_C(64) << 20) / (sb ? sb : 1);
+        if (max_chunk > (UINT64_C(1) << 26)) max_chunk = UINT64_C(1) << 26;
+        if (max_chunk < 64) max_chunk = 64;
+    }
+    if (o->sink && chunk > max_chunk) chunk = max_chunk;
     uint8_t *buf = NULL;
     uint64_t bufn = 0;
     double t0 = dlm_now(), last_ckpt = t0;

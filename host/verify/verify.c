@@ -10,7 +10,7 @@
  */
 #include "dlm_verify.h"
 #include "dlm_util.h"
-#include "dlm_batch.h" /* dlm_circuit_hash */
+#include "dlm_batch.h" /* dlm_batch_run, dlm_circuit_hash */
 #include "dlm_eval.h"
 #include "dlm_program.h"
 
@@ -22,8 +22,6 @@
 #include <string.h>
 
 #define HIST_BITS DLM_HIST_MAX_BITS
-#define SAMPLE_BATCH (UINT64_C(1) << 20)
-#define SAMPLE_BATCH_BYTES (UINT64_C(64) << 20)
 
 // ---------------------------------------------------------------- report building
 
@@ -351,7 +349,6 @@ void dlm_verify_sampler_close(dlm_verify_sampler *S)
     free(S->pairs);
     free(S->sp);
     free(S->slot_out);
-    free(S->smp);
     free(S->scratch);
     free(S->outw);
     memset(S, 0, sizeof *S);
@@ -382,17 +379,12 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
         goto fail;
     if (dlm_backend_uses_plan(S->backend) && (s = dlm_slot_plan_build(&S->p, &S->plan, err))) goto fail;
     /* Pair slots: the distinct outputs that occur in pairs. */
-    size_t sb = dlm_sample_bytes(&S->p);
     uint32_t *out_slot = dlm_malloc(c->nout, sizeof *out_slot);
     S->sp = dlm_malloc(S->npairs ? S->npairs : 1, sizeof *S->sp);
     S->slot_out = dlm_malloc(c->nout, sizeof *S->slot_out);
     S->scratch = dlm_malloc(c->nnodes, sizeof *S->scratch);
     S->outw = dlm_malloc(c->nout, sizeof *S->outw);
-    uint64_t batch = SAMPLE_BATCH_BYTES / (sb ? sb : 1);
-    if (batch > SAMPLE_BATCH) batch = SAMPLE_BATCH;
-    S->batch = batch < 64 ? 64 : batch & ~UINT64_C(63);
-    S->smp = dlm_malloc(S->batch, sb);
-    if (!out_slot || !S->sp || !S->slot_out || !S->scratch || !S->outw || !S->smp) {
+    if (!out_slot || !S->sp || !S->slot_out || !S->scratch || !S->outw) {
         free(out_slot);
         s = dlm_fail(err, DLM_ENOMEM, "out of memory for the verifier's sample buffers");
         goto fail;
@@ -423,6 +415,35 @@ dlm_status dlm_verify_tally_init(const dlm_verify_sampler *S, uint64_t batch, dl
     return s;
 }
 
+/* The batch loop's sink (dlm_batch.h): the bit-exact check of the chains below the
+ * prefix and the pair counts, on every chunk's packed samples in chain order. */
+typedef struct {
+    dlm_verify_sampler *S;
+    dlm_tally *t;
+    uint64_t at, first, count; /* the next chain the sink sees; the range sampled */
+} verify_sink;
+
+static dlm_status sink_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_err *err)
+{
+    verify_sink *v = ctx;
+    dlm_verify_sampler *S = v->S;
+    size_t sb = dlm_sample_bytes(&S->p);
+    if (v->at < S->o.prefix) {
+        uint64_t m = S->o.prefix - v->at < n ? S->o.prefix - v->at : n;
+        prefix_check(&S->cs, S->o.seed, smp, sb, v->at, m, &v->t->v, S->scratch, S->outw);
+    }
+    v->at += n;
+    return count_pairs(S->npairs, smp, sb, n, S->slot_out, S->nslots, S->sp, S->o.threads, v->t->v.n11, err);
+}
+
+/* The batch loop's progress, as the chains of this range done. */
+static void sink_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    (void)total;
+    verify_sink *v = ctx;
+    v->S->o.progress(v->S->o.progress_ctx, done - v->first, v->count, secs);
+}
+
 dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t count, dlm_tally *t, dlm_err *err)
 {
     if (!t->verify || t->v.npairs != S->npairs || t->counts.nout != S->cs.nout)
@@ -430,31 +451,22 @@ dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t cou
     if (count && first > UINT64_MAX - count) return dlm_fail(err, DLM_EINPUT, "verify: chains past 2^64");
     dlm_status s = dlm_ranges_add(&t->ranges, first, first + count, err);
     if (s) return s;
-    size_t sb = dlm_sample_bytes(&S->p);
-    uint64_t before = t->counts.chains, prefix = S->o.prefix;
+    uint64_t before = t->counts.chains;
+    verify_sink v = {S, t, first, first, count};
+    dlm_batch_id id = {t->circuit_hash, S->o.mode, S->o.seed, first + count, S->cs.nout, t->counts.hist != NULL};
+    dlm_batch_opts bo;
+    memset(&bo, 0, sizeof bo);
+    bo.backend = S->backend;
+    bo.threads = S->o.threads;
+    bo.plan = dlm_backend_uses_plan(S->backend) ? &S->plan : NULL;
+    bo.sink = sink_samples;
+    bo.sink_ctx = &v;
+    bo.progress = S->o.progress ? sink_progress : NULL;
+    bo.progress_ctx = &v;
+    uint64_t next = first;
+    int stopped = 0;
     double t0 = dlm_now();
-    for (uint64_t done = 0; done < count;) {
-        dlm_run_opts ro;
-        memset(&ro, 0, sizeof ro);
-        ro.first_chain = first + done;
-        ro.chains = count - done < S->batch ? count - done : S->batch;
-        ro.seed = S->o.seed;
-        ro.want_hist = t->counts.hist != NULL;
-        ro.samples = S->smp;
-        ro.threads = S->o.threads;
-        ro.plan = dlm_backend_uses_plan(S->backend) ? &S->plan : NULL;
-        if ((s = dlm_engine_run(S->backend, &S->p, &ro, &t->counts, err))) return s;
-        /* the chains of this call below the prefix are compared bit for bit */
-        if (ro.first_chain < prefix) {
-            uint64_t n = prefix - ro.first_chain < ro.chains ? prefix - ro.first_chain : ro.chains;
-            prefix_check(&S->cs, S->o.seed, S->smp, sb, ro.first_chain, n, &t->v, S->scratch, S->outw);
-        }
-        if ((s = count_pairs(S->npairs, S->smp, sb, ro.chains, S->slot_out, S->nslots, S->sp, S->o.threads,
-                             t->v.n11, err)))
-            return s;
-        done += ro.chains;
-        if (S->o.progress) S->o.progress(S->o.progress_ctx, done, count, dlm_now() - t0);
-    }
+    if ((s = dlm_batch_run(&S->p, &id, &bo, &next, &t->counts, &stopped, err))) return s;
     S->seconds += dlm_now() - t0;
     if (t->counts.chains - before != count)
         return dlm_fail(err, DLM_ECHECK, "the engine counted %llu chains, %llu were asked for",
