@@ -66,7 +66,7 @@ enum { HIST_NONE = 0, HIST_SHARED = 1, HIST_GLOBAL = 2 };
  * applies ops[0..nops) in program order with the shared step, in place. Reads of an
  * op see the round's start state for every position it may read (the program checker
  * proves no earlier op of the round wrote them), exactly as on the CPU. */
-__global__ void round_kernel(const dlm_op *__restrict__ ops, uint64_t nops,
+static __global__ void round_kernel(const dlm_op *__restrict__ ops, uint64_t nops,
                              uint8_t *__restrict__ tok, uint64_t B, uint64_t chain0,
                              uint64_t seed)
 {
@@ -87,7 +87,7 @@ __global__ void round_kernel(const dlm_op *__restrict__ ops, uint64_t nops,
  * in per-block shared 32-bit counts merged with 64-bit atomics (HIST_SHARED) or
  * directly with 64-bit global atomics (HIST_GLOBAL); and, when samples is non-NULL,
  * the packed sample at samples[c*sbytes + k/8] bit k%8 (the CPU engine's layout). */
-__global__ void outputs_kernel(const uint8_t *__restrict__ tok, uint64_t B,
+static __global__ void outputs_kernel(const uint8_t *__restrict__ tok, uint64_t B,
                                const uint32_t *__restrict__ out_pos,
                                const uint8_t *__restrict__ out_neg, uint32_t nout,
                                int hist_mode, unsigned long long *__restrict__ hist,
@@ -149,7 +149,7 @@ __global__ void outputs_kernel(const uint8_t *__restrict__ tok, uint64_t B,
  * the chain tile x, x + gridDim.x, ... (a row tok[pos*B ..] is read coalesced), sums
  * the block, and adds with one 64-bit atomic per (block, output). A constant output
  * is counted once per chunk by block x = 0. Scales to millions of outputs. */
-__global__ void ones_kernel(const uint8_t *__restrict__ tok, uint64_t B,
+static __global__ void ones_kernel(const uint8_t *__restrict__ tok, uint64_t B,
                             const uint32_t *__restrict__ out_pos,
                             const uint8_t *__restrict__ out_neg, uint32_t nout,
                             unsigned long long *__restrict__ ones)
@@ -175,7 +175,7 @@ __global__ void ones_kernel(const uint8_t *__restrict__ tok, uint64_t B,
 /* Test hook (C ABI, used by test/test_philox.c): words[i] = dlm_coin_word(seed,
  * chain[i], coin[i]) computed on the device, to pin the device build of the coin to
  * the host build bit for bit. */
-__global__ void coin_words_kernel(uint64_t seed, const uint64_t *__restrict__ chain,
+static __global__ void coin_words_kernel(uint64_t seed, const uint64_t *__restrict__ chain,
                                   const uint64_t *__restrict__ coin, uint64_t n,
                                   uint32_t *__restrict__ words)
 {

@@ -198,7 +198,7 @@ __device__ void emit_word(const bits_args &a, const uint64_t *v, size_t stride, 
  * reach the warp sums), all operations, then the reductions. Dynamic shared memory:
  * [values 16 nslots blockDim, if a.val is NULL][ones: nout x u32][histogram: 2^nout x
  * u32], each part present only when its mode says so. */
-__global__ void __launch_bounds__(BITS_MAX_BLOCK) bits_kernel(const bits_args a)
+static __global__ void __launch_bounds__(BITS_MAX_BLOCK) bits_kernel(const bits_args a)
 {
     extern __shared__ uint64_t sh[];
     __shared__ unsigned long long warp_sums[32];

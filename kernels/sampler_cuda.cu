@@ -48,7 +48,7 @@ typedef struct {
     uint64_t *misc;                                   /* rounds_sum, rounds_max, offsupport, unfinished */
 } dev_counts;
 
-__global__ void init_kernel(uint32_t L, uint64_t B, uint16_t *tok, double *conf, dlm_chain_ctl *ctl)
+static __global__ void init_kernel(uint32_t L, uint64_t B, uint16_t *tok, double *conf, dlm_chain_ctl *ctl)
 {
     for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < B;
          c += (uint64_t)gridDim.x * blockDim.x) {
@@ -60,7 +60,7 @@ __global__ void init_kernel(uint32_t L, uint64_t B, uint16_t *tok, double *conf,
     }
 }
 
-__global__ void round_kernel(dlm_law_view w, dlm_policy pol, uint64_t seed, uint64_t first, uint64_t B,
+static __global__ void round_kernel(dlm_law_view w, dlm_policy pol, uint64_t seed, uint64_t first, uint64_t B,
                              uint32_t r, uint16_t *tok, double *conf, dlm_chain_ctl *ctl, char *scratch,
                              size_t sbytes, dev_counts k)
 {
@@ -81,7 +81,7 @@ __global__ void round_kernel(dlm_law_view w, dlm_policy pol, uint64_t seed, uint
     }
 }
 
-__global__ void finish_kernel(uint32_t L, uint32_t V, uint64_t B, const uint16_t *tok, const dlm_chain_ctl *ctl,
+static __global__ void finish_kernel(uint32_t L, uint32_t V, uint64_t B, const uint16_t *tok, const dlm_chain_ctl *ctl,
                               dev_counts k)
 {
     for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < B;
