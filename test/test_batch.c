@@ -178,13 +178,14 @@ static void cli_killed_and_resumed_is_exact(void **state)
         dlm_test_sh(out, sizeof out, "rm -f %s/k.ckpt %s/k.txt", d, d);
         /* attempts: runs since the last checkpoint-less restart; restarts: kills that came
          * before the first checkpoint (a slow start, e.g. under ASan on a busy machine).
-         * Each restart, and every tenth resumed attempt, lengthens the next run's time
-         * before the kill, so a slow machine still reaches a checkpoint and the end;
+         * Each restart, and every fourth resumed attempt, lengthens the next run's time
+         * before the kill, so a slow machine (ASan on a loaded one: 40 attempts that
+         * grew every tenth did not finish) still reaches a checkpoint and the end;
          * runs bounds the loop whatever happens. */
         int attempts = 0, runs = 0, restarts = 0, finished = 0;
-        while (!finished && attempts < 40 && runs++ < 200) {
+        while (!finished && attempts < 60 && runs++ < 200) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            int ms = (150 + (int)(x % 500)) * (1 + restarts + attempts / 10);
+            int ms = (150 + (int)(x % 500)) * (1 + restarts + attempts / 4);
             const char *sig = (attempts + trial) % 2 ? "TERM" : "KILL";
             const char *resume = attempts ? "--resume" : "--checkpoint";
             rc = dlm_test_sh(out, sizeof out,
