@@ -122,6 +122,41 @@ static void ranks_give_one_report(void **state)
 #undef C
 }
 
+/* regress SUITE --counts FILE: merged shards checked against a case's golden digest
+ * (run's count files) and verdict (verify's), without sampling. */
+static void regress_checks_merged_counts(void **state)
+{
+    (void)state;
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+    for (int k = 1; k <= 3; k++)
+        assert_int_equal(dlm_test_sh(out, sizeof out,
+                                     "%s run gen:parity-tree:12 --mode revise --chains 200000 --seed 1 --shard %d/3 --quiet "
+                                     "--backend cpu --counts %s/rp%d.counts > /dev/null && "
+                                     "%s verify gen:parity-revise:8 --mode revise --chains 200000 --seed 2 --inject-bias "
+                                     "0:0.05 --shard %d/3 --quiet --backend cpu --counts %s/rb%d.counts",
+                                     DLM_BIN, k, d, k, DLM_BIN, k, d, k), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s merge %s/rp1.counts %s/rp2.counts %s/rp3.counts -o %s/rp.counts && "
+                                 "%s merge %s/rb3.counts %s/rb2.counts %s/rb1.counts -o %s/rb.counts",
+                                 DLM_BIN, d, d, d, d, DLM_BIN, d, d, d, d), 0);
+    /* nightly line 15 (digest 74ce757c9bf1289a) and smoke line 22 (a biased case that must FAIL) */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s regress test/suites/nightly.suite --counts %s/rp.counts", DLM_BIN, d), 0);
+    assert_non_null(strstr(out, "74ce757c9bf1289a  ok"));
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s regress test/suites/smoke.suite --counts %s/rb.counts", DLM_BIN, d), 0);
+    assert_non_null(strstr(out, "FAIL    1794d2b95b548665  ok"));
+    /* another golden digest: FAIL, exit 1 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "sed 's/74ce757c9bf1289a/74ce757c9bf1289b/' test/suites/nightly.suite "
+                                 "> %s/n.suite && %s regress %s/n.suite --counts %s/rp.counts", d, DLM_BIN, d, d), 1);
+    assert_non_null(strstr(out, "result FAIL"));
+    /* a file of no case, and a part with a gap: one line, exit 2 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s regress test/suites/smoke.suite --counts %s/rp.counts 2>&1 >/dev/null",
+                                 DLM_BIN, d), 2);
+    assert_non_null(strstr(out, "no case of test/suites/smoke.suite"));
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s regress test/suites/nightly.suite --counts %s/rp2.counts 2>&1 >/dev/null",
+                                 DLM_BIN, d), 2);
+    assert_non_null(strstr(out, "are in no shard"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +164,7 @@ int main(void)
         cmocka_unit_test(reference_target_shards),
         cmocka_unit_test(first_chain_parts_and_refusals),
         cmocka_unit_test(ranks_give_one_report),
+        cmocka_unit_test(regress_checks_merged_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

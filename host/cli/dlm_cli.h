@@ -6,6 +6,7 @@
 
 #include "dlm_batch.h"
 #include "dlm_level.h"
+#include "dlm_regress.h"
 #include "dlm_tally.h"
 #include "dlm_util.h" /* dlm_parse_count, dlm_json_str, dlm_json_num, dlm_now */
 
@@ -57,6 +58,12 @@ void dlm_cli_hist_print(FILE *f, const dlm_counts *k);
 
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
 int dlm_cli_regress(int argc, char **argv);
+
+/* dlmsim regress SUITE --counts FILE... (host/cli/regress_counts.c): each count file
+ * (merged shards of a case) checked against its case's digest and verdict without
+ * sampling; returns the exit code. */
+int dlm_cli_regress_counts(const dlm_regress_suite *s, const char *const *files, int nfiles,
+                           const dlm_regress_opts *o);
 
 /* dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json] (host/cli/merge.c,
  * docs/scale-out.md). */

@@ -23,6 +23,7 @@
 static const char *const regress_usage =
     "usage: dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
     "                            [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
+    "       dlmsim regress SUITE --counts FILE [--counts FILE ...] [--alpha A]\n"
     "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
     "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
 
@@ -37,17 +38,20 @@ typedef struct {
     const char *junit;
     int json, update, quiet;
     dlm_regress_opts o;
+    const char **counts; /* --counts FILE, repeated: check these instead of sampling */
+    int ncounts;
 } regress_args;
 
-static int parse_args(int argc, char **argv, regress_args *a)
+static int parse_args(int argc, char **argv, regress_args *a, const char **counts)
 {
     memset(a, 0, sizeof *a);
+    a->counts = counts;
     dlm_regress_opts_default(&a->o);
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
-                    !strcmp(o, "--junit");
+                    !strcmp(o, "--junit") || !strcmp(o, "--counts");
         if (takes && !v) return regress_usage_error("option needs a value: ", o);
         if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda, cuda-ref): ", v);
@@ -62,6 +66,8 @@ static int parse_args(int argc, char **argv, regress_args *a)
             if (dlm_cli_parse_alpha(v, &a->o.alpha)) return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
         } else if (!strcmp(o, "--junit")) {
             a->junit = v;
+        } else if (!strcmp(o, "--counts")) {
+            a->counts[a->ncounts++] = v; /* argv has room: at most argc / 2 of them */
         } else if (!strcmp(o, "--json")) {
             a->json = 1;
             continue;
@@ -85,6 +91,8 @@ static int parse_args(int argc, char **argv, regress_args *a)
         i++;
     }
     if (!a->suite) return regress_usage_error("missing SUITE", "");
+    if (a->ncounts && (a->update || a->junit || a->json))
+        return regress_usage_error("--counts checks count files: not with --update, --junit or --json", "");
     return 0;
 }
 
@@ -135,8 +143,16 @@ static dlm_status regress_chunk(void *ctx, uint64_t first, uint64_t count, dlm_e
 int dlm_cli_regress(int argc, char **argv)
 {
     regress_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc;
+    const char **counts = calloc((size_t)argc / 2 + 1, sizeof *counts);
+    if (!counts) {
+        fprintf(stderr, "dlmsim: out of memory\n");
+        return 2;
+    }
+    int rc = parse_args(argc, argv, &a, counts);
+    if (rc) {
+        free(counts);
+        return rc;
+    }
     dlm_err e;
     /* outputs checked before any case runs (dlm_out_check): a regular file, a new one
      * or a symlink to one; --update rewrites a symlinked suite's target */
@@ -152,6 +168,13 @@ int dlm_cli_regress(int argc, char **argv)
         fprintf(stderr, "dlmsim: %s\n", e.msg);
         return 2;
     }
+    if (a.ncounts) {
+        rc = dlm_cli_regress_counts(&s, (const char *const *)a.counts, a.ncounts, &a.o);
+        free(counts);
+        dlm_regress_suite_free(&s);
+        return rc;
+    }
+    free(counts);
     dlm_regress_result *res = calloc(s.ncases, sizeof *res);
     if (!res) {
         fprintf(stderr, "dlmsim: out of memory for %zu results\n", s.ncases);

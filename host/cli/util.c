@@ -50,6 +50,7 @@ const char *const dlm_cli_usage_text =
     "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
     "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
     "             [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
+    "  dlmsim regress SUITE --counts FILE...   (merged count files vs the suite's digests)\n"
     "Backends: cpu and cuda are the bit-sliced engines, cpu-ref and cuda-ref the byte\n"
     "engines they are tested against bit for bit; auto is cuda with a device, else cpu.\n"
     "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
