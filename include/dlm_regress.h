@@ -118,6 +118,10 @@ typedef struct {
     char reason[640];         /* why it failed or errored; empty when it passed */
 } dlm_regress_result;
 
+/* The verifier's options of case c under the run's options o (mode, chains, seed,
+ * alpha, target, backend, threads, bias): what dlm_regress_run_case verifies with. */
+void dlm_regress_case_opts(const dlm_regress_case *c, const dlm_regress_opts *o, dlm_verify_opts *vo);
+
 /* Runs case c: loads and levelizes the circuit, dlm_verify_run with the case's mode,
  * chains, seed, bias and target and o's backend, threads and alpha, then digests the
  * counts. Always fills r (an error becomes outcome ERROR with the library's message,

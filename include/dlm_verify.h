@@ -226,6 +226,10 @@ dlm_status dlm_verify_tally_init(const dlm_verify_sampler *S, uint64_t batch, dl
  * comparison of those below o->prefix. DLM_EINPUT if t already holds one of them. */
 dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t count, dlm_tally *t,
                              dlm_err *err);
+/* The hash (dlm_circuit_hash) of the circuit the verifier samples for o: c, with o's
+ * injected bias if any; what a verifier's tally records. DLM_EINPUT for a bad bias. */
+dlm_status dlm_verify_sampled_hash(const dlm_circuit *c, const dlm_verify_opts *o, uint64_t *hash,
+                                   dlm_err *err);
 /* The checks of dlm_verify_run on the tally t (read from a count file, merged), which
  * must hold exactly chains 0..batch-1: DLM_EINPUT with one line for a run tally, a gap
  * in the batch, or another circuit (c with o's --inject-bias), mode or seed than o's.

@@ -55,6 +55,8 @@ int dlm_cli_parse_alpha(const char *s, double *alpha);
 /* The nonzero cells of k's histogram, one line each: the output bits (output 0
  * first), a tab, the count (docs/formats.md, --hist). */
 void dlm_cli_hist_print(FILE *f, const dlm_counts *k);
+/* The same into path (dlm_out_open: "-" is stdout, only a regular file is replaced). */
+dlm_status dlm_cli_hist_write(const char *path, const dlm_counts *k, dlm_err *e);
 
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
 int dlm_cli_regress(int argc, char **argv);

@@ -11,19 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The case of s whose circuit (with its bias), mode, seed and chains are t's; -1 if
- * none. Circuits are loaded only for the cases whose mode, seed and chains match. */
-static long find_case(const dlm_regress_suite *s, const dlm_tally *t, dlm_cli_loaded *L, dlm_err *e)
+/* The case of s whose circuit (with its bias), mode, seed and chains are t's, with its
+ * circuit loaded into L and its verifier options in vo; -1 if none. Circuits are
+ * loaded only for the cases whose mode, seed and chains match. */
+static long find_case(const dlm_regress_suite *s, const dlm_regress_opts *o, const dlm_tally *t, dlm_cli_loaded *L,
+                      dlm_verify_opts *vo)
 {
+    dlm_err e;
     for (size_t i = 0; i < s->ncases; i++) {
         const dlm_regress_case *c = &s->cases[i];
         if (strcmp(dlm_mode_name(c->mode), t->mode) || c->seed != t->seed || c->chains != t->batch) continue;
-        if (dlm_cli_load(c->circuit, L, e)) continue; /* an unloadable case cannot be this file's */
-        if (c->inject && dlm_verify_inject_bias(&L->c, c->inject_coin, c->inject_eps, e)) {
-            dlm_cli_unload(L);
-            continue;
-        }
-        if (dlm_circuit_hash(&L->c) == t->circuit_hash) return (long)i;
+        if (dlm_cli_load(c->circuit, L, &e)) continue; /* an unloadable case cannot be this file's */
+        dlm_regress_case_opts(c, o, vo);
+        uint64_t hash;
+        if (!dlm_verify_sampled_hash(&L->c, vo, &hash, &e) && hash == t->circuit_hash) return (long)i;
         dlm_cli_unload(L);
     }
     return -1;
@@ -53,7 +54,8 @@ int dlm_cli_regress_counts(const dlm_regress_suite *s, const char *const *files,
             return 2;
         }
         dlm_cli_loaded L;
-        long ci = find_case(s, &t, &L, &e);
+        dlm_verify_opts vo;
+        long ci = find_case(s, o, &t, &L, &vo);
         if (ci < 0) {
             fprintf(stderr, "dlmsim: %s: no case of %s has its circuit, mode %s, seed %llu and %llu chains\n",
                     files[f], s->path, t.mode, (unsigned long long)t.seed, (unsigned long long)t.batch);
@@ -68,31 +70,8 @@ int dlm_cli_regress_counts(const dlm_regress_suite *s, const char *const *files,
         const char *verdict = "-";
         int verdict_ok = 1;
         if (t.verify) {
-            dlm_verify_opts vo;
-            dlm_verify_opts_default(&vo);
-            vo.mode = c->mode;
-            vo.seed = c->seed;
-            vo.alpha = o->alpha;
-            vo.target = c->target;
-            vo.threads = o->threads;
-            vo.inject = 0; /* the bias is in L.c already: the file's hash matched it */
             dlm_verify_report r;
-            /* the target is the fair law: check against the circuit without the bias */
-            dlm_cli_loaded F;
-            if (dlm_cli_load(c->circuit, &F, &e)) {
-                fprintf(stderr, "dlmsim: %s\n", e.msg);
-                dlm_cli_unload(&L);
-                dlm_tally_free(&t);
-                return 2;
-            }
-            if (c->inject) {
-                vo.inject = 1;
-                vo.inject_coin = c->inject_coin;
-                vo.inject_eps = c->inject_eps;
-            }
-            dlm_status st = dlm_verify_check(&F.c, &vo, &t, &r, &e);
-            dlm_cli_unload(&F);
-            if (st) {
+            if (dlm_verify_check(&L.c, &vo, &t, &r, &e)) {
                 fprintf(stderr, "dlmsim: %s: %s\n", files[f], e.msg);
                 dlm_verify_report_free(&r);
                 dlm_cli_unload(&L);

@@ -127,3 +127,11 @@ void dlm_cli_hist_print(FILE *f, const dlm_counts *k)
         fprintf(f, "\t%llu\n", (unsigned long long)k->hist[i]);
     }
 }
+
+dlm_status dlm_cli_hist_write(const char *path, const dlm_counts *k, dlm_err *e)
+{
+    FILE *f = dlm_out_open(path, 0, e);
+    if (!f) return DLM_EIO;
+    dlm_cli_hist_print(f, k);
+    return dlm_out_close(f) ? dlm_fail(e, DLM_EIO, "%s: write failed", path) : DLM_OK;
+}

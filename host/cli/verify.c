@@ -303,15 +303,7 @@ int dlm_cli_verify(int argc, char **argv)
                         "merge with dlmsim verify %s --counts FILE)\n", (unsigned long long)first,
                         (unsigned long long)(first + count - 1), (unsigned long long)batch, dlm_now() - t0,
                         a.counts, a.path);
-            if (a.hist) {
-                FILE *fh = dlm_out_open(a.hist, 0, &e);
-                if (!fh) {
-                    s = DLM_EIO;
-                    goto done;
-                }
-                dlm_cli_hist_print(fh, &t.counts);
-                if (dlm_out_close(fh)) s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
-            }
+            if (a.hist) s = dlm_cli_hist_write(a.hist, &t.counts, &e);
             goto done;
         }
         if ((s = dlm_verify_check(&L.c, &a.o, &t, &r, &e))) goto done;
@@ -324,18 +316,7 @@ int dlm_cli_verify(int argc, char **argv)
         if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);
         have_report = 1;
     }
-    if (a.hist) {
-        FILE *fh = dlm_out_open(a.hist, 0, &e);
-        if (!fh) {
-            s = DLM_EIO;
-            goto done;
-        }
-        dlm_cli_hist_print(fh, &r.counts);
-        if (dlm_out_close(fh)) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
-            goto done;
-        }
-    }
+    if (a.hist && (s = dlm_cli_hist_write(a.hist, &r.counts, &e))) goto done;
     if (a.json) dlm_verify_write_json(stdout, a.path, &r);
     else verify_text(a.path, &r);
 done:;

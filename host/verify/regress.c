@@ -281,6 +281,21 @@ static void reason_add(dlm_regress_result *r, const char *fmt, ...)
 
 #define REASON_TESTS 4 /* failed checks named in a verdict mismatch */
 
+void dlm_regress_case_opts(const dlm_regress_case *c, const dlm_regress_opts *o, dlm_verify_opts *vo)
+{
+    dlm_verify_opts_default(vo);
+    vo->mode = c->mode;
+    vo->chains = c->chains;
+    vo->seed = c->seed;
+    vo->alpha = o->alpha;
+    vo->target = c->target;
+    vo->backend = o->backend;
+    vo->threads = o->threads;
+    vo->inject = c->inject;
+    vo->inject_coin = c->inject_coin;
+    vo->inject_eps = c->inject_eps;
+}
+
 dlm_status dlm_regress_run_case(const dlm_regress_suite *s, const dlm_regress_case *c,
                                 const dlm_regress_opts *o, dlm_regress_result *r)
 {
@@ -305,17 +320,7 @@ dlm_status dlm_regress_run_case(const dlm_regress_suite *s, const dlm_regress_ca
     }
     if (!st) {
         dlm_verify_opts vo;
-        dlm_verify_opts_default(&vo);
-        vo.mode = c->mode;
-        vo.chains = c->chains;
-        vo.seed = c->seed;
-        vo.alpha = o->alpha;
-        vo.target = c->target;
-        vo.backend = o->backend;
-        vo.threads = o->threads;
-        vo.inject = c->inject;
-        vo.inject_coin = c->inject_coin;
-        vo.inject_eps = c->inject_eps;
+        dlm_regress_case_opts(c, o, &vo);
         st = dlm_verify_run(&circ, &lv, &vo, &rep, &e);
         r->backend = rep.backend;
         snprintf(r->notice, sizeof r->notice, "%s", rep.backend_notice);

@@ -642,6 +642,23 @@ static dlm_status report_begin(const dlm_circuit *c, const dlm_verify_opts *o, u
     return DLM_OK;
 }
 
+dlm_status dlm_verify_sampled_hash(const dlm_circuit *c, const dlm_verify_opts *o, uint64_t *hash, dlm_err *err)
+{
+    dlm_circuit cs = *c;
+    uint64_t *thr = NULL;
+    if (o->inject) {
+        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &thr);
+        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
+        if (b)
+            return dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
+                            b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
+        cs.coin_thr = thr;
+    }
+    *hash = dlm_circuit_hash(&cs);
+    free(thr);
+    return DLM_OK;
+}
+
 dlm_status dlm_verify_check(const dlm_circuit *c, const dlm_verify_opts *o, const dlm_tally *t,
                             dlm_verify_report *r, dlm_err *err)
 {
@@ -663,23 +680,15 @@ dlm_status dlm_verify_check(const dlm_circuit *c, const dlm_verify_opts *o, cons
         dlm_ranges_free(&gaps);
         return s;
     }
-    dlm_circuit cs = *c;
-    uint64_t *thr = NULL;
-    if (o->inject) {
-        int b = biased_thresholds(c, o->inject_coin, o->inject_eps, c->ncoins, &thr);
-        if (b == -3) return dlm_fail(err, DLM_ENOMEM, "out of memory for coin thresholds");
-        if (b)
-            return dlm_fail(err, DLM_EINPUT, "--inject-bias %u:%g: %s", o->inject_coin, o->inject_eps,
-                            b == -1 ? "no such coin" : "1/2 + EPS is not in (0, 1)");
-        cs.coin_thr = thr;
-    }
+    uint64_t hash;
+    dlm_status hs = dlm_verify_sampled_hash(c, o, &hash, err);
+    if (hs) return hs;
     const char *what = NULL;
-    if (dlm_circuit_hash(&cs) != t->circuit_hash)
+    if (hash != t->circuit_hash)
         what = o->inject ? "circuit (or --inject-bias)" : "circuit (or it was sampled with --inject-bias)";
     else if (strcmp(t->mode, dlm_mode_name(o->mode))) what = "mode";
     else if (t->seed != o->seed) what = "seed";
     else if (t->counts.nout != c->nout) what = "number of outputs";
-    free(thr);
     if (what) return dlm_fail(err, DLM_EINPUT, "the counts are of another %s", what);
     dlm_target tg;
     dlm_status s = report_begin(c, o, n, &tg, r, err);
