@@ -140,19 +140,12 @@ static dlm_status regress_chunk(void *ctx, uint64_t first, uint64_t count, dlm_e
     return DLM_OK;
 }
 
-int dlm_cli_regress(int argc, char **argv)
+/* regress with room for the --counts FILE names (at most argc / 2 of them) */
+static int regress_main(int argc, char **argv, const char **counts)
 {
     regress_args a;
-    const char **counts = calloc((size_t)argc / 2 + 1, sizeof *counts);
-    if (!counts) {
-        fprintf(stderr, "dlmsim: out of memory\n");
-        return 2;
-    }
     int rc = parse_args(argc, argv, &a, counts);
-    if (rc) {
-        free(counts);
-        return rc;
-    }
+    if (rc) return rc;
     dlm_err e;
     /* outputs checked before any case runs (dlm_out_check): a regular file, a new one
      * or a symlink to one; --update rewrites a symlinked suite's target */
@@ -170,11 +163,9 @@ int dlm_cli_regress(int argc, char **argv)
     }
     if (a.ncounts) {
         rc = dlm_cli_regress_counts(&s, (const char *const *)a.counts, a.ncounts, &a.o);
-        free(counts);
         dlm_regress_suite_free(&s);
         return rc;
     }
-    free(counts);
     dlm_regress_result *res = calloc(s.ncases, sizeof *res);
     if (!res) {
         fprintf(stderr, "dlmsim: out of memory for %zu results\n", s.ncases);
@@ -299,4 +290,16 @@ int dlm_cli_regress(int argc, char **argv)
     free(res);
     dlm_regress_suite_free(&s);
     return status;
+}
+
+int dlm_cli_regress(int argc, char **argv)
+{
+    const char **counts = calloc((size_t)argc / 2 + 1, sizeof *counts);
+    if (!counts) {
+        fprintf(stderr, "dlmsim: out of memory\n");
+        return 2;
+    }
+    int rc = regress_main(argc, argv, counts);
+    free(counts);
+    return rc;
 }
