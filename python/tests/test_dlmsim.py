@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -219,7 +220,7 @@ def same_number(a, b):
 
 
 @pytest.mark.parametrize("spec,args", [
-    ("bsc:8:0.1", []),
+    ("bsc:7:0.1", []),  # every schedule, T = 1..7, the q-bar columns (L <= 12)
     ("parity:5", ["--schedules", "uniform-last,optimal,binomial", "--steps", "1-3,5"]),
     ("sparse:4:2:40:1", ["--chains", 300, "--seed", 2, "--steps", "1,4,40", "--schedules", "cosine,random-sizes"]),
 ])
@@ -403,3 +404,29 @@ def test_docs_example_runs_and_matches(tmp_path):
     png = (tmp_path / "docs" / "img" / "python-kl.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
+
+def test_docs_synopses_run(tmp_path, monkeypatch):
+    """Every other Python block of docs/python.md runs as written, in order, with the
+    placeholders `chains` and `circuit` given values, from a folder with circuits/; the
+    `>>>` examples of its Errors section raise what they show."""
+    import doc_example
+    doc = os.path.join(ROOT, "docs", "python.md")
+    (tmp_path / "circuits").symlink_to(os.path.join(ROOT, "circuits"))
+    monkeypatch.chdir(tmp_path)
+    ns = {"dlmsim": dlmsim, "chains": 1000, "circuit": "gen:parity-revise:8"}
+    blocks = doc_example.synopses(doc)
+    assert len(blocks) >= 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # backend="auto" without a GPU
+        for line, code in blocks:
+            exec(compile(code, "docs/python.md:%d" % line, "exec"), ns)
+    assert ns["x"].shape == (1000, (ns["c"].outputs + 7) // 8) and ns["k"]["chains"] == 1000 and (tmp_path / "p64.aig").exists()
+    assert ns["t"]["exact"] and ns["d"]["kl_forward"] >= 0
+    errs = doc_example.errors(doc)
+    assert errs
+    import builtins
+    for expr, name, msg in errs:
+        with pytest.raises(getattr(builtins, name)) as e:
+            eval(expr, ns)
+        # "..." in the page stands for any text
+        assert re.fullmatch(".*".join(map(re.escape, msg.split("..."))), str(e.value)), (msg, str(e.value))
