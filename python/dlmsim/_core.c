@@ -114,7 +114,10 @@ static int run_chunks(chunk_fn f, void *ctx, uint64_t first, uint64_t chains, ui
         if (PyErr_CheckSignals() < 0) return -1;
         if (dt < 0.05 && chunk < (UINT64_C(1) << 40)) chunk *= 4;
         else if (dt < 0.1 && chunk < (UINT64_C(1) << 40)) chunk *= 2;
-        else if (dt > 0.4 && chunk > 256) chunk /= 2;
+        else if (dt > 0.4 && chunk > 16) { /* toward 0.2 s at once: a slow law's first chunk */
+            double c = (double)chunk * 0.2 / dt;
+            chunk = c < 16 ? 16 : (uint64_t)c;
+        }
     }
     return 0;
 }
@@ -629,7 +632,7 @@ static PyObject *Law_sample(LawObject *self, PyObject *args)
         get_out_buffer(po, &bp, (size_t)L * V * 8, "pos"))
         goto done;
     sampler_ctx c = {be, law, &pol, &k, bs.buf, threads, seed};
-    if (run_chunks(sampler_chunk, &c, first, chains, 4096, &s, &e) < 0) goto done;
+    if (run_chunks(sampler_chunk, &c, first, chains, 256, &s, &e) < 0) goto done;
     if (s) goto done;
     if (k.unfinished) {
         s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
