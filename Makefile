@@ -3,11 +3,12 @@
 #   make CUDA=0     CPU-only build
 #   make test       build and run every test (closing line: N passed, N failed, N skipped)
 #   make asan       the tests under AddressSanitizer and UBSan (CPU-only build)
-#   make check      make test, then make asan: what CI runs
+#   make check      make test, make python-test, then make asan: what CI runs
 #   make demo       the main job on its default input
 #   make bench      benchmarks (see bench/README.md)
 #   make install PREFIX=/usr/local [DESTDIR=]  binary, libraries, headers, dlmsim.pc, man page
 #   make doctest    the commands README.md and docs/*.md show (docs/doctest.md); doctest-slow: all
+#   make python-test the Python package (mk/python.mk, docs/python.md) and its tests
 # Missing Debian packages are installed with apt-get on first build.
 
 .DEFAULT_GOAL := all
@@ -141,6 +142,7 @@ asan:
 	$(MAKE) BUILD=build/asan SAN=1 CUDA=0 test
 
 check: test
+	$(MAKE) python-test
 	$(MAKE) asan
 
 demo: $(BUILD)/dlmsim
@@ -159,4 +161,5 @@ include mk/fuzz.mk
 
 include mk/install.mk
 include mk/doctest.mk
+include mk/python.mk
 -include $(wildcard $(BUILD)/host/*/*.d $(BUILD)/test/*.d $(BUILD)/kernels/*.d)

@@ -1,4 +1,4 @@
-/* cli_kl.c — `dlmsim kl TARGET`: exact KL against the number of rounds for random-order
+/* kl.c — `dlmsim kl TARGET`: exact KL against the number of rounds for random-order
  * decoding with the exact oracle, with the theory overlays (docs/kl.md).
  *
  *   dlmsim kl TARGET [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]
@@ -8,10 +8,12 @@
  * english:1024, ...). Laws with a table ((V+1)^L <= --max-work, default 4e9) get exact
  * curves from g(0..L); others (or --estimate) get path-KL estimates with 95% intervals.
  * Exit codes: 0 success, 1 a computation failed a check, 2 bad input or usage.
- * The library part is host/oracle/kl.c; this file parses, prints and plots (gnuplot).
+ * The library part is host/oracle/kl.c and host/oracle/kl_table.c (the rows); this file
+ * parses, prints and plots (gnuplot).
  */
 #include "dlm_cli.h"
 #include "dlm_kl.h"
+#include "dlm_kl_table.h"
 #include "dlm_law.h"
 #include "dlm_schedule.h"
 
@@ -38,29 +40,12 @@ static int kl_usage_error(const char *what, const char *arg)
     return 2;
 }
 
-// ---------------------------------------------------------------- schedules by name
-
-enum { S_UFIRST, S_ULAST, S_COSINE, S_LOGLIN, S_BINOM, S_BINOMCOS, S_RANDSIZE, S_OPTIMAL, S_COUNT };
-static const char *const sched_names[S_COUNT] = {"uniform-first", "uniform-last", "cosine", "loglinear",
-                                                 "binomial", "binomial-cosine", "random-sizes", "optimal"};
-
-/* One row of the report. */
-typedef struct {
-    int sched;
-    uint32_t T;
-    uint32_t *sizes;        /* fixed kinds: T sizes (owned); NULL for random sizes */
-    double smax;            /* s_max, or E[s_max] for random sizes */
-    double kl, se, lo, hi;  /* exact: se = 0, lo = hi = kl */
-    double li_cai, smax_bound, tc_T, dtc_T; /* NAN when unknown or not applicable */
-    double kl_qbar, rkl_qbar, tv_qbar;      /* NAN when not computed */
-} kl_row;
-
 typedef struct {
     const char *target, *csv, *plot;
     int json, estimate, threads;
     uint64_t chains, seed;
     double max_work;
-    int use[S_COUNT];
+    int use[DLM_KLS_COUNT];
     const char *steps;
 } kl_args;
 
@@ -69,7 +54,7 @@ static int parse_args(int argc, char **argv, kl_args *a)
     memset(a, 0, sizeof *a);
     a->chains = 10000;
     a->max_work = 4e9;
-    for (int k = 0; k < S_COUNT; k++) a->use[k] = 1;
+    for (int k = 0; k < DLM_KLS_COUNT; k++) a->use[k] = 1;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -78,13 +63,12 @@ static int parse_args(int argc, char **argv, kl_args *a)
                     !strcmp(o, "--threads") || !strcmp(o, "--max-work");
         if (takes && !v) return kl_usage_error("option needs a value: ", o);
         if (!strcmp(o, "--schedules")) {
-            for (int k = 0; k < S_COUNT; k++) a->use[k] = 0;
+            for (int k = 0; k < DLM_KLS_COUNT; k++) a->use[k] = 0;
             char buf[512];
             snprintf(buf, sizeof buf, "%s", v);
             for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-                int k = 0;
-                while (k < S_COUNT && strcmp(t, sched_names[k])) k++;
-                if (k == S_COUNT) return kl_usage_error("unknown schedule: ", t);
+                int k = dlm_kl_sched_parse(t);
+                if (k < 0) return kl_usage_error("unknown schedule: ", t);
                 a->use[k] = 1;
             }
         } else if (!strcmp(o, "--steps")) {
@@ -127,101 +111,10 @@ static int parse_args(int argc, char **argv, kl_args *a)
     return 0;
 }
 
-/* Parses the step list into a sorted, duplicate-free list of T in 1..L (*n entries,
- * malloc'd). Returns 0, or -1 for bad syntax or a T outside 1..L. */
-static int parse_steps(const char *spec, uint32_t L, uint32_t **out, uint32_t *n)
-{
-    uint8_t *on = calloc((size_t)L + 1, 1);
-    if (!on) return -1;
-    if (!spec) {
-        if (L <= 32) spec = "all";
-        else {
-            for (uint32_t t = 1; t <= L; t *= 2) on[t] = 1;
-            on[L] = 1;
-        }
-    }
-    if (spec && !strcmp(spec, "all")) {
-        for (uint32_t t = 1; t <= L; t++) on[t] = 1;
-    } else if (spec) {
-        const char *p = spec;
-        while (*p) {
-            char *end;
-            if (*p < '0' || *p > '9') goto bad;
-            unsigned long a = strtoul(p, &end, 10), b = a;
-            p = end;
-            if (*p == '-') {
-                p++;
-                if (*p < '0' || *p > '9') goto bad;
-                b = strtoul(p, &end, 10);
-                p = end;
-            }
-            if (a < 1 || b < a || b > L) goto bad;
-            for (unsigned long t = a; t <= b; t++) on[t] = 1;
-            if (*p == ',') p++;
-            else if (*p) goto bad;
-        }
-    }
-    *n = 0;
-    for (uint32_t t = 1; t <= L; t++) *n += on[t];
-    *out = malloc((size_t)(*n ? *n : 1) * sizeof(uint32_t));
-    if (!*out) goto bad;
-    *n = 0;
-    for (uint32_t t = 1; t <= L; t++)
-        if (on[t]) (*out)[(*n)++] = t;
-    free(on);
-    return 0;
-bad:
-    free(on);
-    return -1;
-}
-
-/* Builds schedule `k` with T rounds for L tokens into sc (sizes or probabilities in
- * the caller's buffers, T entries each). Optimal needs g. */
-static void build_sched(int k, uint32_t L, uint32_t T, const double *g, uint32_t *sz, double *r,
-                        dlm_kl_sched *sc)
-{
-    memset(sc, 0, sizeof *sc);
-    sc->T = T;
-    sc->kind = DLM_KL_SIZES;
-    sc->s = sz;
-    uint32_t n = L;
-    switch (k) {
-    case S_UFIRST:
-    case S_ULAST:
-        for (uint32_t i = 0; i < T; i++) sz[i] = dlm_sched_fixed(L, T, i, k == S_UFIRST);
-        break;
-    case S_COSINE:
-    case S_LOGLIN:
-        for (uint32_t i = 0; i < T; i++) {
-            sz[i] = dlm_sched_grid(k == S_COSINE ? DLM_GRID_COSINE : DLM_GRID_LINEAR, n, T, i,
-                                   DLM_GRID_EPS_DEFAULT);
-            n -= sz[i];
-        }
-        break;
-    case S_BINOM:
-    case S_BINOMCOS:
-        sc->kind = DLM_KL_BINOMIAL;
-        sc->s = NULL;
-        sc->r = r;
-        for (uint32_t i = 0; i < T; i++)
-            r[i] = dlm_grid_reveal_p(k == S_BINOM ? DLM_GRID_LINEAR : DLM_GRID_COSINE, T, i, DLM_GRID_EPS_DEFAULT);
-        break;
-    case S_RANDSIZE:
-        sc->kind = DLM_KL_RANDSIZE;
-        sc->s = NULL;
-        break;
-    default: /* S_OPTIMAL */
-        dlm_kl_optimal(g, L, T, sz);
-        break;
-    }
-}
-
-// ---------------------------------------------------------------- output
-
-static void sizes_str(const kl_row *w, char *buf, size_t cap, int full)
+static void sizes_str(const dlm_kl_row *w, char *buf, size_t cap, int full)
 {
     if (!w->sizes) {
-        snprintf(buf, cap, "%s", w->sched == S_RANDSIZE ? "random (dyadic)" : "random (Binomial)");
+        snprintf(buf, cap, "%s", w->sched == DLM_KLS_RANDSIZE ? "random (dyadic)" : "random (Binomial)");
         return;
     }
     size_t n = 0;
@@ -248,7 +141,7 @@ static void fmt(char *b, size_t cap, double x)
 }
 
 static void print_table(const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact,
-                        const kl_args *a, const kl_row *rows, size_t nr)
+                        const kl_args *a, const dlm_kl_row *rows, size_t nr)
 {
     printf("target %s: %s\n", a->target, law->desc);
     printf("L = %u, V = %u; %s\n", law->v.L, law->v.V,
@@ -264,7 +157,7 @@ static void print_table(const dlm_law *law, const dlm_kl_dep *d, int have_dep, i
     if (qb) printf(" %8s %8s %8s", "KL(p|qb)", "KL(qb|p)", "TV");
     printf("\n");
     for (size_t i = 0; i < nr; i++) {
-        const kl_row *w = &rows[i];
+        const dlm_kl_row *w = &rows[i];
         char sz[64], klb[64], b1[16], b2[16], b3[16], b4[16], b5[16];
         sizes_str(w, sz, sizeof sz, 0);
         if (strlen(sz) > 24) strcpy(sz + 20, " ...");
@@ -277,7 +170,7 @@ static void print_table(const dlm_law *law, const dlm_kl_dep *d, int have_dep, i
         fmt(b2, sizeof b2, w->smax_bound);
         fmt(b3, sizeof b3, w->tc_T);
         fmt(b4, sizeof b4, w->dtc_T);
-        printf("%-15s %5u  %-24s %6s  %-19s %8s %8s %8s %8s", sched_names[w->sched], w->T, sz, b5, klb,
+        printf("%-15s %5u  %-24s %6s  %-19s %8s %8s %8s %8s", dlm_kl_sched_name(w->sched), w->T, sz, b5, klb,
                b1, b2, b3, b4);
         if (qb) {
             fmt(b1, sizeof b1, w->kl_qbar);
@@ -296,14 +189,14 @@ static void csv_num(FILE *f, double x)
     else fprintf(f, ",%.10g", x);
 }
 
-static int write_csv(const char *path, const kl_row *rows, size_t nr)
+static int write_csv(const char *path, const dlm_kl_row *rows, size_t nr)
 {
     dlm_err e;
     FILE *f = dlm_out_open(path, 0, &e);
     if (!f) return -1;
     fputs("schedule,T,sizes,smax,kl,se,lo,hi,li_cai,smax_bound,tc_T,dtc_T,kl_qbar,rkl_qbar,tv_qbar\n", f);
     for (size_t i = 0; i < nr; i++) {
-        const kl_row *w = &rows[i];
+        const dlm_kl_row *w = &rows[i];
         char sz[65536];
         if (w->sizes) {
             size_t n = 0;
@@ -312,7 +205,7 @@ static int write_csv(const char *path, const kl_row *rows, size_t nr)
         } else {
             snprintf(sz, sizeof sz, "random");
         }
-        fprintf(f, "%s,%u,%s", sched_names[w->sched], w->T, sz);
+        fprintf(f, "%s,%u,%s", dlm_kl_sched_name(w->sched), w->T, sz);
         csv_num(f, w->smax);
         csv_num(f, w->kl);
         csv_num(f, w->se);
@@ -331,7 +224,7 @@ static int write_csv(const char *path, const kl_row *rows, size_t nr)
 }
 
 static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact, const double *g,
-                       const kl_args *a, const kl_row *rows, size_t nr)
+                       const kl_args *a, const dlm_kl_row *rows, size_t nr)
 {
     FILE *f = stdout;
     fputs("{\"target\": ", f);
@@ -360,8 +253,8 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
     }
     fputs(", \"rows\": [", f);
     for (size_t i = 0; i < nr; i++) {
-        const kl_row *w = &rows[i];
-        fprintf(f, "%s\n  {\"schedule\": \"%s\", \"T\": %u, \"sizes\": ", i ? "," : "", sched_names[w->sched], w->T);
+        const dlm_kl_row *w = &rows[i];
+        fprintf(f, "%s\n  {\"schedule\": \"%s\", \"T\": %u, \"sizes\": ", i ? "," : "", dlm_kl_sched_name(w->sched), w->T);
         if (w->sizes) {
             fputc('[', f);
             for (uint32_t t = 0; t < w->T; t++) fprintf(f, "%s%u", t ? ", " : "", w->sizes[t]);
@@ -387,7 +280,7 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
  * writes a temporary file beside the resolved target (renamed over it when gnuplot
  * made a PNG), or stdout for "-" only: the PNG never reaches stdout otherwise. */
 static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact,
-                      const kl_args *a, const kl_row *rows, size_t nr, const uint32_t *steps, uint32_t ns)
+                      const kl_args *a, const dlm_kl_row *rows, size_t nr, const uint32_t *steps, uint32_t ns)
 {
     int to_stdout = !strcmp(png, "-");
     char target[4096], tmp[4200] = "";
@@ -415,9 +308,9 @@ static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, 
     fprintf(gp, "set xrange [%u:%u]\nset key noenhanced\n", steps[0], steps[ns - 1] > steps[0] ? steps[ns - 1] : steps[0] + 1);
     fputs("set logscale y\nset format y '%g'\n", gp);
     /* data blocks: one per schedule in use, then the overlays */
-    int used[S_COUNT] = {0};
+    int used[DLM_KLS_COUNT] = {0};
     for (size_t i = 0; i < nr; i++) used[rows[i].sched] = 1;
-    for (int k = 0; k < S_COUNT; k++) {
+    for (int k = 0; k < DLM_KLS_COUNT; k++) {
         if (!used[k]) continue;
         fprintf(gp, "$s%d << EOD\n", k);
         for (size_t i = 0; i < nr; i++)
@@ -439,9 +332,9 @@ static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, 
     }
     fputs("plot ", gp);
     int first = 1;
-    for (int k = 0; k < S_COUNT; k++) {
+    for (int k = 0; k < DLM_KLS_COUNT; k++) {
         if (!used[k]) continue;
-        fprintf(gp, "%s$s%d using 1:2 with linespoints lw 2 title '%s'", first ? "" : ", ", k, sched_names[k]);
+        fprintf(gp, "%s$s%d using 1:2 with linespoints lw 2 title '%s'", first ? "" : ", ", k, dlm_kl_sched_name(k));
         if (!exact) fprintf(gp, ", $s%d using 1:2:3:4 with yerrorbars notitle lc 'black' pt 0", k);
         first = 0;
     }
@@ -491,136 +384,40 @@ int dlm_cli_kl(int argc, char **argv)
         fprintf(stderr, "dlmsim: kl: %s\n", e.msg);
         return dlm_exit_code(st);
     }
-    uint32_t L = law.v.L, V = law.v.V;
     uint32_t *steps = NULL, ns = 0;
-    if (parse_steps(a.steps, L, &steps, &ns) || ns == 0) {
-        dlm_law_free(&law);
-        char lim[64];
-        snprintf(lim, sizeof lim, " (T in 1..%u)", L);
-        fprintf(stderr, "dlmsim: kl: bad --steps %s%s\n", a.steps ? a.steps : "", lim);
-        return 2;
-    }
-    /* exact when a table exists and g is affordable */
-    double *p = NULL, *g = NULL;
-    int exact = 0;
-    double cells = pow((double)V, (double)L), work = pow((double)V + 1, (double)L);
-    if (!a.estimate && cells <= (double)DLM_LAW_TABLE_MAX && work <= a.max_work) exact = 1;
-    dlm_kl_dep dep;
-    memset(&dep, 0, sizeof dep);
-    int have_dep = 0;
-    kl_row *rows = NULL;
-    size_t nr = 0;
-    uint32_t *szbuf = NULL;
-    double *rbuf = NULL;
-    if (exact) {
-        if (law.v.kind == DLM_LAW_TABLE) {
-            p = law.p;
-        } else if ((st = dlm_law_table(&law, &p, &e))) {
-            goto out;
-        }
-        g = dlm_malloc((size_t)L + 1, sizeof(double));
-        if (!g) {
-            st = dlm_fail(&e, DLM_ENOMEM, "kl: out of memory");
-            goto out;
-        }
-        if ((st = dlm_kl_g(p, L, V, a.threads, a.max_work, g, &e))) goto out;
-        dlm_kl_dep_from_g(g, L, &dep);
-        have_dep = 1;
-    } else {
-        if (a.use[S_OPTIMAL]) {
-            fprintf(stderr, "dlmsim: kl: note: the optimal schedule needs g (an exact law); skipped\n");
-            a.use[S_OPTIMAL] = 0;
-        }
-        if (!dlm_kl_dep_markov(&law, &dep, &e)) have_dep = 1;
-        if (law.v.kind == DLM_LAW_TABLE && !law.v.marg) dlm_law_build_marginals(&law, UINT64_C(1) << 28, &e);
-    }
-    size_t nsched = 0;
-    for (int k = 0; k < S_COUNT; k++) nsched += (size_t)a.use[k];
-    rows = dlm_calloc(nsched * ns + 1, sizeof(kl_row));
-    szbuf = dlm_malloc((size_t)L + 1, sizeof(uint32_t));
-    rbuf = dlm_malloc((size_t)L + 1, sizeof(double));
-    if (!rows || !szbuf || !rbuf) {
-        st = dlm_fail(&e, DLM_ENOMEM, "kl: out of memory");
-        goto out;
-    }
-    double *qbar = NULL;
-    int enum_ok = exact && L <= 12 && cells <= 1048576; /* and the work limit below */
-    if (enum_ok && !(qbar = dlm_malloc((size_t)cells, sizeof(double)))) enum_ok = 0;
-    for (int k = 0; k < S_COUNT; k++) {
-        if (!a.use[k]) continue;
-        for (uint32_t j = 0; j < ns; j++) {
-            uint32_t T = steps[j];
-            kl_row *w = &rows[nr++];
-            dlm_kl_sched sc;
-            build_sched(k, L, T, g, szbuf, rbuf, &sc);
-            w->sched = k;
-            w->T = T;
-            w->li_cai = w->smax_bound = w->tc_T = w->dtc_T = NAN;
-            w->kl_qbar = w->rkl_qbar = w->tv_qbar = NAN;
-            if (sc.kind == DLM_KL_SIZES) {
-                w->sizes = dlm_malloc(T, sizeof(uint32_t));
-                if (!w->sizes) {
-                    st = dlm_fail(&e, DLM_ENOMEM, "kl: out of memory");
-                    free(qbar);
-                    goto out;
-                }
-                memcpy(w->sizes, szbuf, T * sizeof(uint32_t));
-                sc.s = w->sizes;
-            }
-            w->smax = dlm_kl_expected_smax(L, &sc);
-            if (exact) {
-                w->kl = w->lo = w->hi = dlm_kl_expected(g, L, &sc);
-                w->se = 0;
-            } else {
-                dlm_kl_est est;
-                if ((st = dlm_kl_path(&law, &sc, a.chains, a.seed, a.threads, 1, &est, &e))) {
-                    free(qbar);
-                    goto out;
-                }
-                w->kl = est.mean;
-                w->se = est.se;
-                w->lo = est.lo;
-                w->hi = est.hi;
-            }
-            if (have_dep) {
-                dlm_kl_bounds b;
-                dlm_kl_bounds_of(&dep, L, sc.kind == DLM_KL_SIZES ? (uint32_t)w->smax : 1, T, &b);
-                w->tc_T = b.tc_T;
-                w->dtc_T = b.dtc_T;
-                if (sc.kind == DLM_KL_SIZES) {
-                    w->li_cai = b.li_cai;
-                    w->smax_bound = b.smax;
-                }
-            }
-            if (enum_ok && sc.kind == DLM_KL_SIZES) {
-                dlm_err e2;
-                if (!dlm_kl_enum_sizes(p, L, V, w->sizes, T, 2e8, NULL, qbar, &e2)) {
-                    w->kl_qbar = dlm_kl_div(p, qbar, (uint64_t)cells);
-                    w->rkl_qbar = dlm_kl_div(qbar, p, (uint64_t)cells);
-                    w->tv_qbar = dlm_kl_tv(p, qbar, (uint64_t)cells);
-                }
-            }
-        }
-    }
-    free(qbar);
-    if (a.json) write_json(&law, &dep, have_dep, exact, g, &a, rows, nr);
-    else print_table(&law, &dep, have_dep, exact, &a, rows, nr);
+    dlm_kl_table t;
+    memset(&t, 0, sizeof t);
+    if ((st = dlm_kl_steps_parse(a.steps, law.v.L, &steps, &ns, &e))) goto out;
+    dlm_kl_table_opts to;
+    memset(&to, 0, sizeof to);
+    memcpy(to.use, a.use, sizeof to.use);
+    to.steps = steps;
+    to.nsteps = ns;
+    to.estimate = a.estimate;
+    to.chains = a.chains;
+    to.seed = a.seed;
+    to.threads = a.threads;
+    to.max_work = a.max_work;
+    if ((st = dlm_kl_table_run(&law, &to, &t, &e))) goto out;
+    if (t.optimal_skipped)
+        fprintf(stderr, "dlmsim: kl: note: the optimal schedule needs g (an exact law); skipped\n");
+    const dlm_kl_dep *dep = &t.dep;
+    int have_dep = t.have_dep, exact = t.exact;
+    const double *g = t.g;
+    const dlm_kl_row *rows = t.rows;
+    size_t nr = t.nrows;
+    if (a.json) write_json(&law, dep, have_dep, exact, g, &a, rows, nr);
+    else print_table(&law, dep, have_dep, exact, &a, rows, nr);
     if (a.csv && write_csv(a.csv, rows, nr)) {
         st = dlm_fail(&e, DLM_EIO, "%s: cannot write the CSV file", a.csv);
         goto out;
     }
-    if (a.plot && write_plot(a.plot, &law, &dep, have_dep, exact, &a, rows, nr, steps, ns)) {
+    if (a.plot && write_plot(a.plot, &law, dep, have_dep, exact, &a, rows, nr, steps, ns)) {
         st = dlm_fail(&e, DLM_EIO, "%s: gnuplot could not write the plot", a.plot);
         goto out;
     }
 out:
-    if (rows)
-        for (size_t i = 0; i < nr; i++) free(rows[i].sizes);
-    free(rows);
-    free(szbuf);
-    free(rbuf);
-    free(g);
-    if (p && p != law.p) free(p);
+    dlm_kl_table_free(&t);
     free(steps);
     dlm_law_free(&law);
     if (st) {
