@@ -458,8 +458,36 @@ static void backend_resolution(void **state)
 
 #if defined(DLM_CUDA_EMU)
 /* The fake device in state mode (DLM_EMU_DEVICE; devices: DLM_EMU_DEVICES, NULL = unset). */
+static void emu_state(const char *mode, const char *devices);
+/* The fake device as the environment the test binary was started in said (so that
+ * DLM_EMU_DEVICE=none for the whole binary stays none after a test that changes it). */
+static void emu_restore(void);
+#endif
+
+#if defined(DLM_CUDA_EMU)
+static char emu_saved_mode[64], emu_saved_devices[64];
+static int emu_saved_have_mode = -1, emu_saved_have_devices;
+
+static void emu_save(void)
+{
+    if (emu_saved_have_mode >= 0) return;
+    const char *m = getenv("DLM_EMU_DEVICE"), *d = getenv("DLM_EMU_DEVICES");
+    emu_saved_have_mode = m != NULL;
+    emu_saved_have_devices = d != NULL;
+    snprintf(emu_saved_mode, sizeof emu_saved_mode, "%s", m ? m : "");
+    snprintf(emu_saved_devices, sizeof emu_saved_devices, "%s", d ? d : "");
+}
+
+static void emu_restore(void)
+{
+    emu_save();
+    emu_state(emu_saved_have_mode ? emu_saved_mode : NULL,
+              emu_saved_have_devices ? emu_saved_devices : NULL);
+}
+
 static void emu_state(const char *mode, const char *devices)
 {
+    emu_save();
     if (mode) setenv("DLM_EMU_DEVICE", mode, 1);
     else unsetenv("DLM_EMU_DEVICE");
     if (devices) setenv("DLM_EMU_DEVICES", devices, 1);
@@ -525,7 +553,7 @@ static void detection_states(void **state)
             assert_string_equal(strchr(out, '\n'), "\n"); /* one line */
         }
     }
-    emu_state(NULL, NULL);
+    emu_restore();
 }
 
 /* dlm_cuda_select_device: ordinal modulo the devices, current afterwards. */
@@ -548,6 +576,7 @@ static void select_device(void **state)
     assert_int_equal(d, 0); /* unchanged by the refusal */
     emu_state(NULL, NULL);
     assert_int_equal(dlm_cuda_select_device(3, why, sizeof why), 0);
+    emu_restore();
 }
 #else
 /* dlm_cuda_select_device outside the emulation: -1 with the reason without a device
@@ -575,8 +604,7 @@ static void cuda_engine_without_device_refuses(void **state)
     char why[256] = "";
 #if defined(DLM_CUDA_EMU)
     /* the emulated device can be taken away: DLM_EMU_DEVICE=none (cudaErrorNoDevice) */
-    setenv("DLM_EMU_DEVICE", "none", 1);
-    assert_int_equal(dlm_emu_reset(), 0);
+    emu_state("none", NULL);
 #endif
     if (dlm_cuda_device_count(why, sizeof why) > 0) {
         print_message("skipped: a CUDA device is present; this checks the no-device path\n");
@@ -595,8 +623,7 @@ static void cuda_engine_without_device_refuses(void **state)
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
 #if defined(DLM_CUDA_EMU)
-    unsetenv("DLM_EMU_DEVICE"); /* the device is back for the tests after this one */
-    assert_int_equal(dlm_emu_reset(), 0);
+    emu_restore(); /* the device is back (if it was there) for the tests after this one */
 #endif
 }
 
