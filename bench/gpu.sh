@@ -1,84 +1,175 @@
 #!/usr/bin/env bash
-# gpu.sh — the GPU measurements of docs/gpu.md, for a machine with a CUDA device (H100 or
-# H200). Check first, then time:
-#   1. builds with CUDA (make) and runs test_cuda: every GPU test must PASS (a SKIPPED
-#      test means there was no device: the script stops);
-#   2. the Philox SASS count (bench/philox_sass.sh, needs cuobjdump);
-#   3. throughput: `dlmsim run X --mode M --chains B --backend E --quiet --json`, the
-#      median of 3 runs per row, for E = cuda (bit-sliced kernel), cuda-ref (byte
-#      kernel) and cpu (bit-sliced, all cores), on gen:parity-revise:64 --mode revise
-#      (10^10 chains on cuda) and four EPFL circuits in every mode.
-# Output: a markdown report on stdout and in bench/results/gpu.md (to paste into
-# docs/gpu.md, "Measurements"). Environment: BUILD (default build), REPEATS (3),
-# SCALE (1; multiplies every chain count, e.g. 0.1 for a quick look).
+# gpu.sh — the one prepared device script (docs/gpu.md, "Running bench/gpu.sh"): on a
+# machine with a CUDA device (H100 or H200, 16 cores) it builds, checks and measures
+# within BUDGET_S seconds (default 540: 9 of the 10 minutes a warm machine gives), and
+# writes bench/results/gpu.md. Needs only the repository (circuits/epfl is vendored).
+#   1. build: make CUDA=1 dlmsim and the GPU tests;
+#   2. check: test_cuda, test_sampler, test_philox with DLMSIM_REQUIRE_GPU=1, so that a
+#      test skipped for want of a device fails and the script stops before any timing
+#      (exit 1); CPU = GPU equality is what these tests assert;
+#   3. the Philox SASS count (bench/philox_sass.sh, where cuobjdump exists);
+#   4. throughput: `dlmsim run X --mode M --chains N --backend E --quiet --json` for
+#      E = cuda, cuda-ref, cpu. Its "seconds" excludes context creation and kernel
+#      loading (an untimed warm-up call inside the process, "warmup_seconds"). Per row
+#      one calibration run from a SCALE-scaled start, chains multiplied until a run
+#      takes at least MIN_S seconds (default 1), then the median of REPEATS runs.
+# A hard guard: every step runs under `timeout` with what is left of BUDGET_S; when it
+# runs out the rows so far are kept, a "cut" line says where, and the exit status is 3.
+# Environment: BUILD (build), SCALE (1: multiplies the starting chain counts), MIN_S
+# (1), REPEATS (3), BUDGET_S (540), ROWS (all | quick: two rows, for the test), TESTS
+# (the test binaries), OUT_MD (bench/results/gpu.md), DLMSIM_GPU_SH_EMU=1 (the CPU
+# emulation's build, $BUILD/emu: the script's own test, test/gpu_sh.sh).
 #   bash bench/gpu.sh
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-REPEATS=${REPEATS:-3}
 SCALE=${SCALE:-1}
-out=bench/results/gpu.md
-mkdir -p bench/results
+MIN_S=${MIN_S:-1}
+REPEATS=${REPEATS:-3}
+BUDGET_S=${BUDGET_S:-540}
+ROWS=${ROWS:-all}
+TESTS=${TESTS:-test_cuda test_sampler test_philox}
+OUT_MD=${OUT_MD:-bench/results/gpu.md}
+EMU=${DLMSIM_GPU_SH_EMU:-0}
+deadline=$(($(date +%s) + BUDGET_S))
+left() { local l=$((deadline - $(date +%s))); [ "$l" -gt 0 ] && echo "$l" || echo 0; }
+say() { echo "gpu.sh: $*" >&2; }
 
-make -j"$(nproc)" BUILD="$BUILD" CUDA=1 "$BUILD/dlmsim" "$BUILD/test/test_cuda" >&2
-if ! "$BUILD/test/test_cuda" > "$BUILD/test_cuda.log" 2>&1 || grep -q SKIPPED "$BUILD/test_cuda.log"; then
-    cat "$BUILD/test_cuda.log" >&2
-    echo "gpu.sh: test_cuda failed or skipped (no device?): no timing without a check" >&2
-    exit 1
+if [ "$EMU" = 1 ]; then
+    bin=$BUILD/emu/dlmsim tdir=$BUILD/emu/test mk=(EMU=1)
+else
+    bin=$BUILD/dlmsim tdir=$BUILD/test mk=(CUDA=1)
+fi
+mkdir -p "$(dirname "$OUT_MD")"
+[ -e "$OUT_MD" ] && [ ! -f "$OUT_MD" ] && { say "$OUT_MD is not a regular file"; exit 2; }
+: > "$OUT_MD" || exit 2
+out() { tee -a "$OUT_MD"; }
+
+# 1. build
+say "building ($(left) s left)"
+if ! timeout "$(left)" make -j"$(nproc)" BUILD="$BUILD" "${mk[@]}" "$bin" \
+        $(for t in $TESTS; do echo "$tdir/$t"; done) >&2; then
+    say "build failed or cut by the time guard"; exit 1
 fi
 
 {
     echo "# GPU measurements ($(date -u +%Y-%m-%d))"
     echo
     echo '```'
-    nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,memory.total,driver_version --format=csv || true
-    nvcc --version | tail -2 || true
-    echo "test_cuda: $(grep -c '\[       OK \]' "$BUILD/test_cuda.log") passed, 0 skipped"
+    if [ "$EMU" = 1 ]; then
+        echo "device: the CPU emulation (test/cuda_emu), DLM_EMU_DEVICE=${DLM_EMU_DEVICE:-ok}"
+    else
+        timeout 30 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.max.mem,memory.total,driver_version \
+            --format=csv 2>&1 || echo "(nvidia-smi failed)"
+        { nvcc --version || /usr/local/cuda/bin/nvcc --version; } 2>/dev/null | tail -2
+    fi
+    echo "command: SCALE=$SCALE MIN_S=$MIN_S REPEATS=$REPEATS BUDGET_S=$BUDGET_S bash bench/gpu.sh"
     echo '```'
     echo
-    echo "Philox4x32-10 block in SASS (bench/philox_sass.sh):"
-    echo
-    echo '```'
-    bash bench/philox_sass.sh 2>&1 | grep -v '^  ' || echo "(cuobjdump not found)"
-    echo '```'
-    echo
-} | tee "$out"
+} | out
 
-# One row: median samples/s of REPEATS runs, with what the JSON says about memory.
-python3 - "$BUILD/dlmsim" "$REPEATS" "$SCALE" <<'EOF' | tee -a "$out"
-import json, statistics, subprocess, sys
-bin, repeats, scale = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+# 2. check, with every skip for want of a device a failure
+echo "Tests (DLMSIM_REQUIRE_GPU=1):" | out
+echo | out
+for t in $TESTS; do
+    log=$BUILD/gpu_sh.$t.log
+    DLMSIM_REQUIRE_GPU=1 timeout "$(left)" "$tdir/$t" > "$log" 2>&1
+    rc=$?
+    line=$(grep -E '^\[  (PASSED|FAILED) +\] [0-9]+ test' "$log" | tr -s ' ' | paste -sd ' ' -)
+    echo "- $t: exit $rc, ${line:-no summary}" | out
+    if [ "$rc" -ne 0 ]; then
+        tail -20 "$log" >&2
+        if [ "$(left)" -eq 0 ]; then say "cut by the time guard in $t"; exit 3; fi
+        say "$t failed (log: $log): no timing without a check"; exit 1
+    fi
+done
+echo | out
+
+# 3. the Philox block in SASS
+if [ "$EMU" != 1 ]; then
+    {
+        echo "Philox4x32-10 block in SASS (bench/philox_sass.sh):"
+        echo
+        echo '```'
+        timeout "$(( $(left) < 60 ? $(left) : 60 ))" bash bench/philox_sass.sh 2>&1 | grep -v '^  ' \
+            || echo "(cuobjdump not found or timed out)"
+        echo '```'
+        echo
+    } | out
+fi
+
+# 4. throughput
+say "measuring ($(left) s left)"
+python3 - "$bin" "$REPEATS" "$SCALE" "$MIN_S" "$deadline" "$ROWS" <<'EOF' | out
+import json, statistics, subprocess, sys, time
+bin, repeats, scale, min_s, deadline, rows = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
+    float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 EPFL = "circuits/epfl"
-# (circuit, modes, chains per backend)
-ROWS = [("gen:parity-revise:64", ["revise"], {"cuda": 1e10, "cuda-ref": 1e9, "cpu": 2e8}),
-        ("gen:parity-revise:64", ["cot", "remask", "ar"], {"cuda": 2e9, "cuda-ref": 2e8, "cpu": 1e8})]
+# (circuit, modes, starting chains per backend, before SCALE and calibration)
+ROWS = [("gen:parity-revise:64", ["revise"], {"cuda": 1e9, "cuda-ref": 1e8, "cpu": 2e7}),
+        ("gen:parity-revise:64", ["cot", "ar"], {"cuda": 2e8, "cuda-ref": 2e7, "cpu": 1e7})]
 for f in ["arithmetic/multiplier", "random_control/voter", "arithmetic/log2", "random_control/arbiter"]:
-    ROWS.append((f"{EPFL}/{f}.aig", ["cot", "remask", "revise", "ar"],
-                 {"cuda": 1e8, "cuda-ref": 1e7, "cpu": 2e6}))
+    ROWS.append((f"{EPFL}/{f}.aig", ["revise", "cot"], {"cuda": 1e7, "cuda-ref": 1e6, "cpu": 2e5}))
+if rows == "quick":
+    ROWS = [("gen:parity-revise:16", ["revise"], {"cuda": 1e9, "cuda-ref": 1e8, "cpu": 2e7}),
+            (f"{EPFL}/random_control/ctrl.aig", ["cot"], {"cuda": 1e7, "cuda-ref": 1e6, "cpu": 2e5})]
+
+class Cut(Exception):
+    pass
+
+def run(x, m, be, n):
+    t = deadline - time.time()
+    if t <= 0:
+        raise Cut()
+    try:
+        p = subprocess.run([bin, "run", x, "--mode", m, "--chains", str(n), "--backend", be,
+                            "--quiet", "--json"], capture_output=True, text=True, timeout=t)
+    except subprocess.TimeoutExpired:
+        raise Cut()
+    if p.returncode != 0:
+        sys.exit(f"gpu.sh: {x} {m} {be} --chains {n}: exit {p.returncode}: {p.stderr.strip()}")
+    r = json.loads(p.stdout)
+    if r["backend"] != be:
+        sys.exit(f"gpu.sh: {x} {m}: asked for {be}, ran {r['backend']}")
+    return r
 
 def gates(x):
     return json.loads(subprocess.run([bin, "info", x, "--json"], capture_output=True,
                                      text=True, check=True).stdout)["gates"]
 
-print("| circuit | mode | backend | chains | samples/s (median of %d) | gate·samples/s | odd parity | "
-      "bytes_tokens | bytes_device_measured |" % repeats)
-print("|---|---|---|---|---|---|---|---|---|")
-for x, modes, chains in ROWS:
-    g = gates(x)
-    for m in modes:
-        for be in ["cuda", "cuda-ref", "cpu"]:
-            n = max(1000, int(chains[be] * scale))
-            runs = []
-            for _ in range(repeats):
-                p = subprocess.run([bin, "run", x, "--mode", m, "--chains", str(n), "--backend", be,
-                                    "--quiet", "--json"], capture_output=True, text=True)
-                if p.returncode != 0:
-                    sys.exit(f"gpu.sh: {x} {m} {be}: exit {p.returncode}: {p.stderr.strip()}")
-                runs.append(json.loads(p.stdout))
-            rate = statistics.median(r["samples_per_s"] for r in runs)
-            r = runs[0]
-            print(f"| {x.split('/')[-1]} | {m} | {be} | {n:.3g} | {rate:.3g} | {rate * g:.3g} | "
-                  f"{r['odd_parity']} | {r['bytes_tokens']} | {r['bytes_device_measured']} |", flush=True)
+print("| circuit | mode | backend | chains | seconds (median) | samples/s (median of %d) | "
+      "gate·samples/s | warm-up s | calibration s | odd parity | bytes_device_measured |" % repeats)
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+done = total = 0
+for x, modes, start in ROWS:
+    total += 3 * len(modes)
+try:
+    for x, modes, start in ROWS:
+        g = gates(x)
+        for m in modes:
+            for be in ["cuda", "cuda-ref", "cpu"]:
+                n = max(1000, int(start[be] * scale))
+                r = run(x, m, be, n)              # calibration: at least min_s of sampling
+                for _ in range(20):                # at least x2 a step: fixed costs
+                    if r["seconds"] >= min_s:
+                        break
+                    f = min(1000.0, 1.3 * min_s / max(r["seconds"], 1e-4))
+                    n = int(n * max(f, 2.0))
+                    r = run(x, m, be, n)
+                cal = r["seconds"]                # the run that reached min_s
+                runs = [r] + [run(x, m, be, n) for _ in range(repeats - 1)]
+                secs = statistics.median(q["seconds"] for q in runs)
+                rate = statistics.median(q["samples_per_s"] for q in runs)
+                print(f"| {x.split('/')[-1]} | {m} | {be} | {n:.3g} | {secs:.3g} | {rate:.3g} | "
+                      f"{rate * g:.3g} | {r['warmup_seconds']:.3g} | {cal:.3g} | {r['odd_parity']} | "
+                      f"{r['bytes_device_measured']} |", flush=True)
+                done += 1
+except Cut:
+    print(f"\ncut: the time guard (BUDGET_S) ran out after {done} of {total} rows")
+    sys.exit(3)
+print(f"\n{done} of {total} rows")
 EOF
+rc=$?
 echo >&2
-echo "gpu.sh: wrote $out" >&2
+say "wrote $OUT_MD (exit $rc)"
+exit "$rc"

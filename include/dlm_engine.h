@@ -104,8 +104,17 @@ dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_run_opts *o,
  * a device kernel, so a test can pin the device's coins to the host's. */
 dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint64_t *coin,
                                size_t n, uint32_t *words, dlm_err *err);
-/* Number of CUDA devices usable (0 without CUDA, driver or device); why says why not. */
+/* Number of CUDA devices usable; 0 with why saying which of these is the matter: "no
+ * CUDA device (...)" (cudaErrorNoDevice or a count of 0), "no CUDA driver installed
+ * (...)" (cudaDriverGetVersion gives 0), "the CUDA driver supports CUDA X, this dlmsim
+ * was built for CUDA Y (...)" (cudaErrorInsufficientDriver), "CUDA error NAME (text)
+ * ..." (anything else), or "built without CUDA" (a CPU-only build). */
 int dlm_cuda_device_count(char *why, size_t why_len);
+/* Makes device ordinal % (number of devices) current for the calling host thread, e.g.
+ * ordinal = an MPI rank's node-local rank; returns that device, or -1 with why (no
+ * usable device, as dlm_cuda_device_count says; a negative ordinal; cudaSetDevice's
+ * error; "built without CUDA"). */
+int dlm_cuda_select_device(int ordinal, char *why, size_t why_len);
 
 /* 1 for the backends that run a slot plan (the bit-sliced engines, dlm_run_opts.plan). */
 static inline int dlm_backend_uses_plan(dlm_backend b)

@@ -403,21 +403,73 @@ extern "C" dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_op
     return st;
 }
 
+/* "13.0" from a CUDA version number such as 13000 */
+static void cuda_version_str(char *buf, size_t len, int v)
+{
+    snprintf(buf, len, "%d.%d", v / 1000, v % 1000 / 10);
+}
+
+/* The devices usable, or 0 with why saying which of four things is the matter: no
+ * device (cudaErrorNoDevice, or a count of 0), no driver installed (cudaDriverGetVersion
+ * gives 0), a driver older than this runtime (both versions named), or another error,
+ * named as what it is. */
 extern "C" int dlm_cuda_device_count(char *why, size_t why_len)
 {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError(); /* clear it: this is an answer, not a failure */
-        if (why && why_len) snprintf(why, why_len, "cudaGetDeviceCount: %s", cudaGetErrorString(e));
-        return 0;
+    if (e == cudaSuccess && n > 0) {
+        if (why && why_len) why[0] = 0;
+        return n;
     }
+    (void)cudaGetLastError(); /* clear it: this is an answer, not a failure */
+    if (!why || !why_len) return 0;
+    int drv = 0, rt = 0;
+    if (cudaDriverGetVersion(&drv) != cudaSuccess) drv = 0;
+    if (cudaRuntimeGetVersion(&rt) != cudaSuccess) rt = CUDART_VERSION;
+    (void)cudaGetLastError();
+    char dv[16], rv[16];
+    cuda_version_str(dv, sizeof dv, drv);
+    cuda_version_str(rv, sizeof rv, rt);
+    if (e == cudaSuccess || e == cudaErrorNoDevice)
+        snprintf(why, why_len, "no CUDA device (%s)",
+                 e == cudaSuccess ? "cudaGetDeviceCount reports 0 devices" : "cudaErrorNoDevice");
+    else if (drv == 0)
+        snprintf(why, why_len, "no CUDA driver installed (cudaDriverGetVersion gives 0)");
+    else if (e == cudaErrorInsufficientDriver)
+        snprintf(why, why_len,
+                 "the CUDA driver supports CUDA %s, this dlmsim was built for CUDA %s "
+                 "(cudaErrorInsufficientDriver: update the driver)", dv, rv);
+    else
+        snprintf(why, why_len, "CUDA error %s (%s) from cudaGetDeviceCount, driver for CUDA %s",
+                 cudaGetErrorName(e), cudaGetErrorString(e), dv);
+    return 0;
+}
+
+/* Makes device ordinal % count current for this host thread (e.g. a rank's node-local
+ * rank); returns the device chosen, or -1 with why. */
+extern "C" int dlm_cuda_select_device(int ordinal, char *why, size_t why_len)
+{
+    char buf[256] = "";
+    const int n = dlm_cuda_device_count(buf, sizeof buf);
     if (n <= 0) {
-        if (why && why_len) snprintf(why, why_len, "cudaGetDeviceCount: 0 devices");
-        return 0;
+        if (why && why_len) snprintf(why, why_len, "%s", buf);
+        return -1;
+    }
+    if (ordinal < 0) {
+        if (why && why_len) snprintf(why, why_len, "device ordinal %d is negative", ordinal);
+        return -1;
+    }
+    const int d = ordinal % n;
+    cudaError_t e = cudaSetDevice(d);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        if (why && why_len)
+            snprintf(why, why_len, "cudaSetDevice(%d) of %d devices: %s (%s)", d, n,
+                     cudaGetErrorName(e), cudaGetErrorString(e));
+        return -1;
     }
     if (why && why_len) why[0] = 0;
-    return n;
+    return d;
 }
 
 static dlm_status coin_words_impl(void **d, uint64_t seed, const uint64_t *chain,

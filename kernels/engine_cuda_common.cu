@@ -75,7 +75,7 @@ dlm_status dlm_cuda_engine_enter(const dlm_program *p, const dlm_run_opts *o,
     if (st != DLM_OK || o->chains == 0) return st;
     char why[256];
     if (dlm_cuda_device_count(why, sizeof why) <= 0)
-        return dlm_fail(err, DLM_EINPUT, "%s: no CUDA device (%s)", who, why);
+        return dlm_fail(err, DLM_EINPUT, "%s: CUDA is not usable: %s", who, why);
     return DLM_OK;
 }
 

@@ -83,6 +83,26 @@ static inline const char *dlm_test_file(const char *name, const char *text)
             fail_msg("%s not found (it is part of the tree)", (path));               \
     } while (0)
 
+/* 1 when DLMSIM_REQUIRE_GPU=1 (GPU CI runners, bench/gpu.sh): then a test that would
+ * be skipped for want of a CUDA device fails instead. */
+static inline int dlm_test_require_gpu(void)
+{
+    const char *v = getenv("DLMSIM_REQUIRE_GPU");
+    return v && !strcmp(v, "1");
+}
+
+/* Skips the calling test for want of a CUDA device (why: dlm_cuda_device_count's
+ * reason), or fails it under DLMSIM_REQUIRE_GPU=1. Only for that reason: a test
+ * skipped because a device IS present skips as before. */
+#define DLM_TEST_NO_DEVICE(why)                                                      \
+    do {                                                                             \
+        if (dlm_test_require_gpu())                                                  \
+            fail_msg("no CUDA device (%s), and DLMSIM_REQUIRE_GPU=1 wants one",      \
+                     (why));                                                         \
+        print_message("skipped: %s\n", (why));                                      \
+        skip();                                                                      \
+    } while (0)
+
 /* A circuit loaded (file or generator spec) and levelized, for the tests. */
 typedef struct {
     dlm_circuit c;

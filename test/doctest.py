@@ -11,7 +11,8 @@ command to show stderr too), ANSI colour codes removed. In the expected
 output a line `...` matches any number of lines, `...` inside a line any text, and a
 last line `[exit N]` says the command exits with status N (else it must exit 0).
 Options: `slow` (run only with --slow, e.g. `make doctest-slow`; skipped otherwise),
-`gpu` (run only where nvidia-smi lists a GPU; skipped otherwise), `table` (the output of
+`gpu` (run only where nvidia-smi lists a GPU; skipped otherwise, failed under
+DLMSIM_REQUIRE_GPU=1), `table` (the output of
 the block's one command is the first Markdown table after the code block, before the
 next heading or code block).
 
@@ -252,8 +253,13 @@ def main(argv):
             if "gpu" in b.opts:
                 gpu = have_gpu() if gpu is None else gpu
                 if not gpu:
-                    print("[SKIP] %s (needs a GPU)" % what)
-                    skipped += 1
+                    if os.environ.get("DLMSIM_REQUIRE_GPU") == "1":
+                        print("[FAIL] %s (needs a GPU: none found by nvidia-smi -L, and "
+                              "DLMSIM_REQUIRE_GPU=1)" % what)
+                        failed += 1
+                    else:
+                        print("[SKIP] %s (needs a GPU)" % what)
+                        skipped += 1
                     continue
             cwd = scratch(build)
             t0 = time.time()

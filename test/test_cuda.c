@@ -14,7 +14,7 @@
  * more outputs than the per-block ones counters hold are compared too, on fewer chains.
  *
  * Every GPU test calls skip() with the reason when dlm_cuda_device_count() is 0:
- * skipped, never passed. The backend-resolution test runs everywhere (it checks the
+ * skipped, never passed; under DLMSIM_REQUIRE_GPU=1 it fails instead (DLM_TEST_NO_DEVICE). The backend-resolution test runs everywhere (it checks the
  * no-device answers on a machine without a device, the CUDA answers on one with).
  */
 #include "dlm_test.h"
@@ -29,6 +29,7 @@
 
 #if defined(DLM_CUDA_EMU)
 #include "dlm_emu.h" /* the fake device's configuration (test/cuda_emu) */
+#include "cuda_runtime.h" /* cudaGetDevice, emulated */
 #endif
 
 /* under the CPU emulation (test/cuda_emu) fewer chains, to keep `make test` short */
@@ -47,10 +48,8 @@
 #define SKIP_WITHOUT_DEVICE()                                                     \
     do {                                                                          \
         char why_[256] = "";                                                      \
-        if (dlm_cuda_device_count(why_, sizeof why_) == 0) {                      \
-            print_message("skipped: no CUDA device (%s)\n", why_);                \
-            skip();                                                               \
-        }                                                                         \
+        if (dlm_cuda_device_count(why_, sizeof why_) == 0)                        \
+            DLM_TEST_NO_DEVICE(why_);                                             \
     } while (0)
 
 // ---------------------------------------------------------------- helpers
@@ -435,7 +434,7 @@ static void backend_resolution(void **state)
     } else {
         assert_true(why[0] != 0);
         assert_int_equal(got, DLM_BACKEND_CPU);
-        assert_non_null(strstr(notice, "dlmsim: no CUDA device ("));
+        assert_non_null(strstr(notice, "dlmsim: CUDA not usable: "));
         assert_non_null(strstr(notice, why));
         assert_non_null(strstr(notice, "using the CPU backend"));
         assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA, &got, NULL, 0, &e), DLM_EINPUT);
@@ -457,6 +456,147 @@ static void backend_resolution(void **state)
     assert_int_equal(dlm_engine_run(DLM_BACKEND_AUTO, &p, &o, &k, &e), DLM_EINPUT);
 }
 
+#if defined(DLM_CUDA_EMU)
+/* The fake device in state mode (DLM_EMU_DEVICE; devices: DLM_EMU_DEVICES, NULL = unset). */
+static void emu_state(const char *mode, const char *devices);
+/* The fake device as the environment the test binary was started in said (so that
+ * DLM_EMU_DEVICE=none for the whole binary stays none after a test that changes it). */
+static void emu_restore(void);
+#endif
+
+#if defined(DLM_CUDA_EMU)
+static char emu_saved_mode[64], emu_saved_devices[64];
+static int emu_saved_have_mode = -1, emu_saved_have_devices;
+
+static void emu_save(void)
+{
+    if (emu_saved_have_mode >= 0) return;
+    const char *m = getenv("DLM_EMU_DEVICE"), *d = getenv("DLM_EMU_DEVICES");
+    emu_saved_have_mode = m != NULL;
+    emu_saved_have_devices = d != NULL;
+    snprintf(emu_saved_mode, sizeof emu_saved_mode, "%s", m ? m : "");
+    snprintf(emu_saved_devices, sizeof emu_saved_devices, "%s", d ? d : "");
+}
+
+static void emu_restore(void)
+{
+    emu_save();
+    emu_state(emu_saved_have_mode ? emu_saved_mode : NULL,
+              emu_saved_have_devices ? emu_saved_devices : NULL);
+}
+
+static void emu_state(const char *mode, const char *devices)
+{
+    emu_save();
+    if (mode) setenv("DLM_EMU_DEVICE", mode, 1);
+    else unsetenv("DLM_EMU_DEVICE");
+    if (devices) setenv("DLM_EMU_DEVICES", devices, 1);
+    else unsetenv("DLM_EMU_DEVICES");
+    assert_int_equal(dlm_emu_reset(), 0);
+}
+
+/* Each way of having no usable device, as the library and the command line say it: the
+ * reason names which (no device, no driver, a driver too old with both versions, another
+ * error); auto falls back with one notice line, cuda and cuda-ref exit 2 with one line. */
+static void detection_states(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mode, *devices, *why;
+    } cases[] = {
+        {"none", NULL, "no CUDA device (cudaErrorNoDevice)"},
+        {"ok", "0", "no CUDA device (cudaErrorNoDevice)"},
+        {"no-driver", NULL, "no CUDA driver installed (cudaDriverGetVersion gives 0)"},
+        {"old-driver", NULL, "the CUDA driver supports CUDA 12.4, this dlmsim was built for "
+                             "CUDA 13.0 (cudaErrorInsufficientDriver: update the driver)"},
+        {"error", NULL, "CUDA error cudaErrorInitializationError (initialization error) from "
+                        "cudaGetDeviceCount, driver for CUDA 13.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        emu_state(cases[i].mode, cases[i].devices);
+        char why[256] = "", notice[512] = "", want[512], out[4096];
+        dlm_err e;
+        dlm_backend got = DLM_BACKEND_CUDA;
+        assert_int_equal(dlm_cuda_device_count(why, sizeof why), 0);
+        assert_string_equal(why, cases[i].why);
+        assert_int_equal(dlm_backend_resolve(DLM_BACKEND_AUTO, &got, notice, sizeof notice, &e),
+                         DLM_OK);
+        assert_int_equal(got, DLM_BACKEND_CPU);
+        snprintf(want, sizeof want, "dlmsim: CUDA not usable: %s; using the CPU backend",
+                 cases[i].why);
+        assert_string_equal(notice, want);
+        assert_int_equal(dlm_backend_resolve(DLM_BACKEND_CUDA, &got, NULL, 0, &e), DLM_EINPUT);
+        assert_non_null(strstr(e.msg, cases[i].why));
+        assert_int_equal(dlm_cuda_select_device(0, why, sizeof why), -1);
+        assert_string_equal(why, cases[i].why);
+
+        /* the command line: auto runs on the CPU after exactly the notice line */
+        const char *env = cases[i].devices ? "DLM_EMU_DEVICES=0" : "";
+        int rc = dlm_test_sh(out, sizeof out,
+                             "DLM_EMU_DEVICE=%s %s %s run gen:parity-revise:8 --chains 300 "
+                             "--backend auto --quiet --json 2>&1 >/dev/null",
+                             cases[i].mode, env, DLM_BIN);
+        assert_int_equal(rc, 0);
+        snprintf(want, sizeof want, "dlmsim: CUDA not usable: %s; using the CPU backend\n",
+                 cases[i].why);
+        assert_string_equal(out, want);
+        for (int r = 0; r < 2; r++) {
+            const char *be = r ? "cuda-ref" : "cuda";
+            rc = dlm_test_sh(out, sizeof out,
+                             "DLM_EMU_DEVICE=%s %s %s run gen:parity-revise:8 --chains 300 "
+                             "--backend %s --quiet 2>&1 >/dev/null",
+                             cases[i].mode, env, DLM_BIN, be);
+            assert_int_equal(rc, 2);
+            assert_non_null(strstr(out, cases[i].why));
+            assert_non_null(strstr(out, be));
+            assert_non_null(strchr(out, '\n'));
+            assert_string_equal(strchr(out, '\n'), "\n"); /* one line */
+        }
+    }
+    emu_restore();
+}
+
+/* dlm_cuda_select_device: ordinal modulo the devices, current afterwards. */
+static void select_device(void **state)
+{
+    (void)state;
+    char why[256] = "x";
+    int d = -1;
+    emu_state(NULL, "4");
+    assert_int_equal(dlm_cuda_device_count(why, sizeof why), 4);
+    for (int ord = 0; ord < 9; ord++) {
+        assert_int_equal(dlm_cuda_select_device(ord, why, sizeof why), ord % 4);
+        assert_string_equal(why, "");
+        assert_int_equal(cudaGetDevice(&d), cudaSuccess);
+        assert_int_equal(d, ord % 4);
+    }
+    assert_int_equal(dlm_cuda_select_device(-1, why, sizeof why), -1);
+    assert_string_equal(why, "device ordinal -1 is negative");
+    assert_int_equal(cudaGetDevice(&d), cudaSuccess);
+    assert_int_equal(d, 0); /* unchanged by the refusal */
+    emu_state(NULL, NULL);
+    assert_int_equal(dlm_cuda_select_device(3, why, sizeof why), 0);
+    emu_restore();
+}
+#else
+/* dlm_cuda_select_device outside the emulation: -1 with the reason without a device
+ * (or without CUDA), else ordinal modulo the devices. */
+static void select_device(void **state)
+{
+    (void)state;
+    char why[256] = "", why2[256] = "";
+    const int n = dlm_cuda_device_count(why, sizeof why);
+    const int d = dlm_cuda_select_device(5, why2, sizeof why2);
+    if (n == 0) {
+        assert_int_equal(d, -1);
+        assert_string_equal(why2, why);
+    } else {
+        assert_int_equal(d, 5 % n);
+        assert_int_equal(dlm_cuda_select_device(0, why2, sizeof why2), 0);
+    }
+}
+#endif
+
 /* Without a device both CUDA engines refuse with an input error, never run. */
 static void cuda_engine_without_device_refuses(void **state)
 {
@@ -464,8 +604,7 @@ static void cuda_engine_without_device_refuses(void **state)
     char why[256] = "";
 #if defined(DLM_CUDA_EMU)
     /* the emulated device can be taken away: DLM_EMU_DEVICE=none (cudaErrorNoDevice) */
-    setenv("DLM_EMU_DEVICE", "none", 1);
-    assert_int_equal(dlm_emu_reset(), 0);
+    emu_state("none", NULL);
 #endif
     if (dlm_cuda_device_count(why, sizeof why) > 0) {
         print_message("skipped: a CUDA device is present; this checks the no-device path\n");
@@ -484,8 +623,7 @@ static void cuda_engine_without_device_refuses(void **state)
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
 #if defined(DLM_CUDA_EMU)
-    unsetenv("DLM_EMU_DEVICE"); /* the device is back for the tests after this one */
-    assert_int_equal(dlm_emu_reset(), 0);
+    emu_restore(); /* the device is back (if it was there) for the tests after this one */
 #endif
 }
 
@@ -494,6 +632,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(backend_resolution),
         cmocka_unit_test(cuda_engine_without_device_refuses),
+#if defined(DLM_CUDA_EMU)
+        cmocka_unit_test(detection_states),
+#endif
+        cmocka_unit_test(select_device),
         cmocka_unit_test(parity_revise_16),
         cmocka_unit_test(parity_revise_64),
         cmocka_unit_test(adder_ripple_8),

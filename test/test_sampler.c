@@ -578,10 +578,7 @@ static void cuda_matches_cpu(void **state)
 {
     (void)state;
     char why[256];
-    if (dlm_cuda_device_count(why, sizeof why) <= 0) {
-        fprintf(stderr, "skipped: %s\n", why);
-        skip();
-    }
+    if (dlm_cuda_device_count(why, sizeof why) <= 0) DLM_TEST_NO_DEVICE(why);
     static const char *const presets[] = {"llada", "mdlm", "entropy", "fast-dllm", "remdm-conf", "llada21-edit"};
     double p[8];
     law_copy_plus_bit(p);

@@ -32,6 +32,13 @@ int dlm_cuda_device_count(char *why, size_t why_len)
     return 0;
 }
 
+int dlm_cuda_select_device(int ordinal, char *why, size_t why_len)
+{
+    (void)ordinal;
+    if (why && why_len) snprintf(why, why_len, "built without CUDA");
+    return -1;
+}
+
 static dlm_status no_cuda(dlm_err *err)
 {
     return dlm_fail(err, DLM_EINPUT,
@@ -97,22 +104,23 @@ dlm_status dlm_backend_resolve(dlm_backend want, dlm_backend *got, char *notice,
     case DLM_BACKEND_AUTO:
     case DLM_BACKEND_CUDA:
     case DLM_BACKEND_CUDA_REF: {
-        /* Query the runtime once; `why` explains a zero (driver missing, no device,
-         * or a CPU-only build). */
+        /* Query the runtime once; `why` explains a zero in words that say which: no
+         * device, no driver installed, a driver older than the runtime (both versions),
+         * another CUDA error, or a CPU-only build. */
         char why[256] = "";
         int n = dlm_cuda_device_count(why, sizeof why);
         if (n > 0) {
             *got = want == DLM_BACKEND_AUTO ? DLM_BACKEND_CUDA : want;
             return DLM_OK;
         }
-        if (!why[0]) snprintf(why, sizeof why, "no device reported");
+        if (!why[0]) snprintf(why, sizeof why, "no CUDA device (none reported)");
         if (want != DLM_BACKEND_AUTO)
             return dlm_fail(err, DLM_EINPUT,
-                            "backend %s requested but no CUDA device is usable (%s); "
+                            "backend %s requested but CUDA is not usable: %s; "
                             "use --backend cpu or auto", dlm_backend_name(want), why);
         *got = DLM_BACKEND_CPU;
         if (notice && notice_len)
-            snprintf(notice, notice_len, "dlmsim: no CUDA device (%s); using the CPU backend",
+            snprintf(notice, notice_len, "dlmsim: CUDA not usable: %s; using the CPU backend",
                      why);
         return DLM_OK;
     }

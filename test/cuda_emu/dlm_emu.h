@@ -10,6 +10,8 @@
  *                    13.0) | error (cudaErrorInitializationError from every call)
  *   DLM_EMU_MEM_MB   device memory in MiB (default 2048), allocated in 2 MiB pages
  *   DLM_EMU_SMS      multiprocessors (default 3)
+ *   DLM_EMU_DEVICES  how many alike devices (default 1; 0 = cudaErrorNoDevice);
+ *                    cudaSetDevice/cudaGetDevice keep the current one
  */
 #ifndef DLM_EMU_H
 #define DLM_EMU_H

@@ -182,6 +182,7 @@ struct device {
     int driver = DRIVER_OK;
     size_t total = 0, used = 0;
     int sms = 3;
+    int ndev = 1, current = 0;             /* DLM_EMU_DEVICES; cudaSetDevice's choice */
     std::map<uintptr_t, alloc_rec> allocs; /* by user pointer */
     std::map<const void *, int> max_dyn;   /* cudaFuncAttributeMaxDynamicSharedMemorySize */
     cudaError_t last = cudaSuccess;
@@ -227,6 +228,9 @@ void configure()
     }
     dev.total = (size_t)env_long("DLM_EMU_MEM_MB", 2048, 1, 1 << 20) << 20;
     dev.sms = (int)env_long("DLM_EMU_SMS", 3, 1, 1024);
+    dev.ndev = (int)env_long("DLM_EMU_DEVICES", 1, 0, 64);
+    dev.current = 0;
+    if (dev.ndev == 0 && dev.init_error == cudaSuccess) dev.init_error = cudaErrorNoDevice;
     dev.configured = true;
 }
 
@@ -647,7 +651,7 @@ cudaError_t cudaGetDeviceCount(int *count)
 {
     ENTER();
     if (!count) return ret(cudaErrorInvalidValue);
-    *count = 1;
+    *count = dev.ndev;
     return cudaSuccess;
 }
 
@@ -671,21 +675,24 @@ cudaError_t cudaGetDevice(int *device)
 {
     ENTER();
     if (!device) return ret(cudaErrorInvalidValue);
-    *device = 0;
+    *device = dev.current;
     return cudaSuccess;
 }
 
+/* The devices are alike and share one memory pool; only the choice is kept. */
 cudaError_t cudaSetDevice(int device)
 {
     ENTER();
-    return device == 0 ? cudaSuccess : ret(cudaErrorInvalidDevice);
+    if (device < 0 || device >= dev.ndev) return ret(cudaErrorInvalidDevice);
+    dev.current = device;
+    return cudaSuccess;
 }
 
 cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
 {
     ENTER();
     if (!value) return ret(cudaErrorInvalidValue);
-    if (device != 0) return ret(cudaErrorInvalidDevice);
+    if (device < 0 || device >= dev.ndev) return ret(cudaErrorInvalidDevice);
     switch (attr) {
     case cudaDevAttrMaxThreadsPerBlock: *value = 1024; break;
     case cudaDevAttrMaxSharedMemoryPerBlock: *value = DEFAULT_SHARED; break;
