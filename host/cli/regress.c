@@ -24,13 +24,11 @@ static const char *const regress_usage =
     "usage: dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
     "                            [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
     "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
-    "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
+    "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n"
+    "--threads: 0 .. 4096, 0 = one per core (the default). --alpha: in (0, 1), default 1e-3.\n"
+    "--junit FILE: JUnit XML (- for stdout). --quiet: no progress on stderr.\n";
 
-static int regress_usage_error(const char *what, const char *arg)
-{
-    fprintf(stderr, "dlmsim: regress: %s%s\n", what, arg); /* one line; --help prints the usage */
-    return 2;
-}
+#define C "regress"
 
 typedef struct {
     const char *suite;
@@ -48,18 +46,13 @@ static int parse_args(int argc, char **argv, regress_args *a)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
                     !strcmp(o, "--junit");
-        if (takes && !v) return regress_usage_error("option needs a value: ", o);
+        if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda, cuda-ref): ", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");
         } else if (!strcmp(o, "--threads")) {
-            char *end;
-            errno = 0;
-            unsigned long t = strtoul(v, &end, 10);
-            if (v[0] < '0' || v[0] > '9' || *end || errno || t > 4096)
-                return regress_usage_error("bad --threads ", v);
-            a->o.threads = (int)t;
+            if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--alpha")) {
-            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
+            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return dlm_cli_bad(C, o, v, "a number in (0, 1)");
         } else if (!strcmp(o, "--junit")) {
             a->junit = v;
         } else if (!strcmp(o, "--json")) {
@@ -75,16 +68,16 @@ static int parse_args(int argc, char **argv, regress_args *a)
             fputs(regress_usage, stdout);
             exit(0);
         } else if (o[0] == '-' && o[1]) {
-            return regress_usage_error("unknown option ", o);
+            return dlm_cli_usage(C, "unknown option %s", o);
         } else if (!a->suite) {
             a->suite = o;
             continue;
         } else {
-            return regress_usage_error("unexpected argument ", o);
+            return dlm_cli_usage(C, "unexpected argument %s (one SUITE only)", o);
         }
         i++;
     }
-    if (!a->suite) return regress_usage_error("missing SUITE", "");
+    if (!a->suite) return dlm_cli_usage(C, "missing SUITE");
     return 0;
 }
 
