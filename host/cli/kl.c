@@ -315,8 +315,8 @@ static int write_csv(const char *path, const kl_row *rows, size_t nr)
         csv_num(f, w->smax);
         csv_num(f, dlm_cli_kl_shown(w->kl));
         csv_num(f, w->se);
-        csv_num(f, w->lo);
-        csv_num(f, w->hi);
+        csv_num(f, dlm_cli_kl_shown(w->lo));
+        csv_num(f, dlm_cli_kl_shown(w->hi));
         csv_num(f, w->li_cai);
         csv_num(f, w->smax_bound);
         csv_num(f, w->tc_T);
@@ -370,7 +370,7 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
         }
         const char *nm[] = {"smax", "kl", "se", "lo", "hi", "li_cai", "smax_bound", "tc_T", "dtc_T",
                             "kl_qbar", "rkl_qbar", "tv_qbar"};
-        double v[] = {w->smax, dlm_cli_kl_shown(w->kl), w->se, w->lo, w->hi, w->li_cai, w->smax_bound, w->tc_T,
+        double v[] = {w->smax, dlm_cli_kl_shown(w->kl), w->se, dlm_cli_kl_shown(w->lo), dlm_cli_kl_shown(w->hi), w->li_cai, w->smax_bound, w->tc_T,
                       w->dtc_T, dlm_cli_kl_shown(w->kl_qbar), dlm_cli_kl_shown(w->rkl_qbar), w->tv_qbar};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
             fprintf(f, ", \"%s\": ", nm[k]);

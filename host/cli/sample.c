@@ -81,7 +81,15 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
         if (!strcmp(o, "--verify")) { a->verify = 1; continue; }
         if (!strcmp(o, "--quiet")) continue;
         if (o[0] == '-' && o[1] == '-') {
-            if (!v) return dlm_cli_usage(C, "option %s needs a value", o);
+            if (!v) {
+                dlm_policy tmp = a->pol;
+                dlm_status st;
+                dlm_err e;
+                int known = dlm_policy_option(&tmp, o, "", &st, &e) || !strcmp(o, "--chains") ||
+                            !strcmp(o, "--seed") || !strcmp(o, "--max-states") || !strcmp(o, "--threads") ||
+                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha");
+                return known ? dlm_cli_usage(C, "option %s needs a value", o) : dlm_cli_usage(C, "unknown option %s", o);
+            }
             dlm_status st;
             dlm_err e;
             if (dlm_policy_option(&a->pol, o, v, &st, &e)) {
