@@ -11,6 +11,7 @@
  * host/verify/regress.c; this file only parses options, prints and exits.
  */
 #include "dlm_cli.h"
+#include "dlm_engine.h"
 #include "dlm_regress.h"
 
 
@@ -165,7 +166,18 @@ int dlm_cli_regress(int argc, char **argv)
     if (!a.json && dlm_cli_mpi_rank() == 0)
         printf("%5s  %-*s  %-6s %10s %6s  %-6s %-7s %-16s  %8s  %s\n", "line", w, "circuit", "mode", "chains", "seed",
                "expect", "verdict", "digest", "seconds", "result");
+    /* the no-device notice once, before any case and its progress (the cases' own
+     * notices, the same text, are then not repeated) */
     int noticed = 0;
+    {
+        char notice[256] = "";
+        dlm_backend be;
+        dlm_err ne;
+        if (!dlm_backend_resolve(a.o.backend, &be, notice, sizeof notice, &ne) && notice[0]) {
+            if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", notice);
+            noticed = 1;
+        }
+    }
     if (dlm_cli_mpi_on()) {
         /* mpirun: the ranks take cases as they finish theirs; rank 0 prints them all
          * in suite order once every case has run */

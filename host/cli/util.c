@@ -73,7 +73,10 @@ const char *const dlm_cli_usage_text =
     "Backends: cpu and cuda are the bit-sliced engines, cpu-ref and cuda-ref the byte\n"
     "engines they are tested against bit for bit; auto is cuda with a device, else cpu.\n"
     "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
-    "structure, checked before allocating (default: half the machine's memory).\n"
+    "structure, checked before allocating (default: half the machine's memory; the\n"
+    "environment variable DLMSIM_MAX_MEMORY likewise, an error unless a size > 0).\n"
+    "--threads N: CPU threads, 0 (the default) = one per core. --chains: at most 2^56.\n"
+    "Each subcommand prints its own options: dlmsim CMD --help (or -h).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
 

@@ -40,7 +40,7 @@ static const char *const verify_help =
     "       dlmsim verify LAW [sample's options]   (= dlmsim sample LAW --verify; dlmsim sample --help)\n"
     "Samples CIRCUIT's DLM program and tests the samples against the circuit's own law\n"
     "(invariants, then Holm-corrected tests at --alpha). Exit 0 PASS, 1 FAIL, 2 bad input.\n"
-    "  --mode cot|remask|revise|ar   the DLM program (default cot)\n"
+    "  --mode cot|remask|revise|ar   the DLM program (default revise)\n"
     "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"
     "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"
     "  --alpha A           family-wise error rate, in (0, 1) (default 1e-3)\n"
