@@ -29,7 +29,7 @@ int dlm_cli_check_budget(void)
 {
     const char *env = getenv("DLMSIM_MAX_MEMORY");
     uint64_t b;
-    if (!env || (!dlm_parse_size(env, &b) && b > 0)) return 0;
+    if (!env || !*env || (!dlm_parse_size(env, &b) && b > 0)) return 0; /* empty: unset */
     if (dlm_cli_mpi_rank() == 0)
         fprintf(stderr, "dlmsim: bad DLMSIM_MAX_MEMORY '%s' (bytes > 0, e.g. 512M or 4G; unset it for half "
                 "the machine's memory); see dlmsim --help\n", env);
