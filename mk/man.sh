@@ -17,7 +17,7 @@ section "$main"
 echo '.SH DESCRIPTION'
 echo 'Every subcommand is listed above; the sections below are the text each subcommand'
 echo 'prints for \fB\-\-help\fR. Exit status: 0 success, 1 a check failed, 2 bad input or usage.'
-for sub in info run export verify sample kl regress; do
+for sub in info run export verify merge sample kl regress; do
     if text=$("$bin" "$sub" --help 2>/dev/null); then
         echo ".SS \"dlmsim $sub \\-\\-help\""
         section "$text"

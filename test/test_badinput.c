@@ -15,7 +15,12 @@
  * commands, missing arguments, unknown mode / backend / format / target, --hist with more
  * than 24 outputs, export to an unwritable path, --direct on a CUDA backend, and the CUDA
  * backends (cuda, cuda-ref) asked for without a device (skipped, with the reason, where
- * a device is usable: there they run).
+ * a device is usable: there they run). Issue 16, item 4: every usage error in one form,
+ * "dlmsim: CMD: ...; see dlmsim CMD --help" (checked for every usage case; the cases
+ * with a `want` text check the wording), DLMSIM_MAX_MEMORY=abc/0/-1 in every
+ * subcommand, zero where zero means nothing, --chains 1e19; and, as their own tests,
+ * --help/-h everywhere, --threads 0 accepted, export -o -, no KL printed negative by
+ * rounding.
  *
  * Not covered here: what the readers accept (test/test_io.c) and fuzzing (test/fuzz/,
  * docs/fuzzing.md). Run from the repository root:
@@ -30,7 +35,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define MAX_CASES 320
+#define MAX_CASES 420
 
 typedef struct {
     char name[128];
@@ -38,6 +43,8 @@ typedef struct {
     int usage;       /* 1: a usage error (one line too) */
     int unreadable;  /* 1: the chmod 000 case (skipped when reading is not prevented) */
     int no_device;   /* 1: bad only without a CUDA device (skipped when one is usable) */
+    char want[128];  /* when set: the line must hold this text */
+    char env[64];    /* when set: NAME=VALUE in the command's environment */
 } bad_case;
 
 static bad_case cases[MAX_CASES];
@@ -146,7 +153,11 @@ static void add(int usage, const char *name, const char *fmt, ...)
     k->usage = usage;
     k->unreadable = strstr(k->args, "unreadable.aag") != NULL;
     k->no_device = 0;
+    k->want[0] = k->env[0] = 0;
 }
+
+/* The last case's line must hold text. */
+static void want(const char *text) { snprintf(cases[ncases - 1].want, sizeof cases[0].want, "%s", text); }
 
 /* A file given to every command that reads a circuit. */
 static void add_file(const char *what, const char *file)
@@ -339,6 +350,70 @@ static void make_cases(void)
         snprintf(n, sizeof n, "regress --junit %s", outs[i]);
         add(0, n, "regress test/suites/smoke.suite --junit %s", o);
     }
+    /* issue 16, item 4: one form for every usage error, in every subcommand */
+    static const char *const subs[][2] = {
+        {"info", "info gen:maj:3"},
+        {"run", "run gen:maj:3 --chains 10 --backend cpu --quiet"},
+        {"export", "export gen:maj:3 --format aag -o -"},
+        {"verify", "verify gen:maj:3 --chains 1000 --backend cpu --quiet"},
+        {"merge", "merge x.counts -o y.counts"},
+        {"regress", "regress test/suites/smoke.suite --backend cpu --quiet"},
+        {"sample", "sample parity:4 --chains 10 --backend cpu"},
+        {"kl", "kl parity:4 --steps 1-2"},
+    };
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char n[128], w[96];
+        snprintf(n, sizeof n, "%s: --bogus in the one form", subs[i][0]);
+        add(1, n, "%s --bogus", subs[i][1]);
+        snprintf(w, sizeof w, "dlmsim: %s: unknown option --bogus; see dlmsim %s --help", subs[i][0], subs[i][0]);
+        want(w);
+        /* a budget that cannot be read is refused, in every command */
+        static const char *const budgets[] = {"abc", "0", "-1"};
+        for (int b = 0; b < 3; b++) {
+            snprintf(n, sizeof n, "%s: DLMSIM_MAX_MEMORY=%s", subs[i][0], budgets[b]);
+            add(1, n, "%s", subs[i][1]);
+            snprintf(cases[ncases - 1].env, sizeof cases[0].env, "DLMSIM_MAX_MEMORY=%s", budgets[b]);
+            snprintf(w, sizeof w, "bad DLMSIM_MAX_MEMORY '%s'", budgets[b]);
+            want(w);
+        }
+    }
+    add(1, "verify LAW: --bogus says verify:", "verify parity:4 --bogus");
+    want("dlmsim: verify: unknown option --bogus; see dlmsim verify --help");
+    add(1, "verify LAW: --chains 0 says verify:", "verify parity:4 --chains 0");
+    want("dlmsim: verify: bad --chains 0 (");
+    add(1, "run --chains 0 names what is allowed", "run gen:maj:3 --chains 0");
+    want("dlmsim: run: bad --chains 0 (a count 1 .. 2^56, e.g. 1e6); see dlmsim run --help");
+    /* zero where zero means nothing */
+    static const char *const zeros[] = {"--steps", "--block-length", "--top-k", "--max-states"};
+    for (int z = 0; z < 4; z++) {
+        char n[128], w[96];
+        snprintf(n, sizeof n, "sample %s 0", zeros[z]);
+        add(1, n, "sample parity:4 --exact %s 0", zeros[z]);
+        snprintf(w, sizeof w, "dlmsim: sample: bad %s 0 (", zeros[z]);
+        want(w);
+        snprintf(n, sizeof n, "verify LAW %s 0", zeros[z]);
+        add(1, n, "verify parity:4 %s 0", zeros[z]);
+        snprintf(w, sizeof w, "dlmsim: verify: bad %s 0 (", zeros[z]);
+        want(w);
+    }
+    add(1, "kl --steps 0", "kl parity:4 --steps 0");
+    want("dlmsim: kl: bad --steps 0 (");
+    /* counts that could never finish */
+    static const char *const huge[][2] = {{"run", "run gen:maj:3"}, {"verify", "verify gen:maj:3"},
+                                          {"sample", "sample parity:4"}, {"kl", "kl parity:4 --estimate"}};
+    for (int h = 0; h < 4; h++) {
+        char n[128], w[96];
+        snprintf(n, sizeof n, "%s --chains 1e19", huge[h][0]);
+        add(1, n, "%s --chains 1e19", huge[h][1]);
+        snprintf(w, sizeof w, "dlmsim: %s: bad --chains 1e19 (", huge[h][0]);
+        want(w);
+    }
+    add(1, "--max-memory abc", "info gen:maj:3 --max-memory abc");
+    want("dlmsim: bad --max-memory abc (");
+    add(0, "sample circuit: with 64 outputs says 64", "sample circuit:gen:parity-revise:64");
+    want("has 64 outputs");
+    add(0, "regress DIR says it is a directory", "regress %s", fpath("dir.aag"));
+    want("directory");
     add(0, "regress --update of a suite symlinked to /dev/null", "regress %s --update", fpath("full-link"));
     add(0, "run --resume a missing file (cpu, quiet)",
         "run gen:maj:3 --chains 100 --backend cpu --quiet --resume %s", fpath("missing.ckpt"));
@@ -369,7 +444,8 @@ static void run_case(void **state)
     /* stderr to the pipe, stdout discarded; timeout turns a hang (or a run that
      * was wrongly accepted and samples for ever) into exit 124, which fails the case
      * as any exit other than 2 does. How long a refusal takes is not asserted. */
-    int rc = dlm_test_sh(err, sizeof err, "timeout 15 %s %s 2>&1 >/dev/null", DLM_BIN, k->args);
+    int rc = dlm_test_sh(err, sizeof err, "%s timeout 15 %s %s 2>&1 >/dev/null", k->env[0] ? k->env : "", DLM_BIN,
+                         k->args);
     const char *nl = strchr(err, '\n');
     size_t first_len = nl ? (size_t)(nl - err) : strlen(err);
     int lines = 0;
@@ -393,6 +469,16 @@ static void run_case(void **state)
     if (lines != 1) {
         print_error("[%s] dlmsim %s: %d lines on stderr, expected exactly one\n", k->name, k->args,
                     lines);
+        ok = 0;
+    }
+    /* a usage error names the help to read, in one form: "...; see dlmsim [CMD] --help" */
+    const char *see = strstr(err, "; see dlmsim ");
+    if (k->usage && (!see || see > err + first_len || first_len < 6 || strncmp(err + first_len - 6, "--help", 6))) {
+        print_error("[%s] dlmsim %s: a usage error must end with '; see dlmsim CMD --help'\n", k->name, k->args);
+        ok = 0;
+    }
+    if (k->want[0] && (!strstr(err, k->want) || strstr(err, k->want) > err + first_len)) {
+        print_error("[%s] dlmsim %s: the line does not say '%s'\n", k->name, k->args, k->want);
         ok = 0;
     }
     if (!ok) {
@@ -421,19 +507,100 @@ static void outputs_left_alone(void **state)
     assert_true(S_ISFIFO(sb.st_mode));
 }
 
+// ---- what bad-input handling must not break (issue 16, item 4) ---------------------
+
+static char out[1 << 16];
+
+/* Every subcommand answers --help and -h with its own options on stdout, exit 0. */
+static void help_everywhere(void **state)
+{
+    (void)state;
+    static const char *const subs[][2] = {
+        {"info", "--json"}, {"run", "--chains"}, {"export", "--format"}, {"verify", "--alpha"},
+        {"merge", "--allow-gaps"}, {"regress", "--junit"}, {"sample", "--policy"}, {"kl", "--schedules"},
+    };
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        for (int h = 0; h < 2; h++) {
+            int rc = dlm_test_sh(out, sizeof out, "%s %s %s 2>/dev/null", DLM_BIN, subs[i][0], h ? "-h" : "--help");
+            char head[64];
+            snprintf(head, sizeof head, "usage: dlmsim %s ", subs[i][0]);
+            if (rc != 0 || strncmp(out, head, strlen(head)) || !strstr(out, subs[i][1]))
+                fail_msg("dlmsim %s %s: exit %d, stdout:\n%.500s", subs[i][0], h ? "-h" : "--help", rc, out);
+        }
+    }
+    /* verify LAW --help is sample's (the options it takes) */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify parity:4 --help 2>/dev/null", DLM_BIN), 0);
+    assert_non_null(strstr(out, "--policy"));
+}
+
+/* --threads 0 is "one per core" (the default) in every subcommand that takes it. */
+static void threads_zero_is_every_core(void **state)
+{
+    (void)state;
+    static const char *const cmds[] = {
+        "run gen:maj:3 --chains 100 --backend cpu --quiet --threads 0",
+        "verify gen:maj:3 --chains 1000 --backend cpu --quiet --threads 0",
+        "sample parity:4 --chains 100 --backend cpu --threads 0",
+        "kl parity:4 --steps 1-2 --threads 0",
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        int rc = dlm_test_sh(out, sizeof out, "%s %s 2>&1", DLM_BIN, cmds[i]);
+        if (rc != 0) fail_msg("dlmsim %s: exit %d:\n%.500s", cmds[i], rc, out);
+    }
+}
+
+/* export -o - writes the circuit to stdout, and nothing named "-" appears. */
+static void export_to_stdout(void **state)
+{
+    (void)state;
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cd %s && %s/%s export gen:maj:3 --format aag -o - 2>/dev/null",
+                                 dir, cwd, DLM_BIN), 0);
+    assert_int_equal(strncmp(out, "aag ", 4), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s export gen:maj:3 --format blif -o - 2>/dev/null", DLM_BIN), 0);
+    assert_non_null(strstr(out, ".model"));
+    struct stat sb;
+    assert_int_not_equal(lstat(fpath("-"), &sb), 0);
+}
+
+/* A KL that is 0 but sums to -1e-15 by rounding is printed as 0 (parity:6 with
+ * T = 4 is such a case in the exact table): no value in (-1e-12, 0) in the CSV. */
+static void kl_rounding_is_not_negative(void **state)
+{
+    (void)state;
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s kl parity:6 --steps 4 --csv - 2>/dev/null", DLM_BIN), 0);
+    int rows = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "schedule,", 9)) continue;
+        rows++;
+        for (char *f = strchr(line, ','); f; f = strchr(f + 1, ',')) {
+            double x = strtod(f + 1, NULL);
+            if (x < 0 && x > -1e-12) fail_msg("a KL of %g printed in: %s", x, line);
+        }
+    }
+    assert_true(rows > 0);
+}
+
 int main(void)
 {
     make_files();
     make_cases();
     /* Entries past ncases stay zero: cmocka runs only entries with a name, so the
      * public macro (which counts the whole array) can run a table filled at run time. */
-    static struct CMUnitTest tests[MAX_CASES + 1];
+    static struct CMUnitTest tests[MAX_CASES + 6];
     for (int i = 0; i < ncases; i++) {
         struct CMUnitTest t = {cases[i].name, run_case, NULL, NULL, &cases[i]};
         tests[i] = t;
     }
-    struct CMUnitTest last = {"outputs left alone", outputs_left_alone, NULL, NULL, NULL};
-    tests[ncases] = last;
+    struct CMUnitTest more[] = {
+        {"outputs left alone", outputs_left_alone, NULL, NULL, NULL},
+        {"help everywhere", help_everywhere, NULL, NULL, NULL},
+        {"threads 0 is every core", threads_zero_is_every_core, NULL, NULL, NULL},
+        {"export -o - to stdout", export_to_stdout, NULL, NULL, NULL},
+        {"kl rounding is not negative", kl_rounding_is_not_negative, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) tests[ncases + i] = more[i];
     int failed = cmocka_run_group_tests_name("badinput", tests, NULL, NULL);
     chmod(unreadable, 0600);
     return failed;

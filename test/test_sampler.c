@@ -639,6 +639,15 @@ static void policy_options_and_bad_input(void **state)
     assert_int_equal(st, DLM_EINPUT);
     assert_int_equal(dlm_policy_option(&p, "--steps", "-3", &st, &e), 1);
     assert_int_equal(st, DLM_EINPUT);
+    /* zero where zero means nothing is refused (issue 16); --max-post-steps 0 is not */
+    assert_int_equal(dlm_policy_option(&p, "--steps", "0", &st, &e), 1);
+    assert_int_equal(st, DLM_EINPUT);
+    assert_int_equal(dlm_policy_option(&p, "--top-k", "0", &st, &e), 1);
+    assert_int_equal(st, DLM_EINPUT);
+    assert_int_equal(dlm_policy_option(&p, "--block-length", "0", &st, &e), 1);
+    assert_int_equal(st, DLM_EINPUT);
+    assert_int_equal(dlm_policy_option(&p, "--max-post-steps", "0", &st, &e), 1);
+    assert_int_equal(st, DLM_OK);
     assert_int_equal(dlm_policy_option(&p, "--chains", "3", &st, &e), 0);
     dlm_policy_default(&p);
     p.block_length = 3;

@@ -16,8 +16,27 @@
 /* The top-level usage text. */
 extern const char *const dlm_cli_usage_text;
 
-/* "dlmsim: " + fmt (with arg) on stderr, one line (no usage dump); returns 2. */
-int dlm_cli_usage_error(const char *fmt, const char *arg);
+/* The one form of every usage error, one line on stderr (rank 0 only), returns 2:
+ *   dlmsim: CMD: <fmt...>; see dlmsim CMD --help
+ * cmd NULL: the top level ("dlmsim: <fmt...>; see dlmsim --help"). */
+int dlm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A bad option value: "dlmsim: CMD: bad OPT VAL (ALLOWED); see dlmsim CMD --help". */
+int dlm_cli_bad(const char *cmd, const char *opt, const char *val, const char *allowed);
+/* 1 (after printing text on stdout) when argv holds --help or -h: the caller exits 0.
+ * Each subcommand's help text is the one source of its options (mk/man.sh reads it). */
+int dlm_cli_help(const char *text, int argc, char **argv);
+/* DLMSIM_MAX_MEMORY, when set, must be a size > 0 (dlm_parse_size): else one line, 2. */
+int dlm_cli_check_budget(void);
+/* --chains: a count (dlm_parse_count) in min .. DLM_CLI_CHAINS_MAX. 0 on success. */
+#define DLM_CLI_CHAINS_MAX (UINT64_C(1) << 56) /* 7.2e16: over 2 years at 10^9 chains/s */
+int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);
+/* What --chains and --threads allow, in the words of every usage error. */
+#define CHAINS_ALLOWED "a count 1 .. 2^56, e.g. 1e6"
+#define THREADS_ALLOWED "0 .. 4096, 0 = one per core"
+/* A KL divergence as printed: a value in [-DLM_CLI_KL_TOL, 0), a rounding error of the
+ * sum, is shown as 0; anything else as it is (a KL further below 0 is a bug to see). */
+#define DLM_CLI_KL_TOL 1e-12
+static inline double dlm_cli_kl_shown(double kl) { return kl < 0 && kl >= -DLM_CLI_KL_TOL ? 0.0 : kl; }
 /* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
 int dlm_cli_fail(dlm_status s, const dlm_err *e);
 

@@ -22,21 +22,31 @@
 // ---------------------------------------------------------------------------
 // export
 
+#define C "export"
+
+static const char *const export_help =
+    "usage: dlmsim export CIRCUIT --format aag|aig|blif -o FILE   (docs/formats.md)\n"
+    "Writes CIRCUIT (a file or a gen: spec) in another format.\n"
+    "  --format aag|aig|blif   ASCII AIGER, binary AIGER or BLIF\n"
+    "  -o FILE             the output: a new or regular file (a symlink: its target); - for stdout\n"
+    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
+
 int dlm_cli_export(int argc, char **argv)
 {
+    if (dlm_cli_help(export_help, argc, argv)) return 0;
     const char *path = NULL, *fmt = NULL, *out = NULL;
     for (int i = 0; i < argc; i++) {
         if ((!strcmp(argv[i], "--format") || !strcmp(argv[i], "-o")) && i + 1 >= argc)
-            return dlm_cli_usage_error("option %s needs a value", argv[i]);
+            return dlm_cli_usage(C, "option %s needs a value", argv[i]);
         if (!strcmp(argv[i], "--format")) fmt = argv[++i];
         else if (!strcmp(argv[i], "-o")) out = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1]) return dlm_cli_usage_error("export: unknown option %s", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) return dlm_cli_usage(C, "unknown option %s", argv[i]);
         else if (!path) path = argv[i];
-        else return dlm_cli_usage_error("export: unexpected argument %s", argv[i]);
+        else return dlm_cli_usage(C, "unexpected argument %s (one CIRCUIT only)", argv[i]);
     }
-    if (!path || !fmt || !out) return dlm_cli_usage_error("export: needs CIRCUIT, --format and -o%s", "");
+    if (!path || !fmt || !out) return dlm_cli_usage(C, "needs CIRCUIT, --format and -o");
     if (strcmp(fmt, "aag") && strcmp(fmt, "aig") && strcmp(fmt, "blif"))
-        return dlm_cli_usage_error("export: unknown format %s (aag, aig, blif)", fmt);
+        return dlm_cli_bad(C, "--format", fmt, "aag, aig or blif");
     dlm_err e;
     char resolved[4096];
     if (strcmp(out, "-") && dlm_out_check(out, resolved, sizeof resolved, &e)) return dlm_cli_fail(DLM_EINPUT, &e);

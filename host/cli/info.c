@@ -23,17 +23,28 @@
 // ---------------------------------------------------------------------------
 // info
 
+#define C "info"
+
+static const char *const info_help =
+    "usage: dlmsim info CIRCUIT [--json]   (docs/formats.md, docs/generators.md)\n"
+    "Prints CIRCUIT's coins, outputs, gates, levels and the size of its DLM program in\n"
+    "each mode (rounds, L, slots, counter bits, fan-in, value slots).\n"
+    "  --json              one JSON object instead of the table\n"
+    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"
+    "CIRCUIT: a .aag, .aig or .blif file, or a generator spec gen:NAME:ARGS.\n";
+
 int dlm_cli_info(int argc, char **argv)
 {
+    if (dlm_cli_help(info_help, argc, argv)) return 0;
     const char *path = NULL;
     int json = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) return dlm_cli_usage_error("info: unknown option %s", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) return dlm_cli_usage(C, "unknown option %s", argv[i]);
         else if (!path) path = argv[i];
-        else return dlm_cli_usage_error("info: unexpected argument %s", argv[i]);
+        else return dlm_cli_usage(C, "unexpected argument %s (one CIRCUIT only)", argv[i]);
     }
-    if (!path) return dlm_cli_usage_error("info: missing CIRCUIT%s", "");
+    if (!path) return dlm_cli_usage(C, "missing CIRCUIT");
     dlm_err e;
     dlm_cli_loaded L;
     dlm_status s = dlm_cli_load(path, &L, &e);

@@ -32,13 +32,10 @@ static const char *const kl_usage =
     "LIST: comma-separated names among uniform-first, uniform-last, cosine, loglinear,\n"
     "binomial, binomial-cosine, random-sizes, optimal (default: all).\n"
     "--steps: e.g. 1,2,3,5,10 or 1-10 or all (default: all for L <= 32, else powers of 2 and L).\n"
-    "--estimate: path-KL estimates (--chains, default 10000) even when exact curves exist.\n";
+    "--estimate: path-KL estimates (--chains, 2 .. 2^40, default 10000) even when exact curves exist.\n"
+    "--threads: 0 .. 4096, 0 = one per core (the default). --csv, --plot: - for stdout.\n"
+    "A KL within 1e-12 nats below 0 (rounding) is printed as 0.\n";
 
-static int kl_usage_error(const char *what, const char *arg)
-{
-    fprintf(stderr, "dlmsim: kl: %s%s\n%s", what, arg, kl_usage);
-    return 2;
-}
 
 typedef struct {
     const char *target, *csv, *plot;
@@ -61,14 +58,16 @@ static int parse_args(int argc, char **argv, kl_args *a)
         int takes = !strcmp(o, "--schedules") || !strcmp(o, "--steps") || !strcmp(o, "--csv") ||
                     !strcmp(o, "--plot") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--threads") || !strcmp(o, "--max-work");
-        if (takes && !v) return kl_usage_error("option needs a value: ", o);
+        if (takes && !v) return dlm_cli_usage("kl", "option %s needs a value", o);
         if (!strcmp(o, "--schedules")) {
             for (int k = 0; k < DLM_KLS_COUNT; k++) a->use[k] = 0;
             char buf[512];
             snprintf(buf, sizeof buf, "%s", v);
             for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
                 int k = dlm_kl_sched_parse(t);
-                if (k < 0) return kl_usage_error("unknown schedule: ", t);
+                if (k < 0)
+                    return dlm_cli_bad("kl", "--schedules", t, "uniform-first, uniform-last, cosine, loglinear, binomial, "
+                                       "binomial-cosine, random-sizes, optimal");
                 a->use[k] = 1;
             }
         } else if (!strcmp(o, "--steps")) {
@@ -79,15 +78,15 @@ static int parse_args(int argc, char **argv, kl_args *a)
             a->plot = v;
         } else if (!strcmp(o, "--chains")) {
             if (dlm_parse_count(v, &a->chains) || a->chains < 2 || a->chains > UINT64_C(1) << 40)
-                return kl_usage_error("bad --chains (an integer >= 2): ", v);
+                return dlm_cli_bad("kl", o, v, "a count 2 .. 2^40, e.g. 1e4");
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_parse_count(v, &a->seed)) return kl_usage_error("bad --seed: ", v);
+            if (dlm_parse_count(v, &a->seed)) return dlm_cli_bad("kl", o, v, "an integer 0 .. 2^64-1");
         } else if (!strcmp(o, "--threads")) {
-            if (dlm_cli_parse_threads(v, &a->threads)) return kl_usage_error("bad --threads: ", v);
+            if (dlm_cli_parse_threads(v, &a->threads)) return dlm_cli_bad("kl", o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--max-work")) {
             char *end;
             a->max_work = strtod(v, &end);
-            if (end == v || *end || !(a->max_work > 0)) return kl_usage_error("bad --max-work: ", v);
+            if (end == v || *end || !(a->max_work > 0)) return dlm_cli_bad("kl", o, v, "a number > 0, e.g. 4e9");
         } else if (!strcmp(o, "--json")) {
             a->json = 1;
             continue;
@@ -98,16 +97,16 @@ static int parse_args(int argc, char **argv, kl_args *a)
             fputs(kl_usage, stdout);
             exit(0);
         } else if (o[0] == '-' && o[1] == '-') {
-            return kl_usage_error("unknown option ", o);
+            return dlm_cli_usage("kl", "unknown option %s", o);
         } else if (!a->target) {
             a->target = o;
             continue;
         } else {
-            return kl_usage_error("unexpected argument ", o);
+            return dlm_cli_usage("kl", "unexpected argument %s (one TARGET only)", o);
         }
         i++;
     }
-    if (!a->target) return kl_usage_error("missing TARGET", "");
+    if (!a->target) return dlm_cli_usage("kl", "missing TARGET");
     return 0;
 }
 
@@ -173,8 +172,8 @@ static void print_table(const dlm_law *law, const dlm_kl_dep *d, int have_dep, i
         printf("%-15s %5u  %-24s %6s  %-19s %8s %8s %8s %8s", dlm_kl_sched_name(w->sched), w->T, sz, b5, klb,
                b1, b2, b3, b4);
         if (qb) {
-            fmt(b1, sizeof b1, w->kl_qbar);
-            fmt(b2, sizeof b2, w->rkl_qbar);
+            fmt(b1, sizeof b1, dlm_cli_kl_shown(w->kl_qbar));
+            fmt(b2, sizeof b2, dlm_cli_kl_shown(w->rkl_qbar));
             fmt(b3, sizeof b3, w->tv_qbar);
             printf(" %8s %8s %8s", b1, b2, b3);
         }
@@ -207,16 +206,16 @@ static int write_csv(const char *path, const dlm_kl_row *rows, size_t nr)
         }
         fprintf(f, "%s,%u,%s", dlm_kl_sched_name(w->sched), w->T, sz);
         csv_num(f, w->smax);
-        csv_num(f, w->kl);
+        csv_num(f, dlm_cli_kl_shown(w->kl));
         csv_num(f, w->se);
-        csv_num(f, w->lo);
-        csv_num(f, w->hi);
+        csv_num(f, dlm_cli_kl_shown(w->lo));
+        csv_num(f, dlm_cli_kl_shown(w->hi));
         csv_num(f, w->li_cai);
         csv_num(f, w->smax_bound);
         csv_num(f, w->tc_T);
         csv_num(f, w->dtc_T);
-        csv_num(f, w->kl_qbar);
-        csv_num(f, w->rkl_qbar);
+        csv_num(f, dlm_cli_kl_shown(w->kl_qbar));
+        csv_num(f, dlm_cli_kl_shown(w->rkl_qbar));
         csv_num(f, w->tv_qbar);
         fputc('\n', f);
     }
@@ -264,8 +263,8 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
         }
         const char *nm[] = {"smax", "kl", "se", "lo", "hi", "li_cai", "smax_bound", "tc_T", "dtc_T",
                             "kl_qbar", "rkl_qbar", "tv_qbar"};
-        double v[] = {w->smax, w->kl, w->se, w->lo, w->hi, w->li_cai, w->smax_bound, w->tc_T, w->dtc_T,
-                      w->kl_qbar, w->rkl_qbar, w->tv_qbar};
+        double v[] = {w->smax, dlm_cli_kl_shown(w->kl), w->se, dlm_cli_kl_shown(w->lo), dlm_cli_kl_shown(w->hi), w->li_cai, w->smax_bound, w->tc_T,
+                      w->dtc_T, dlm_cli_kl_shown(w->kl_qbar), dlm_cli_kl_shown(w->rkl_qbar), w->tv_qbar};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
             fprintf(f, ", \"%s\": ", nm[k]);
             dlm_json_num(f, v[k]);
@@ -387,7 +386,14 @@ int dlm_cli_kl(int argc, char **argv)
     uint32_t *steps = NULL, ns = 0;
     dlm_kl_table t;
     memset(&t, 0, sizeof t);
-    if ((st = dlm_kl_steps_parse(a.steps, law.v.L, &steps, &ns, &e))) goto out;
+    if ((st = dlm_kl_steps_parse(a.steps, law.v.L, &steps, &ns, &e)) == DLM_EINPUT) {
+        uint32_t L = law.v.L;
+        dlm_law_free(&law);
+        char lim[64];
+        snprintf(lim, sizeof lim, "a list of T in 1..%u, e.g. 1,2,5 or 1-%u or all", L, L);
+        return dlm_cli_bad("kl", "--steps", a.steps ? a.steps : "", lim);
+    }
+    if (st) goto out;
     dlm_kl_table_opts to;
     memset(&to, 0, sizeof to);
     memcpy(to.use, a.use, sizeof to.use);

@@ -36,10 +36,10 @@ static int take_max_memory(int *argc, char **argv)
             continue;
         }
         uint64_t b;
-        if (i + 1 >= *argc) return dlm_cli_usage_error("option needs a value: %s", "--max-memory");
+        if (i + 1 >= *argc) return dlm_cli_usage(NULL, "option --max-memory needs a value");
         if (dlm_parse_size(argv[i + 1], &b) || b == 0)
-            return dlm_cli_usage_error("bad --max-memory (bytes, e.g. 512M or 4G): %s", argv[i + 1]);
-        if (setenv("DLMSIM_MAX_MEMORY", argv[i + 1], 1)) return dlm_cli_usage_error("cannot set %s", "DLMSIM_MAX_MEMORY");
+            return dlm_cli_bad(NULL, "--max-memory", argv[i + 1], "bytes > 0, e.g. 512M or 4G");
+        if (setenv("DLMSIM_MAX_MEMORY", argv[i + 1], 1)) return dlm_cli_usage(NULL, "cannot set DLMSIM_MAX_MEMORY");
         i++;
     }
     *argc = out;
@@ -68,7 +68,9 @@ static int dispatch(int argc, char **argv)
     gsl_set_error_handler_off();
     int mm = take_max_memory(&argc, argv);
     if (mm) return mm;
-    if (argc < 2) return dlm_cli_usage_error("missing command%s", "");
+    /* a budget that cannot be read is an error in every command, not ignored */
+    if ((mm = dlm_cli_check_budget())) return mm;
+    if (argc < 2) return dlm_cli_usage(NULL, "missing command (info, run, export, verify, merge, regress, sample, kl)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return dlm_cli_run(argc - 2, argv + 2);
@@ -87,5 +89,5 @@ static int dispatch(int argc, char **argv)
         printf("dlmsim %s\n", DLMSIM_VERSION);
         return 0;
     }
-    return dlm_cli_usage_error("unknown command %s", cmd);
+    return dlm_cli_usage(NULL, "unknown command %s (info, run, export, verify, merge, regress, sample, kl)", cmd);
 }

@@ -13,33 +13,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define C "merge"
+
+static const char *const merge_help =
+    "usage: dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (docs/scale-out.md)\n"
+    "Sums count files (run --counts) of one circuit, mode and seed; no chain may be in two.\n"
+    "Prints the merged chains and the regression digest (equal to one process's).\n"
+    "  -o FILE             the merged count file\n"
+    "  --allow-gaps        merge even when chains of the batch are in none of the files\n"
+    "  --json              one JSON object instead of the table\n";
+
 int dlm_cli_merge(int argc, char **argv)
 {
+    if (dlm_cli_help(merge_help, argc, argv)) return 0;
     const char *out = NULL;
     int allow_gaps = 0, json = 0, nin = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "dlmsim: merge: -o needs a FILE\n");
-                return 2;
-            }
+            if (i + 1 >= argc) return dlm_cli_usage(C, "option -o needs a value");
             out = argv[++i];
         } else if (!strcmp(argv[i], "--allow-gaps")) {
             allow_gaps = 1;
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "dlmsim: merge: unknown option %s (usage: merge COUNTS... -o FILE [--allow-gaps] [--json])\n",
-                    argv[i]);
-            return 2;
+            return dlm_cli_usage(C, "unknown option %s", argv[i]);
         } else {
             argv[nin++] = argv[i];
         }
     }
-    if (!nin || !out) {
-        fprintf(stderr, "dlmsim: merge: usage: merge COUNTS... -o FILE [--allow-gaps] [--json]\n");
-        return 2;
-    }
+    if (!nin || !out) return dlm_cli_usage(C, "%s", !nin ? "missing COUNTS files" : "missing -o FILE");
     dlm_err e;
     char resolved[4096];
     if (dlm_out_check(out, resolved, sizeof resolved, &e)) return dlm_cli_fail(DLM_EINPUT, &e);

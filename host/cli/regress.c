@@ -11,6 +11,7 @@
  * host/verify/regress.c; this file only parses options, prints and exits.
  */
 #include "dlm_cli.h"
+#include "dlm_engine.h"
 #include "dlm_regress.h"
 
 
@@ -25,13 +26,11 @@ static const char *const regress_usage =
     "                            [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
     "       dlmsim regress SUITE --counts FILE [--counts FILE ...] [--alpha A]\n"
     "SUITE lines: CIRCUIT MODE CHAINS SEED pass|fail DIGEST|- [bias=K:EPS] [target=T]\n"
-    "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n";
+    "(docs/regress.md). --update rewrites the digests of cases whose verdict matches.\n"
+    "--threads: 0 .. 4096, 0 = one per core (the default). --alpha: in (0, 1), default 1e-3.\n"
+    "--junit FILE: JUnit XML (- for stdout). --quiet: no progress on stderr.\n";
 
-static int regress_usage_error(const char *what, const char *arg)
-{
-    fprintf(stderr, "dlmsim: regress: %s%s\n", what, arg); /* one line; --help prints the usage */
-    return 2;
-}
+#define C "regress"
 
 typedef struct {
     const char *suite;
@@ -52,18 +51,13 @@ static int parse_args(int argc, char **argv, regress_args *a, const char **count
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
                     !strcmp(o, "--junit") || !strcmp(o, "--counts");
-        if (takes && !v) return regress_usage_error("option needs a value: ", o);
+        if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->o.backend)) return regress_usage_error("unknown backend (auto, cpu, cpu-ref, cuda, cuda-ref): ", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");
         } else if (!strcmp(o, "--threads")) {
-            char *end;
-            errno = 0;
-            unsigned long t = strtoul(v, &end, 10);
-            if (v[0] < '0' || v[0] > '9' || *end || errno || t > 4096)
-                return regress_usage_error("bad --threads ", v);
-            a->o.threads = (int)t;
+            if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--alpha")) {
-            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return regress_usage_error("bad --alpha (a number in (0, 1)): ", v);
+            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return dlm_cli_bad(C, o, v, "a number in (0, 1)");
         } else if (!strcmp(o, "--junit")) {
             a->junit = v;
         } else if (!strcmp(o, "--counts")) {
@@ -81,18 +75,18 @@ static int parse_args(int argc, char **argv, regress_args *a, const char **count
             fputs(regress_usage, stdout);
             exit(0);
         } else if (o[0] == '-' && o[1]) {
-            return regress_usage_error("unknown option ", o);
+            return dlm_cli_usage(C, "unknown option %s", o);
         } else if (!a->suite) {
             a->suite = o;
             continue;
         } else {
-            return regress_usage_error("unexpected argument ", o);
+            return dlm_cli_usage(C, "unexpected argument %s (one SUITE only)", o);
         }
         i++;
     }
-    if (!a->suite) return regress_usage_error("missing SUITE", "");
+    if (!a->suite) return dlm_cli_usage(C, "missing SUITE");
     if (a->ncounts && (a->update || a->junit || a->json))
-        return regress_usage_error("--counts checks count files: not with --update, --junit or --json", "");
+        return dlm_cli_usage(C, "--counts checks count files: not with --update, --junit or --json");
     return 0;
 }
 
@@ -186,7 +180,18 @@ static int regress_main(int argc, char **argv, const char **counts)
     if (!a.json && dlm_cli_mpi_rank() == 0)
         printf("%5s  %-*s  %-6s %10s %6s  %-6s %-7s %-16s  %8s  %s\n", "line", w, "circuit", "mode", "chains", "seed",
                "expect", "verdict", "digest", "seconds", "result");
+    /* the no-device notice once, before any case and its progress (the cases' own
+     * notices, the same text, are then not repeated) */
     int noticed = 0;
+    {
+        char notice[256] = "";
+        dlm_backend be;
+        dlm_err ne;
+        if (!dlm_backend_resolve(a.o.backend, &be, notice, sizeof notice, &ne) && notice[0]) {
+            if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", notice);
+            noticed = 1;
+        }
+    }
     if (dlm_cli_mpi_on()) {
         /* mpirun: the ranks take cases as they finish theirs; rank 0 prints them all
          * in suite order once every case has run */

@@ -36,6 +36,29 @@ typedef struct {
     int threads, json, check, direct, quiet;
 } run_args;
 
+#define C "run"
+
+static const char *const run_help =
+    "usage: dlmsim run CIRCUIT [options]   (README.md, docs/batches.md, docs/scale-out.md)\n"
+    "Samples --chains chains of CIRCUIT's DLM program and prints a summary.\n"
+    "  --mode cot|remask|revise|ar   the DLM program (default cot)\n"
+    "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"
+    "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"
+    "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"
+    "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"
+    "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"
+    "  --samples FILE      every sample, one line each (- for stdout)\n"
+    "  --json              one JSON object instead of the table\n"
+    "  --check             check the compiled program before running it\n"
+    "  --direct            evaluate the circuit directly (the reference; CPU only)\n"
+    "  --quiet             no progress on stderr\n"
+    "  --checkpoint FILE   save the counts every --checkpoint-every SECONDS and on SIGINT/SIGTERM\n"
+    "  --checkpoint-every SECONDS   (default 60)\n"
+    "  --resume FILE       continue a checkpointed run\n"
+    "  --shard K/N | --first-chain A   run a part of the batch (needs --counts)\n"
+    "  --counts FILE       write the counts of the chains run (dlmsim merge sums them)\n"
+    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
+
 static int parse_run(int argc, char **argv, run_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -49,28 +72,28 @@ static int parse_run(int argc, char **argv, run_args *a)
                     !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
                     !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume") ||
                     !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts");
-        if (takes && !v) return dlm_cli_usage_error("option %s needs a value", o);
+        if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
-            if (dlm_mode_parse(v, &a->mode)) return dlm_cli_usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+            if (dlm_mode_parse(v, &a->mode)) return dlm_cli_bad(C, o, v, "cot, remask, revise or ar");
         } else if (!strcmp(o, "--chains")) {
-            if (dlm_parse_count(v, &a->chains) || a->chains == 0) return dlm_cli_usage_error("bad --chains %s", v);
+            if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
         } else if (!strcmp(o, "--shard")) {
             uint32_t k, n;
-            if (dlm_shard_parse(v, &k, &n)) return dlm_cli_usage_error("bad --shard %s (K/N with 1 <= K <= N)", v);
+            if (dlm_shard_parse(v, &k, &n)) return dlm_cli_bad(C, o, v, "K/N with 1 <= K <= N");
             a->have_shard = 1;
             a->first = k; /* resolved below, once --chains is known */
             a->count = n;
         } else if (!strcmp(o, "--first-chain")) {
-            if (dlm_parse_count(v, &a->first)) return dlm_cli_usage_error("bad --first-chain %s", v);
+            if (dlm_parse_count(v, &a->first)) return dlm_cli_bad(C, o, v, "a chain index, 0 or more");
             a->have_first = 1;
         } else if (!strcmp(o, "--counts")) {
             a->counts = v;
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_parse_count(v, &a->seed)) return dlm_cli_usage_error("bad --seed %s", v);
+            if (dlm_parse_count(v, &a->seed)) return dlm_cli_bad(C, o, v, "an integer 0 .. 2^64-1");
         } else if (!strcmp(o, "--threads")) {
-            if (dlm_cli_parse_threads(v, &a->threads)) return dlm_cli_usage_error("bad --threads %s", v);
+            if (dlm_cli_parse_threads(v, &a->threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->backend)) return dlm_cli_usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
+            if (dlm_backend_parse(v, &a->backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (!strcmp(o, "--samples")) {
@@ -96,37 +119,37 @@ static int parse_run(int argc, char **argv, run_args *a)
             errno = 0;
             a->checkpoint_every = strtod(v, &end);
             if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
-                return dlm_cli_usage_error("bad --checkpoint-every %s (seconds > 0)", v);
+                return dlm_cli_bad(C, o, v, "seconds > 0");
         } else if (o[0] == '-' && o[1]) {
-            return dlm_cli_usage_error("unknown option %s", o);
+            return dlm_cli_usage(C, "unknown option %s", o);
         } else if (!a->path) {
             a->path = o;
             continue;
         } else {
-            return dlm_cli_usage_error("unexpected argument %s", o);
+            return dlm_cli_usage(C, "unexpected argument %s (one CIRCUIT only)", o);
         }
         i++;
     }
-    if (!a->path) return dlm_cli_usage_error("run: missing CIRCUIT%s", "");
+    if (!a->path) return dlm_cli_usage(C, "missing CIRCUIT");
     if (a->samples && (a->checkpoint || a->resume))
-        return dlm_cli_usage_error("run: --samples cannot be combined with --checkpoint or --resume%s", "");
+        return dlm_cli_usage(C, "--samples cannot be combined with --checkpoint or --resume");
     if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
-        return dlm_cli_usage_error("run: --checkpoint-every needs --checkpoint FILE%s", "");
+        return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     if (a->have_shard && a->have_first)
-        return dlm_cli_usage_error("run: --shard and --first-chain exclude each other%s", "");
+        return dlm_cli_usage(C, "--shard and --first-chain exclude each other");
     if (a->have_shard) {
         uint32_t k = (uint32_t)a->first, n = (uint32_t)a->count;
         dlm_shard_range(a->chains, k, n, &a->first, &a->count);
-        if (a->count == 0) return dlm_cli_usage_error("run: this --shard is empty (fewer chains than shards)%s", "");
+        if (a->count == 0) return dlm_cli_usage(C, "this --shard is empty (fewer chains than shards)");
     } else {
         a->count = a->chains;
         if (a->have_first && a->first > UINT64_MAX - a->chains)
-            return dlm_cli_usage_error("run: --first-chain + --chains is past 2^64%s", "");
+            return dlm_cli_usage(C, "--first-chain + --chains is past 2^64");
     }
-    if (a->counts && a->direct) return dlm_cli_usage_error("run: --counts needs a DLM mode, not --direct%s", "");
+    if (a->counts && a->direct) return dlm_cli_usage(C, "--counts needs a DLM mode, not --direct");
     if (dlm_cli_mpi_on() && (a->samples || a->direct))
-        return dlm_cli_usage_error("run: under mpirun, --samples and --direct are not supported (one process "
-                                   "writes samples in chain order; docs/scale-out.md)%s", "");
+        return dlm_cli_usage(C, "under mpirun, --samples and --direct are not supported (one process "
+                                   "writes samples in chain order; docs/scale-out.md)");
     return 0;
 }
 
@@ -164,6 +187,7 @@ static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_e
 
 int dlm_cli_run(int argc, char **argv)
 {
+    if (dlm_cli_help(run_help, argc, argv)) return 0;
     run_args a;
     int rc = parse_run(argc, argv, &a);
     if (rc) return rc;

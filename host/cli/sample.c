@@ -34,8 +34,19 @@ static const char *const sample_usage =
     "                         [--max-post-steps N] [--chains B] [--seed S]\n"
     "                         [--backend auto|cpu|cuda] [--threads N] [--hist FILE]\n"
     "                         [--exact] [--verify] [--alpha A] [--max-states N] [--json]\n"
+    "       dlmsim verify LAW [the same]   (= sample --verify)\n"
     "LAW: parity:N, random:L:V:SEED, table:FILE, circuit:CIRCUIT, markov:FILE,\n"
-    "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n";
+    "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n"
+    "--policy: llada, llada-random, mdlm, dream-origin, maskgit-plus, topk-margin, entropy,\n"
+    "li-cai, fast-dllm, factor, eb, entsum, remdm-cap, remdm-rescale, remdm-conf, remdm-loop,\n"
+    "llada21-edit, parity-revise, zhao-cai; the options after it change its rules\n"
+    "(docs/oracle.md lists what each policy sets).\n"
+    "--steps T, --block-length B, --top-k K: positive integers (leave one out for its default:\n"
+    "T = L, B = L, no top-k). --chains: 1 .. 2^56 (default 1e5). --threads: 0 .. 4096, 0 = one\n"
+    "per core (the default). --max-states N: at least 1 (default 2^20), the states --exact keeps.\n"
+    "--exact: the policy's exact output law q and KL(p||q), KL(q||p), TV against the law p\n"
+    "(a KL within 1e-12 nats below 0, rounding, is shown as 0). --verify: also test the\n"
+    "samples against q (chi-square and G, Holm at --alpha, default 1e-3): exit 1 on FAIL.\n";
 
 static const char *const law_prefixes[] = {"parity:", "random:", "table:", "circuit:", "markov:",
                                            "bsc:", "sparse:", "english:"};
@@ -47,11 +58,6 @@ int dlm_cli_is_law(const char *spec)
     return 0;
 }
 
-static int sample_usage_error(const char *what, const char *arg)
-{
-    fprintf(stderr, "dlmsim: sample: %s%s\n", what, arg); /* one line; --help prints the usage */
-    return 2;
-}
 
 typedef struct {
     const char *law, *hist;
@@ -62,7 +68,7 @@ typedef struct {
     double alpha;
 } sample_args;
 
-static int parse_args(int argc, char **argv, sample_args *a)
+static int parse_args(int argc, char **argv, sample_args *a, const char *C)
 {
     memset(a, 0, sizeof *a);
     dlm_policy_default(&a->pol);
@@ -74,46 +80,47 @@ static int parse_args(int argc, char **argv, sample_args *a)
         if (!strcmp(o, "--exact")) { a->exact = 1; continue; }
         if (!strcmp(o, "--verify")) { a->verify = 1; continue; }
         if (!strcmp(o, "--quiet")) continue;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            fputs(sample_usage, stdout);
-            exit(0);
-        }
         if (o[0] == '-' && o[1] == '-') {
-            if (!v) return sample_usage_error("option needs a value: ", o);
+            if (!v) {
+                dlm_policy tmp = a->pol;
+                dlm_status st;
+                dlm_err e;
+                int known = dlm_policy_option(&tmp, o, "", &st, &e) || !strcmp(o, "--chains") ||
+                            !strcmp(o, "--seed") || !strcmp(o, "--max-states") || !strcmp(o, "--threads") ||
+                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha");
+                return known ? dlm_cli_usage(C, "option %s needs a value", o) : dlm_cli_usage(C, "unknown option %s", o);
+            }
             dlm_status st;
             dlm_err e;
             if (dlm_policy_option(&a->pol, o, v, &st, &e)) {
-                if (st) {
-                    fprintf(stderr, "dlmsim: %s\n", e.msg);
-                    return 2;
-                }
+                if (st) return dlm_cli_usage(C, "%s", e.msg);
             } else if (!strcmp(o, "--chains")) {
-                if (dlm_parse_count(v, &a->chains) || a->chains == 0)
-                    return sample_usage_error("bad --chains (a positive count): ", v);
+                if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
             } else if (!strcmp(o, "--seed")) {
-                if (dlm_parse_count(v, &a->seed)) return sample_usage_error("bad --seed: ", v);
+                if (dlm_parse_count(v, &a->seed)) return dlm_cli_bad(C, o, v, "an integer 0 .. 2^64-1");
             } else if (!strcmp(o, "--max-states")) {
-                if (dlm_parse_count(v, &a->max_states)) return sample_usage_error("bad --max-states: ", v);
+                if (dlm_parse_count(v, &a->max_states) || a->max_states == 0)
+                    return dlm_cli_bad(C, o, v, "a positive count; leave it out for the default 2^20");
             } else if (!strcmp(o, "--threads")) {
-                if (dlm_cli_parse_threads(v, &a->threads)) return sample_usage_error("bad --threads ", v);
+                if (dlm_cli_parse_threads(v, &a->threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
             } else if (!strcmp(o, "--backend")) {
                 if (dlm_backend_parse(v, &a->backend) || a->backend == DLM_BACKEND_CPU_REF ||
                     a->backend == DLM_BACKEND_CUDA_REF) /* no reference engines here */
-                    return sample_usage_error("unknown backend (auto, cpu, cuda): ", v);
+                    return dlm_cli_bad(C, o, v, "auto, cpu or cuda");
             } else if (!strcmp(o, "--hist")) {
                 a->hist = v;
             } else if (!strcmp(o, "--alpha")) {
-                if (dlm_cli_parse_alpha(v, &a->alpha)) return sample_usage_error("bad --alpha (a number in (0, 1)): ", v);
+                if (dlm_cli_parse_alpha(v, &a->alpha)) return dlm_cli_bad(C, o, v, "a number in (0, 1)");
             } else {
-                return sample_usage_error("unknown option ", o);
+                return dlm_cli_usage(C, "unknown option %s", o);
             }
             i++;
             continue;
         }
-        if (a->law) return sample_usage_error("more than one LAW: ", o);
+        if (a->law) return dlm_cli_usage(C, "unexpected argument %s (one LAW only)", o);
         a->law = o;
     }
-    if (!a->law) return sample_usage_error("missing LAW", "");
+    if (!a->law) return dlm_cli_usage(C, "missing LAW");
     return 0;
 }
 
@@ -170,9 +177,9 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf("]");
     if (x->have) {
         printf(",\"exact\":{\"kl_forward\":");
-        dlm_json_num(stdout, x->kl_fwd);
+        dlm_json_num(stdout, dlm_cli_kl_shown(x->kl_fwd));
         printf(",\"kl_reverse\":");
-        dlm_json_num(stdout, x->kl_rev);
+        dlm_json_num(stdout, dlm_cli_kl_shown(x->kl_rev));
         printf(",\"tv\":");
         dlm_json_num(stdout, x->tv);
         printf(",\"rounds_mean\":");
@@ -232,7 +239,7 @@ static void print_text(const sample_args *a, const dlm_law *law, const dlm_sampl
     if (x->have) {
         printf("exact    KL(p||q) = %.6g nats, KL(q||p) = %.6g nats, TV = %.6g (q: the policy's exact output "
                "law; %llu states at most, expected rounds %.4f)\n",
-               x->kl_fwd, x->kl_rev, x->tv, (unsigned long long)x->info.states_max, x->info.rounds_mean);
+               dlm_cli_kl_shown(x->kl_fwd), dlm_cli_kl_shown(x->kl_rev), x->tv, (unsigned long long)x->info.states_max, x->info.rounds_mean);
     }
     if (x->tested) {
         printf("verify   samples vs the policy's exact law: chi2 = %.4g (df %.0f, p %.3g, Holm %.3g), "
@@ -245,8 +252,9 @@ static void print_text(const sample_args *a, const dlm_law *law, const dlm_sampl
 
 int dlm_cli_sample(int argc, char **argv, int verify)
 {
+    if (dlm_cli_help(sample_usage, argc, argv)) return 0;
     sample_args a;
-    int rc = parse_args(argc, argv, &a);
+    int rc = parse_args(argc, argv, &a, verify ? "verify" : "sample");
     if (rc) return rc;
     a.verify |= verify;
     dlm_law law;
@@ -282,6 +290,8 @@ int dlm_cli_sample(int argc, char **argv, int verify)
                      (unsigned long long)DLM_LAW_TABLE_MAX, law.v.V, law.v.L);
         goto done;
     }
+    /* the notice before the work (the exact law can take long) */
+    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
     if (want_exact) {
         if (!(q = dlm_calloc(cells, sizeof *q))) {
             s = dlm_fail(&e, DLM_ENOMEM, "out of memory for the exact law");
@@ -299,8 +309,6 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     so.chains = a.chains;
     so.seed = a.seed;
     so.threads = a.threads;
-    /* everything that can be refused has been: now the notice, then the work */
-    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
     double t0 = dlm_now();
     if ((s = dlm_sampler_run(be, &law, &a.pol, &so, &k, &e))) goto done;
     double secs = dlm_now() - t0;

@@ -4,6 +4,7 @@
 #include "dlm_level.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,25 @@ int dlm_cli_parse_threads(const char *s, int *threads)
     if (dlm_parse_count(s, &t) || t > 4096) return -1;
     *threads = (int)t;
     return 0;
+}
+
+int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains)
+{
+    uint64_t n;
+    if (dlm_parse_count(s, &n) || n < min || n > DLM_CLI_CHAINS_MAX) return -1;
+    *chains = n;
+    return 0;
+}
+
+int dlm_cli_check_budget(void)
+{
+    const char *env = getenv("DLMSIM_MAX_MEMORY");
+    uint64_t b;
+    if (!env || !*env || (!dlm_parse_size(env, &b) && b > 0)) return 0; /* empty: unset */
+    if (dlm_cli_mpi_rank() == 0)
+        fprintf(stderr, "dlmsim: bad DLMSIM_MAX_MEMORY '%s' (bytes > 0, e.g. 512M or 4G; unset it for half "
+                "the machine's memory); see dlmsim --help\n", env);
+    return 2;
 }
 
 int dlm_cli_parse_alpha(const char *s, double *alpha)
@@ -54,18 +74,38 @@ const char *const dlm_cli_usage_text =
     "Backends: cpu and cuda are the bit-sliced engines, cpu-ref and cuda-ref the byte\n"
     "engines they are tested against bit for bit; auto is cuda with a device, else cpu.\n"
     "Every command takes --max-memory SIZE (e.g. 4G): the memory budget of each data\n"
-    "structure, checked before allocating (default: half the machine's memory).\n"
+    "structure, checked before allocating (default: half the machine's memory; the\n"
+    "environment variable DLMSIM_MAX_MEMORY likewise, an error unless a size > 0).\n"
+    "--threads N: CPU threads, 0 (the default) = one per core. --chains: at most 2^56.\n"
+    "Each subcommand prints its own options: dlmsim CMD --help (or -h).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
 
-int dlm_cli_usage_error(const char *fmt, const char *arg)
+int dlm_cli_usage(const char *cmd, const char *fmt, ...)
 {
-    /* one line: a usage dump would hide the message (`dlmsim --help` prints it) */
     if (dlm_cli_mpi_rank() != 0) return 2; /* under mpirun: one line, not R */
-    fprintf(stderr, "dlmsim: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "dlmsim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "; see dlmsim %s%s--help\n", cmd ? cmd : "", cmd ? " " : "");
     return 2;
+}
+
+int dlm_cli_bad(const char *cmd, const char *opt, const char *val, const char *allowed)
+{
+    return dlm_cli_usage(cmd, "bad %s %s%s%s (%s)", opt, *val ? "" : "'", val, *val ? "" : "'", allowed);
+}
+
+int dlm_cli_help(const char *text, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (dlm_cli_mpi_rank() == 0) fputs(text, stdout);
+            return 1;
+        }
+    return 0;
 }
 
 int dlm_cli_fail(dlm_status s, const dlm_err *e)

@@ -33,6 +33,28 @@ typedef struct {
     uint64_t first; /* --first-chain */
 } verify_args;
 
+#define C "verify"
+
+static const char *const verify_help =
+    "usage: dlmsim verify CIRCUIT [options]   (docs/verify.md, docs/report-format.md)\n"
+    "       dlmsim verify LAW [sample's options]   (= dlmsim sample LAW --verify; dlmsim sample --help)\n"
+    "Samples CIRCUIT's DLM program and tests the samples against the circuit's own law\n"
+    "(invariants, then Holm-corrected tests at --alpha). Exit 0 PASS, 1 FAIL, 2 bad input.\n"
+    "  --mode cot|remask|revise|ar   the DLM program (default revise)\n"
+    "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"
+    "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"
+    "  --alpha A           family-wise error rate, in (0, 1) (default 1e-3)\n"
+    "  --target auto|exact|reference   the law tested against (default auto)\n"
+    "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"
+    "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"
+    "  --inject-bias K:EPS testing aid: coin K gets P(1) = 1/2 + EPS (the run should FAIL)\n"
+    "  --hist FILE         the output histogram (- for stdout)\n"
+    "  --json              one JSON object (docs/report-format.md)\n"
+    "  --quiet             no progress on stderr\n"
+    "  --shard K/N | --first-chain A   a part of the batch, written to --counts FILE\n"
+    "  --counts FILE       with a part: write its counts; alone: verify the counts in FILE\n"
+    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
+
 static int parse_verify(int argc, char **argv, verify_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -44,42 +66,42 @@ static int parse_verify(int argc, char **argv, verify_args *a)
                     !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
                     !strcmp(o, "--target") || !strcmp(o, "--inject-bias") || !strcmp(o, "--shard") ||
                     !strcmp(o, "--first-chain") || !strcmp(o, "--counts") || !strcmp(o, "--hist");
-        if (takes && !v) return dlm_cli_usage_error("option %s needs a value", o);
+        if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
-            if (dlm_mode_parse(v, &a->o.mode)) return dlm_cli_usage_error("unknown mode %s (cot, remask, revise, ar)", v);
+            if (dlm_mode_parse(v, &a->o.mode)) return dlm_cli_bad(C, o, v, "cot, remask, revise or ar");
             a->have_mode = 1;
         } else if (!strcmp(o, "--chains")) {
-            if (dlm_parse_count(v, &a->o.chains) || a->o.chains == 0) return dlm_cli_usage_error("bad --chains %s", v);
+            if (dlm_cli_parse_chains(v, 1, &a->o.chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
             a->have_chains = 1;
         } else if (!strcmp(o, "--seed")) {
-            if (dlm_parse_count(v, &a->o.seed)) return dlm_cli_usage_error("bad --seed %s", v);
+            if (dlm_parse_count(v, &a->o.seed)) return dlm_cli_bad(C, o, v, "an integer 0 .. 2^64-1");
             a->have_seed = 1;
         } else if (!strcmp(o, "--shard")) {
             if (dlm_shard_parse(v, &a->shard_k, &a->shard_n))
-                return dlm_cli_usage_error("bad --shard %s (K/N with 1 <= K <= N)", v);
+                return dlm_cli_bad(C, o, v, "K/N with 1 <= K <= N");
             a->have_shard = 1;
         } else if (!strcmp(o, "--first-chain")) {
-            if (dlm_parse_count(v, &a->first)) return dlm_cli_usage_error("bad --first-chain %s", v);
+            if (dlm_parse_count(v, &a->first)) return dlm_cli_bad(C, o, v, "a chain index, 0 or more");
             a->have_first = 1;
         } else if (!strcmp(o, "--counts")) {
             a->counts = v;
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (!strcmp(o, "--threads")) {
-            if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_usage_error("bad --threads %s", v);
+            if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--alpha")) {
-            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return dlm_cli_usage_error("bad --alpha %s (a number in (0, 1))", v);
+            if (dlm_cli_parse_alpha(v, &a->o.alpha)) return dlm_cli_bad(C, o, v, "a number in (0, 1)");
         } else if (!strcmp(o, "--target")) {
             if (dlm_target_want_parse(v, &a->o.target))
-                return dlm_cli_usage_error("unknown target %s (auto, exact, reference)", v);
+                return dlm_cli_bad(C, o, v, "auto, exact or reference");
         } else if (!strcmp(o, "--backend")) {
-            if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_usage_error("unknown backend %s (auto, cpu, cpu-ref, cuda, cuda-ref)", v);
+            if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");
         } else if (!strcmp(o, "--inject-bias")) {
             uint32_t kk;
             double eps;
             int b = dlm_bias_parse(v, strlen(v), &kk, &eps);
-            if (b == -1) return dlm_cli_usage_error("bad --inject-bias %s (K:EPS)", v);
-            if (b) return dlm_cli_usage_error("bad --inject-bias %s (K:EPS with -1/2 < EPS < 1/2)", v);
+            if (b == -1) return dlm_cli_bad(C, o, v, "K:EPS");
+            if (b) return dlm_cli_bad(C, o, v, "K:EPS with -1/2 < EPS < 1/2");
             a->o.inject = 1;
             a->o.inject_coin = kk;
             a->o.inject_eps = eps;
@@ -90,27 +112,27 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             a->quiet = 1;
             continue;
         } else if (o[0] == '-' && o[1]) {
-            return dlm_cli_usage_error("verify: unknown option %s", o);
+            return dlm_cli_usage(C, "unknown option %s", o);
         } else if (!a->path) {
             a->path = o;
             continue;
         } else {
-            return dlm_cli_usage_error("verify: unexpected argument %s", o);
+            return dlm_cli_usage(C, "unexpected argument %s (one CIRCUIT only)", o);
         }
         i++;
     }
-    if (!a->path) return dlm_cli_usage_error("verify: missing CIRCUIT%s", "");
+    if (!a->path) return dlm_cli_usage(C, "missing CIRCUIT");
     if (a->have_shard && a->have_first)
-        return dlm_cli_usage_error("verify: --shard and --first-chain exclude each other%s", "");
+        return dlm_cli_usage(C, "--shard and --first-chain exclude each other");
     if ((a->have_shard || a->have_first) && !a->counts)
-        return dlm_cli_usage_error("verify: a part of the batch (--shard, --first-chain) needs --counts FILE; "
-                                   "verify the merged counts with dlmsim verify CIRCUIT --counts FILE%s", "");
+        return dlm_cli_usage(C, "a part of the batch (--shard, --first-chain) needs --counts FILE; "
+                                   "verify the merged counts with dlmsim verify CIRCUIT --counts FILE");
     if (a->have_shard && a->o.chains < a->shard_n)
-        return dlm_cli_usage_error("verify: this --shard is empty (fewer chains than shards)%s", "");
+        return dlm_cli_usage(C, "this --shard is empty (fewer chains than shards)");
     if (a->have_first && a->first > UINT64_MAX - a->o.chains)
-        return dlm_cli_usage_error("verify: --first-chain + --chains is past 2^64%s", "");
+        return dlm_cli_usage(C, "--first-chain + --chains is past 2^64");
     if (a->counts && !a->have_shard && !a->have_first && dlm_cli_mpi_on())
-        return dlm_cli_usage_error("verify: --counts FILE (verify the counts in FILE) needs no mpirun%s", "");
+        return dlm_cli_usage(C, "--counts FILE (verify the counts in FILE) needs no mpirun");
     return 0;
 }
 
@@ -231,6 +253,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
 
 int dlm_cli_verify(int argc, char **argv)
 {
+    if (dlm_cli_help(verify_help, argc, argv)) return 0;
     verify_args a;
     int rc = parse_verify(argc, argv, &a);
     if (rc) return rc;
@@ -312,8 +335,13 @@ int dlm_cli_verify(int argc, char **argv)
         r.seconds_sample = dlm_now() - t0 - r.seconds_target - r.seconds_tests;
         have_report = 1;
     } else {
+        /* the no-device notice before the target's and the sampling's progress */
+        char notice[256] = "";
+        dlm_backend be;
+        if ((s = dlm_backend_resolve(a.o.backend, &be, notice, sizeof notice, &e))) goto done;
+        if (notice[0] && root) fprintf(stderr, "%s\n", notice);
+        a.o.backend = be;
         if ((s = dlm_verify_run(&L.c, &L.lv, &a.o, &r, &e))) goto done;
-        if (r.backend_notice[0]) fprintf(stderr, "%s\n", r.backend_notice);
         have_report = 1;
     }
     if (a.hist && (s = dlm_cli_hist_write(a.hist, &r.counts, &e))) goto done;

@@ -297,9 +297,10 @@ static dlm_status gen_circuit(dlm_law *law, const char *cspec_in, const char *sp
     }
     if (sel) keep_outputs(&c, lo, hi);
     if (c.nout > 24) {
+        uint32_t nout = c.nout; /* read before the free, which zeroes it */
         dlm_circuit_free(&c);
         return dlm_fail(err, DLM_EINPUT, "%s: the circuit has %u outputs; a law takes at most 24 "
-                        "(select some with circuit:CIRCUIT@A-B)", spec, c.nout);
+                        "(select some with circuit:CIRCUIT@A-B)", spec, nout);
     }
     memset(&t, 0, sizeof t);
     s = dlm_target_build(&c, DLM_TARGET_EXACT, 0, 0, 0, &t, err);

@@ -148,13 +148,19 @@ int dlm_policy_option(dlm_policy *p, const char *name, const char *val, dlm_stat
     for (size_t i = 0; i < sizeof dbl / sizeof *dbl; i++) {
         if (strcmp(name, dbl[i].name)) continue;
         if (parse_double(val, (double *)((char *)p + dbl[i].off)))
-            *st = dlm_fail(err, DLM_EINPUT, "%s: '%s' is not a number", name, val);
+            *st = dlm_fail(err, DLM_EINPUT, "bad %s %s (a number)", name, val);
         return 1;
     }
     for (size_t i = 0; i < sizeof u32 / sizeof *u32; i++) {
         if (strcmp(name, u32[i].name)) continue;
-        if (parse_u32(val, (uint32_t *)((char *)p + u32[i].off)))
-            *st = dlm_fail(err, DLM_EINPUT, "%s: '%s' is not a non-negative integer", name, val);
+        uint32_t *x = (uint32_t *)((char *)p + u32[i].off);
+        /* 0 would mean nothing here (no steps, empty blocks, no tokens kept): refused;
+         * the defaults come from leaving the option out */
+        int positive = i < 3;
+        if (parse_u32(val, x) || (positive && *x == 0))
+            *st = dlm_fail(err, DLM_EINPUT, "bad %s %s (%s)", name, val,
+                           positive ? "a positive integer; leave the option out for the default"
+                                    : "an integer 0 .. 2^32-1");
         return 1;
     }
     struct { const char *name; const char *const *tab; size_t n; int *dst; } en[] = {
@@ -166,20 +172,26 @@ int dlm_policy_option(dlm_policy *p, const char *name, const char *val, dlm_stat
     for (size_t i = 0; i < sizeof en / sizeof *en; i++) {
         if (strcmp(name, en[i].name)) continue;
         int r = find_name(en[i].tab, en[i].n, val);
-        if (r < 0) *st = dlm_fail(err, DLM_EINPUT, "%s: unknown rule '%s'", name, val);
+        if (r < 0) {
+            char list[256] = "";
+            size_t n = 0;
+            for (size_t j = 0; j < en[i].n && n < sizeof list; j++)
+                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", j ? ", " : "", en[i].tab[j]);
+            *st = dlm_fail(err, DLM_EINPUT, "bad %s %s (one of %s)", name, val, list);
+        }
         else *en[i].dst = r;
         return 1;
     }
     if (!strcmp(name, "--remainder")) {
         if (!strcmp(val, "first")) p->remainder_first = 1;
         else if (!strcmp(val, "last")) p->remainder_first = 0;
-        else *st = dlm_fail(err, DLM_EINPUT, "--remainder: 'first' or 'last', not '%s'", val);
+        else *st = dlm_fail(err, DLM_EINPUT, "bad --remainder %s (first or last)", val);
         return 1;
     }
     if (!strcmp(name, "--grid")) {
         if (!strcmp(val, "linear")) p->grid = DLM_GRID_LINEAR;
         else if (!strcmp(val, "cosine")) p->grid = DLM_GRID_COSINE;
-        else *st = dlm_fail(err, DLM_EINPUT, "--grid: 'linear' or 'cosine', not '%s'", val);
+        else *st = dlm_fail(err, DLM_EINPUT, "bad --grid %s (linear or cosine)", val);
         return 1;
     }
     if (!strcmp(name, "--policy")) {
