@@ -39,7 +39,10 @@
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
  * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. */
 #define WORDS_MAX 4096u                       /* words per tile, at most */
-#define TILE_BYTES (UINT64_C(4) << 20)        /* value bytes per thread */
+#ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
+#define DLM_TILE_BYTES (UINT64_C(4) << 20)
+#endif
+#define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
 #define DEFAULT_BUDGET (UINT64_C(256) << 20)  /* value bytes for all threads together */
 
 // ---------------------------------------------------------------- popcount
