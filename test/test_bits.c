@@ -254,6 +254,52 @@ static void biased_coins_bits_equal_ref(void **state)
     }
 }
 
+/* Coin-heavy runs of many lengths: the engine's vector Philox (whole vectors of 4 or
+ * 8 blocks, two in flight, then single blocks) and its counting loops (the live mask
+ * of a tile's first and last word, negated outputs) against the byte engine, at range
+ * starts that begin with an upper half-block, in a chain range whose block numbers
+ * need 33 bits, under a seed with both key words set, 1 and 2 threads, default and
+ * 19-word tiles. */
+static void coin_runs_equal_ref(void **state)
+{
+    (void)state;
+    const char *specs[] = {"gen:parity-revise:16", "gen:random:16,3,2",
+                           DLM_EPFL "/random_control/ctrl.aig"}; /* 6 of 26 outputs negated */
+    const uint64_t firsts[] = {0, 64, 37, 64 * 21, (UINT64_C(1) << 39) + 101};
+    const uint64_t lens[] = {64, 64 * 17 + 5, 64 * 40 + 1, 64 * 33, 64 * 64 + 63};
+    const uint64_t seed = UINT64_C(0x9E3779B97F4A7C15);
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        if (strncmp(specs[s], "gen:", 4) != 0 && access(specs[s], R_OK) != 0) {
+            print_message("%s not found: not checked\n", specs[s]);
+            continue;
+        }
+        loaded L;
+        load_ok(specs[s], &L);
+        dlm_err e;
+        dlm_program p;
+        if (dlm_compile(&L.c, &L.lv, DLM_MODE_REVISE, &p, &e)) fail_msg("%s: %s", specs[s], e.msg);
+        for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++)
+            for (size_t c = 0; c < sizeof lens / sizeof *lens; c++) {
+                result ref;
+                run_engine(1, &p, firsts[f], lens[c], 1, 0, seed, &ref);
+                for (int th = 1; th <= 2; th++)
+                    for (uint64_t t = 0; t <= 19; t += 19) {
+                        result got;
+                        run_engine(0, &p, firsts[f], lens[c], th, t, seed, &got);
+                        char what[256];
+                        snprintf(what, sizeof what, "%s first %llu chains %llu threads %d tile %llu",
+                                 specs[s], (unsigned long long)firsts[f],
+                                 (unsigned long long)lens[c], th, (unsigned long long)t);
+                        same_result(what, &p, firsts[f], lens[c], &ref, &got);
+                        result_free(&got);
+                    }
+                result_free(&ref);
+            }
+        dlm_program_free(&p);
+        unload(&L);
+    }
+}
+
 /* Any split of a range into calls gives the same counts; an empty range counts nothing;
  * a budget below one 64-chain word is refused. */
 static void splits_empty_and_budget(void **state)
@@ -379,6 +425,7 @@ int main(void)
         cmocka_unit_test(word_step_equals_byte_step),
         cmocka_unit_test(generators_bits_equal_ref),
         cmocka_unit_test(biased_coins_bits_equal_ref),
+        cmocka_unit_test(coin_runs_equal_ref),
         cmocka_unit_test(splits_empty_and_budget),
         cmocka_unit_test(backends_cpu_and_cpu_ref),
         cmocka_unit_test(cli_backend_cpu_ref),

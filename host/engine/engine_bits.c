@@ -39,7 +39,10 @@
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
  * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. */
 #define WORDS_MAX 4096u                       /* words per tile, at most */
-#define TILE_BYTES (UINT64_C(4) << 20)        /* value bytes per thread */
+#ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
+#define DLM_TILE_BYTES (UINT64_C(4) << 20)
+#endif
+#define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
 #define DEFAULT_BUDGET (UINT64_C(256) << 20)  /* value bytes for all threads together */
 
 // ---------------------------------------------------------------- popcount
@@ -55,53 +58,237 @@
 
 /* Counts one tile of n words: for every output k (plane by plane, so reads are
  * sequential) adds popcount(word & live[g]) to ones[k], XORs the word into par[g];
- * returns the number of live chains with odd parity. */
-#define COUNT_BODY                                                                       \
+ * returns the number of live chains with odd parity. live[g] is all ones but in the
+ * tile's first and last word (the engine's ranges are contiguous), so a plane's count
+ * is PLANE(plane, par, n) = sum of popcount(plane[g]) over all words (which also XORs
+ * the plane into par) less the dead bits of those two words, and a negated output
+ * counts nlive - c and flips every parity bit once (par ^= the XOR of the negations).
+ * So the word loop is a load, a popcount and a parity XOR, which gcc vectorises
+ * with VPOPCNTQ where the target has it; the AVX2 version counts by nibble lookup. */
+#define COUNT_BODY(PLANE)                                                                \
     {                                                                                    \
-        uint64_t odd = 0;                                                                \
-        for (unsigned g = 0; g < n; g++) par[g] = 0;                                     \
+        uint64_t odd = 0, nlive = 0, negs = 0;                                           \
+        for (unsigned g = 0; g < n; g++) {                                               \
+            par[g] = 0;                                                                  \
+            nlive += (uint64_t)__builtin_popcountll(live[g]);                            \
+        }                                                                                \
         for (uint32_t k = 0; k < p->nout; k++) {                                         \
             const uint64_t neg = p->out_neg[k] ? ~UINT64_C(0) : 0;                       \
             uint64_t c = 0;                                                              \
-            if (p->out_pos[k] == DLM_POS_CONST) {                                        \
-                for (unsigned g = 0; g < n; g++) {                                       \
-                    c += (uint64_t)__builtin_popcountll(neg & live[g]);                  \
-                    par[g] ^= neg;                                                       \
-                }                                                                        \
-            } else {                                                                     \
+            negs ^= neg;                                                                 \
+            if (p->out_pos[k] != DLM_POS_CONST && n) {                                   \
                 const uint64_t *plane = val + (size_t)p->out_pos[k] * stride;            \
-                for (unsigned g = 0; g < n; g++) {                                       \
-                    uint64_t w = plane[g] ^ neg;                                         \
-                    c += (uint64_t)__builtin_popcountll(w & live[g]);                    \
-                    par[g] ^= w;                                                         \
-                }                                                                        \
+                c = PLANE(plane, par, n);                                                \
+                c -= (uint64_t)__builtin_popcountll(plane[0] & ~live[0]);                \
+                if (n > 1) c -= (uint64_t)__builtin_popcountll(plane[n - 1] & ~live[n - 1]); \
             }                                                                            \
-            ones[k] += c;                                                                \
+            ones[k] += neg ? nlive - c : c;                                              \
         }                                                                                \
-        for (unsigned g = 0; g < n; g++) odd += (uint64_t)__builtin_popcountll(par[g] & live[g]); \
+        for (unsigned g = 0; g < n; g++)                                                 \
+            odd += (uint64_t)__builtin_popcountll((par[g] ^ negs) & live[g]);            \
         return odd;                                                                      \
     }
 
-static uint64_t count_tile_portable(const dlm_program *p, const uint64_t *val, size_t stride,
-                                    unsigned n, const uint64_t *live, uint64_t *par,
-                                    uint64_t *ones) COUNT_BODY
-
-#if HAVE_POPCNT_TARGET
-__attribute__((target("popcnt"))) static uint64_t
-count_tile_popcnt(const dlm_program *p, const uint64_t *val, size_t stride, unsigned n,
-                  const uint64_t *live, uint64_t *par, uint64_t *ones) COUNT_BODY
-#endif
+/* Sum of popcount(plane[g]) over g < n; par[g] ^= plane[g]. */
+#define PLANE_LOOP_BODY                                                                  \
+    {                                                                                    \
+        uint64_t c = 0;                                                                  \
+        for (unsigned g = 0; g < n; g++) {                                               \
+            c += (uint64_t)__builtin_popcountll(plane[g]);                               \
+            par[g] ^= plane[g];                                                          \
+        }                                                                                \
+        return c;                                                                        \
+    }
 
 typedef uint64_t (*count_fn)(const dlm_program *, const uint64_t *, size_t, unsigned,
                              const uint64_t *, uint64_t *, uint64_t *);
+#define COUNT_ARGS                                                                       \
+    (const dlm_program *p, const uint64_t *val, size_t stride, unsigned n,               \
+     const uint64_t *live, uint64_t *par, uint64_t *ones)
+#define PLANE_ARGS (const uint64_t *DLM_RESTRICT plane, uint64_t *DLM_RESTRICT par, unsigned n)
 
+static inline uint64_t plane_portable PLANE_ARGS PLANE_LOOP_BODY
+static uint64_t count_tile_portable COUNT_ARGS COUNT_BODY(plane_portable)
+
+#if HAVE_POPCNT_TARGET
+#include <immintrin.h>
+__attribute__((target("popcnt"))) static inline uint64_t plane_popcnt PLANE_ARGS PLANE_LOOP_BODY
+__attribute__((target("popcnt"))) static uint64_t count_tile_popcnt COUNT_ARGS
+    COUNT_BODY(plane_popcnt)
+
+/* AVX-512 with VPOPCNTQ: the same loop, vectorised by gcc. */
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static inline uint64_t
+plane_vpopcnt PLANE_ARGS PLANE_LOOP_BODY
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt"))) static uint64_t count_tile_vpopcnt
+    COUNT_ARGS COUNT_BODY(plane_vpopcnt)
+
+/* AVX2: popcount of 4 words per instruction stream by a 16-entry nibble table
+ * (VPSHUFB), byte counts summed by VPSADBW every 8 vectors (8 x 8 = 64 < 256). */
+__attribute__((target("avx2,popcnt"))) static inline uint64_t plane_avx2 PLANE_ARGS
+{
+    const __m256i tab = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m256i total = _mm256_setzero_si256();
+    unsigned g = 0;
+    while (g + 4 <= n) {
+        __m256i bytes = _mm256_setzero_si256();
+        for (unsigned i = 0; i < 8 && g + 4 <= n; i++, g += 4) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(plane + g));
+            __m256i *pp = (__m256i *)(void *)(par + g);
+            _mm256_storeu_si256(pp, _mm256_xor_si256(_mm256_loadu_si256(pp), v));
+            const __m256i lo = _mm256_shuffle_epi8(tab, _mm256_and_si256(v, low));
+            const __m256i hi = _mm256_shuffle_epi8(tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+            bytes = _mm256_add_epi8(bytes, _mm256_add_epi8(lo, hi));
+        }
+        total = _mm256_add_epi64(total, _mm256_sad_epu8(bytes, _mm256_setzero_si256()));
+    }
+    uint64_t t[4];
+    _mm256_storeu_si256((__m256i *)(void *)t, total);
+    uint64_t c = t[0] + t[1] + t[2] + t[3];
+    for (; g < n; g++) {
+        c += (uint64_t)__builtin_popcountll(plane[g]);
+        par[g] ^= plane[g];
+    }
+    return c;
+}
+__attribute__((target("avx2,popcnt"))) static uint64_t count_tile_avx2 COUNT_ARGS
+    COUNT_BODY(plane_avx2)
+#endif
+
+/* The fastest counting loop the CPU runs (checked once per run). */
 static count_fn pick_count(void)
 {
 #if HAVE_POPCNT_TARGET
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512f"))
+        return count_tile_vpopcnt;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) return count_tile_avx2;
     if (__builtin_cpu_supports("popcnt")) return count_tile_popcnt;
 #endif
     return count_tile_portable;
+}
+
+// ---------------------------------------------------------------- fair coins
+
+/* Fair coins are Philox4x32-10 blocks of 128 chains (two words each, contract v2 in
+ * dlm_step.h), about 60 % of a coin-heavy run. gcc vectorises dlm_step_op_words' block
+ * loop poorly: it keeps the counter words as 32-bit lanes and spends most of the work
+ * on shuffles between the widening multiplies' even and odd halves. Here each 64-bit
+ * lane carries one block's 32-bit counter word (the upper half is don't-care where
+ * only a multiply or the final truncation reads it), so a round is two 32x32->64
+ * multiplies (VPMULUDQ), two shifts and four XORs per vector of 4 (AVX2) or 8
+ * (AVX-512) blocks, two vectors in flight. One macro writes both widths, so the two
+ * differ only in the intrinsics' names; the blocks a vector does not fill, and every
+ * CPU without AVX2, take dlm_coin_block. Same bits as dlm_step_op_words
+ * (test/test_bits.c compares the engine with the byte engine). */
+typedef void (*philox_fn)(uint64_t seed, uint64_t b0, uint64_t coin, uint64_t *d,
+                          unsigned nblocks);
+
+/* Blocks b0 .. b0 + nblocks - 1 of coin `coin`: block h's two words to d[2h], d[2h+1]. */
+static void philox_blocks_scalar(uint64_t seed, uint64_t b0, uint64_t coin, uint64_t *d,
+                                 unsigned nblocks)
+{
+    for (unsigned h = 0; h < nblocks; h++) {
+        philox4x32_ctr_t r = dlm_coin_block(seed, b0 + h, coin);
+        d[2 * h] = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;
+        d[2 * h + 1] = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
+    }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_PHILOX_SIMD 1
+#include <immintrin.h>
+
+static const uint64_t philox_iota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+#define PHILOX_KERNEL(NAME, TARGET, V, NL, LOAD, STORE, SET1, ADD, MUL, SRL, SLL, XOR, AND, OR) \
+    __attribute__((target(TARGET))) static void NAME(uint64_t seed, uint64_t b0, uint64_t coin, \
+                                                     uint64_t *d, unsigned nblocks)     \
+    {                                                                                    \
+        const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);                 \
+        const V m0 = SET1(0xD2511F53), m1 = SET1(0xCD9E8D57), lo = SET1(0xFFFFFFFFll);   \
+        const V iota = LOAD(philox_iota), iota2 = LOAD(philox_iota + NL);                \
+        const V cc0 = SET1((long long)(uint32_t)coin), cc1 = SET1((long long)(coin >> 32)); \
+        unsigned h = 0;                                                                  \
+        for (; h + 2 * NL <= nblocks; h += 2 * NL) {                                     \
+            const V bb = SET1((long long)(b0 + h));                                      \
+            const V ba = ADD(bb, iota), bz = ADD(bb, iota2);                             \
+            V a0 = cc0, a1 = cc1, a2 = AND(ba, lo), a3 = SRL(ba, 32);                    \
+            V z0 = cc0, z1 = cc1, z2 = AND(bz, lo), z3 = SRL(bz, 32);                    \
+            _Pragma("GCC unroll 10")                                                     \
+            for (unsigned r = 0; r < 10; r++) {                                          \
+                const V rk0 = SET1((long long)(uint32_t)(k0 + r * UINT32_C(0x9E3779B9))); \
+                const V rk1 = SET1((long long)(uint32_t)(k1 + r * UINT32_C(0xBB67AE85))); \
+                const V pa0 = MUL(a0, m0), pa1 = MUL(a2, m1);                            \
+                const V pz0 = MUL(z0, m0), pz1 = MUL(z2, m1);                            \
+                a0 = XOR(XOR(SRL(pa1, 32), a1), rk0);                                    \
+                a2 = XOR(XOR(SRL(pa0, 32), a3), rk1);                                    \
+                z0 = XOR(XOR(SRL(pz1, 32), z1), rk0);                                    \
+                z2 = XOR(XOR(SRL(pz0, 32), z3), rk1);                                    \
+                a1 = pa1;                                                                \
+                a3 = pa0;                                                                \
+                z1 = pz1;                                                                \
+                z3 = pz0;                                                                \
+            }                                                                            \
+            uint64_t w[4][NL];                                                           \
+            STORE(w[0], OR(AND(a0, lo), SLL(a1, 32)));                                   \
+            STORE(w[1], OR(AND(a2, lo), SLL(a3, 32)));                                   \
+            STORE(w[2], OR(AND(z0, lo), SLL(z1, 32)));                                   \
+            STORE(w[3], OR(AND(z2, lo), SLL(z3, 32)));                                   \
+            for (unsigned l = 0; l < NL; l++) {                                          \
+                d[2 * (h + l)] = w[0][l];                                                \
+                d[2 * (h + l) + 1] = w[1][l];                                            \
+                d[2 * (h + NL + l)] = w[2][l];                                           \
+                d[2 * (h + NL + l) + 1] = w[3][l];                                       \
+            }                                                                            \
+        }                                                                                \
+        philox_blocks_scalar(seed, b0 + h, coin, d + 2 * h, nblocks - h);                \
+    }
+
+#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define STORE256(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
+PHILOX_KERNEL(philox_blocks_avx2, "avx2", __m256i, 4, LOAD256, STORE256, _mm256_set1_epi64x,
+              _mm256_add_epi64, _mm256_mul_epu32, _mm256_srli_epi64, _mm256_slli_epi64,
+              _mm256_xor_si256, _mm256_and_si256, _mm256_or_si256)
+#define LOAD512(p) _mm512_loadu_si512((const void *)(p))
+#define STORE512(p, v) _mm512_storeu_si512((void *)(p), v)
+PHILOX_KERNEL(philox_blocks_avx512, "avx512f", __m512i, 8, LOAD512, STORE512, _mm512_set1_epi64,
+              _mm512_add_epi64, _mm512_mul_epu32, _mm512_srli_epi64, _mm512_slli_epi64,
+              _mm512_xor_si512, _mm512_and_si512, _mm512_or_si512)
+#else
+#define HAVE_PHILOX_SIMD 0
+#endif
+
+/* The widest Philox the CPU runs (checked once per run). */
+static philox_fn pick_philox(void)
+{
+#if HAVE_PHILOX_SIMD
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return philox_blocks_avx512;
+    if (__builtin_cpu_supports("avx2")) return philox_blocks_avx2;
+#endif
+    return philox_blocks_scalar;
+}
+
+/* A fair coin over n words from chain0 (a multiple of 64): dlm_step_op_words' COIN
+ * case (an upper half-block first when chain0 is one, a lower half last), with the
+ * whole blocks by `ph`. */
+static void fair_coin_words(philox_fn ph, uint64_t coin, uint64_t *dst, unsigned n,
+                            uint64_t chain0, uint64_t seed)
+{
+    unsigned g = 0;
+    if (n && ((chain0 >> 6) & 1u)) {
+        philox4x32_ctr_t r = dlm_coin_block(seed, chain0 >> 7, coin);
+        dst[g++] = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
+    }
+    const uint64_t b0 = (chain0 + 64u * (uint64_t)g) >> 7;
+    const unsigned pairs = (n - g) / 2u;
+    ph(seed, b0, coin, dst + g, pairs);
+    if ((n - g) & 1u) {
+        philox4x32_ctr_t r = dlm_coin_block(seed, b0 + pairs, coin);
+        dst[n - 1] = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;
+    }
 }
 
 // ---------------------------------------------------------------- the operations
@@ -110,19 +297,24 @@ static count_fn pick_count(void)
  * loops of dlm_step_op_words (forced inline) are vectorised: this file is compiled
  * with -fvect-cost-model=dynamic (Makefile; gcc's -O2 default leaves loops that need
  * an alias check scalar, and the slot plan never lets an operation write a slot it
- * reads, so the check passes), and on x86-64 in two versions, AVX2 (4 words per
- * instruction) and the baseline (SSE2, 2), chosen once by the loader (target_clones).
- * Measured in docs/throughput.md ("Update: vectorised word loops"). */
+ * reads, so the check passes), and on x86-64 in three versions, x86-64-v4 (AVX-512:
+ * 8 words per instruction), AVX2 (4) and the baseline (SSE2, 2), chosen once by the
+ * loader (target_clones). Fair coins go to `ph` (above). Measured in
+ * docs/throughput.md ("Update: vectorised word loops", "Update 3"). */
 #if defined(__GNUC__) && defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 static void run_ops(const dlm_op *ops, uint64_t nops, uint64_t *val, size_t G, unsigned n, uint64_t chain0,
-        uint64_t seed)
+        uint64_t seed, philox_fn ph)
 {
     for (uint64_t i = 0; i < nops; i++) {
         /* A local copy: value stores (uint64_t) may alias the op's fields. */
         const dlm_op op = ops[i];
-        dlm_step_op_words(&op, val, G, val + (size_t)op.pos * G, n, chain0, seed);
+        uint64_t *dst = val + (size_t)op.pos * G;
+        if (op.kind == DLM_OP_COIN && op.thr == DLM_COIN_FAIR)
+            fair_coin_words(ph, op.arg, dst, n, chain0, seed);
+        else
+            dlm_step_op_words(&op, val, G, dst, n, chain0, seed);
     }
 }
 
@@ -176,6 +368,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const size_t sb = dlm_sample_bytes(p);
     const uint32_t nout = p->nout;
     const count_fn count = pick_count();
+    const philox_fn ph = pick_philox();
     volatile int failed = 0;
 
 #pragma omp parallel num_threads(nthreads)
@@ -193,7 +386,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
             const uint64_t w0 = t * G;
             const unsigned n = (unsigned)(nwords - w0 < G ? nwords - w0 : G);
             const uint64_t chain0 = base + 64 * w0, seed = o->seed;
-            run_ops(sp.ops, sp.nops, val, G, n, chain0, seed);
+            run_ops(sp.ops, sp.nops, val, G, n, chain0, seed, ph);
             /* Chains [cw + lo[g], cw + hi[g]) of word g (cw = chain0 + 64 g) are in the
              * range: all 64 except in the first and the last word. */
             for (unsigned g = 0; g < n; g++) {
