@@ -103,6 +103,12 @@ dlm_status dlm_kl_dep_markov(const dlm_law *law, dlm_kl_dep *d, dlm_err *err);
 // ---------------------------------------------------------------- exact E_M KL
 
 /* E_M KL(p || q_M) of fixed sizes s[0..T-1] (summing to L), by the formula. */
+/* A KL divergence as reported (the CLI's tables, JSON and CSV, the kl table, Python): a
+ * value in [-DLM_KL_TOL, 0), a rounding error of the sum, is 0; anything else is as it
+ * is (a KL further below 0 is a bug to see). */
+#define DLM_KL_TOL 1e-12
+static inline double dlm_kl_shown(double kl) { return kl < 0 && kl >= -DLM_KL_TOL ? 0.0 : kl; }
+
 double dlm_kl_sizes(const double *g, uint32_t L, const uint32_t *s, uint32_t T);
 
 /* E_M KL(p || q_M) of any schedule kind, by exact DP over the number revealed before

@@ -597,6 +597,51 @@ static void select_device(void **state)
 }
 #endif
 
+#ifndef DLM_HAVE_MPI
+#define DLM_HAVE_MPI 0
+#endif
+/* mpirun -n 3 dlmsim run|verify --backend cuda: each rank makes device (node-local
+ * rank) % (devices) current and says so; the counts are those of one CPU process.
+ * Under the emulation the node has 2 devices (DLM_EMU_DEVICES=2). */
+static void ranks_take_gpus_by_local_rank(void **state)
+{
+    (void)state;
+    char out[8192];
+    if (!DLM_HAVE_MPI || dlm_test_sh(NULL, 0, "command -v mpirun") != 0) {
+        print_message("skipped: no Open MPI (this dlmsim is built without it, or mpirun is missing)\n");
+        skip();
+    }
+#if defined(DLM_CUDA_EMU)
+    const char *env = "DLM_EMU_DEVICES=2 ";
+    const int ndev = 2;
+#else
+    SKIP_WITHOUT_DEVICE();
+    const char *env = "";
+    const int ndev = dlm_cuda_device_count(NULL, 0);
+#endif
+    const char *d = dlm_test_tmpdir();
+#define MPI3 "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun --oversubscribe -n 3 "
+#define GCASE "gen:adder-ripple:8 --mode remask --chains 30000 --seed 5 --threads 1"
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s run " GCASE " --quiet --backend cpu --counts %s/g1 >/dev/null",
+                                 DLM_BIN, d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s" MPI3 "%s run " GCASE " --backend cuda --counts %s/g3 "
+                                 "2>%s/g3.err >/dev/null && cmp %s/g1 %s/g3", env, DLM_BIN, d, d, d, d), 0);
+    for (int r = 0; r < 3; r++) {
+        char want[128];
+        snprintf(want, sizeof want, "dlmsim: rank %d of 3 ran", r);
+        assert_int_equal(dlm_test_sh(out, sizeof out, "grep '^%s [0-9]* chains on CUDA device' %s/g3.err", want, d), 0);
+        snprintf(want, sizeof want, " on CUDA device %d\n", r % ndev);
+        assert_non_null(strstr(out, want));
+    }
+    /* verify: the same rule, and the verdict of one process */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s" MPI3 "%s verify gen:adder-ripple:8 --mode remask --chains 30000 "
+                                 "--backend cuda --threads 1 2>&1 | grep -c -e 'on CUDA device' -e '^verdict    PASS'",
+                                 env, DLM_BIN), 0);
+    assert_string_equal(out, "4\n");
+#undef MPI3
+#undef GCASE
+}
+
 /* Without a device both CUDA engines refuse with an input error, never run. */
 static void cuda_engine_without_device_refuses(void **state)
 {
@@ -636,6 +681,7 @@ int main(void)
         cmocka_unit_test(detection_states),
 #endif
         cmocka_unit_test(select_device),
+        cmocka_unit_test(ranks_take_gpus_by_local_rank),
         cmocka_unit_test(parity_revise_16),
         cmocka_unit_test(parity_revise_64),
         cmocka_unit_test(adder_ripple_8),

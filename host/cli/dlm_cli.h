@@ -33,10 +33,6 @@ int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);
 /* What --chains and --threads allow, in the words of every usage error. */
 #define CHAINS_ALLOWED "a count 1 .. 2^56, e.g. 1e6"
 #define THREADS_ALLOWED "0 .. 4096, 0 = one per core"
-/* A KL divergence as printed: a value in [-DLM_CLI_KL_TOL, 0), a rounding error of the
- * sum, is shown as 0; anything else as it is (a KL further below 0 is a bug to see). */
-#define DLM_CLI_KL_TOL 1e-12
-static inline double dlm_cli_kl_shown(double kl) { return kl < 0 && kl >= -DLM_CLI_KL_TOL ? 0.0 : kl; }
 /* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
 int dlm_cli_fail(dlm_status s, const dlm_err *e);
 
@@ -99,6 +95,12 @@ int dlm_cli_mpi_size(void);
 /* 1 when started by mpirun (MPI initialised), whatever the number of ranks: run,
  * verify and regress then take their MPI path, also with one rank. */
 int dlm_cli_mpi_on(void);
+/* Under mpirun with a CUDA backend: makes device (node-local rank) % (devices on the
+ * node) current for this rank and returns it; -1 when not under mpirun or not a CUDA
+ * backend (nothing done); -2 with err set when no device could be made current. */
+int dlm_cli_mpi_gpu(dlm_backend be, dlm_err *err);
+/* The per-rank line on stderr: "dlmsim: rank r of R ran N WHAT[ on CUDA device d]". */
+void dlm_cli_mpi_ran(const char *what, uint64_t n, int device);
 /* Chains first .. first+count-1 shared by the ranks: chunks of `chunk` chains handed
  * out dynamically (rank 0 holds the counter), fn called for each chunk this rank takes.
  * When any rank fails, every rank returns an error (its own, or "another rank

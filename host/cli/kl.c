@@ -172,8 +172,8 @@ static void print_table(const dlm_law *law, const dlm_kl_dep *d, int have_dep, i
         printf("%-15s %5u  %-24s %6s  %-19s %8s %8s %8s %8s", dlm_kl_sched_name(w->sched), w->T, sz, b5, klb,
                b1, b2, b3, b4);
         if (qb) {
-            fmt(b1, sizeof b1, dlm_cli_kl_shown(w->kl_qbar));
-            fmt(b2, sizeof b2, dlm_cli_kl_shown(w->rkl_qbar));
+            fmt(b1, sizeof b1, w->kl_qbar);
+            fmt(b2, sizeof b2, w->rkl_qbar);
             fmt(b3, sizeof b3, w->tv_qbar);
             printf(" %8s %8s %8s", b1, b2, b3);
         }
@@ -206,16 +206,16 @@ static int write_csv(const char *path, const dlm_kl_row *rows, size_t nr)
         }
         fprintf(f, "%s,%u,%s", dlm_kl_sched_name(w->sched), w->T, sz);
         csv_num(f, w->smax);
-        csv_num(f, dlm_cli_kl_shown(w->kl));
+        csv_num(f, w->kl);
         csv_num(f, w->se);
-        csv_num(f, dlm_cli_kl_shown(w->lo));
-        csv_num(f, dlm_cli_kl_shown(w->hi));
+        csv_num(f, w->lo);
+        csv_num(f, w->hi);
         csv_num(f, w->li_cai);
         csv_num(f, w->smax_bound);
         csv_num(f, w->tc_T);
         csv_num(f, w->dtc_T);
-        csv_num(f, dlm_cli_kl_shown(w->kl_qbar));
-        csv_num(f, dlm_cli_kl_shown(w->rkl_qbar));
+        csv_num(f, w->kl_qbar);
+        csv_num(f, w->rkl_qbar);
         csv_num(f, w->tv_qbar);
         fputc('\n', f);
     }
@@ -263,8 +263,8 @@ static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, in
         }
         const char *nm[] = {"smax", "kl", "se", "lo", "hi", "li_cai", "smax_bound", "tc_T", "dtc_T",
                             "kl_qbar", "rkl_qbar", "tv_qbar"};
-        double v[] = {w->smax, dlm_cli_kl_shown(w->kl), w->se, dlm_cli_kl_shown(w->lo), dlm_cli_kl_shown(w->hi), w->li_cai, w->smax_bound, w->tc_T,
-                      w->dtc_T, dlm_cli_kl_shown(w->kl_qbar), dlm_cli_kl_shown(w->rkl_qbar), w->tv_qbar};
+        double v[] = {w->smax, w->kl, w->se, w->lo, w->hi, w->li_cai, w->smax_bound, w->tc_T,
+                      w->dtc_T, w->kl_qbar, w->rkl_qbar, w->tv_qbar};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
             fprintf(f, ", \"%s\": ", nm[k]);
             dlm_json_num(f, v[k]);

@@ -66,6 +66,19 @@ int dlm_cli_mpi_size(void)
     return n;
 }
 
+/* The rank among those on the same node (MPI_COMM_TYPE_SHARED), 0 without MPI. */
+static int local_rank(void)
+{
+    if (!active()) return 0;
+    MPI_Comm node;
+    int r = 0;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+        return dlm_cli_mpi_rank();
+    MPI_Comm_rank(node, &r);
+    MPI_Comm_free(&node);
+    return r;
+}
+
 dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
                              uint64_t *mine, dlm_err *err)
 {
@@ -437,6 +450,7 @@ void dlm_cli_mpi_finalize(void) {}
 int dlm_cli_mpi_on(void) { return 0; }
 int dlm_cli_mpi_rank(void) { return 0; }
 int dlm_cli_mpi_size(void) { return 1; }
+static int local_rank(void) { return 0; }
 dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm_cli_chunk_fn fn, void *ctx,
                              uint64_t *mine, dlm_err *err)
 {
@@ -472,4 +486,25 @@ uint64_t dlm_cli_mpi_chunk(uint64_t count)
 {
     uint64_t chunk = count / (8 * (uint64_t)dlm_cli_mpi_size());
     return chunk < 4096 ? 4096 : (chunk + 63) & ~UINT64_C(63);
+}
+
+/* Outside the #if: the same in both builds (local_rank is 0 without MPI). */
+int dlm_cli_mpi_gpu(dlm_backend be, dlm_err *err)
+{
+    if (!dlm_cli_mpi_on() || (be != DLM_BACKEND_CUDA && be != DLM_BACKEND_CUDA_REF)) return -1;
+    char why[256] = "";
+    int lr = local_rank(), d = dlm_cuda_select_device(lr, why, sizeof why);
+    if (d < 0) {
+        dlm_fail(err, DLM_ECUDA, "rank %d (node-local rank %d): no CUDA device chosen: %s", dlm_cli_mpi_rank(), lr, why);
+        return -2;
+    }
+    return d;
+}
+
+void dlm_cli_mpi_ran(const char *what, uint64_t n, int device)
+{
+    char on[48] = "";
+    if (device >= 0) snprintf(on, sizeof on, " on CUDA device %d", device);
+    fprintf(stderr, "dlmsim: rank %d of %d ran %llu %s%s\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
+            (unsigned long long)n, what, on);
 }

@@ -182,14 +182,21 @@ static int regress_main(int argc, char **argv, const char **counts)
                "expect", "verdict", "digest", "seconds", "result");
     /* the no-device notice once, before any case and its progress (the cases' own
      * notices, the same text, are then not repeated) */
-    int noticed = 0;
+    int noticed = 0, gpu = -1;
     {
         char notice[256] = "";
         dlm_backend be;
         dlm_err ne;
-        if (!dlm_backend_resolve(a.o.backend, &be, notice, sizeof notice, &ne) && notice[0]) {
-            if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", notice);
-            noticed = 1;
+        if (!dlm_backend_resolve(a.o.backend, &be, notice, sizeof notice, &ne)) {
+            if (notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", notice);
+            noticed = notice[0] != 0;
+            /* under mpirun: this rank's GPU, by its node-local rank */
+            if ((gpu = dlm_cli_mpi_gpu(be, &ne)) == -2) {
+                fprintf(stderr, "dlmsim: regress: %s\n", ne.msg);
+                free(res);
+                dlm_regress_suite_free(&s);
+                return 2;
+            }
         }
     }
     if (dlm_cli_mpi_on()) {
@@ -205,9 +212,7 @@ static int regress_main(int argc, char **argv, const char **counts)
             dlm_regress_suite_free(&s);
             return 2;
         }
-        if (!a.quiet)
-            fprintf(stderr, "dlmsim: rank %d of %d ran %llu cases\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
-                    (unsigned long long)took);
+        if (!a.quiet) dlm_cli_mpi_ran("cases", took, gpu);
         dlm_cli_mpi_collect(res, sizeof *res, s.ncases, mine);
         free(mine);
         if (dlm_cli_mpi_rank() != 0) {

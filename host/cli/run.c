@@ -276,6 +276,12 @@ int dlm_cli_run(int argc, char **argv)
         signal(SIGINT, on_stop_signal);
         signal(SIGTERM, on_stop_signal);
     }
+    /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
+    int gpu = dlm_cli_mpi_gpu(be, &e);
+    if (gpu == -2) {
+        s = DLM_ECUDA;
+        goto done;
+    }
     /* A CUDA run first creates the context and loads the kernels: one untimed warm-up
      * call of up to 4096 chains, into counts that are thrown away (the samples and
      * counts reported are those of the timed run alone), so "seconds" is the sampling. */
@@ -303,9 +309,7 @@ int dlm_cli_run(int argc, char **argv)
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
         next = id.chains;
-        if (!s && !a.quiet)
-            fprintf(stderr, "dlmsim: rank %d of %d ran %llu chains\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
-                    (unsigned long long)mine);
+        if (!s && !a.quiet) dlm_cli_mpi_ran("chains", mine, gpu);
         if (!s && stopped) {
             if (root)
                 fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue "

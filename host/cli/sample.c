@@ -177,9 +177,9 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf("]");
     if (x->have) {
         printf(",\"exact\":{\"kl_forward\":");
-        dlm_json_num(stdout, dlm_cli_kl_shown(x->kl_fwd));
+        dlm_json_num(stdout, dlm_kl_shown(x->kl_fwd));
         printf(",\"kl_reverse\":");
-        dlm_json_num(stdout, dlm_cli_kl_shown(x->kl_rev));
+        dlm_json_num(stdout, dlm_kl_shown(x->kl_rev));
         printf(",\"tv\":");
         dlm_json_num(stdout, x->tv);
         printf(",\"rounds_mean\":");
@@ -239,7 +239,7 @@ static void print_text(const sample_args *a, const dlm_law *law, const dlm_sampl
     if (x->have) {
         printf("exact    KL(p||q) = %.6g nats, KL(q||p) = %.6g nats, TV = %.6g (q: the policy's exact output "
                "law; %llu states at most, expected rounds %.4f)\n",
-               dlm_cli_kl_shown(x->kl_fwd), dlm_cli_kl_shown(x->kl_rev), x->tv, (unsigned long long)x->info.states_max, x->info.rounds_mean);
+               dlm_kl_shown(x->kl_fwd), dlm_kl_shown(x->kl_rev), x->tv, (unsigned long long)x->info.states_max, x->info.rounds_mean);
     }
     if (x->tested) {
         printf("verify   samples vs the policy's exact law: chi2 = %.4g (df %.0f, p %.3g, Holm %.3g), "

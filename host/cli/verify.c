@@ -238,6 +238,8 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
     if (!dlm_cli_mpi_on()) return dlm_verify_sample(S, first, count, t, e);
     S->o.progress = NULL; /* one rank's view is not the job's progress */
+    int gpu = dlm_cli_mpi_gpu(S->backend, e);
+    if (gpu == -2) return DLM_ECUDA;
     verify_part part = {S, t};
     uint64_t mine = 0;
     if ((s = dlm_cli_mpi_share(first, count, dlm_cli_mpi_chunk(count), verify_chunk, &part, &mine, e))) return s;
@@ -245,9 +247,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     /* rank 0 now holds the counts of the whole part */
     dlm_ranges_free(&t->ranges);
     if (dlm_cli_mpi_rank() == 0 && (s = dlm_ranges_add(&t->ranges, first, first + count, e))) return s;
-    if (!a->quiet)
-        fprintf(stderr, "dlmsim: rank %d of %d ran %llu chains\n", dlm_cli_mpi_rank(), dlm_cli_mpi_size(),
-                (unsigned long long)mine);
+    if (!a->quiet) dlm_cli_mpi_ran("chains", mine, gpu);
     return DLM_OK;
 }
 

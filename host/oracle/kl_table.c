@@ -197,15 +197,15 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
             }
             w->smax = dlm_kl_expected_smax(L, &sc);
             if (t->exact) {
-                w->kl = w->lo = w->hi = dlm_kl_expected(t->g, L, &sc);
+                w->kl = w->lo = w->hi = dlm_kl_shown(dlm_kl_expected(t->g, L, &sc));
                 w->se = 0;
             } else {
                 dlm_kl_est est;
                 if ((st = dlm_kl_path(law, &sc, o->chains, o->seed, o->threads, 1, &est, err))) goto out;
-                w->kl = est.mean;
+                w->kl = dlm_kl_shown(est.mean);
                 w->se = est.se;
-                w->lo = est.lo;
-                w->hi = est.hi;
+                w->lo = dlm_kl_shown(est.lo);
+                w->hi = dlm_kl_shown(est.hi);
             }
             if (t->have_dep) {
                 dlm_kl_bounds b;
@@ -220,8 +220,8 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
             if (enum_ok && sc.kind == DLM_KL_SIZES) {
                 dlm_err e2;
                 if (!dlm_kl_enum_sizes(p, L, V, w->sizes, T, 2e8, NULL, qbar, &e2)) {
-                    w->kl_qbar = dlm_kl_div(p, qbar, (uint64_t)cells);
-                    w->rkl_qbar = dlm_kl_div(qbar, p, (uint64_t)cells);
+                    w->kl_qbar = dlm_kl_shown(dlm_kl_div(p, qbar, (uint64_t)cells));
+                    w->rkl_qbar = dlm_kl_shown(dlm_kl_div(qbar, p, (uint64_t)cells));
                     w->tv_qbar = dlm_kl_tv(p, qbar, (uint64_t)cells);
                 }
             }

@@ -685,8 +685,8 @@ static PyObject *Law_exact(LawObject *self, PyObject *args)
     s = dlm_sampler_exact(&self->law, &pol, max_states, b.buf, &info, &e);
     if (!s) s = dlm_law_table(&self->law, &p, &e);
     if (!s) {
-        kf = dlm_kl_div(p, b.buf, cells);
-        kr = dlm_kl_div(b.buf, p, cells);
+        kf = dlm_kl_shown(dlm_kl_div(p, b.buf, cells));
+        kr = dlm_kl_shown(dlm_kl_div(b.buf, p, cells));
         tv = dlm_kl_tv(p, b.buf, cells);
     }
     free(p);

@@ -62,7 +62,7 @@ $(EMU_DIR)/test/%: test/%.c $(EMU_DIR)/libdlmsim.a $(EMU_DIR)/dlmsim test/dlm_te
 	$(CC) $(filter-out -DDLM_HAVE_CUDA=%,$(CFLAGS)) -DDLM_HAVE_CUDA=1 -DDLM_CUDA_EMU=1 \
 	    -DDLM_HAVE_CURAND=$(EMU_CURAND) -Itest -Itest/cuda_emu \
 	    $(if $(filter 1,$(EMU_CURAND)),-isystem $(CUDA_HOME)/include) \
-	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' $(LDFLAGS) $< $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
+	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' -DDLM_HAVE_MPI=$(if $(filter 1,$(CUDA)),$(MPI),0) $(LDFLAGS) $< $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
 
 .SECONDARY: $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.cc)
 .PHONY: emu
