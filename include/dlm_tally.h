@@ -14,6 +14,9 @@
 #define DLM_TALLY_H
 
 #include "dlm_engine.h"
+#include "dlm_util.h"
+
+#include <stdio.h>
 
 #define DLM_TALLY_VERSION 1
 #define DLM_TALLY_MAX_RANGES 1000000 /* ranges one file may list */
@@ -35,6 +38,13 @@ dlm_status dlm_ranges_add(dlm_ranges *rs, uint64_t first, uint64_t end, dlm_err 
 void dlm_ranges_free(dlm_ranges *rs);
 /* Chains the ranges hold. */
 uint64_t dlm_ranges_chains(const dlm_ranges *rs);
+/* Adds every range of b (from file name_b) into a (from name_a); DLM_EINPUT naming both
+ * files when a chain is in both. */
+dlm_status dlm_ranges_merge(dlm_ranges *a, const char *name_a, const dlm_ranges *b, const char *name_b,
+                            dlm_err *err);
+/* The chain ranges of 0..batch-1 that rs does not hold, into gaps (initialised here;
+ * free with dlm_ranges_free). */
+dlm_status dlm_ranges_gaps(const dlm_ranges *rs, uint64_t batch, dlm_ranges *gaps, dlm_err *err);
 
 /* --shard K/N: K in 1..N. Returns 0 on success. */
 int dlm_shard_parse(const char *s, uint32_t *k, uint32_t *n);
@@ -95,5 +105,30 @@ dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
 /* The chain ranges of 0..t->batch-1 that t does not hold, into gaps (initialised
  * here; free with dlm_ranges_free). */
 dlm_status dlm_tally_gaps(const dlm_tally *t, dlm_ranges *gaps, dlm_err *err);
+
+/* The pieces of every kind of count file (run and verify here; the oracle sampler's,
+ * dlm_sample_tally.h): the common header and digest, chain ranges, number lists and
+ * sparse histograms. A writer: begin (magic, program version and "kind KIND" lines),
+ * fprintf/put_* into w.f, end (digest line, then the atomic replace of path). */
+typedef struct {
+    FILE *f;
+    char *buf;
+    size_t len;
+} dlm_tally_file;
+dlm_status dlm_tally_file_begin(dlm_tally_file *w, const char *kind, dlm_err *err);
+dlm_status dlm_tally_file_end(dlm_tally_file *w, const char *path, dlm_err *err);
+void dlm_tally_put_ranges(FILE *f, const dlm_ranges *rs);        /* "ranges R" + R lines */
+void dlm_tally_put_list(FILE *f, const char *key, const uint64_t *v, size_t n); /* "key v.." */
+void dlm_tally_put_cells(FILE *f, const uint64_t *h, uint64_t size); /* "cells M" + nonzero */
+/* A reader: the file read whole (freed by the caller: *buf), its magic, digest, format
+ * and program versions checked, its kind word in kind; *body is after the kind line. */
+dlm_status dlm_tally_file_load(const char *path, char **buf, dlm_cursor *body, char *kind, size_t kind_len,
+                               dlm_err *err);
+/* The ranges of a file (within 0..batch-1, disjoint) into rs. */
+dlm_status dlm_tally_get_ranges(dlm_cursor *c, uint64_t batch, dlm_ranges *rs, const char *path, dlm_err *err);
+/* NULL, or what is wrong: "key" and n numbers each at most max; the cells of a
+ * histogram of size entries (zeroed) adding up to chains. */
+const char *dlm_tally_get_list(dlm_cursor *c, const char *key, uint64_t *v, size_t n, uint64_t max);
+const char *dlm_tally_get_cells(dlm_cursor *c, uint64_t *h, uint64_t size, uint64_t chains);
 
 #endif

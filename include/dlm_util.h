@@ -30,6 +30,20 @@ uint64_t dlm_fnv1a(uint64_t h, const void *data, size_t n);
  * on every host byte order (the regression digest, dlm_regress.h). */
 uint64_t dlm_fnv1a_u64(uint64_t h, uint64_t v);
 
+/* A cursor over text read whole: words separated by blanks and newlines (the count
+ * files, dlm_tally.h). Each returns 0 on success, -1 otherwise. */
+typedef struct {
+    const char *p, *end;
+} dlm_cursor;
+/* The next word into w (n bytes with its NUL); -1 at the end or when it is longer. */
+int dlm_cursor_word(dlm_cursor *c, char *w, size_t n);
+/* The next word is key. */
+int dlm_cursor_expect(dlm_cursor *c, const char *key);
+/* The next word is a number in base 10 or 16 (digits only, below 2^64). */
+int dlm_cursor_num(dlm_cursor *c, uint64_t *v, int base);
+/* The next words are key and a decimal number. */
+int dlm_cursor_keyed(dlm_cursor *c, const char *key, uint64_t *v);
+
 /* The OpenMP threads a run with --threads N uses: N, or all of them when N <= 0. */
 int dlm_threads_of(int threads);
 

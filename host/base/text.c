@@ -67,3 +67,37 @@ void dlm_json_num(FILE *f, double x)
     if (isfinite(x)) fprintf(f, "%.17g", x);
     else fputs("null", f);
 }
+
+int dlm_cursor_word(dlm_cursor *c, char *w, size_t n)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n')) c->p++;
+    size_t i = 0;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\n') {
+        if (i + 1 >= n) return -1;
+        w[i++] = *c->p++;
+    }
+    w[i] = 0;
+    return i ? 0 : -1;
+}
+
+int dlm_cursor_expect(dlm_cursor *c, const char *key)
+{
+    char w[64];
+    return dlm_cursor_word(c, w, sizeof w) || strcmp(w, key) ? -1 : 0;
+}
+
+int dlm_cursor_num(dlm_cursor *c, uint64_t *v, int base)
+{
+    char w[32], *e;
+    if (dlm_cursor_word(c, w, sizeof w) || w[0] < '0' || (w[0] > '9' && base != 16)) return -1;
+    errno = 0;
+    unsigned long long x = strtoull(w, &e, base);
+    if (errno || *e) return -1;
+    *v = x;
+    return 0;
+}
+
+int dlm_cursor_keyed(dlm_cursor *c, const char *key, uint64_t *v)
+{
+    return dlm_cursor_expect(c, key) || dlm_cursor_num(c, v, 10) ? -1 : 0;
+}

@@ -137,6 +137,63 @@ void dlm_tally_free(dlm_tally *t)
     memset(t, 0, sizeof *t);
 }
 
+dlm_status dlm_tally_file_begin(dlm_tally_file *w, const char *kind, dlm_err *err)
+{
+    memset(w, 0, sizeof *w);
+    w->f = open_memstream(&w->buf, &w->len);
+    if (!w->f) return dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
+    fprintf(w->f, "dlmsim-counts %d\nprogram dlmsim %s\nkind %s\n", DLM_TALLY_VERSION, DLMSIM_VERSION, kind);
+    return DLM_OK;
+}
+
+void dlm_tally_put_ranges(FILE *f, const dlm_ranges *rs)
+{
+    fprintf(f, "ranges %zu\n", rs->n);
+    for (size_t i = 0; i < rs->n; i++) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", rs->r[i].first, rs->r[i].end);
+}
+
+void dlm_tally_put_cells(FILE *f, const uint64_t *h, uint64_t size)
+{
+    uint64_t cells = 0;
+    for (uint64_t i = 0; i < size; i++) cells += h[i] != 0;
+    fprintf(f, "cells %" PRIu64 "\n", cells);
+    for (uint64_t i = 0; i < size; i++)
+        if (h[i]) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", i, h[i]);
+}
+
+void dlm_tally_put_list(FILE *f, const char *key, const uint64_t *v, size_t n)
+{
+    fputs(key, f);
+    for (size_t i = 0; i < n; i++) fprintf(f, " %" PRIu64, v[i]);
+    fputc('\n', f);
+}
+
+dlm_status dlm_tally_file_end(dlm_tally_file *w, const char *path, dlm_err *err)
+{
+    dlm_status s = DLM_OK;
+    if (fflush(w->f) != 0) {
+        fclose(w->f);
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
+        goto out;
+    }
+    fprintf(w->f, "digest %016" PRIx64 "\nend\n", dlm_fnv1a(DLM_FNV_OFFSET, w->buf, w->len));
+    if (fclose(w->f) != 0) {
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
+        goto out;
+    }
+    dlm_replace_fail why;
+    if (dlm_file_replace(path, ".tmp", w->buf, w->len, &why)) {
+        if (why.step == DLM_REPLACE_TARGET) s = dlm_fail(err, DLM_EINPUT, "%s", why.tmp);
+        else if (why.step == DLM_REPLACE_CREATE)
+            s = dlm_fail(err, DLM_EIO, "%s: %s", why.tmp, strerror(why.errnum));
+        else s = dlm_fail(err, DLM_EIO, "%s: writing the count file failed: %s", path, strerror(why.errnum));
+    }
+out:
+    free(w->buf);
+    memset(w, 0, sizeof *w);
+    return s;
+}
+
 /* The file's text (docs/scale-out.md):
  *   dlmsim-counts 1
  *   program dlmsim 0.1.0
@@ -158,101 +215,34 @@ void dlm_tally_free(dlm_tally *t)
  *   end */
 dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
+    dlm_tally_file w;
+    dlm_status s = dlm_tally_file_begin(&w, t->verify ? "verify" : "run", err);
+    if (s) return s;
+    FILE *f = w.f;
     const dlm_counts *k = &t->counts;
-    fprintf(f, "dlmsim-counts %d\nprogram dlmsim %s\nkind %s\ncircuit_hash %016" PRIx64 "\nmode %s\n",
-            DLM_TALLY_VERSION, DLMSIM_VERSION, t->verify ? "verify" : "run", t->circuit_hash, t->mode);
-    fprintf(f, "seed %" PRIu64 "\nbatch %" PRIu64 "\nnout %u\nhist %d\nranges %zu\n", t->seed,
-            t->batch, k->nout, k->hist != NULL, t->ranges.n);
-    for (size_t i = 0; i < t->ranges.n; i++)
-        fprintf(f, "%" PRIu64 " %" PRIu64 "\n", t->ranges.r[i].first, t->ranges.r[i].end);
-    fprintf(f, "chains %" PRIu64 "\nodd_parity %" PRIu64 "\nones", k->chains, k->odd_parity);
-    for (uint32_t j = 0; j < k->nout; j++) fprintf(f, " %" PRIu64, k->ones[j]);
-    fputc('\n', f);
-    if (k->hist) {
-        uint64_t cells = 0, size = UINT64_C(1) << k->nout;
-        for (uint64_t i = 0; i < size; i++) cells += k->hist[i] != 0;
-        fprintf(f, "cells %" PRIu64 "\n", cells);
-        for (uint64_t i = 0; i < size; i++)
-            if (k->hist[i]) fprintf(f, "%" PRIu64 " %" PRIu64 "\n", i, k->hist[i]);
-    }
+    fprintf(f, "circuit_hash %016" PRIx64 "\nmode %s\n", t->circuit_hash, t->mode);
+    fprintf(f, "seed %" PRIu64 "\nbatch %" PRIu64 "\nnout %u\nhist %d\n", t->seed, t->batch, k->nout,
+            k->hist != NULL);
+    dlm_tally_put_ranges(f, &t->ranges);
+    fprintf(f, "chains %" PRIu64 "\nodd_parity %" PRIu64 "\n", k->chains, k->odd_parity);
+    dlm_tally_put_list(f, "ones", k->ones, k->nout);
+    if (k->hist) dlm_tally_put_cells(f, k->hist, UINT64_C(1) << k->nout);
     if (t->verify) {
         const dlm_tally_verify *v = &t->v;
-        fprintf(f, "pairs %u\nn11", v->npairs);
-        for (uint32_t q = 0; q < v->npairs; q++) fprintf(f, " %" PRIu64, v->n11[q]);
-        fprintf(f, "\nprefix %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u\n", v->prefix_checked,
+        fprintf(f, "pairs %u\n", v->npairs);
+        dlm_tally_put_list(f, "n11", v->n11, v->npairs);
+        fprintf(f, "prefix %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u\n", v->prefix_checked,
                 v->prefix_bad, v->bad_chain, v->bad_out, v->bad_engine, v->bad_direct);
     }
-    if (fflush(f) != 0) {
-        fclose(f);
-        free(buf);
-        return dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
-    }
-    fprintf(f, "digest %016" PRIx64 "\nend\n", dlm_fnv1a(DLM_FNV_OFFSET, buf, len));
-    int bad = fclose(f) != 0;
-    if (bad) {
-        free(buf);
-        return dlm_fail(err, DLM_ENOMEM, "out of memory for the count file");
-    }
-    dlm_status s = DLM_OK;
-    dlm_replace_fail why;
-    if (dlm_file_replace(path, ".tmp", buf, len, &why)) {
-        if (why.step == DLM_REPLACE_TARGET) s = dlm_fail(err, DLM_EINPUT, "%s", why.tmp);
-        else if (why.step == DLM_REPLACE_CREATE)
-            s = dlm_fail(err, DLM_EIO, "%s: %s", why.tmp, strerror(why.errnum));
-        else s = dlm_fail(err, DLM_EIO, "%s: writing the count file failed: %s", path, strerror(why.errnum));
-    }
-    free(buf);
-    return s;
+    return dlm_tally_file_end(&w, path, err);
 }
 
-/* A cursor over the file's text: whitespace-separated words. */
-typedef struct {
-    const char *p, *end;
-} cursor;
-
-static int word(cursor *c, char *w, size_t n)
+dlm_status dlm_tally_file_load(const char *path, char **bufp, dlm_cursor *body, char *kind, size_t kind_len,
+                               dlm_err *err)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n')) c->p++;
-    size_t i = 0;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\n') {
-        if (i + 1 >= n) return -1;
-        w[i++] = *c->p++;
-    }
-    w[i] = 0;
-    return i ? 0 : -1;
-}
-
-static int expect(cursor *c, const char *key)
-{
-    char w[64];
-    return word(c, w, sizeof w) || strcmp(w, key) ? -1 : 0;
-}
-
-static int num(cursor *c, uint64_t *v, int base)
-{
-    char w[32], *e;
-    if (word(c, w, sizeof w) || w[0] < '0' || (w[0] > '9' && base != 16)) return -1;
-    errno = 0;
-    unsigned long long x = strtoull(w, &e, base);
-    if (errno || *e) return -1;
-    *v = x;
-    return 0;
-}
-
-static int keyed(cursor *c, const char *key, uint64_t *v)
-{
-    return expect(c, key) || num(c, v, 10) ? -1 : 0;
-}
-
-dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
-{
-    memset(t, 0, sizeof *t);
     char *buf;
     size_t len;
+    *bufp = NULL;
     dlm_status s = dlm_read_file(path, &buf, &len, err);
     if (s) return dlm_fail(err, DLM_EINPUT, "%s", err->msg);
     const char magic[] = "dlmsim-counts ";
@@ -263,40 +253,85 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
     /* The digest line: the last line starting "digest ", followed by "end". */
     const char *dl = NULL;
     for (const char *q = buf; (q = strstr(q, "\ndigest ")); q++) dl = q + 1;
-    uint64_t want = 0, hash = 0, seed = 0, batch = 0, nout = 0, hist = 0, nr = 0, chains = 0;
-    cursor tail = {dl, buf + len};
-    if (!dl || expect(&tail, "digest") || num(&tail, &want, 16) || expect(&tail, "end") ||
-        tail.p != buf + len - (len && buf[len - 1] == '\n')) {
+    uint64_t want = 0, ver = 0;
+    dlm_cursor tail = {dl, buf + len};
+    char prog[32] = "";
+    if (!dl || dlm_cursor_expect(&tail, "digest") || dlm_cursor_num(&tail, &want, 16) ||
+        dlm_cursor_expect(&tail, "end") || tail.p != buf + len - (len && buf[len - 1] == '\n')) {
         s = dlm_fail(err, DLM_EINPUT, "%s: truncated count file (no digest and end lines)", path);
-        goto out;
-    }
-    if (dlm_fnv1a(DLM_FNV_OFFSET, buf, (size_t)(dl - buf)) != want) {
+    } else if (dlm_fnv1a(DLM_FNV_OFFSET, buf, (size_t)(dl - buf)) != want) {
         s = dlm_fail(err, DLM_EINPUT, "%s: the digest does not match the content (the file was "
                      "changed or damaged)", path);
+    } else {
+        *body = (dlm_cursor){buf, dl};
+        if (dlm_cursor_keyed(body, "dlmsim-counts", &ver) || ver != DLM_TALLY_VERSION)
+            s = dlm_fail(err, DLM_EINPUT, "%s: count file format version %" PRIu64 ", this dlmsim reads %d",
+                         path, ver, DLM_TALLY_VERSION);
+        else if (dlm_cursor_expect(body, "program") || dlm_cursor_expect(body, "dlmsim") ||
+                 dlm_cursor_word(body, prog, sizeof prog) || strcmp(prog, DLMSIM_VERSION))
+            s = dlm_fail(err, DLM_EINPUT, "%s: written by dlmsim %s, this is %s (samples may differ)", path,
+                         prog, DLMSIM_VERSION);
+        else if (dlm_cursor_expect(body, "kind") || dlm_cursor_word(body, kind, kind_len))
+            s = dlm_fail(err, DLM_EINPUT, "%s: bad count file header (no kind)", path);
+    }
+    if (s) free(buf);
+    else *bufp = buf;
+    return s;
+}
+
+dlm_status dlm_tally_get_ranges(dlm_cursor *c, uint64_t batch, dlm_ranges *rs, const char *path, dlm_err *err)
+{
+    uint64_t nr = 0;
+    if (dlm_cursor_keyed(c, "ranges", &nr) || nr > DLM_TALLY_MAX_RANGES)
+        return dlm_fail(err, DLM_EINPUT, "%s: bad count file header (ranges)", path);
+    for (uint64_t i = 0; i < nr; i++) {
+        uint64_t a, b;
+        if (dlm_cursor_num(c, &a, 10) || dlm_cursor_num(c, &b, 10) || a >= b || b > batch)
+            return dlm_fail(err, DLM_EINPUT, "%s: bad chain range %" PRIu64 " (empty, or past batch %" PRIu64 ")",
+                            path, i + 1, batch);
+        if (dlm_ranges_add(rs, a, b, err)) return dlm_fail(err, DLM_EINPUT, "%s: %s", path, err->msg);
+    }
+    return DLM_OK;
+}
+
+const char *dlm_tally_get_cells(dlm_cursor *c, uint64_t *h, uint64_t size, uint64_t chains)
+{
+    uint64_t cells, i, v, sum = 0;
+    if (dlm_cursor_keyed(c, "cells", &cells) || cells > size) return "bad cells line";
+    for (uint64_t q = 0; q < cells; q++) {
+        if (dlm_cursor_num(c, &i, 10) || dlm_cursor_num(c, &v, 10) || i >= size || h[i] || v == 0 || v > chains - sum)
+            return "bad histogram cell (out of range, zero, repeated or over the count)";
+        h[i] = v;
+        sum += v;
+    }
+    return sum != chains ? "the histogram does not add up to chains" : NULL;
+}
+
+const char *dlm_tally_get_list(dlm_cursor *c, const char *key, uint64_t *v, size_t n, uint64_t max)
+{
+    if (dlm_cursor_expect(c, key)) return key;
+    for (size_t i = 0; i < n; i++)
+        if (dlm_cursor_num(c, &v[i], 10) || v[i] > max) return key;
+    return NULL;
+}
+
+dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
+{
+    memset(t, 0, sizeof *t);
+    char *buf, kind[16] = "";
+    dlm_cursor c;
+    dlm_status s = dlm_tally_file_load(path, &buf, &c, kind, sizeof kind, err);
+    if (s) return s;
+    uint64_t hash = 0, seed = 0, batch = 0, nout = 0, hist = 0, chains = 0;
+    char mode[16] = "";
+    if (strcmp(kind, "run") && strcmp(kind, "verify")) {
+        s = dlm_fail(err, DLM_EINPUT, "%s: a count file of kind %s, not of run or verify", path, kind);
         goto out;
     }
-    cursor c = {buf, dl};
-    char prog[32] = "", mode[16] = "", kind[16] = "";
-    uint64_t ver = 0;
-    if (keyed(&c, "dlmsim-counts", &ver) || ver != DLM_TALLY_VERSION) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: count file format version %" PRIu64 ", this dlmsim reads %d",
-                     path, ver, DLM_TALLY_VERSION);
-        goto out;
-    }
-    if (expect(&c, "program") || expect(&c, "dlmsim") || word(&c, prog, sizeof prog) ||
-        strcmp(prog, DLMSIM_VERSION)) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: written by dlmsim %s, this is %s (samples may differ)", path,
-                     prog, DLMSIM_VERSION);
-        goto out;
-    }
-    if (expect(&c, "kind") || word(&c, kind, sizeof kind) || (strcmp(kind, "run") && strcmp(kind, "verify"))) {
-        s = dlm_fail(err, DLM_EINPUT, "%s: bad count file header (kind run or verify)", path);
-        goto out;
-    }
-    if (expect(&c, "circuit_hash") || num(&c, &hash, 16) || expect(&c, "mode") ||
-        word(&c, mode, sizeof mode) || keyed(&c, "seed", &seed) || keyed(&c, "batch", &batch) ||
-        keyed(&c, "nout", &nout) || keyed(&c, "hist", &hist) || keyed(&c, "ranges", &nr) ||
-        hist > 1 || nout > UINT32_MAX || nr > DLM_TALLY_MAX_RANGES) {
+    if (dlm_cursor_expect(&c, "circuit_hash") || dlm_cursor_num(&c, &hash, 16) || dlm_cursor_expect(&c, "mode") ||
+        dlm_cursor_word(&c, mode, sizeof mode) || dlm_cursor_keyed(&c, "seed", &seed) ||
+        dlm_cursor_keyed(&c, "batch", &batch) || dlm_cursor_keyed(&c, "nout", &nout) ||
+        dlm_cursor_keyed(&c, "hist", &hist) || hist > 1 || nout > UINT32_MAX) {
         s = dlm_fail(err, DLM_EINPUT, "%s: bad count file header", path);
         goto out;
     }
@@ -304,20 +339,9 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
         s = dlm_fail(err, DLM_EINPUT, "%s: %s", path, err->msg);
         goto out;
     }
-    for (uint64_t i = 0; i < nr; i++) {
-        uint64_t a, b;
-        if (num(&c, &a, 10) || num(&c, &b, 10) || a >= b || b > batch) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: bad chain range %" PRIu64 " (empty, or past batch %" PRIu64 ")",
-                         path, i + 1, batch);
-            goto out;
-        }
-        if ((s = dlm_ranges_add(&t->ranges, a, b, err))) {
-            s = dlm_fail(err, DLM_EINPUT, "%s: %s", path, err->msg);
-            goto out;
-        }
-    }
+    if ((s = dlm_tally_get_ranges(&c, batch, &t->ranges, path, err))) goto out;
     dlm_counts *k = &t->counts;
-    if (keyed(&c, "chains", &chains) || keyed(&c, "odd_parity", &k->odd_parity) || expect(&c, "ones")) {
+    if (dlm_cursor_keyed(&c, "chains", &chains) || dlm_cursor_keyed(&c, "odd_parity", &k->odd_parity)) {
         s = dlm_fail(err, DLM_EINPUT, "%s: bad count file (chains, odd_parity, ones)", path);
         goto out;
     }
@@ -325,31 +349,17 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
     const char *what = NULL;
     if (chains != dlm_ranges_chains(&t->ranges)) what = "chains differ from the ranges' total";
     else if (k->odd_parity > chains) what = "odd_parity over chains";
-    for (uint32_t j = 0; j < k->nout && !what; j++)
-        if (num(&c, &k->ones[j], 10)) what = "ones: too few numbers";
-        else if (k->ones[j] > chains) what = "ones over chains";
-    if (!what && k->hist) {
-        uint64_t cells, i, v, sum = 0;
-        if (keyed(&c, "cells", &cells) || cells > (UINT64_C(1) << k->nout)) what = "bad cells line";
-        for (uint64_t q = 0; !what && q < cells; q++) {
-            if (num(&c, &i, 10) || num(&c, &v, 10) || i >> k->nout || k->hist[i] || v == 0 || v > chains - sum)
-                what = "bad histogram cell (out of range, zero, repeated or over the count)";
-            else {
-                k->hist[i] = v;
-                sum += v;
-            }
-        }
-        if (!what && sum != chains) what = "the histogram does not add up to chains";
-    }
+    else what = dlm_tally_get_list(&c, "ones", k->ones, k->nout, chains);
+    if (!what && k->hist) what = dlm_tally_get_cells(&c, k->hist, UINT64_C(1) << k->nout, chains);
     if (!what && !strcmp(kind, "verify")) {
         uint64_t np = 0, bo = 0, be = 0, bd = 0;
         dlm_tally_verify *v = &t->v;
-        if (keyed(&c, "pairs", &np) || np > (uint64_t)nout * nout || expect(&c, "n11")) what = "bad pairs line";
+        if (dlm_cursor_keyed(&c, "pairs", &np) || np > (uint64_t)nout * nout) what = "bad pairs line";
         else if ((s = dlm_tally_verify_init(t, (uint32_t)np, err))) goto out;
-        for (uint32_t q = 0; q < v->npairs && !what; q++)
-            if (num(&c, &v->n11[q], 10) || v->n11[q] > chains) what = "bad n11 count";
-        if (!what && (expect(&c, "prefix") || num(&c, &v->prefix_checked, 10) || num(&c, &v->prefix_bad, 10) ||
-                      num(&c, &v->bad_chain, 10) || num(&c, &bo, 10) || num(&c, &be, 10) || num(&c, &bd, 10) ||
+        if (!what) what = dlm_tally_get_list(&c, "n11", v->n11, v->npairs, chains);
+        if (!what && (dlm_cursor_expect(&c, "prefix") || dlm_cursor_num(&c, &v->prefix_checked, 10) ||
+                      dlm_cursor_num(&c, &v->prefix_bad, 10) || dlm_cursor_num(&c, &v->bad_chain, 10) ||
+                      dlm_cursor_num(&c, &bo, 10) || dlm_cursor_num(&c, &be, 10) || dlm_cursor_num(&c, &bd, 10) ||
                       v->prefix_bad > v->prefix_checked || v->prefix_checked > chains || bo >= (nout ? nout : 1) ||
                       be > 1 || bd > 1))
             what = "bad prefix line";
@@ -358,7 +368,7 @@ dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
         v->bad_direct = (uint32_t)bd;
     }
     char extra[8];
-    if (!what && !word(&c, extra, sizeof extra)) what = "unexpected text before the digest";
+    if (!what && !dlm_cursor_word(&c, extra, sizeof extra)) what = "unexpected text before the digest";
     if (what) s = dlm_fail(err, DLM_EINPUT, "%s: bad count file (%s)", path, what);
 out:
     free(buf);
@@ -380,27 +390,40 @@ dlm_status dlm_tally_merge(dlm_tally *a, const char *name_a, const dlm_tally *b,
     if (what)
         return dlm_fail(err, DLM_EINPUT, "%s: another %s than %s; these counts do not belong together",
                         name_b, what, name_a);
-    for (size_t i = 0; i < b->ranges.n; i++) {
-        dlm_err e2;
-        if (dlm_ranges_add(&a->ranges, b->ranges.r[i].first, b->ranges.r[i].end, &e2))
-            return dlm_fail(err, DLM_EINPUT, "%s: %s (they are also in %s)", name_b, e2.msg, name_a);
-    }
+    dlm_status s = dlm_ranges_merge(&a->ranges, name_a, &b->ranges, name_b, err);
+    if (s) return s;
     dlm_counts_add(&a->counts, &b->counts);
     if (a->verify) dlm_tally_verify_add(&a->v, &b->v);
     if (b->batch > a->batch) a->batch = b->batch;
     return DLM_OK;
 }
 
-dlm_status dlm_tally_gaps(const dlm_tally *t, dlm_ranges *gaps, dlm_err *err)
+dlm_status dlm_ranges_merge(dlm_ranges *a, const char *name_a, const dlm_ranges *b, const char *name_b,
+                            dlm_err *err)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        dlm_err e2;
+        if (dlm_ranges_add(a, b->r[i].first, b->r[i].end, &e2))
+            return dlm_fail(err, DLM_EINPUT, "%s: %s (they are also in %s)", name_b, e2.msg, name_a);
+    }
+    return DLM_OK;
+}
+
+dlm_status dlm_ranges_gaps(const dlm_ranges *rs, uint64_t batch, dlm_ranges *gaps, dlm_err *err)
 {
     memset(gaps, 0, sizeof *gaps);
     uint64_t at = 0;
     dlm_status s = DLM_OK;
-    for (size_t i = 0; i <= t->ranges.n && !s; i++) {
-        uint64_t next = i < t->ranges.n ? t->ranges.r[i].first : t->batch;
+    for (size_t i = 0; i <= rs->n && !s; i++) {
+        uint64_t next = i < rs->n ? rs->r[i].first : batch;
         if (next > at) s = dlm_ranges_add(gaps, at, next, err);
-        if (i < t->ranges.n) at = t->ranges.r[i].end;
+        if (i < rs->n) at = rs->r[i].end;
     }
     if (s) dlm_ranges_free(gaps);
     return s;
+}
+
+dlm_status dlm_tally_gaps(const dlm_tally *t, dlm_ranges *gaps, dlm_err *err)
+{
+    return dlm_ranges_gaps(&t->ranges, t->batch, gaps, err);
 }
