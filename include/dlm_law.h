@@ -113,6 +113,12 @@ double dlm_law_logp(const dlm_law *law, const uint16_t *x);
  * emission row. TABLE: O(V^L) per sample (a linear scan). */
 void dlm_law_sample(const dlm_law *law, uint64_t seed, uint64_t chain, uint16_t *x);
 
+/* FNV-1a 64 of what defines the law's samples: kind, L, V and its defining arrays
+ * (the table; start, rows, teleport and emissions of a chain), the bytes of every
+ * double as they are. Derived arrays (marginals, powers) are not part of it. Two laws
+ * with the same hash give the same samples (the oracle sampler's count files). */
+uint64_t dlm_law_hash(const dlm_law_view *w);
+
 /* V^L: the number of sequences of a table over L positions and V tokens, or
  * UINT64_MAX when it is over DLM_LAW_TABLE_MAX. */
 uint64_t dlm_law_cells(uint32_t L, uint32_t V);

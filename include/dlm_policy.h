@@ -124,6 +124,8 @@ const char *dlm_revise_name(int r);
 
 /* One line describing the policy ("unmask=low_confidence count=fixed steps=8 ..."). */
 void dlm_policy_describe(const dlm_policy *p, char *buf, size_t len);
+/* FNV-1a 64 of every field (the bits of each double): equal policies, equal hashes. */
+uint64_t dlm_policy_hash(const dlm_policy *p);
 
 #ifdef __cplusplus
 }

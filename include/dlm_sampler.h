@@ -40,6 +40,9 @@ typedef struct {
  * at most DLM_LAW_TABLE_MAX). */
 dlm_status dlm_sample_counts_init(dlm_sample_counts *k, const dlm_law *law, const dlm_policy *p,
                                   int want_hist, dlm_err *err);
+/* The same for L positions, V tokens and max_rounds rounds (a count file's). */
+dlm_status dlm_sample_counts_alloc(dlm_sample_counts *k, uint32_t L, uint32_t V, uint32_t max_rounds,
+                                   int want_hist, dlm_err *err);
 void dlm_sample_counts_add(dlm_sample_counts *a, const dlm_sample_counts *b);
 void dlm_sample_counts_free(dlm_sample_counts *k);
 

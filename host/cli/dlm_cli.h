@@ -16,6 +16,20 @@
 /* The top-level usage text. */
 extern const char *const dlm_cli_usage_text;
 
+/* --shard K/N and --first-chain A: a part of a batch of --chains chains. */
+typedef struct {
+    int have_shard, have_first;
+    uint32_t k, n;
+    uint64_t first;
+} dlm_cli_part;
+/* 1 when o is --shard or --first-chain (then *rc is 0, or 2 after a usage error). */
+int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_part *p, int *rc);
+/* The part's chains first .. first+count-1 of a batch of `batch` (a shard: the batch
+ * is --chains; --first-chain A: A + --chains; no part: all of --chains). 0, or 2
+ * after a usage error: both given, an empty shard, past 2^64. */
+int dlm_cli_part_resolve(const char *cmd, const dlm_cli_part *p, uint64_t chains, uint64_t *first, uint64_t *count,
+                         uint64_t *batch);
+
 /* The one form of every usage error, one line on stderr (rank 0 only), returns 2:
  *   dlmsim: CMD: <fmt...>; see dlmsim CMD --help
  * cmd NULL: the top level ("dlmsim: <fmt...>; see dlmsim --help"). */
@@ -111,6 +125,8 @@ dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm
 /* Sums every rank's k (and v, when not NULL: pair counts, bit-exact checks, the lowest
  * first violation) exactly onto rank 0; the other ranks' are left partial. */
 void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
+/* v[0..n-1] summed (max = 0) or their maximum (max = 1) over the ranks, into rank 0's v. */
+void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
  * copied to rank 0, which then holds all of them (plain data, no pointers). */
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);

@@ -6,6 +6,7 @@
  * which equals the digest of one process that ran the same chains (docs/scale-out.md). */
 #include "dlm_cli.h"
 #include "dlm_regress.h"
+#include "dlm_sample_tally.h"
 #include "dlm_tally.h"
 
 #include <inttypes.h>
@@ -17,11 +18,58 @@
 
 static const char *const merge_help =
     "usage: dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (docs/scale-out.md)\n"
-    "Sums count files (run --counts) of one circuit, mode and seed; no chain may be in two.\n"
+    "Sums count files (run, verify or sample --counts) of one circuit, mode and seed (or one\n"
+    "law, policy and seed); no chain may be in two.\n"
     "Prints the merged chains and the regression digest (equal to one process's).\n"
     "  -o FILE             the merged count file\n"
     "  --allow-gaps        merge even when chains of the batch are in none of the files\n"
     "  --json              one JSON object instead of the table\n";
+
+/* Prints the gaps (one line each); 1 when there are some. */
+static int report_gaps(const dlm_ranges *gaps, uint64_t batch, int allow_gaps)
+{
+    for (size_t g = 0; g < gaps->n; g++)
+        fprintf(stderr, "dlmsim: merge: %s chains %" PRIu64 "..%" PRIu64 " (of batch 0..%" PRIu64
+                ") are in none of the files\n", allow_gaps ? "note:" : "gap:", gaps->r[g].first,
+                gaps->r[g].end - 1, batch - 1);
+    return gaps->n != 0;
+}
+
+/* The oracle sampler's count files (kind sample, dlm_sample_tally.h). */
+static int merge_sample(char **in, int nin, const char *out, int allow_gaps, int json)
+{
+    dlm_err e;
+    dlm_sample_tally sum, t;
+    dlm_status s = dlm_sample_tally_read(in[0], &sum, &e);
+    if (s) return dlm_cli_fail(DLM_EINPUT, &e);
+    for (int i = 1; i < nin && !s; i++) {
+        if ((s = dlm_sample_tally_read(in[i], &t, &e))) break;
+        s = dlm_sample_tally_merge(&sum, i == 1 ? in[0] : "the files before it", &t, in[i], &e);
+        dlm_sample_tally_free(&t);
+    }
+    dlm_ranges gaps = {0};
+    if (!s) s = dlm_ranges_gaps(&sum.ranges, sum.batch, &gaps, &e);
+    int rc = 0;
+    if (s) {
+        rc = dlm_cli_fail(DLM_EINPUT, &e);
+    } else if (report_gaps(&gaps, sum.batch, allow_gaps) && !allow_gaps) {
+        rc = 2;
+    } else if ((s = dlm_sample_tally_write(out, &sum, &e))) {
+        rc = dlm_cli_fail(DLM_EINPUT, &e);
+    } else {
+        uint64_t d = dlm_sample_counts_digest(&sum.k);
+        if (json)
+            printf("{\"files\":%d,\"kind\":\"sample\",\"chains\":%" PRIu64 ",\"batch\":%" PRIu64
+                   ",\"gaps\":%zu,\"digest\":\"%016" PRIx64 "\"}\n", nin, sum.k.chains, sum.batch, gaps.n, d);
+        else
+            printf("merged      %d files into %s\nkind        sample (the oracle sampler)\nchains      %" PRIu64
+                   " of batch %" PRIu64 "\ngaps        %zu\ndigest      %016" PRIx64 "\n", nin, out, sum.k.chains,
+                   sum.batch, gaps.n, d);
+    }
+    dlm_ranges_free(&gaps);
+    dlm_sample_tally_free(&sum);
+    return rc;
+}
 
 int dlm_cli_merge(int argc, char **argv)
 {
@@ -46,6 +94,12 @@ int dlm_cli_merge(int argc, char **argv)
     dlm_err e;
     char resolved[4096];
     if (dlm_out_check(out, resolved, sizeof resolved, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
+    /* the first file's kind says which counts these are */
+    char *buf, kind[16] = "";
+    dlm_cursor body;
+    if (dlm_tally_file_load(argv[0], &buf, &body, kind, sizeof kind, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
+    free(buf);
+    if (!strcmp(kind, "sample")) return merge_sample(argv, nin, out, allow_gaps, json);
     dlm_tally sum, t;
     dlm_status s = dlm_tally_read(argv[0], &sum, &e);
     if (s) {
@@ -64,12 +118,8 @@ int dlm_cli_merge(int argc, char **argv)
         dlm_tally_free(&sum);
         return 2;
     }
-    for (size_t g = 0; g < gaps.n; g++)
-        fprintf(stderr, "dlmsim: merge: %s chains %" PRIu64 "..%" PRIu64 " (of batch 0..%" PRIu64
-                ") are in none of the files\n", allow_gaps ? "note:" : "gap:", gaps.r[g].first,
-                gaps.r[g].end - 1, sum.batch - 1);
     int rc = 0;
-    if (gaps.n && !allow_gaps) {
+    if (report_gaps(&gaps, sum.batch, allow_gaps) && !allow_gaps) {
         rc = 2;
     } else if ((s = dlm_tally_write(out, &sum, &e))) {
         fprintf(stderr, "dlmsim: %s\n", e.msg);

@@ -125,6 +125,17 @@ static void reduce_u64(uint64_t *v, uint64_t n)
     }
 }
 
+void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
+{
+    if (!max) {
+        reduce_u64(v, n);
+        return;
+    }
+    int root = dlm_cli_mpi_rank() == 0;
+    for (uint64_t i = 0; i < n; i++)
+        MPI_Reduce(root ? MPI_IN_PLACE : v + i, v + i, 1, MPI_UINT64_T, MPI_MAX, 0, MPI_COMM_WORLD);
+}
+
 void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 {
     /* Exact sums to rank 0: chains, odd parity, ones, histogram (and the verifier's). */
@@ -463,6 +474,12 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 {
     (void)k;
     (void)v;
+}
+void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
+{
+    (void)v;
+    (void)n;
+    (void)max;
 }
 dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e)
 {

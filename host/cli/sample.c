@@ -15,6 +15,7 @@
 #include "dlm_kl.h"
 #include "dlm_law.h"
 #include "dlm_policy.h"
+#include "dlm_sample_tally.h"
 #include "dlm_sampler.h"
 #include "dlm_verify.h"
 
@@ -34,6 +35,7 @@ static const char *const sample_usage =
     "                         [--max-post-steps N] [--chains B] [--seed S]\n"
     "                         [--backend auto|cpu|cuda] [--threads N] [--hist FILE]\n"
     "                         [--exact] [--verify] [--alpha A] [--max-states N] [--json]\n"
+    "                         [--shard K/N | --first-chain A] [--counts FILE]\n"
     "       dlmsim verify LAW [the same]   (= sample --verify)\n"
     "LAW: parity:N, random:L:V:SEED, table:FILE, circuit:CIRCUIT, markov:FILE,\n"
     "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n"
@@ -46,7 +48,10 @@ static const char *const sample_usage =
     "per core (the default). --max-states N: at least 1 (default 2^20), the states --exact keeps.\n"
     "--exact: the policy's exact output law q and KL(p||q), KL(q||p), TV against the law p\n"
     "(a KL within 1e-12 nats below 0, rounding, is shown as 0). --verify: also test the\n"
-    "samples against q (chi-square and G, Holm at --alpha, default 1e-3): exit 1 on FAIL.\n";
+    "samples against q (chi-square and G, Holm at --alpha, default 1e-3): exit 1 on FAIL.\n"
+    "--shard K/N | --first-chain A: sample a part of the batch into --counts FILE (dlmsim merge\n"
+    "sums the parts); --counts FILE alone: report (and with --exact/--verify check) the counts\n"
+    "in FILE instead of sampling (docs/scale-out.md).\n";
 
 static const char *const law_prefixes[] = {"parity:", "random:", "table:", "circuit:", "markov:",
                                            "bsc:", "sparse:", "english:"};
@@ -60,11 +65,13 @@ int dlm_cli_is_law(const char *spec)
 
 
 typedef struct {
-    const char *law, *hist;
+    const char *law, *hist, *counts;
     dlm_policy pol;
+    dlm_cli_part part;
+    int have_seed, have_chains;
     uint64_t chains, seed, max_states;
     dlm_backend backend;
-    int threads, json, exact, verify;
+    int threads, json, exact, verify, quiet;
     double alpha;
 } sample_args;
 
@@ -79,7 +86,7 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
         if (!strcmp(o, "--json")) { a->json = 1; continue; }
         if (!strcmp(o, "--exact")) { a->exact = 1; continue; }
         if (!strcmp(o, "--verify")) { a->verify = 1; continue; }
-        if (!strcmp(o, "--quiet")) continue;
+        if (!strcmp(o, "--quiet")) { a->quiet = 1; continue; }
         if (o[0] == '-' && o[1] == '-') {
             if (!v) {
                 dlm_policy tmp = a->pol;
@@ -87,17 +94,25 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                 dlm_err e;
                 int known = dlm_policy_option(&tmp, o, "", &st, &e) || !strcmp(o, "--chains") ||
                             !strcmp(o, "--seed") || !strcmp(o, "--max-states") || !strcmp(o, "--threads") ||
-                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha");
+                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha") ||
+                            !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts");
                 return known ? dlm_cli_usage(C, "option %s needs a value", o) : dlm_cli_usage(C, "unknown option %s", o);
             }
             dlm_status st;
             dlm_err e;
+            int rc = 0;
             if (dlm_policy_option(&a->pol, o, v, &st, &e)) {
                 if (st) return dlm_cli_usage(C, "%s", e.msg);
+            } else if (dlm_cli_part_option(C, o, v, &a->part, &rc)) {
+                if (rc) return rc;
+            } else if (!strcmp(o, "--counts")) {
+                a->counts = v;
             } else if (!strcmp(o, "--chains")) {
                 if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
+                a->have_chains = 1;
             } else if (!strcmp(o, "--seed")) {
                 if (dlm_parse_count(v, &a->seed)) return dlm_cli_bad(C, o, v, "an integer 0 .. 2^64-1");
+                a->have_seed = 1;
             } else if (!strcmp(o, "--max-states")) {
                 if (dlm_parse_count(v, &a->max_states) || a->max_states == 0)
                     return dlm_cli_bad(C, o, v, "a positive count; leave it out for the default 2^20");
@@ -121,6 +136,15 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
         a->law = o;
     }
     if (!a->law) return dlm_cli_usage(C, "missing LAW");
+    const int partial = a->part.have_shard || a->part.have_first;
+    if (partial && !a->counts)
+        return dlm_cli_usage(C, "a part of the batch (--shard, --first-chain) needs --counts FILE; "
+                                "check the merged counts with dlmsim %s LAW --counts FILE", C);
+    if (a->counts && !partial && dlm_cli_mpi_on())
+        return dlm_cli_usage(C, "--counts FILE (report the counts in FILE) needs no mpirun");
+    if (partial && (a->exact || a->verify || a->hist))
+        return dlm_cli_usage(C, "a part of the batch writes its counts only: --exact, --verify and --hist "
+                                "go with --counts MERGED");
     return 0;
 }
 
@@ -146,7 +170,7 @@ typedef struct {
     int pass;
 } exact_report;
 
-static void print_json(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, dlm_backend be,
+static void print_json(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, const char *bname,
                        double secs, const char *inexact, const exact_report *x)
 {
     char desc[512];
@@ -160,7 +184,7 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf(",\"inexact\":");
     if (inexact) dlm_json_str(stdout, inexact);
     else printf("null");
-    printf(",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"seconds\":", dlm_backend_name(be),
+    printf(",\"backend\":\"%s\",\"chains\":%llu,\"seed\":%llu,\"seconds\":", bname,
            (unsigned long long)k->chains, (unsigned long long)a->seed);
     dlm_json_num(stdout, secs);
     printf(",\"chains_per_s\":");
@@ -211,7 +235,7 @@ static void print_json(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf("}\n");
 }
 
-static void print_text(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, dlm_backend be,
+static void print_text(const sample_args *a, const dlm_law *law, const dlm_sample_counts *k, const char *bname,
                        double secs, const char *inexact, const exact_report *x)
 {
     char desc[512];
@@ -219,8 +243,12 @@ static void print_text(const sample_args *a, const dlm_law *law, const dlm_sampl
     printf("law      %s (L=%u, V=%u)\n", law->desc, law->v.L, law->v.V);
     printf("policy   %s\n", desc);
     if (inexact) printf("note     %s\n", inexact);
-    printf("chains   %llu on %s, seed %llu: %.3f s, %.4g chains/s\n", (unsigned long long)k->chains,
-           dlm_backend_name(be), (unsigned long long)a->seed, secs, secs > 0 ? (double)k->chains / secs : 0);
+    if (a->counts)
+        printf("chains   %llu read from %s, seed %llu\n", (unsigned long long)k->chains, a->counts,
+               (unsigned long long)a->seed);
+    else
+        printf("chains   %llu on %s, seed %llu: %.3f s, %.4g chains/s\n", (unsigned long long)k->chains, bname,
+               (unsigned long long)a->seed, secs, secs > 0 ? (double)k->chains / secs : 0);
     printf("rounds   mean %.4f, max %llu\n", (double)k->rounds_sum / (double)k->chains,
            (unsigned long long)k->rounds_max);
     if (k->offsupport)
@@ -250,13 +278,72 @@ static void print_text(const sample_args *a, const dlm_law *law, const dlm_sampl
     }
 }
 
+/* One rank's chunk of the chains under mpirun (dlm_cli_mpi_share). */
+typedef struct {
+    dlm_backend be;
+    const dlm_law *law;
+    const dlm_policy *pol;
+    dlm_sample_opts so;
+    dlm_sample_counts *k;
+} sample_part;
+
+static dlm_status sample_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
+{
+    sample_part *sp = ctx;
+    dlm_sample_opts o = sp->so;
+    o.first_chain = first;
+    o.chains = count;
+    return dlm_sampler_run(sp->be, sp->law, sp->pol, &o, sp->k, err);
+}
+
+/* Every count summed over the ranks into rank 0's k (rounds_max: the largest). */
+static void mpi_reduce_counts(dlm_sample_counts *k)
+{
+    uint64_t head[4] = {k->chains, k->rounds_sum, k->offsupport, k->unfinished};
+    dlm_cli_mpi_sum(head, 4, 0);
+    dlm_cli_mpi_sum(&k->rounds_max, 1, 1);
+    dlm_cli_mpi_sum(k->active, k->max_rounds, 0);
+    dlm_cli_mpi_sum(k->revealed, k->max_rounds, 0);
+    dlm_cli_mpi_sum(k->remasked, k->max_rounds, 0);
+    dlm_cli_mpi_sum(k->revised, k->max_rounds, 0);
+    dlm_cli_mpi_sum(k->pos, (uint64_t)k->L * k->V, 0);
+    if (k->hist) dlm_cli_mpi_sum(k->hist, dlm_law_cells(k->L, k->V), 0);
+    if (dlm_cli_mpi_rank() == 0) {
+        k->chains = head[0];
+        k->rounds_sum = head[1];
+        k->offsupport = head[2];
+        k->unfinished = head[3];
+    }
+}
+
+/* Chains first .. first+count-1 into k: here, or shared by the ranks under mpirun
+ * (rank 0 then holds the sums of all of them). */
+static dlm_status sample_chains(sample_part *sp, uint64_t first, uint64_t count, int quiet, dlm_err *e)
+{
+    if (!dlm_cli_mpi_on()) return sample_chunk(sp, first, count, e);
+    int gpu = dlm_cli_mpi_gpu(sp->be, e);
+    if (gpu == -2) return DLM_ECUDA;
+    uint64_t mine = 0;
+    dlm_status s = dlm_cli_mpi_share(first, count, dlm_cli_mpi_chunk(count), sample_chunk, sp, &mine, e);
+    if (s) return s;
+    mpi_reduce_counts(sp->k);
+    if (!quiet) dlm_cli_mpi_ran("chains", mine, gpu);
+    return DLM_OK;
+}
+
 int dlm_cli_sample(int argc, char **argv, int verify)
 {
     if (dlm_cli_help(sample_usage, argc, argv)) return 0;
     sample_args a;
     int rc = parse_args(argc, argv, &a, verify ? "verify" : "sample");
     if (rc) return rc;
-    a.verify |= verify;
+    const int partial = a.part.have_shard || a.part.have_first, from_file = a.counts && !partial;
+    a.verify |= verify && !partial; /* a part writes its counts; the merge is verified */
+    uint64_t first, count, batch;
+    if ((rc = dlm_cli_part_resolve(verify ? "verify" : "sample", &a.part, a.chains, &first, &count, &batch)))
+        return rc;
+    dlm_sample_tally t;
+    memset(&t, 0, sizeof t);
     dlm_law law;
     dlm_err e;
     dlm_sample_counts k;
@@ -270,6 +357,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     dlm_status s = DLM_OK;
     /* the output path is checked before the law is read (dlm_out_check) */
     if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
+    if (partial && (s = dlm_out_check(a.counts, resolved, sizeof resolved, &e))) goto done;
     s = dlm_law_load(a.law, &law, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
@@ -279,19 +367,77 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
     int want_exact = a.exact || a.verify;
     int want_hist = a.hist != NULL || a.verify;
-    if ((s = dlm_sample_counts_init(&k, &law, &a.pol, want_hist, &e))) goto done;
-    if (a.hist && !(fh = dlm_out_open(a.hist, 0, &e))) {
+    uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
+    if (from_file) {
+        /* the counts of a merge: the file must be of this law, policy and seed */
+        if ((s = dlm_sample_tally_read(a.counts, &t, &e))) goto done;
+        const char *other = t.law_hash != dlm_law_hash(&law.v) ? "law"
+                          : t.policy_hash != dlm_policy_hash(&a.pol) ? "policy (or policy options)"
+                          : a.have_seed && t.seed != a.seed ? "seed" : NULL;
+        if (other) {
+            if (*other == 's')
+                s = dlm_fail(&e, DLM_EINPUT, "%s: the counts are of seed %llu, --seed says %llu", a.counts,
+                             (unsigned long long)t.seed, (unsigned long long)a.seed);
+            else
+                s = dlm_fail(&e, DLM_EINPUT, "%s: the counts are of another %s than %s", a.counts, other, a.law);
+            goto done;
+        }
+        if (a.have_chains && a.chains != t.k.chains) {
+            s = dlm_fail(&e, DLM_EINPUT, "%s: the counts are of %llu chains, --chains says %llu", a.counts,
+                         (unsigned long long)t.k.chains, (unsigned long long)a.chains);
+            goto done;
+        }
+        if (want_hist && !t.k.hist) {
+            s = dlm_fail(&e, DLM_EINPUT, "%s: no histogram in the counts (--verify and --hist need one)", a.counts);
+            goto done;
+        }
+        a.seed = t.seed;
+        k = t.k; /* moved: t.k is not freed below */
+        memset(&t.k, 0, sizeof t.k);
+    } else if (partial) {
+        /* the histogram whenever the law has a table, so that the merge can be verified */
+        if ((s = dlm_sample_tally_init(&t, &law, &a.pol, a.seed, batch, cells != UINT64_MAX, &e))) goto done;
+        if ((s = dlm_ranges_add(&t.ranges, first, first + count, &e))) goto done;
+    } else if ((s = dlm_sample_counts_init(&k, &law, &a.pol, want_hist, &e))) {
+        goto done;
+    }
+    const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
+    if (a.hist && root && !(fh = dlm_out_open(a.hist, 0, &e))) {
         s = DLM_EIO;
         goto done;
     }
-    uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
     if (want_exact && cells == UINT64_MAX) {
         s = dlm_fail(&e, DLM_EINPUT, "--exact and --verify need V^L <= %llu sequences (this law: V=%u, L=%u)",
                      (unsigned long long)DLM_LAW_TABLE_MAX, law.v.V, law.v.L);
         goto done;
     }
     /* the notice before the work (the exact law can take long) */
-    if (notice[0] && !a.json) fprintf(stderr, "%s\n", notice);
+    if (notice[0] && !a.json && !from_file && root) fprintf(stderr, "%s\n", notice);
+    dlm_sample_opts so;
+    memset(&so, 0, sizeof so);
+    so.first_chain = first;
+    so.chains = count;
+    so.seed = a.seed;
+    so.threads = a.threads;
+    double t0 = dlm_now();
+    dlm_sample_counts *ran = partial ? &t.k : &k;
+    sample_part sp = {be, &law, &a.pol, so, ran};
+    if (!from_file && (s = sample_chains(&sp, first, count, a.quiet, &e))) goto done;
+    double secs = dlm_now() - t0;
+    if (!root) goto done; /* rank 0 reports for all */
+    if (ran->unfinished) {
+        s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
+                     (unsigned long long)ran->unfinished, ran->max_rounds);
+        goto done;
+    }
+    if (partial) {
+        if ((s = dlm_sample_tally_write(a.counts, &t, &e))) goto done;
+        fprintf(stderr, "dlmsim: chains %llu..%llu of %llu sampled in %.3f s; counts in %s (merge the parts with "
+                "dlmsim merge, then dlmsim %s %s ... --counts FILE)\n", (unsigned long long)first,
+                (unsigned long long)(first + count - 1), (unsigned long long)batch, secs, a.counts,
+                verify ? "verify" : "sample", a.law);
+        goto done;
+    }
     if (want_exact) {
         if (!(q = dlm_calloc(cells, sizeof *q))) {
             s = dlm_fail(&e, DLM_ENOMEM, "out of memory for the exact law");
@@ -303,19 +449,6 @@ int dlm_cli_sample(int argc, char **argv, int verify)
         x.kl_fwd = dlm_kl_div(p, q, cells);
         x.kl_rev = dlm_kl_div(q, p, cells);
         x.tv = dlm_kl_tv(p, q, cells);
-    }
-    dlm_sample_opts so;
-    memset(&so, 0, sizeof so);
-    so.chains = a.chains;
-    so.seed = a.seed;
-    so.threads = a.threads;
-    double t0 = dlm_now();
-    if ((s = dlm_sampler_run(be, &law, &a.pol, &so, &k, &e))) goto done;
-    double secs = dlm_now() - t0;
-    if (k.unfinished) {
-        s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
-                     (unsigned long long)k.unfinished, k.max_rounds);
-        goto done;
     }
     if (fh) {
         for (uint64_t i = 0; i < cells; i++) {
@@ -339,14 +472,16 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     }
     char why[160];
     const char *inexact = dlm_policy_inexact(&a.pol, why, sizeof why) ? why : NULL;
-    if (a.json) print_json(&a, &law, &k, be, secs, inexact, &x);
-    else print_text(&a, &law, &k, be, secs, inexact, &x);
+    const char *bname = from_file ? "counts" : dlm_backend_name(be);
+    if (a.json) print_json(&a, &law, &k, bname, secs, inexact, &x);
+    else print_text(&a, &law, &k, bname, secs, inexact, &x);
     rc = x.tested && !x.pass ? 1 : 0;
 done:
     if (fh) dlm_out_close(fh);
     free(q);
     free(p);
     dlm_sample_counts_free(&k);
+    dlm_sample_tally_free(&t);
     dlm_law_free(&law);
     if (s) {
         fprintf(stderr, "dlmsim: %s\n", e.msg);

@@ -175,3 +175,36 @@ dlm_status dlm_cli_hist_write(const char *path, const dlm_counts *k, dlm_err *e)
     dlm_cli_hist_print(f, k);
     return dlm_out_close(f) ? dlm_fail(e, DLM_EIO, "%s: write failed", path) : DLM_OK;
 }
+
+int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_part *p, int *rc)
+{
+    *rc = 0;
+    if (!strcmp(o, "--shard")) {
+        if (dlm_shard_parse(v, &p->k, &p->n)) *rc = dlm_cli_bad(cmd, o, v, "K/N with 1 <= K <= N");
+        p->have_shard = 1;
+        return 1;
+    }
+    if (!strcmp(o, "--first-chain")) {
+        if (dlm_parse_count(v, &p->first)) *rc = dlm_cli_bad(cmd, o, v, "a chain index, 0 or more");
+        p->have_first = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int dlm_cli_part_resolve(const char *cmd, const dlm_cli_part *p, uint64_t chains, uint64_t *first, uint64_t *count,
+                         uint64_t *batch)
+{
+    *first = 0;
+    *count = *batch = chains;
+    if (p->have_shard && p->have_first) return dlm_cli_usage(cmd, "--shard and --first-chain exclude each other");
+    if (p->have_shard) {
+        dlm_shard_range(chains, p->k, p->n, first, count);
+        if (*count == 0) return dlm_cli_usage(cmd, "this --shard is empty (fewer chains than shards)");
+    } else if (p->have_first) {
+        if (p->first > UINT64_MAX - chains) return dlm_cli_usage(cmd, "--first-chain + --chains is past 2^64");
+        *first = p->first;
+        *batch = p->first + chains;
+    }
+    return 0;
+}

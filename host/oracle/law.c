@@ -36,6 +36,33 @@ static double unif_pos(uint64_t *st)
     return (double)((dlm_splitmix64(st) >> 11) + 1) * 0x1.0p-53;
 }
 
+static uint64_t hash_doubles(uint64_t h, const double *v, uint64_t n)
+{
+    for (uint64_t i = 0; v && i < n; i++) {
+        uint64_t b;
+        memcpy(&b, &v[i], sizeof b);
+        h = dlm_fnv1a_u64(h, b);
+    }
+    return h;
+}
+
+uint64_t dlm_law_hash(const dlm_law_view *w)
+{
+    uint64_t h = dlm_fnv1a_u64(DLM_FNV_OFFSET, (uint64_t)w->kind);
+    h = dlm_fnv1a_u64(dlm_fnv1a_u64(h, w->L), w->V);
+    if (w->kind == DLM_LAW_TABLE) return hash_doubles(h, w->p, dlm_law_cells(w->L, w->V));
+    uint64_t tele;
+    memcpy(&tele, &w->tele, sizeof tele);
+    h = dlm_fnv1a_u64(dlm_fnv1a_u64(h, w->S), tele);
+    h = hash_doubles(h, w->start, w->S);
+    uint64_t nnz = w->rowptr ? w->rowptr[w->S] : 0;
+    for (uint32_t a = 0; w->rowptr && a <= w->S; a++) h = dlm_fnv1a_u64(h, w->rowptr[a]);
+    for (uint64_t i = 0; w->col && i < nnz; i++) h = dlm_fnv1a_u64(h, w->col[i]);
+    h = hash_doubles(h, w->val, nnz);
+    h = dlm_fnv1a_u64(h, w->emit != NULL);
+    return hash_doubles(h, w->emit, (uint64_t)w->S * w->V);
+}
+
 uint64_t dlm_law_cells(uint32_t L, uint32_t V)
 {
     uint64_t n;

@@ -2,6 +2,7 @@
  * (dlm_policy.h; the rules themselves are in dlm_sampler_step.h). */
 #include "dlm_policy.h"
 #include "dlm_schedule.h"
+#include "dlm_util.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -293,4 +294,24 @@ void dlm_policy_describe(const dlm_policy *p, char *buf, size_t len)
         ADD(" revise=edit editing_threshold=%g max_post_steps=%u", p->editing_threshold, p->max_post_steps);
     if (p->revise == DLM_REVISE_LAST) ADD(" revise=last");
 #undef ADD
+}
+
+static uint64_t hash_double(uint64_t h, double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return dlm_fnv1a_u64(h, b);
+}
+
+uint64_t dlm_policy_hash(const dlm_policy *p)
+{
+    const uint64_t ints[] = {(uint64_t)p->unmask, (uint64_t)p->count, (uint64_t)p->remask, (uint64_t)p->revise,
+                             p->steps, p->block_length, (uint64_t)p->remainder_first, (uint64_t)p->grid,
+                             p->top_k, p->max_post_steps};
+    const double dbl[] = {p->eps, p->temperature, p->top_p, p->alg_temp, p->threshold, p->factor, p->gamma,
+                          p->eta, p->t_on, p->t_off, p->alpha_on, p->editing_threshold};
+    uint64_t h = DLM_FNV_OFFSET;
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) h = dlm_fnv1a_u64(h, ints[i]);
+    for (size_t i = 0; i < sizeof dbl / sizeof *dbl; i++) h = hash_double(h, dbl[i]);
+    return h;
 }

@@ -19,11 +19,17 @@ static uint64_t scratch_bytes8(const dlm_law_view *w)
 dlm_status dlm_sample_counts_init(dlm_sample_counts *k, const dlm_law *law, const dlm_policy *p,
                                   int want_hist, dlm_err *err)
 {
+    return dlm_sample_counts_alloc(k, law->v.L, law->v.V, dlm_policy_max_rounds(p, law->v.L), want_hist, err);
+}
+
+dlm_status dlm_sample_counts_alloc(dlm_sample_counts *k, uint32_t L, uint32_t V, uint32_t max_rounds,
+                                   int want_hist, dlm_err *err)
+{
     memset(k, 0, sizeof *k);
-    k->L = law->v.L;
-    k->V = law->v.V;
-    k->max_rounds = dlm_policy_max_rounds(p, law->v.L);
-    uint64_t cells = dlm_law_cells(law->v.L, law->v.V);
+    k->L = L;
+    k->V = V;
+    k->max_rounds = max_rounds;
+    uint64_t cells = dlm_law_cells(L, V);
     if (want_hist && cells > DLM_LAW_TABLE_MAX)
         return dlm_fail(err, DLM_EINPUT, "a histogram needs V^L <= %llu sequences (V=%u, L=%u)",
                         (unsigned long long)DLM_LAW_TABLE_MAX, k->V, k->L);
