@@ -7,18 +7,33 @@
  *
  *   law        the law's arrays are copied to the device once per call; the kernels
  *              read them through a dlm_law_view of device pointers.
- *   chains     a chunk of B chains: per chain its tokens, reveal confidences, control
- *              word and scratch (dlm_sampler_scratch_bytes), chain-major; B is chosen
- *              from cudaMemGetInfo before anything is allocated.
+ *   chains     a chunk of n chains (chunk_state). The state that lives across rounds
+ *              is position-major, word i of chain c at [i * n + c]: tokens, reveal
+ *              confidences and the dlm_chain_ctl as CTL_WORDS 32-bit words, so a warp's
+ *              32 chains read and write 32 consecutive words (coalesced). Per chain also
+ *              a working area, chain-major: the copies of its tokens and confidences
+ *              that dlm_sampler_round works on, and its scratch
+ *              (dlm_sampler_scratch_bytes), which the shared step addresses with unit
+ *              stride. The chunk is sized from cudaMemGetInfo (and o->max_bytes when
+ *              set) before anything is allocated: per chain wbytes + L (2 + 8) +
+ *              4 CTL_WORDS bytes.
  *   rounds     one launch of round_kernel per decoding round (thread = chain,
- *              grid-stride); per-round statistics are 64-bit atomics.
- *   counts     finish_kernel adds each chain's final tokens into the position counts
- *              and (when asked) the sequence histogram; copied back once.
- * Not run in CI (no device there): the CPU sampler is its reference through the
- * shared step; test/test_sampler.c compares the two where a device exists.
+ *              grid-stride): gather the chain's state, run the round, scatter it back;
+ *              the round's statistics are summed per thread and per block
+ *              (dlm_cuda_block_sum), one 64-bit atomic per counter per block.
+ *   counts     finish_kernel counts the final tokens per position and (when asked) per
+ *              sequence in per-block 32-bit shared counters when they fit in 48 KiB
+ *              (else 64-bit global atomics), then one global atomic per nonzero counter
+ *              per block; rounds, off-support and unfinished chains by block
+ *              reductions; the samples chain-major into the working area, copied back
+ *              once per chunk.
+ * CI runs it under the CPU emulation (test/cuda_emu): test/test_sampler.c's
+ * cuda_matches_cpu and cuda_matches_cpu_laws compare every sample and count with the
+ * CPU sampler's.
  */
 #include <cuda_runtime.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +55,8 @@ extern "C" {
 #include "dlm_cuda.h"
 
 #define SAMPLER_THREADS 128u
+#define CTL_WORDS ((uint32_t)(sizeof(dlm_chain_ctl) / sizeof(uint32_t)))
+#define SHARED_MAX (48u * 1024u) /* dynamic shared bytes of finish_kernel (no opt-in) */
 
 typedef struct {
     uint64_t *revealed, *remasked, *revised, *active; /* [R] */
@@ -48,57 +65,150 @@ typedef struct {
     uint64_t *misc;                                   /* rounds_sum, rounds_max, offsupport, unfinished */
 } dev_counts;
 
-static __global__ void init_kernel(uint32_t L, uint64_t B, uint16_t *tok, double *conf, dlm_chain_ctl *ctl)
+/* The chunk's state, position-major: word i of chain c at [i * n + c] for the chunk's n
+ * chains, so the threads of a warp (consecutive chains) touch consecutive words. */
+typedef struct {
+    uint16_t *tok;     /* L * n */
+    double *conf;      /* L * n */
+    uint32_t *ctl;     /* CTL_WORDS * n: word j of chain c's dlm_chain_ctl at [j * n + c] */
+    char *work;        /* n * wbytes, chain-major: the chain's round-local copy and scratch */
+    size_t wbytes;     /* per chain: conf copy, dlm_sampler_scratch, tok copy (16-aligned parts) */
+    uint64_t n;
+} chunk_state;
+
+/* Largest of v over the block (thread 0's return value; every thread must call it). */
+static __device__ __forceinline__ unsigned long long block_max(unsigned long long v, unsigned long long *warp_sums)
 {
-    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < B;
+    for (int o = 16; o > 0; o >>= 1) {
+        const unsigned long long u = __shfl_down_sync(0xffffffffu, v, o);
+        v = u > v ? u : v;
+    }
+    __syncthreads();
+    if ((threadIdx.x & 31u) == 0) warp_sums[threadIdx.x >> 5] = v;
+    __syncthreads();
+    unsigned long long m = 0;
+    if (threadIdx.x == 0)
+        for (unsigned w = 0; w < (blockDim.x >> 5); w++) m = warp_sums[w] > m ? warp_sums[w] : m;
+    return m;
+}
+
+static __global__ void init_kernel(uint32_t L, chunk_state cs)
+{
+    const uint64_t n = cs.n;
+    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < n;
          c += (uint64_t)gridDim.x * blockDim.x) {
         for (uint32_t i = 0; i < L; i++) {
-            tok[c * L + i] = DLM_TOK_MASK;
-            conf[c * L + i] = 0;
+            cs.tok[i * n + c] = DLM_TOK_MASK;
+            cs.conf[i * n + c] = 0;
         }
-        memset(&ctl[c], 0, sizeof ctl[c]);
+        for (uint32_t j = 0; j < CTL_WORDS; j++) cs.ctl[j * n + c] = 0;
     }
 }
 
-static __global__ void round_kernel(dlm_law_view w, dlm_policy pol, uint64_t seed, uint64_t first, uint64_t B,
-                             uint32_t r, uint16_t *tok, double *conf, dlm_chain_ctl *ctl, char *scratch,
-                             size_t sbytes, dev_counts k)
+/* One round of every chain of the chunk (thread = chain, grid-stride): the chain's
+ * state is gathered from the position-major arrays into its working copy, run through
+ * dlm_sampler_round and scattered back; the round's statistics are summed per thread,
+ * then per block (dlm_cuda_block_sum), with one 64-bit atomic per counter per block. */
+static __global__ void round_kernel(dlm_law_view w, dlm_policy pol, uint64_t seed, uint64_t first, uint32_t r,
+                                    chunk_state cs, size_t sbytes, dev_counts k)
 {
-    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < B;
+    __shared__ unsigned long long warp_sums[32];
+    const uint64_t n = cs.n;
+    const uint32_t L = w.L;
+    const size_t cbytes = ((size_t)L * 8 + 15) & ~(size_t)15;
+    unsigned long long active = 0, revealed = 0, remasked = 0, revised = 0;
+    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < n;
          c += (uint64_t)gridDim.x * blockDim.x) {
-        if (ctl[c].done) continue;
+        dlm_chain_ctl ctl;
+        uint32_t *cw = (uint32_t *)&ctl;
+        for (uint32_t j = 0; j < CTL_WORDS; j++) cw[j] = cs.ctl[j * n + c];
+        if (ctl.done) continue;
+        char *mine = cs.work + c * cs.wbytes;
+        double *conf = (double *)mine;
+        uint16_t *tok = (uint16_t *)(mine + cbytes + sbytes);
+        for (uint32_t i = 0; i < L; i++) {
+            tok[i] = cs.tok[i * n + c];
+            conf[i] = cs.conf[i * n + c];
+        }
         dlm_sampler_scratch s;
-        dlm_sampler_scratch_carve(&w, scratch + c * sbytes, &s);
+        dlm_sampler_scratch_carve(&w, mine + cbytes, &s);
         dlm_rs rs;
         memset(&rs, 0, sizeof rs);
         rs.seed = seed;
         rs.chain = first + c;
-        dlm_round_stat st = dlm_sampler_round(&w, &pol, tok + c * w.L, conf + c * w.L, &ctl[c], &rs, &s);
-        atomicAdd((unsigned long long *)&k.active[r], 1ull);
-        if (st.revealed) atomicAdd((unsigned long long *)&k.revealed[r], (unsigned long long)st.revealed);
-        if (st.remasked) atomicAdd((unsigned long long *)&k.remasked[r], (unsigned long long)st.remasked);
-        if (st.revised) atomicAdd((unsigned long long *)&k.revised[r], (unsigned long long)st.revised);
+        dlm_round_stat st = dlm_sampler_round(&w, &pol, tok, conf, &ctl, &rs, &s);
+        for (uint32_t i = 0; i < L; i++) {
+            cs.tok[i * n + c] = tok[i];
+            cs.conf[i * n + c] = conf[i];
+        }
+        for (uint32_t j = 0; j < CTL_WORDS; j++) cs.ctl[j * n + c] = cw[j];
+        active++;
+        revealed += st.revealed;
+        remasked += st.remasked;
+        revised += st.revised;
     }
+    unsigned long long t;
+    if ((t = dlm_cuda_block_sum(active, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.active[r], t);
+    if ((t = dlm_cuda_block_sum(revealed, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.revealed[r], t);
+    if ((t = dlm_cuda_block_sum(remasked, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.remasked[r], t);
+    if ((t = dlm_cuda_block_sum(revised, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.revised[r], t);
 }
 
-static __global__ void finish_kernel(uint32_t L, uint32_t V, uint64_t B, const uint16_t *tok, const dlm_chain_ctl *ctl,
-                              dev_counts k)
+/* The chunk's final tokens into the position counts and (when asked) the histogram:
+ * per-block 32-bit shared counters (pos_shared / hist_shared; at most n <= 2^22 chains
+ * per block) added to the global ones with one 64-bit atomic per nonzero counter per
+ * block, else global atomics; the four misc counters by block reductions. With out, the
+ * tokens also go there chain-major (the samples' layout). Dynamic shared memory:
+ * [pos: L*V u32, if pos_shared][hist: V^L u32, if hist_shared]. */
+static __global__ void finish_kernel(uint32_t L, uint32_t V, chunk_state cs, int pos_shared, uint64_t hist_cells,
+                                     int hist_shared, uint16_t *out, dev_counts k)
 {
-    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < B;
+    extern __shared__ unsigned sh[];
+    __shared__ unsigned long long warp_sums[32];
+    const uint64_t n = cs.n;
+    unsigned *sh_pos = sh;
+    unsigned *sh_hist = sh + (pos_shared ? (size_t)L * V : 0);
+    const uint32_t npos = pos_shared ? L * V : 0u;
+    const uint64_t nhist = k.hist && hist_shared ? hist_cells : 0;
+    for (uint32_t i = threadIdx.x; i < npos; i += blockDim.x) sh_pos[i] = 0;
+    for (uint64_t i = threadIdx.x; i < nhist; i += blockDim.x) sh_hist[i] = 0;
+    __syncthreads();
+    unsigned long long rsum = 0, rmax = 0, off = 0, unf = 0;
+    for (uint64_t c = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; c < n;
          c += (uint64_t)gridDim.x * blockDim.x) {
         uint64_t idx = 0;
         for (uint32_t i = L; i-- > 0;) {
-            uint16_t t = tok[c * L + i];
+            uint16_t t = cs.tok[i * n + c];
+            if (out) out[c * L + i] = t;
             t = t == DLM_TOK_MASK ? 0 : t;
-            atomicAdd((unsigned long long *)&k.pos[(size_t)i * V + t], 1ull);
+            if (pos_shared)
+                atomicAdd(&sh_pos[(size_t)i * V + t], 1u);
+            else
+                atomicAdd((unsigned long long *)&k.pos[(size_t)i * V + t], 1ull);
             idx = idx * V + t;
         }
-        if (k.hist) atomicAdd((unsigned long long *)&k.hist[idx], 1ull);
-        atomicAdd((unsigned long long *)&k.misc[0], (unsigned long long)ctl[c].round);
-        atomicMax((unsigned long long *)&k.misc[1], (unsigned long long)ctl[c].round);
-        if (ctl[c].offsupport) atomicAdd((unsigned long long *)&k.misc[2], 1ull);
-        if (!ctl[c].done) atomicAdd((unsigned long long *)&k.misc[3], 1ull);
+        if (k.hist) {
+            if (hist_shared)
+                atomicAdd(&sh_hist[idx], 1u);
+            else
+                atomicAdd((unsigned long long *)&k.hist[idx], 1ull);
+        }
+        const uint32_t round = cs.ctl[(offsetof(dlm_chain_ctl, round) / 4) * n + c];
+        rsum += round;
+        rmax = round > rmax ? round : rmax;
+        off += cs.ctl[(offsetof(dlm_chain_ctl, offsupport) / 4) * n + c] != 0;
+        unf += cs.ctl[(offsetof(dlm_chain_ctl, done) / 4) * n + c] == 0;
     }
+    unsigned long long t;
+    if ((t = dlm_cuda_block_sum(rsum, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.misc[0], t);
+    if ((t = block_max(rmax, warp_sums)) != 0) atomicMax((unsigned long long *)&k.misc[1], t);
+    if ((t = dlm_cuda_block_sum(off, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.misc[2], t);
+    if ((t = dlm_cuda_block_sum(unf, warp_sums)) != 0) atomicAdd((unsigned long long *)&k.misc[3], t);
+    __syncthreads(); /* every shared count of the block is final */
+    for (uint32_t i = threadIdx.x; i < npos; i += blockDim.x)
+        if (sh_pos[i]) atomicAdd((unsigned long long *)&k.pos[i], (unsigned long long)sh_pos[i]);
+    for (uint64_t i = threadIdx.x; i < nhist; i += blockDim.x)
+        if (sh_hist[i]) atomicAdd((unsigned long long *)&k.hist[i], (unsigned long long)sh_hist[i]);
 }
 
 /* Device copies of the law's arrays and the counts; freed by ctx_free. */
@@ -188,40 +298,60 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
         dk.hist = (uint64_t *)d;
     }
 
-    /* chunk size from the free memory, computed before the chain buffers exist */
+    /* chunk size from the free memory (and o->max_bytes, when set), computed before the
+     * chain buffers exist: per chain its position-major state (tokens, confidences,
+     * control words) and its working area (copies of its tokens and confidences for the
+     * round, and the step's scratch) */
     size_t sbytes = (dlm_sampler_scratch_bytes(h) + 15) & ~(size_t)15;
-    size_t per = sbytes + L * (2 + 8) + sizeof(dlm_chain_ctl);
+    size_t cbytes = (L * 8 + 15) & ~(size_t)15, tbytes = (L * 2 + 15) & ~(size_t)15;
+    size_t wbytes = cbytes + sbytes + tbytes;
+    size_t per = wbytes + L * (2 + 8) + CTL_WORDS * 4;
     size_t freeb, total;
     DLM_CUDA_TRY(cudaMemGetInfo(&freeb, &total));
     size_t usable = freeb > (UINT64_C(256) << 20) ? freeb - (UINT64_C(256) << 20) - freeb / 16 : 0;
+    if (o->max_bytes && usable > o->max_bytes) usable = o->max_bytes;
     uint64_t B = usable / per;
     if (B == 0)
-        return dlm_fail(err, DLM_EINPUT, "one chain needs %zu bytes of device memory, %zu are free", per, freeb);
+        return dlm_fail(err, DLM_EINPUT, "one chain needs %zu bytes of device memory, %zu are usable", per, usable);
     if (B > o->chains) B = o->chains;
     if (B > (UINT64_C(1) << 22)) B = UINT64_C(1) << 22;
     if ((s = dev_zero(A, B * 2 * L, &d, err))) return s;
     uint16_t *tok = (uint16_t *)d;
     if ((s = dev_zero(A, B * 8 * L, &d, err))) return s;
     double *conf = (double *)d;
-    if ((s = dev_zero(A, B * sizeof(dlm_chain_ctl), &d, err))) return s;
-    dlm_chain_ctl *ctl = (dlm_chain_ctl *)d;
-    if ((s = dev_zero(A, B * sbytes, &d, err))) return s;
-    char *scratch = (char *)d;
+    if ((s = dev_zero(A, B * CTL_WORDS * 4, &d, err))) return s;
+    uint32_t *ctl = (uint32_t *)d;
+    if ((s = dev_zero(A, B * wbytes, &d, err))) return s;
+    char *work = (char *)d;
+
+    /* per-block shared counters for finish_kernel where they fit */
+    const int pos_shared = L * V * 4 <= SHARED_MAX;
+    const int hist_shared = k->hist && (pos_shared ? L * V * 4 : 0) + cells * 4 <= SHARED_MAX;
+    const size_t fshm = (pos_shared ? L * V * 4 : 0) + (hist_shared ? cells * 4 : 0);
 
     for (uint64_t done = 0; done < o->chains; done += B) {
         uint64_t n = o->chains - done < B ? o->chains - done : B;
+        chunk_state cs;
+        cs.tok = tok;
+        cs.conf = conf;
+        cs.ctl = ctl;
+        cs.work = work;
+        cs.wbytes = wbytes;
+        cs.n = n;
         unsigned blocks = (unsigned)((n + SAMPLER_THREADS - 1) / SAMPLER_THREADS);
-        init_kernel<<<blocks, SAMPLER_THREADS>>>(h->L, n, tok, conf, ctl);
+        init_kernel<<<blocks, SAMPLER_THREADS>>>(h->L, cs);
         DLM_CUDA_LAUNCHED();
         for (uint32_t r = 0; r < R; r++) {
-            round_kernel<<<blocks, SAMPLER_THREADS>>>(w, *p, o->seed, o->first_chain + done, n, r, tok, conf, ctl,
-                                                      scratch, sbytes, dk);
+            round_kernel<<<blocks, SAMPLER_THREADS>>>(w, *p, o->seed, o->first_chain + done, r, cs, sbytes, dk);
             DLM_CUDA_LAUNCHED();
         }
-        finish_kernel<<<blocks, SAMPLER_THREADS>>>(h->L, h->V, n, tok, ctl, dk);
+        /* the samples chain-major into the working area, free after the last round
+         * (n * wbytes >= n * L * 2 bytes) */
+        uint16_t *out = o->samples ? (uint16_t *)work : NULL;
+        finish_kernel<<<blocks, SAMPLER_THREADS, fshm>>>(h->L, h->V, cs, pos_shared, cells, hist_shared, out, dk);
         DLM_CUDA_LAUNCHED();
         if (o->samples)
-            DLM_CUDA_TRY(cudaMemcpy(o->samples + done * L, tok, n * L * 2, cudaMemcpyDeviceToHost));
+            DLM_CUDA_TRY(cudaMemcpy(o->samples + done * L, out, n * L * 2, cudaMemcpyDeviceToHost));
     }
     DLM_CUDA_TRY(cudaDeviceSynchronize());
 

@@ -614,6 +614,79 @@ static void cuda_matches_cpu(void **state)
     }
 }
 
+/* The device sampler against the CPU on Markov/HMM laws, top-k / top-p / temperature,
+ * several chunks (o.max_bytes bounds the chunk to a few hundred chains; the last is
+ * partial), a first chain other than 0, and every count: per round, per position, the
+ * histogram (shared bins for random:3:5, global atomics for parity:14, whose 2^14 bins
+ * do not fit in a block's shared memory) and the chain totals. */
+static void cuda_matches_cpu_laws(void **state)
+{
+    (void)state;
+    char why[256];
+    if (dlm_cuda_device_count(why, sizeof why) <= 0) DLM_TEST_NO_DEVICE(why);
+    static const struct {
+        const char *law, *preset;
+        double temperature, top_p;
+        uint32_t top_k;
+        int hist;
+    } cases[] = {{"english:6", "llada", 0.7, 0.9, 0, 0},   {"bsc:9:0.2", "entropy", 1, 1, 0, 1},
+                 {"sparse:12:3:5:7", "mdlm", 1.3, 1, 4, 0}, {"random:3:5:11", "fast-dllm", 1, 1, 0, 1},
+                 {"parity:14", "llada", 1, 1, 0, 1},        {"bsc:5:0.3", "remdm-conf", 1, 1, 0, 1}};
+    const uint64_t chains = 1500;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        dlm_law law;
+        dlm_err e;
+        assert_int_equal(dlm_law_load(cases[i].law, &law, &e), DLM_OK);
+        assert_int_equal(dlm_law_build_marginals(&law, UINT64_C(1) << 26, &e), DLM_OK);
+        const uint32_t L = law.v.L;
+        dlm_policy pol = preset(cases[i].preset);
+        if (pol.remask) pol.steps = 2 * L;
+        pol.temperature = cases[i].temperature;
+        pol.top_p = cases[i].top_p;
+        pol.top_k = cases[i].top_k;
+        if (dlm_policy_check(&pol, L, &e)) fprintf(stderr, "%s %s: %s\n", cases[i].law, cases[i].preset, e.msg);
+        assert_int_equal(dlm_policy_check(&pol, L, &e), DLM_OK);
+        uint16_t *s1 = calloc(chains * L, 2), *s2 = calloc(chains * L, 2);
+        assert_non_null(s1);
+        assert_non_null(s2);
+        dlm_sample_counts k1, k2;
+        assert_int_equal(dlm_sample_counts_init(&k1, &law, &pol, cases[i].hist, &e), DLM_OK);
+        assert_int_equal(dlm_sample_counts_init(&k2, &law, &pol, cases[i].hist, &e), DLM_OK);
+        dlm_sample_opts o;
+        memset(&o, 0, sizeof o);
+        o.chains = chains;
+        o.first_chain = 12345;
+        o.seed = 77 + i;
+        o.samples = s1;
+        assert_int_equal(dlm_sampler_cpu_run(&law, &pol, &o, &k1, &e), DLM_OK);
+        o.samples = s2;
+        o.max_bytes = 400 * (dlm_sampler_chain_bytes(&law) + 64 + 32 * (uint64_t)L); /* chunks of < 400 */
+        dlm_status s = dlm_sampler_cuda_run(&law, &pol, &o, &k2, &e);
+        if (s) fprintf(stderr, "%s\n", e.msg);
+        assert_int_equal(s, DLM_OK);
+        assert_memory_equal(s1, s2, chains * L * 2);
+        assert_memory_equal(k1.active, k2.active, k1.max_rounds * 8);
+        assert_memory_equal(k1.revealed, k2.revealed, k1.max_rounds * 8);
+        assert_memory_equal(k1.remasked, k2.remasked, k1.max_rounds * 8);
+        assert_memory_equal(k1.revised, k2.revised, k1.max_rounds * 8);
+        assert_memory_equal(k1.pos, k2.pos, (size_t)L * law.v.V * 8);
+        if (cases[i].hist) {
+            double cells = pow(law.v.V, L);
+            assert_memory_equal(k1.hist, k2.hist, (size_t)cells * 8);
+        }
+        assert_int_equal(k1.chains, k2.chains);
+        assert_int_equal(k1.rounds_sum, k2.rounds_sum);
+        assert_int_equal(k1.rounds_max, k2.rounds_max);
+        assert_int_equal(k1.offsupport, k2.offsupport);
+        assert_int_equal(k1.unfinished, k2.unfinished);
+        dlm_sample_counts_free(&k1);
+        dlm_sample_counts_free(&k2);
+        free(s1);
+        free(s2);
+        dlm_law_free(&law);
+    }
+}
+
 static void detmath_matches_libm(void **state)
 {
     (void)state;
@@ -732,6 +805,7 @@ int main(void)
         cmocka_unit_test(gof_has_power),
         cmocka_unit_test(deterministic_across_threads_and_chunks),
         cmocka_unit_test(cuda_matches_cpu),
+        cmocka_unit_test(cuda_matches_cpu_laws),
         cmocka_unit_test(detmath_matches_libm),
         cmocka_unit_test(policy_options_and_bad_input),
         cmocka_unit_test(cli_end_to_end),
