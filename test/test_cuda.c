@@ -611,11 +611,11 @@ static void ranks_take_gpus_by_local_rank(void **state)
         print_message("skipped: no Open MPI (this dlmsim is built without it, or mpirun is missing)\n");
         skip();
     }
+    SKIP_WITHOUT_DEVICE(); /* also under the emulation with its device taken away */
 #if defined(DLM_CUDA_EMU)
     const char *env = "DLM_EMU_DEVICES=2 ";
     const int ndev = 2;
 #else
-    SKIP_WITHOUT_DEVICE();
     const char *env = "";
     const int ndev = dlm_cuda_device_count(NULL, 0);
 #endif
