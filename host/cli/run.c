@@ -29,8 +29,8 @@ typedef struct {
     const char *path, *hist, *samples, *checkpoint, *resume, *counts;
     dlm_mode mode;
     uint64_t chains, seed;
-    uint64_t first, count; /* chains first .. first+count-1 (--shard, --first-chain) */
-    int have_first, have_shard;
+    dlm_cli_part part;            /* --shard, --first-chain */
+    uint64_t first, count, batch; /* chains first .. first+count-1 of a batch of `batch` */
     dlm_backend backend;
     double checkpoint_every;
     int threads, json, check, direct, quiet;
@@ -67,6 +67,7 @@ static int parse_run(int argc, char **argv, run_args *a)
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
         int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
                     !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
@@ -77,15 +78,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             if (dlm_mode_parse(v, &a->mode)) return dlm_cli_bad(C, o, v, "cot, remask, revise or ar");
         } else if (!strcmp(o, "--chains")) {
             if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
-        } else if (!strcmp(o, "--shard")) {
-            uint32_t k, n;
-            if (dlm_shard_parse(v, &k, &n)) return dlm_cli_bad(C, o, v, "K/N with 1 <= K <= N");
-            a->have_shard = 1;
-            a->first = k; /* resolved below, once --chains is known */
-            a->count = n;
-        } else if (!strcmp(o, "--first-chain")) {
-            if (dlm_parse_count(v, &a->first)) return dlm_cli_bad(C, o, v, "a chain index, 0 or more");
-            a->have_first = 1;
+        } else if (dlm_cli_part_option(C, o, v, &a->part, &rc)) {
+            if (rc) return rc;
         } else if (!strcmp(o, "--counts")) {
             a->counts = v;
         } else if (!strcmp(o, "--seed")) {
@@ -135,17 +129,8 @@ static int parse_run(int argc, char **argv, run_args *a)
         return dlm_cli_usage(C, "--samples cannot be combined with --checkpoint or --resume");
     if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
         return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
-    if (a->have_shard && a->have_first)
-        return dlm_cli_usage(C, "--shard and --first-chain exclude each other");
-    if (a->have_shard) {
-        uint32_t k = (uint32_t)a->first, n = (uint32_t)a->count;
-        dlm_shard_range(a->chains, k, n, &a->first, &a->count);
-        if (a->count == 0) return dlm_cli_usage(C, "this --shard is empty (fewer chains than shards)");
-    } else {
-        a->count = a->chains;
-        if (a->have_first && a->first > UINT64_MAX - a->chains)
-            return dlm_cli_usage(C, "--first-chain + --chains is past 2^64");
-    }
+    int rc = dlm_cli_part_resolve(C, &a->part, a->chains, &a->first, &a->count, &a->batch);
+    if (rc) return rc;
     if (a->counts && a->direct) return dlm_cli_usage(C, "--counts needs a DLM mode, not --direct");
     if (dlm_cli_mpi_on() && (a->samples || a->direct))
         return dlm_cli_usage(C, "under mpirun, --samples and --direct are not supported (one process "
@@ -303,7 +288,7 @@ int dlm_cli_run(int argc, char **argv)
     uint64_t first = next;
     double t0 = dlm_now();
     if (dlm_cli_mpi_on()) {
-        dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.have_shard ? a.chains : a.first + a.count,
+        dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
                                dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
                                &stop_signal};
         uint64_t mine = 0;
@@ -353,7 +338,7 @@ int dlm_cli_run(int argc, char **argv)
         t.circuit_hash = id.circuit_hash;
         snprintf(t.mode, sizeof t.mode, "%s", dlm_mode_name(a.mode));
         t.seed = a.seed;
-        t.batch = a.have_shard ? a.chains : a.first + a.count;
+        t.batch = a.batch;
         t.counts = k;
         if (!(s = dlm_ranges_add(&t.ranges, a.first, a.first + a.count, &e)))
             s = dlm_tally_write(a.counts, &t, &e);

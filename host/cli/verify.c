@@ -28,9 +28,8 @@ typedef struct {
     const char *path, *counts, *hist;
     dlm_verify_opts o;
     int json, quiet;
-    int have_mode, have_seed, have_chains, have_shard, have_first;
-    uint32_t shard_k, shard_n;
-    uint64_t first; /* --first-chain */
+    int have_mode, have_seed, have_chains;
+    dlm_cli_part part; /* --shard, --first-chain */
 } verify_args;
 
 #define C "verify"
@@ -62,6 +61,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
         int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
                     !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
                     !strcmp(o, "--target") || !strcmp(o, "--inject-bias") || !strcmp(o, "--shard") ||
@@ -76,13 +76,8 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         } else if (!strcmp(o, "--seed")) {
             if (dlm_parse_count(v, &a->o.seed)) return dlm_cli_bad(C, o, v, "an integer 0 .. 2^64-1");
             a->have_seed = 1;
-        } else if (!strcmp(o, "--shard")) {
-            if (dlm_shard_parse(v, &a->shard_k, &a->shard_n))
-                return dlm_cli_bad(C, o, v, "K/N with 1 <= K <= N");
-            a->have_shard = 1;
-        } else if (!strcmp(o, "--first-chain")) {
-            if (dlm_parse_count(v, &a->first)) return dlm_cli_bad(C, o, v, "a chain index, 0 or more");
-            a->have_first = 1;
+        } else if (dlm_cli_part_option(C, o, v, &a->part, &rc)) {
+            if (rc) return rc;
         } else if (!strcmp(o, "--counts")) {
             a->counts = v;
         } else if (!strcmp(o, "--hist")) {
@@ -122,16 +117,14 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         i++;
     }
     if (!a->path) return dlm_cli_usage(C, "missing CIRCUIT");
-    if (a->have_shard && a->have_first)
-        return dlm_cli_usage(C, "--shard and --first-chain exclude each other");
-    if ((a->have_shard || a->have_first) && !a->counts)
+    const int partial = a->part.have_shard || a->part.have_first;
+    uint64_t first, count, batch;
+    int rc = dlm_cli_part_resolve(C, &a->part, a->o.chains, &first, &count, &batch);
+    if (rc) return rc;
+    if (partial && !a->counts)
         return dlm_cli_usage(C, "a part of the batch (--shard, --first-chain) needs --counts FILE; "
                                    "verify the merged counts with dlmsim verify CIRCUIT --counts FILE");
-    if (a->have_shard && a->o.chains < a->shard_n)
-        return dlm_cli_usage(C, "this --shard is empty (fewer chains than shards)");
-    if (a->have_first && a->first > UINT64_MAX - a->o.chains)
-        return dlm_cli_usage(C, "--first-chain + --chains is past 2^64");
-    if (a->counts && !a->have_shard && !a->have_first && dlm_cli_mpi_on())
+    if (a->counts && !partial && dlm_cli_mpi_on())
         return dlm_cli_usage(C, "--counts FILE (verify the counts in FILE) needs no mpirun");
     return 0;
 }
@@ -258,7 +251,7 @@ int dlm_cli_verify(int argc, char **argv)
     int rc = parse_verify(argc, argv, &a);
     if (rc) return rc;
     dlm_err e;
-    const int partial = a.have_shard || a.have_first, from_file = a.counts && !partial;
+    const int partial = a.part.have_shard || a.part.have_first, from_file = a.counts && !partial;
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
     /* every output path is checked before the circuit is read (dlm_out_check) */
     char resolved[4096];
@@ -314,9 +307,8 @@ int dlm_cli_verify(int argc, char **argv)
         }
         have_report = 1;
     } else if (partial || dlm_cli_mpi_on()) {
-        uint64_t first = a.first, count = a.o.chains, batch = a.o.chains;
-        if (a.have_shard) dlm_shard_range(a.o.chains, a.shard_k, a.shard_n, &first, &count);
-        if (a.have_first) batch = first + count;
+        uint64_t first, count, batch; /* checked by parse_verify */
+        dlm_cli_part_resolve(C, &a.part, a.o.chains, &first, &count, &batch);
         if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &e))) goto done;
         if (!root) goto done;
         if (partial) {
