@@ -95,7 +95,7 @@ dlm_status dlm_sample_tally_read(const char *path, dlm_sample_tally *t, dlm_err 
         goto out;
     }
     if ((s = dlm_sample_counts_alloc(k, (uint32_t)L, (uint32_t)V, (uint32_t)R, (int)hist, err))) {
-        s = dlm_fail(err, s == DLM_EINPUT ? DLM_EINPUT : s, "%s: %s", path, err->msg);
+        s = dlm_fail(err, s, "%s: %s", path, err->msg);
         goto out;
     }
     if ((s = dlm_tally_get_ranges(&c, t->batch, &t->ranges, path, err))) goto out;
