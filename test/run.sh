@@ -7,12 +7,14 @@
 set -u
 passed=0 failed=0 skipped=0 crashed=0
 for bin in "$@"; do
+    t0=$SECONDS
     case "$bin" in
     *.sh) out=$(bash "$bin" 2>&1); rc=$? ;;
     *.py) out=$(python3 "$bin" 2>&1); rc=$? ;;
     *) out=$("$bin" 2>&1); rc=$? ;;
     esac
     printf '%s\n' "$out"
+    echo "# $bin took $((SECONDS - t0)) s (wall)"
     p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
     f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
     s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
