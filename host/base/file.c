@@ -156,10 +156,18 @@ dlm_status dlm_out_check(const char *path, char *resolved, size_t n, dlm_err *er
     if (!access(cur, F_OK) && access(cur, W_OK))
         return dlm_fail(err, DLM_EINPUT, "%s: %s", path, strerror(errno));
     size_t rl = strlen(rdir), bl = strlen(base), sep = strcmp(rdir, "/") != 0;
-    if (rl + sep + bl >= n) return dlm_fail(err, DLM_EINPUT, "%s: output path too long", path);
+    if (rl + sep + bl >= n || rl + sep + bl + 12 >= sizeof dir)
+        return dlm_fail(err, DLM_EINPUT, "%s: output path too long", path);
     memcpy(resolved, rdir, rl);
     if (sep) resolved[rl] = '/';
     memcpy(resolved + rl + sep, base, bl + 1);
+    /* the output is written beside its target and renamed over it: the directory must
+     * take a new file (access() says yes for root on /proc, for instance) */
+    snprintf(dir, sizeof dir, "%s.tmp.XXXXXX", resolved);
+    int fd = mkstemp(dir);
+    if (fd < 0) return dlm_fail(err, DLM_EINPUT, "%s: cannot create a file beside it: %s", path, strerror(errno));
+    close(fd);
+    unlink(dir);
     return DLM_OK;
 }
 
