@@ -126,7 +126,7 @@ void *fiber_stack_init(char *top, void (*entry)())
 #error "the CUDA emulation's fibers are written for x86-64"
 #endif
 
-enum fiber_state { RUNNABLE, WAIT_BAR, WAIT_WARP, DONE };
+enum fiber_state { RUNNABLE, WAIT_BAR, WAIT_WARP, PREEMPTED, DONE };
 
 struct fiber {
     void *sp = nullptr;
@@ -317,6 +317,7 @@ const char *state_name(fiber_state s)
     case RUNNABLE: return "runnable";
     case WAIT_BAR: return "waits at __syncthreads";
     case WAIT_WARP: return "waits at a warp collective";
+    case PREEMPTED: return "preempted";
     case DONE: return "exited";
     }
     return "?";
@@ -397,6 +398,9 @@ void run_block(launch_state &L)
                 }
             }
         }
+        /* preempted threads (dlm_emu::preempt) run again once every warp had its turn */
+        for (unsigned i = 0; i < L.nthreads; i++)
+            if (fs[i].st == PREEMPTED) fs[i].st = RUNNABLE;
         if (!progress) {
             std::fprintf(stderr, "cuda emulation: deadlock in kernel %s, block (%u,%u,%u):\n",
                          L.name, L.bid.x, L.bid.y, L.bid.z);
@@ -441,6 +445,17 @@ void syncthreads(const char *file, int line)
         L.bar_line = line;
     }
     f.st = WAIT_BAR;
+    yield_to_scheduler();
+}
+
+void preempt(const char *file, int line)
+{
+    launch_state *Lp = dev.launch;
+    if (!Lp || !Lp->running) die("preempt outside a kernel (%s:%d)", file, line);
+    fiber &f = *Lp->running;
+    f.file = file;
+    f.line = line;
+    f.st = PREEMPTED;
     yield_to_scheduler();
 }
 
