@@ -165,7 +165,7 @@ for i in "${!NAMES[@]}"; do
         [ -z "$msg" ] && msg="exit $rc: $(grep -v '^\s*$' "$d/$t.log" | tail -1)"
         msg=${msg//|/\\|}
         msg=${msg//\`/\'}
-        result=caught first="$t: ${case1:-?} (\`${msg:0:140}\`)"
+        result=caught first="$t: ${case1:-?} (\`${msg:0:300}\`)"
         break
     done
     if [ "$result" = caught ]; then
