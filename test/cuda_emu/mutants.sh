@@ -47,6 +47,13 @@ m bits-bounds-hist-zero kernels/engine_cuda_bits.cu test_cuda \
 m bits-bounds-live kernels/engine_cuda_bits.cu test_cuda \
   's/if \(hi <= cw \|\| lo >= cw \+ 64\) return 0;/if (lo >= cw + 64) return 0;/' \
   'missed bounds check: live_bits without the end-of-chunk test'
+m bits-no-sync-zero kernels/engine_cuda_bits.cu test_cuda \
+  '/^    __syncthreads\(\);$/d' \
+  'removed __syncthreads() after zeroing the shared counters and values'
+m bits-no-sync-merge kernels/engine_cuda_bits.cu test_cuda \
+  '/^    __syncthreads\(\); \/\* every shared count of the block is final \*\/$/d' \
+  'removed __syncthreads() before the shared counts are merged into global memory' \
+  'Equivalent: dlm_cuda_block_sum, called by every thread just before it, ends in a __syncthreads that every thread reaches after its last shared count, so this barrier is redundant (left in place).'
 # ---- kernels/engine_cuda.cu (--backend cuda-ref)
 m byte-offby1-last-byte kernels/engine_cuda.cu test_cuda \
   's/if \(\(k & 7u\) == 7u \|\| k \+ 1 == nout\) \{/if ((k \& 7u) == 7u || k == nout) {/' \
@@ -80,6 +87,10 @@ m sampler-lost-atomic-global kernels/sampler_cuda.cu test_sampler \
 m sampler-no-sync-zero kernels/sampler_cuda.cu test_sampler \
   '/^static __global__ void finish_kernel/,/^}/ { /^    __syncthreads\(\);$/d }' \
   'removed __syncthreads() after zeroing the shared counters'
+m sampler-no-sync-merge kernels/sampler_cuda.cu test_sampler \
+  '/^    __syncthreads\(\); \/\* every shared count of the block is final \*\/$/d' \
+  'removed __syncthreads() before the shared counts are merged into global memory' \
+  'Equivalent: the dlm_cuda_block_sum just before it ends in a __syncthreads that every thread reaches after its last shared count, so this barrier is redundant (left in place).'
 m sampler-wrong-max kernels/sampler_cuda.cu test_sampler \
   's/v = u > v \? u : v;/v = u < v ? u : v;/' \
   'wrong reduction: block_max takes the minimum of the warp'
@@ -158,7 +169,8 @@ for i in "${!NAMES[@]}"; do
         # emulation's), else cmocka's
         msg=$(awk -v c="$case1" '$0 == "[ RUN      ] " c { on = 1; next }
                   on && /^\[  FAILED|^\[       OK / { exit }
-                  on && !/^\[/ && !mine { mine = $0 } on && /^\[  ERROR/ && !cm { cm = $0 }
+                  on && join && /^  kernel / { mine = mine ";" substr($0, 2) } { join = 0 }
+                  on && !/^\[/ && !mine { mine = $0; join = 1 } on && /^\[  ERROR/ && !cm { cm = $0 }
                   END { print mine != "" ? mine : cm }' "$d/$t.log" |
               sed -E 's/^\[  ERROR   \] (--- )?(\[   LINE   \] --- )?//')
         [ $rc -eq 124 ] && msg="timed out after 300 s${msg:+; $msg}"
