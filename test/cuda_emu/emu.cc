@@ -21,7 +21,9 @@
  *              while others wait, threads at different barriers, a mask without the
  *              caller's lane, lanes of one mask at different collectives, and a
  *              deadlock end the process with a message naming kernel, block, threads
- *              and source lines.
+ *              and source lines; so does a SIGSEGV or SIGBUS in a kernel's thread (one
+ *              line with the faulting address and the guard it hit). preempt() (not
+ *              CUDA, for test/cuda_emu/mutants.sh) lets the other warps run first.
  *   shared     dynamic and static shared memory are per block, filled with garbage at
  *              the start of every block; dynamic shared memory ends at a guard page.
  *
