@@ -28,6 +28,10 @@ NAMES=() FILES=() TESTS=() EXPRS=() WHAT=() WHY=()
 # m NAME FILE "TESTS" 'SED-EXPR' 'what it does' ['why no test can catch it (equivalent)']
 m() { NAMES+=("$1"); FILES+=("$2"); TESTS+=("$3"); EXPRS+=("$4"); WHAT+=("$5"); WHY+=("${6:-}"); }
 
+# A lost atomic written as a plain += is invisible here (fibers switch only at barriers
+# and collectives, so no += is ever interrupted), so those mutants are a read-modify-write
+# split by __dlm_emu_preempt() (the other warps run in between, as a race on a device) or,
+# for per-block totals (blocks run one after another), atomicExch: what racing blocks lose.
 # ---- kernels/engine_cuda_bits.cu (--backend cuda)
 m bits-offby1-samples kernels/engine_cuda_bits.cu test_cuda \
   's/a\.samples\[\(cw \+ c - a\.lo\) \* a\.sbytes \+ j\]/a.samples[(cw + c - a.lo + 1) * a.sbytes + j]/' \
