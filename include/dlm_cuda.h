@@ -68,6 +68,15 @@ static inline uint64_t dlm_cuda_margin(uint64_t free_bytes)
     return DLM_CUDA_MARGIN_FIXED + free_bytes / DLM_CUDA_MARGIN_DIV;
 }
 
+/* The budget of an engine's device buffers: o->max_bytes when set, never more than the
+ * memory budget of one data structure (dlm_memory_budget: --max-memory, DLMSIM_MAX_MEMORY
+ * or half the host's memory), as the CPU engines. */
+static inline uint64_t dlm_cuda_budget(uint64_t max_bytes)
+{
+    const uint64_t b = dlm_memory_budget();
+    return max_bytes && max_bytes < b ? max_bytes : b;
+}
+
 /* Blocks of `threads` for n items, at least 1 and at most cap (grid-stride beyond). */
 static inline unsigned dlm_cuda_grid(uint64_t n, unsigned threads, unsigned cap)
 {

@@ -295,8 +295,8 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     if (o->max_bytes && L) bmax = dlm_cuda_min(bmax, o->max_bytes / L); /* token budget */
     if (bmax == 0) {
         char budget[96] = "";
-        if (o->max_bytes)
-            snprintf(budget, sizeof budget, "; token budget max_bytes = %llu",
+        if (o->max_bytes < UINT64_MAX)
+            snprintf(budget, sizeof budget, "; token budget %llu bytes (max_bytes or --max-memory)",
                      (unsigned long long)o->max_bytes);
         return dlm_fail(err, DLM_EINPUT,
                         WHO ": one chain does not fit: needs %llu fixed bytes (ops %llu, "
@@ -398,7 +398,9 @@ extern "C" dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_op
     if (st != DLM_OK || o->chains == 0) return st;
     dlm_cuda_ctx x;
     memset(&x, 0, sizeof x);
-    st = run_impl(&x, p, o, out, err);
+    dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
+    ob.max_bytes = dlm_cuda_budget(o->max_bytes);
+    st = run_impl(&x, p, &ob, out, err);
     ctx_free(&x);
     return st;
 }

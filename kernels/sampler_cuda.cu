@@ -14,9 +14,11 @@
  *              a working area, chain-major: the copies of its tokens and confidences
  *              that dlm_sampler_round works on, and its scratch
  *              (dlm_sampler_scratch_bytes), which the shared step addresses with unit
- *              stride. The chunk is sized from cudaMemGetInfo (and o->max_bytes when
- *              set) before anything is allocated: per chain wbytes + L (2 + 8) +
- *              4 CTL_WORDS bytes.
+ *              stride. Every device byte is computed before anything is allocated:
+ *              the law's arrays and the counts, then per chain wbytes + L (2 + 8) +
+ *              4 CTL_WORDS bytes; the chunk is sized from cudaMemGetInfo (and
+ *              o->max_bytes and --max-memory, dlm_cuda_budget), and a chain that does
+ *              not fit is refused with the numbers (DLM_EINPUT).
  *   rounds     one launch of round_kernel per decoding round (thread = chain,
  *              grid-stride): gather the chain's state, run the round, scatter it back;
  *              the round's statistics are summed per thread and per block
@@ -259,27 +261,63 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
     dlm_status s;
     size_t L = h->L, V = h->V, S = h->S, nnz = h->rowptr ? h->rowptr[S] : 0;
     uint64_t cells = ipow_capped(V, h->L), mcells = ipow_capped(V + 1, h->L);
+    /* every device byte, computed before anything is allocated: the law's arrays and
+     * the counts, then per chain its position-major state (tokens, confidences, control
+     * words) and its working area (copies of its tokens and confidences for the round,
+     * and the step's scratch); the chunk is sized from what is free (and o->max_bytes
+     * and --max-memory) */
+    const size_t tb[9] = {h->p ? cells * 8 : 0, h->marg ? mcells * 8 : 0, h->start ? S * 8 : 0,
+                          h->rowptr ? (S + 1) * 4 : 0, h->col ? nnz * 4 : 0, h->val ? nnz * 8 : 0,
+                          h->emit ? S * V * 8 : 0, h->pw ? L * V * V * 8 : 0, h->pim ? L * V * 8 : 0};
+    uint64_t b_law = 0;
+    for (int i = 0; i < 9; i++) b_law += tb[i];
+    uint32_t R = k->max_rounds;
+    const uint64_t b_counts = (uint64_t)R * 4 * 8 + L * V * 8 + 4 * 8 + (k->hist ? cells * 8 : 0);
+    const uint64_t fixed = b_law + b_counts;
+    size_t sbytes = (dlm_sampler_scratch_bytes(h) + 15) & ~(size_t)15;
+    size_t cbytes = (L * 8 + 15) & ~(size_t)15, tbytes = (L * 2 + 15) & ~(size_t)15;
+    size_t wbytes = cbytes + sbytes + tbytes;
+    size_t per = wbytes + L * (2 + 8) + CTL_WORDS * 4;
+    size_t freeb, total;
+    DLM_CUDA_TRY(cudaMemGetInfo(&freeb, &total));
+    const uint64_t margin = (UINT64_C(256) << 20) + freeb / 16;
+    uint64_t usable = freeb > margin + fixed ? freeb - margin - fixed : 0;
+    const uint64_t budget = dlm_cuda_budget(o->max_bytes);
+    if (usable > budget) usable = budget;
+    uint64_t B = usable / per;
+    if (B == 0)
+        return dlm_fail(err, DLM_EINPUT,
+                        "cuda sampler: one chain does not fit: needs %llu fixed bytes (law %llu, "
+                        "counts %llu) + %zu per chain (L = %zu, V = %zu); device has %zu of %zu "
+                        "bytes free, %llu usable after a %llu-byte margin; chain budget %llu bytes "
+                        "(max_bytes or --max-memory)",
+                        (unsigned long long)fixed, (unsigned long long)b_law,
+                        (unsigned long long)b_counts, per, L, V, freeb, total,
+                        (unsigned long long)(freeb > margin ? freeb - margin : 0),
+                        (unsigned long long)margin, (unsigned long long)budget);
+    if (B > o->chains) B = o->chains;
+    if (B > (UINT64_C(1) << 22)) B = UINT64_C(1) << 22;
+
     void *d;
-    if ((s = dev_copy(A, h->p, h->p ? cells * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->p, tb[0], &d, err))) return s;
     w.p = (const double *)d;
-    if ((s = dev_copy(A, h->marg, h->marg ? mcells * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->marg, tb[1], &d, err))) return s;
     w.marg = (const double *)d;
-    if ((s = dev_copy(A, h->start, h->start ? S * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->start, tb[2], &d, err))) return s;
     w.start = (const double *)d;
-    if ((s = dev_copy(A, h->rowptr, h->rowptr ? (S + 1) * 4 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->rowptr, tb[3], &d, err))) return s;
     w.rowptr = (const uint32_t *)d;
-    if ((s = dev_copy(A, h->col, h->col ? nnz * 4 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->col, tb[4], &d, err))) return s;
     w.col = (const uint32_t *)d;
-    if ((s = dev_copy(A, h->val, h->val ? nnz * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->val, tb[5], &d, err))) return s;
     w.val = (const double *)d;
-    if ((s = dev_copy(A, h->emit, h->emit ? S * V * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->emit, tb[6], &d, err))) return s;
     w.emit = (const double *)d;
-    if ((s = dev_copy(A, h->pw, h->pw ? L * V * V * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->pw, tb[7], &d, err))) return s;
     w.pw = (const double *)d;
-    if ((s = dev_copy(A, h->pim, h->pim ? L * V * 8 : 0, &d, err))) return s;
+    if ((s = dev_copy(A, h->pim, tb[8], &d, err))) return s;
     w.pim = (const double *)d;
 
-    uint32_t R = k->max_rounds;
     dev_counts dk;
     memset(&dk, 0, sizeof dk);
     void *v4[4];
@@ -297,24 +335,6 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
         if ((s = dev_zero(A, cells * 8, &d, err))) return s;
         dk.hist = (uint64_t *)d;
     }
-
-    /* chunk size from the free memory (and o->max_bytes, when set), computed before the
-     * chain buffers exist: per chain its position-major state (tokens, confidences,
-     * control words) and its working area (copies of its tokens and confidences for the
-     * round, and the step's scratch) */
-    size_t sbytes = (dlm_sampler_scratch_bytes(h) + 15) & ~(size_t)15;
-    size_t cbytes = (L * 8 + 15) & ~(size_t)15, tbytes = (L * 2 + 15) & ~(size_t)15;
-    size_t wbytes = cbytes + sbytes + tbytes;
-    size_t per = wbytes + L * (2 + 8) + CTL_WORDS * 4;
-    size_t freeb, total;
-    DLM_CUDA_TRY(cudaMemGetInfo(&freeb, &total));
-    size_t usable = freeb > (UINT64_C(256) << 20) ? freeb - (UINT64_C(256) << 20) - freeb / 16 : 0;
-    if (o->max_bytes && usable > o->max_bytes) usable = o->max_bytes;
-    uint64_t B = usable / per;
-    if (B == 0)
-        return dlm_fail(err, DLM_EINPUT, "one chain needs %zu bytes of device memory, %zu are usable", per, usable);
-    if (B > o->chains) B = o->chains;
-    if (B > (UINT64_C(1) << 22)) B = UINT64_C(1) << 22;
     if ((s = dev_zero(A, B * 2 * L, &d, err))) return s;
     uint16_t *tok = (uint16_t *)d;
     if ((s = dev_zero(A, B * 8 * L, &d, err))) return s;

@@ -65,8 +65,11 @@ $(EMU_DIR)/test/%: test/%.c $(EMU_DIR)/libdlmsim.a $(EMU_DIR)/dlmsim test/dlm_te
 	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' -DDLM_HAVE_MPI=$(if $(filter 1,$(CUDA)),$(MPI),0) $(LDFLAGS) $< $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
 
 .SECONDARY: $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.cc)
-.PHONY: emu
+.PHONY: emu mutants
 emu: $(EMU_DIR)/dlmsim $(EMU_TEST_BIN)
+# the deliberate kernel bugs and the test that catches each (slow: not part of make test)
+mutants: emu
+	bash test/cuda_emu/mutants.sh $(MUTANTS) | tee $(EMU_DIR)/mutants.md
 
 -include $(wildcard $(EMU_DIR)/kernels/*.d $(EMU_DIR)/host/*/*.d $(EMU_DIR)/test/*.d $(EMU_DIR)/*.d)
 endif
