@@ -60,7 +60,7 @@ static void build_program(const char *spec, dlm_mode mode, dlm_program *p)
     dlm_circuit c;
     dlm_levels lv;
     dlm_err e;
-    dlm_status st = dlm_circuit_load(&c, spec, &e);
+    dlm_status st = dlm_circuit_load(&c, spec, 0, &e);
     if (st != DLM_OK) print_error("%s: %s\n", spec, e.msg);
     assert_int_equal(st, DLM_OK);
     st = dlm_levelize(&c, &lv, &e);

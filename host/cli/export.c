@@ -31,7 +31,7 @@ static const char *const export_help =
     "  -o FILE             the output: a new or regular file (a symlink: its target); - for stdout\n"
     "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
 
-int dlm_cli_export(int argc, char **argv)
+int dlm_cli_export(int argc, char **argv, uint64_t max_bytes)
 {
     if (dlm_cli_help(export_help, argc, argv)) return 0;
     const char *path = NULL, *fmt = NULL, *out = NULL;
@@ -51,7 +51,7 @@ int dlm_cli_export(int argc, char **argv)
     char resolved[4096];
     if (strcmp(out, "-") && dlm_out_check(out, resolved, sizeof resolved, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_circuit c;
-    dlm_status s = dlm_circuit_load(&c, path, &e);
+    dlm_status s = dlm_circuit_load(&c, path, max_bytes, &e);
     if (s) return dlm_cli_fail(s, &e);
     if (!strcmp(fmt, "blif")) s = dlm_blif_write(&c, out, &e);
     else s = dlm_aiger_write(&c, out, !strcmp(fmt, "aig"), &e);

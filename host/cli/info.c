@@ -33,7 +33,7 @@ static const char *const info_help =
     "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"
     "CIRCUIT: a .aag, .aig or .blif file, or a generator spec gen:NAME:ARGS.\n";
 
-int dlm_cli_info(int argc, char **argv)
+int dlm_cli_info(int argc, char **argv, uint64_t max_bytes)
 {
     if (dlm_cli_help(info_help, argc, argv)) return 0;
     const char *path = NULL;
@@ -47,7 +47,7 @@ int dlm_cli_info(int argc, char **argv)
     if (!path) return dlm_cli_usage(C, "missing CIRCUIT");
     dlm_err e;
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(path, &L, &e);
+    dlm_status s = dlm_cli_load(path, max_bytes, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     const dlm_levels *lv = &L.lv;
     dlm_info in;

@@ -355,7 +355,7 @@ static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, 
 
 // ---------------------------------------------------------------- the command
 
-int dlm_cli_kl(int argc, char **argv)
+int dlm_cli_kl(int argc, char **argv, uint64_t max_bytes)
 {
     kl_args a;
     int rc = parse_args(argc, argv, &a);
@@ -378,7 +378,7 @@ int dlm_cli_kl(int argc, char **argv)
     }
     dlm_law law;
     memset(&law, 0, sizeof law);
-    dlm_status st = dlm_law_load(a.target, &law, &e);
+    dlm_status st = dlm_law_load(a.target, &law, max_bytes, &e);
     if (st) {
         fprintf(stderr, "dlmsim: kl: %s\n", e.msg);
         return dlm_exit_code(st);

@@ -135,11 +135,12 @@ static dlm_status regress_chunk(void *ctx, uint64_t first, uint64_t count, dlm_e
 }
 
 /* regress with room for the --counts FILE names (at most argc / 2 of them) */
-static int regress_main(int argc, char **argv, const char **counts)
+static int regress_main(int argc, char **argv, const char **counts, uint64_t max_bytes)
 {
     regress_args a;
     int rc = parse_args(argc, argv, &a, counts);
     if (rc) return rc;
+    a.o.max_bytes = max_bytes;
     dlm_err e;
     /* outputs checked before any case runs (dlm_out_check): a regular file, a new one
      * or a symlink to one; --update rewrites a symlinked suite's target */
@@ -150,7 +151,7 @@ static int regress_main(int argc, char **argv, const char **counts)
         return 2;
     }
     dlm_regress_suite s;
-    dlm_status st = dlm_regress_load(a.suite, &s, &e);
+    dlm_status st = dlm_regress_load(a.suite, &s, max_bytes, &e);
     if (st) {
         fprintf(stderr, "dlmsim: %s\n", e.msg);
         return 2;
@@ -302,14 +303,14 @@ static int regress_main(int argc, char **argv, const char **counts)
     return status;
 }
 
-int dlm_cli_regress(int argc, char **argv)
+int dlm_cli_regress(int argc, char **argv, uint64_t max_bytes)
 {
     const char **counts = calloc((size_t)argc / 2 + 1, sizeof *counts);
     if (!counts) {
         fprintf(stderr, "dlmsim: out of memory\n");
         return 2;
     }
-    int rc = regress_main(argc, argv, counts);
+    int rc = regress_main(argc, argv, counts, max_bytes);
     free(counts);
     return rc;
 }

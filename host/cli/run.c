@@ -170,7 +170,7 @@ static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_e
     return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
 }
 
-int dlm_cli_run(int argc, char **argv)
+int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
 {
     if (dlm_cli_help(run_help, argc, argv)) return 0;
     run_args a;
@@ -189,7 +189,7 @@ int dlm_cli_run(int argc, char **argv)
         if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(a.path, &L, &e);
+    dlm_status s = dlm_cli_load(a.path, max_bytes, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     dlm_program p;
     dlm_counts k;
@@ -235,7 +235,7 @@ int dlm_cli_run(int argc, char **argv)
                        a.first + a.count, p.nout, want_hist};
     uint64_t next = a.first;
     if (a.resume && !dlm_cli_mpi_on()) {
-        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
+        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, max_bytes, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }

@@ -331,7 +331,7 @@ static dlm_status sample_chains(sample_part *sp, uint64_t first, uint64_t count,
     return DLM_OK;
 }
 
-int dlm_cli_sample(int argc, char **argv, int verify)
+int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
 {
     if (dlm_cli_help(sample_usage, argc, argv)) return 0;
     sample_args a;
@@ -358,7 +358,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     /* the output path is checked before the law is read (dlm_out_check) */
     if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
     if (partial && (s = dlm_out_check(a.counts, resolved, sizeof resolved, &e))) goto done;
-    s = dlm_law_load(a.law, &law, &e);
+    s = dlm_law_load(a.law, &law, max_bytes, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
     if ((s = dlm_law_build_marginals(&law, UINT64_C(256) << 20, &e))) goto done;
@@ -370,7 +370,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
     if (from_file) {
         /* the counts of a merge: the file must be of this law, policy and seed */
-        if ((s = dlm_sample_tally_read(a.counts, &t, &e))) goto done;
+        if ((s = dlm_sample_tally_read(a.counts, &t, max_bytes, &e))) goto done;
         const char *other = t.law_hash != dlm_law_hash(&law.v) ? "law"
                           : t.policy_hash != dlm_policy_hash(&a.pol) ? "policy (or policy options)"
                           : a.have_seed && t.seed != a.seed ? "seed" : NULL;

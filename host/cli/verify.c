@@ -244,7 +244,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     return DLM_OK;
 }
 
-int dlm_cli_verify(int argc, char **argv)
+int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
 {
     if (dlm_cli_help(verify_help, argc, argv)) return 0;
     verify_args a;
@@ -263,7 +263,7 @@ int dlm_cli_verify(int argc, char **argv)
     memset(&t, 0, sizeof t);
     dlm_status s;
     if (from_file) {
-        if ((s = dlm_tally_read(a.counts, &t, &e))) return dlm_cli_fail(s, &e);
+        if ((s = dlm_tally_read(a.counts, &t, max_bytes, &e))) return dlm_cli_fail(s, &e);
         /* the file says what it counted; options given must agree with it */
         if (!a.have_mode && dlm_mode_parse(t.mode, &a.o.mode)) {
             dlm_tally_free(&t);
@@ -280,7 +280,7 @@ int dlm_cli_verify(int argc, char **argv)
         a.o.chains = t.counts.chains;
     }
     dlm_cli_loaded L;
-    if ((s = dlm_cli_load(a.path, &L, &e))) {
+    if ((s = dlm_cli_load(a.path, max_bytes, &L, &e))) {
         dlm_tally_free(&t);
         return dlm_cli_fail(s, &e);
     }
