@@ -37,8 +37,22 @@ int dlm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* A bad option value: "dlmsim: CMD: bad OPT VAL (ALLOWED); see dlmsim CMD --help". */
 int dlm_cli_bad(const char *cmd, const char *opt, const char *val, const char *allowed);
 /* 1 (after printing text on stdout) when argv holds --help or -h: the caller exits 0.
- * Each subcommand's help text is the one source of its options (mk/man.sh reads it). */
+ * mk/man.sh makes the man page from these texts. */
 int dlm_cli_help(const char *text, int argc, char **argv);
+/* One option of a subcommand: the one table its parser asks whether an option is known
+ * and takes a value, and (dlm_cli_help_opts) its --help lines are printed from.
+ * test/cli_options.sh checks that every option --help shows is accepted. */
+typedef struct {
+    const char *name;  /* "--mode", "-o"; NULL ends a table */
+    int takes;         /* 1: the next argument is its value */
+    const char *help;  /* its line(s) of --help; NULL: shown on another option's line */
+} dlm_cli_opt;
+/* The entry of opts named name, or NULL. */
+const dlm_cli_opt *dlm_cli_opt_find(const dlm_cli_opt *opts, const char *name);
+/* 1 when name is in opts and takes a value. */
+int dlm_cli_opt_takes(const dlm_cli_opt *opts, const char *name);
+/* dlm_cli_help of the text head, each option's help lines in table order, tail. */
+int dlm_cli_help_opts(const char *head, const dlm_cli_opt *opts, const char *tail, int argc, char **argv);
 /* --chains: a count (dlm_parse_count) in min .. DLM_CLI_CHAINS_MAX. 0 on success. */
 #define DLM_CLI_CHAINS_MAX (UINT64_C(1) << 56) /* 7.2e16: over 2 years at 10^9 chains/s */
 int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);

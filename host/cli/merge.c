@@ -16,14 +16,19 @@
 
 #define C "merge"
 
-static const char *const merge_help =
+static const char *const merge_head =
     "usage: dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (docs/scale-out.md)\n"
     "Sums count files (run, verify or sample --counts) of one circuit, mode and seed (or one\n"
     "law, policy and seed); no chain may be in two.\n"
-    "Prints the merged chains and the regression digest (equal to one process's).\n"
-    "  -o FILE             the merged count file\n"
-    "  --allow-gaps        merge even when chains of the batch are in none of the files\n"
-    "  --json              one JSON object instead of the table\n";
+    "Prints the merged chains and the regression digest (equal to one process's).\n";
+
+/* Options: the parser asks this table which take a value; --help prints their lines. */
+static const dlm_cli_opt merge_opts[] = {
+    {"-o", 1, "  -o FILE             the merged count file\n"},
+    {"--allow-gaps", 0, "  --allow-gaps        merge even when chains of the batch are in none of the files\n"},
+    {"--json", 0, "  --json              one JSON object instead of the table\n"},
+    {NULL, 0, NULL}};
+static const char *const merge_tail = "";
 
 /* Prints the gaps (one line each); 1 when there are some. */
 static int report_gaps(const dlm_ranges *gaps, uint64_t batch, int allow_gaps)
@@ -73,7 +78,7 @@ static int merge_sample(char **in, int nin, const char *out, int allow_gaps, int
 
 int dlm_cli_merge(int argc, char **argv, uint64_t max_bytes)
 {
-    if (dlm_cli_help(merge_help, argc, argv)) return 0;
+    if (dlm_cli_help_opts(merge_head, merge_opts, merge_tail, argc, argv)) return 0;
     const char *out = NULL;
     int allow_gaps = 0, json = 0, nin = 0;
     for (int i = 0; i < argc; i++) {

@@ -32,6 +32,13 @@ static const char *const regress_usage =
 
 #define C "regress"
 
+/* Options (their help is the synopsis above): the parser asks this table which take a
+ * value; test/cli_options.sh checks that every option the synopsis shows is here. */
+static const dlm_cli_opt regress_opts[] = {
+    {"--backend", 1, NULL}, {"--threads", 1, NULL}, {"--alpha", 1, NULL}, {"--junit", 1, NULL},
+    {"--counts", 1, NULL},  {"--json", 0, NULL},    {"--update", 0, NULL}, {"--quiet", 0, NULL},
+    {NULL, 0, NULL}};
+
 typedef struct {
     const char *suite;
     const char *junit;
@@ -49,8 +56,7 @@ static int parse_args(int argc, char **argv, regress_args *a, const char **count
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
-                    !strcmp(o, "--junit") || !strcmp(o, "--counts");
+        int takes = dlm_cli_opt_takes(regress_opts, o);
         if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");

@@ -98,6 +98,34 @@ int dlm_cli_help(const char *text, int argc, char **argv)
     return 0;
 }
 
+const dlm_cli_opt *dlm_cli_opt_find(const dlm_cli_opt *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (!strcmp(opts->name, name)) return opts;
+    return NULL;
+}
+
+int dlm_cli_opt_takes(const dlm_cli_opt *opts, const char *name)
+{
+    const dlm_cli_opt *o = dlm_cli_opt_find(opts, name);
+    return o && o->takes;
+}
+
+int dlm_cli_help_opts(const char *head, const dlm_cli_opt *opts, const char *tail, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (dlm_cli_mpi_rank() == 0) {
+                fputs(head, stdout);
+                for (; opts->name; opts++)
+                    if (opts->help) fputs(opts->help, stdout);
+                fputs(tail, stdout);
+            }
+            return 1;
+        }
+    return 0;
+}
+
 int dlm_cli_fail(dlm_status s, const dlm_err *e)
 {
     if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "dlmsim: %s\n", e->msg); /* one line, not R */
