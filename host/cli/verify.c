@@ -352,6 +352,3 @@ done:;
     if (partial || !root) return 0;
     return pass ? 0 : 1;
 }
-
-/* --max-memory SIZE, accepted by every command (anywhere after it), sets the memory
- * budget (DLMSIM_MAX_MEMORY, dlm_memory_budget) and is removed from argv. */
