@@ -520,7 +520,7 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     if (!o->plan) st = dlm_slot_plan_build(p, &x.own, err);
     if (st == DLM_OK) st = validate_plan(x.sp, p->nout, err);
     dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
-    ob.max_bytes = dlm_cuda_budget(o->max_bytes);
+    ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
     if (st == DLM_OK) st = run_impl(&x, p, &ob, out, err);
     ctx_free(&x);
     return st;

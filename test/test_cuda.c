@@ -60,7 +60,7 @@ static void build_program(const char *spec, dlm_mode mode, dlm_program *p)
     dlm_circuit c;
     dlm_levels lv;
     dlm_err e;
-    dlm_status st = dlm_circuit_load(&c, spec, &e);
+    dlm_status st = dlm_circuit_load(&c, spec, 0, &e);
     if (st != DLM_OK) print_error("%s: %s\n", spec, e.msg);
     assert_int_equal(st, DLM_OK);
     st = dlm_levelize(&c, &lv, &e);
@@ -360,8 +360,9 @@ static void cuda_ref_refuses_budget_below_one_chain(void **state)
     dlm_program_free(&p);
 }
 
-/* --max-memory (DLMSIM_MAX_MEMORY, dlm_memory_budget) bounds both engines' buffers as
- * o->max_bytes does: below one chain (one pair) refused with the budget named. */
+/* --max-memory (the program's max_bytes, which main sets from --max-memory or
+ * DLMSIM_MAX_MEMORY; dlm_memory_budget) bounds both engines' buffers as o->max_bytes
+ * does: below one chain (one pair) refused with the budget named. */
 static void cuda_engines_obey_max_memory(void **state)
 {
     (void)state;
@@ -375,18 +376,14 @@ static void cuda_engines_obey_max_memory(void **state)
     dlm_run_opts o;
     memset(&o, 0, sizeof o);
     o.chains = 10;
-    char b[32];
-    snprintf(b, sizeof b, "%u", p.L - 1);
-    assert_int_equal(setenv("DLMSIM_MAX_MEMORY", b, 1), 0);
+    p.max_bytes = p.L - 1;
     assert_int_equal(dlm_engine_cuda_run(&p, &o, &k, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "does not fit"));
     assert_non_null(strstr(e.msg, "--max-memory"));
-    snprintf(b, sizeof b, "%llu", (unsigned long long)pair_bytes - 1);
-    assert_int_equal(setenv("DLMSIM_MAX_MEMORY", b, 1), 0);
+    p.max_bytes = pair_bytes - 1;
     assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "does not fit"));
     assert_non_null(strstr(e.msg, "--max-memory"));
-    assert_int_equal(unsetenv("DLMSIM_MAX_MEMORY"), 0);
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
     dlm_program_free(&p);

@@ -258,7 +258,7 @@ static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, dlm_tally *m, dlm_e
         char path[4200];
         rank_path(j->resume, (int)rk[i], path, sizeof path);
         dlm_tally t;
-        if ((s = dlm_tally_read(path, &t, e))) break;
+        if ((s = dlm_tally_read(path, &t, j->p->max_bytes, e))) break;
         const char *what = NULL;
         if (t.circuit_hash != j->id->circuit_hash) what = "circuit";
         else if (strcmp(t.mode, j->mode_name)) what = "mode";

@@ -75,6 +75,15 @@ typedef struct {
     double alpha;
 } sample_args;
 
+/* The options besides the policy's (dlm_policy_option; the help is the synopsis above):
+ * the parser asks this table which take a value; test/cli_options.sh checks that every
+ * option the synopsis shows is accepted. */
+static const dlm_cli_opt sample_opts[] = {
+    {"--chains", 1, NULL},  {"--seed", 1, NULL},  {"--max-states", 1, NULL}, {"--threads", 1, NULL},
+    {"--backend", 1, NULL}, {"--hist", 1, NULL},  {"--alpha", 1, NULL},      {"--shard", 1, NULL},
+    {"--first-chain", 1, NULL}, {"--counts", 1, NULL}, {"--json", 0, NULL},  {"--exact", 0, NULL},
+    {"--verify", 0, NULL},  {"--quiet", 0, NULL}, {NULL, 0, NULL}};
+
 static int parse_args(int argc, char **argv, sample_args *a, const char *C)
 {
     memset(a, 0, sizeof *a);
@@ -92,10 +101,7 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                 dlm_policy tmp = a->pol;
                 dlm_status st;
                 dlm_err e;
-                int known = dlm_policy_option(&tmp, o, "", &st, &e) || !strcmp(o, "--chains") ||
-                            !strcmp(o, "--seed") || !strcmp(o, "--max-states") || !strcmp(o, "--threads") ||
-                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha") ||
-                            !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts");
+                int known = dlm_policy_option(&tmp, o, "", &st, &e) || dlm_cli_opt_takes(sample_opts, o);
                 return known ? dlm_cli_usage(C, "option %s needs a value", o) : dlm_cli_usage(C, "unknown option %s", o);
             }
             dlm_status st;
@@ -331,7 +337,7 @@ static dlm_status sample_chains(sample_part *sp, uint64_t first, uint64_t count,
     return DLM_OK;
 }
 
-int dlm_cli_sample(int argc, char **argv, int verify)
+int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
 {
     if (dlm_cli_help(sample_usage, argc, argv)) return 0;
     sample_args a;
@@ -358,7 +364,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     /* the output path is checked before the law is read (dlm_out_check) */
     if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
     if (partial && (s = dlm_out_check(a.counts, resolved, sizeof resolved, &e))) goto done;
-    s = dlm_law_load(a.law, &law, &e);
+    s = dlm_law_load(a.law, &law, max_bytes, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
     if ((s = dlm_law_build_marginals(&law, UINT64_C(256) << 20, &e))) goto done;
@@ -370,7 +376,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
     if (from_file) {
         /* the counts of a merge: the file must be of this law, policy and seed */
-        if ((s = dlm_sample_tally_read(a.counts, &t, &e))) goto done;
+        if ((s = dlm_sample_tally_read(a.counts, &t, max_bytes, &e))) goto done;
         const char *other = t.law_hash != dlm_law_hash(&law.v) ? "law"
                           : t.policy_hash != dlm_policy_hash(&a.pol) ? "policy (or policy options)"
                           : a.have_seed && t.seed != a.seed ? "seed" : NULL;
