@@ -35,6 +35,28 @@ typedef struct {
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_plan_free(dlm_slot_plan *sp);
 
+/* The same plan built as the program is made, without holding it (dlm_compile_plan):
+ * init with L and the counter positions pmin..pmax (pmin > pmax: none), feed every
+ * operation in program order, finish with the outputs. dlm_slot_plan_build is init +
+ * feed + finish over a program, so both give the same plan. A failure in feed is kept
+ * and returned by finish; finish (or free, to give up) releases the stream. */
+typedef struct {
+    uint32_t L, pmin, npin; /* positions; pinned counter positions pmin .. pmin+npin-1 */
+    uint32_t *map;          /* per position: the value it holds, or none */
+    dlm_op *v;              /* the operations over values so far */
+    uint64_t nv, vcap;
+    uint32_t nextv;         /* values numbered so far */
+    dlm_status s;           /* the first failure, DLM_OK if none */
+    dlm_err err;
+} dlm_slot_stream;
+
+dlm_status dlm_slot_stream_init(dlm_slot_stream *st, uint32_t L, uint32_t pmin, uint32_t pmax,
+                                dlm_err *err);
+void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op);
+dlm_status dlm_slot_stream_finish(dlm_slot_stream *st, uint32_t nout, const uint32_t *out_pos,
+                                  dlm_slot_plan *sp, dlm_err *err);
+void dlm_slot_stream_free(dlm_slot_stream *st);
+
 #ifdef __cplusplus
 }
 #endif
