@@ -67,6 +67,27 @@ dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err
  * revealed positions and the counter value, so equal states are always caught. */
 dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err);
 
+/* The same test on a program as it is made, without its operations (compile.c streams
+ * them): init once p's L, rounds and counter are set, open every round before its
+ * operations and feed them in program order; finish says DLM_OK or DLM_ECHECK as
+ * dlm_program_rounds_distinct does, and releases the state (free gives up). */
+typedef struct {
+    uint64_t hash, nrev;
+    uint32_t round;
+} dlm_round_sig;
+typedef struct {
+    const dlm_program *p;  /* its L, rounds, mode and counter positions */
+    uint8_t *tok;          /* per position: the mask, or a revealed token */
+    dlm_round_sig *sig;    /* per round opened: the visible state at its start */
+    uint64_t hash, nrev;   /* the state now */
+    uint32_t round;        /* rounds opened */
+} dlm_rounds_sig;
+dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err);
+void dlm_rounds_sig_open(dlm_rounds_sig *rs);
+void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op);
+dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err);
+void dlm_rounds_sig_free(dlm_rounds_sig *rs);
+
 #ifdef __cplusplus
 }
 #endif

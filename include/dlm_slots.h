@@ -35,6 +35,16 @@ typedef struct {
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_plan_free(dlm_slot_plan *sp);
 
+/* dlm_compile and dlm_slot_plan_build in one, without ever holding the program's
+ * operations (a deep circuit in mode remask has 10^7 and more, mostly copies and
+ * remasks the plan drops; host/program/compile.c streams them into the plan): p gets
+ * everything dlm_compile gives except its operations (p->ops is NULL, p->nops and
+ * p->round_start count them), sp the plan dlm_slot_plan_build would give, operation
+ * for operation (test/test_slots.c). For the bit-sliced engines only: the byte
+ * engines, the checker and `info` need dlm_compile. */
+dlm_status dlm_compile_plan(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                            dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
+
 /* The same plan built as the program is made, without holding it (dlm_compile_plan):
  * init with L and the counter positions pmin..pmax (pmin > pmax: none), feed every
  * operation in program order, finish with the outputs. dlm_slot_plan_build is init +

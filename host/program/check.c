@@ -27,56 +27,83 @@ static uint64_t contrib(const dlm_program *p, uint32_t pos, uint8_t tok)
     return mix64(((uint64_t)pos << 2) | (is_counter(p, pos) ? 1u + tok : 0u));
 }
 
-typedef struct {
-    uint64_t hash, nrev;
-    uint32_t round;
-} round_sig;
-
 static int sig_cmp(const void *a, const void *b)
 {
-    const round_sig *x = a, *y = b;
+    const dlm_round_sig *x = a, *y = b;
     if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
     if (x->nrev != y->nrev) return x->nrev < y->nrev ? -1 : 1;
     return (x->round > y->round) - (x->round < y->round);
 }
 
-dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
+dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err)
 {
-    uint8_t *tok = dlm_malloc(p->L ? p->L : 1, 1);
-    round_sig *sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *sig);
-    if (!tok || !sig) {
-        free(tok);
-        free(sig);
+    memset(rs, 0, sizeof *rs);
+    rs->p = p;
+    rs->tok = dlm_malloc(p->L ? p->L : 1, 1);
+    rs->sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *rs->sig);
+    if (!rs->tok || !rs->sig) {
+        dlm_rounds_sig_free(rs);
         return dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
     }
-    memset(tok, DLM_MASK, p->L);
-    uint64_t hash = 0, nrev = 0;
-    for (uint32_t r = 0; r < p->rounds; r++) {
-        sig[r].hash = hash;
-        sig[r].nrev = nrev;
-        sig[r].round = r;
-        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
-            const dlm_op *op = &p->ops[i];
-            uint8_t old = tok[op->pos], nv;
-            if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
-            else if (is_counter(p, op->pos)) nv = dlm_step_op(op, tok, 1, 0, 0);
-            else nv = 0; /* only the mask matters outside the counter */
-            hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
-            nrev += (nv != DLM_MASK) - (old != DLM_MASK);
-            tok[op->pos] = nv;
-        }
-    }
-    free(tok);
-    qsort(sig, p->rounds, sizeof *sig, sig_cmp);
+    memset(rs->tok, DLM_MASK, p->L);
+    return DLM_OK;
+}
+
+void dlm_rounds_sig_free(dlm_rounds_sig *rs)
+{
+    free(rs->tok);
+    free(rs->sig);
+    memset(rs, 0, sizeof *rs);
+}
+
+void dlm_rounds_sig_open(dlm_rounds_sig *rs)
+{
+    if (rs->round >= rs->p->rounds) return;
+    dlm_round_sig *g = &rs->sig[rs->round];
+    g->hash = rs->hash;
+    g->nrev = rs->nrev;
+    g->round = rs->round++;
+}
+
+void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op)
+{
+    const dlm_program *p = rs->p;
+    uint8_t old = rs->tok[op->pos], nv;
+    if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
+    else if (is_counter(p, op->pos)) nv = dlm_step_op(op, rs->tok, 1, 0, 0);
+    else nv = 0; /* only the mask matters outside the counter */
+    rs->hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
+    rs->nrev += (nv != DLM_MASK) - (old != DLM_MASK);
+    rs->tok[op->pos] = nv;
+}
+
+dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err)
+{
+    const dlm_program *p = rs->p;
+    dlm_round_sig *sig = rs->sig;
+    const uint32_t n = rs->round;
+    qsort(sig, n, sizeof *sig, sig_cmp);
     dlm_status s = DLM_OK;
-    for (uint32_t r = 1; r < p->rounds && !s; r++)
+    for (uint32_t r = 1; r < n && !s; r++)
         if (sig[r].hash == sig[r - 1].hash && sig[r].nrev == sig[r - 1].nrev)
             s = dlm_fail(err, DLM_ECHECK,
                          "program check (%s): rounds %u and %u start from the same visible "
                          "state (mask pattern and counter): a policy cannot tell them apart",
                          dlm_mode_name(p->mode), sig[r - 1].round + 1, sig[r].round + 1);
-    free(sig);
+    dlm_rounds_sig_free(rs);
     return s;
+}
+
+dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
+{
+    dlm_rounds_sig rs;
+    dlm_status s = dlm_rounds_sig_init(&rs, p, err);
+    if (s) return s;
+    for (uint32_t r = 0; r < p->rounds; r++) {
+        dlm_rounds_sig_open(&rs);
+        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) dlm_rounds_sig_feed(&rs, &p->ops[i]);
+    }
+    return dlm_rounds_sig_finish(&rs, err);
 }
 
 #define FAIL(...) do { s = dlm_fail(err, DLM_ECHECK, __VA_ARGS__); goto out; } while (0)
