@@ -25,13 +25,15 @@ extern "C" {
 typedef enum { DLM_MODE_COT = 0, DLM_MODE_REMASK, DLM_MODE_REVISE, DLM_MODE_AR, DLM_NMODES } dlm_mode;
 
 #define DLM_POS_CONST UINT32_MAX /* out_pos value for a constant output */
+/* The refusal of a program without its operations (dlm_compile_plan; %s: the caller) */
+#define DLM_NO_OPS "%s: the program's operations were not kept (dlm_compile_plan); compile it with dlm_compile"
 
 typedef struct {
     dlm_mode mode;
     uint32_t L;             /* tokens per chain */
     uint32_t rounds;        /* R */
     uint64_t nops;
-    dlm_op *ops;            /* all operations, round by round */
+    dlm_op *ops;            /* all operations, round by round (NULL from dlm_compile_plan) */
     uint64_t *round_start;  /* rounds+1 offsets into ops: round r is [round_start[r], round_start[r+1]) */
     uint32_t nout;
     uint32_t *out_pos;      /* position of output k, or DLM_POS_CONST */

@@ -96,6 +96,7 @@ dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err)
 
 dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
 {
+    if (!p->ops && p->nops) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, "dlm_program_rounds_distinct");
     dlm_rounds_sig rs;
     dlm_status s = dlm_rounds_sig_init(&rs, p, err);
     if (s) return s;
@@ -110,6 +111,7 @@ dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
 
 dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err *err)
 {
+    if (!p->ops && p->nops) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, "dlm_program_check");
     const char *m = dlm_mode_name(p->mode);
     uint64_t want = p->mode == DLM_MODE_AR ? lv->size : lv->nlayers;
     if (p->rounds != want)

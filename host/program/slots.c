@@ -224,6 +224,7 @@ done:
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
 {
     memset(sp, 0, sizeof *sp);
+    if (!p->ops && p->nops) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, "dlm_slot_plan_build");
     uint32_t pmin = UINT32_MAX, pmax = 0;
     const uint64_t nops = p->round_start[p->rounds];
     for (uint64_t i = 0; i < nops; i++) {
