@@ -80,6 +80,7 @@ typedef struct {
 typedef struct {
     const dlm_program *p;  /* its L, rounds, mode and counter positions */
     uint8_t *tok;          /* per position: the mask, or a revealed token */
+    uint64_t *key;         /* per position: its Zobrist key when revealed (not a counter) */
     dlm_round_sig *sig;    /* per round opened: the visible state at its start */
     uint64_t hash, nrev;   /* the state now */
     uint32_t round;        /* rounds opened */
@@ -87,6 +88,9 @@ typedef struct {
 dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err);
 void dlm_rounds_sig_open(dlm_rounds_sig *rs);
 void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op);
+/* feed of an operation at pos, not a counter position, that reveals it (revealed = 1:
+ * a prediction) or masks it (0: a remask), without making the operation */
+void dlm_rounds_sig_mark(dlm_rounds_sig *rs, uint32_t pos, int revealed);
 dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err);
 void dlm_rounds_sig_free(dlm_rounds_sig *rs);
 

@@ -63,6 +63,10 @@ typedef struct {
 dlm_status dlm_slot_stream_init(dlm_slot_stream *st, uint32_t L, uint32_t pmin, uint32_t pmax,
                                 dlm_err *err);
 void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op);
+/* feed of a remask of pos, and of the identity copy src -> dst (truth table 2), without
+ * making the operation: the remask mode's 10^7 carried values */
+void dlm_slot_stream_remask(dlm_slot_stream *st, uint32_t pos);
+void dlm_slot_stream_copy(dlm_slot_stream *st, uint32_t dst, uint32_t src);
 dlm_status dlm_slot_stream_finish(dlm_slot_stream *st, uint32_t nout, const uint32_t *out_pos,
                                   dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_stream_free(dlm_slot_stream *st);

@@ -41,11 +41,13 @@ dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err
     rs->p = p;
     rs->tok = dlm_malloc(p->L ? p->L : 1, 1);
     rs->sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *rs->sig);
-    if (!rs->tok || !rs->sig) {
+    rs->key = dlm_malloc(p->L ? p->L : 1, sizeof *rs->key);
+    if (!rs->tok || !rs->sig || !rs->key) {
         dlm_rounds_sig_free(rs);
         return dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
     }
     memset(rs->tok, DLM_MASK, p->L);
+    for (uint32_t q = 0; q < p->L; q++) rs->key[q] = contrib(p, q, 0);
     return DLM_OK;
 }
 
@@ -53,6 +55,7 @@ void dlm_rounds_sig_free(dlm_rounds_sig *rs)
 {
     free(rs->tok);
     free(rs->sig);
+    free(rs->key);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -65,13 +68,26 @@ void dlm_rounds_sig_open(dlm_rounds_sig *rs)
     g->round = rs->round++;
 }
 
+void dlm_rounds_sig_mark(dlm_rounds_sig *rs, uint32_t pos, int revealed)
+{
+    const int old = rs->tok[pos] != DLM_MASK;
+    if (old != revealed) {
+        rs->hash ^= rs->key[pos];
+        rs->nrev += (uint64_t)revealed - (uint64_t)old;
+    }
+    rs->tok[pos] = revealed ? 0 : DLM_MASK; /* only the mask matters outside the counter */
+}
+
 void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op)
 {
     const dlm_program *p = rs->p;
+    if (!is_counter(p, op->pos)) {
+        dlm_rounds_sig_mark(rs, op->pos, op->kind != DLM_OP_REMASK);
+        return;
+    }
     uint8_t old = rs->tok[op->pos], nv;
     if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
-    else if (is_counter(p, op->pos)) nv = dlm_step_op(op, rs->tok, 1, 0, 0);
-    else nv = 0; /* only the mask matters outside the counter */
+    else nv = dlm_step_op(op, rs->tok, 1, 0, 0);
     rs->hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
     rs->nrev += (nv != DLM_MASK) - (old != DLM_MASK);
     rs->tok[op->pos] = nv;

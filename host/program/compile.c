@@ -229,6 +229,40 @@ static dlm_op remask_op(uint32_t pos)
     return op;
 }
 
+/* The identity copy src -> dst, and a remask of pos (not a counter position): what
+ * b_emit does with them, without making the operation when streaming (the remask
+ * mode's carried values are most of a deep circuit's program). */
+static void b_copy(builder *b, uint32_t dst, uint32_t src)
+{
+    dlm_program *p = b->p;
+    if (!b->stream) {
+        dlm_op op = const_op(dst, 0);
+        op.nin = 1;
+        op.in[0] = src;
+        op.arg = 2; /* truth table of the identity */
+        b_emit(b, op);
+        return;
+    }
+    if (p->nops >= b->cap) abort();
+    if (p->max_fanin < 1) p->max_fanin = 1;
+    p->nops++;
+    dlm_slot_stream_copy(&b->st, dst, src);
+    if (b->have_rs) dlm_rounds_sig_mark(&b->rs, dst, 1);
+}
+
+static void b_remask(builder *b, uint32_t pos)
+{
+    dlm_program *p = b->p;
+    if (!b->stream) {
+        b_emit(b, remask_op(pos));
+        return;
+    }
+    if (p->nops >= b->cap) abort();
+    p->nops++;
+    dlm_slot_stream_remask(&b->st, pos);
+    if (b->have_rs) dlm_rounds_sig_mark(&b->rs, pos, 0);
+}
+
 /* Writes counter value `value` into copy at base: constants if from == UINT32_MAX,
  * else increments of the copy at `from` (bits emitted high to low, so that an in-place
  * increment reads every bit before it is rewritten). */
@@ -401,18 +435,14 @@ static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter
             if (lv->layer[v] == r) {
                 b_emit(b, vertex_op(x, v, blk + slot[v], slot, oblk));
             } else { /* carried: identity from the other block */
-                dlm_op op = const_op(blk + slot[v], 0);
-                op.nin = 1;
-                op.in[0] = oblk + slot[v];
-                op.arg = 2; /* truth table of the identity */
-                b_emit(b, op);
+                b_copy(b, blk + slot[v], oblk + slot[v]);
             }
         }
         if (C && r + 1 < R)
             emit_counter(b, C, p->counter_base[r & 1u], r ? p->counter_base[(r + 1) & 1u] : UINT32_MAX,
                          r + 1);
         if (r > 0) {
-            for (uint32_t i = 0; i < nprev; i++) b_emit(b, remask_op(oblk + slot[prev[i]]));
+            for (uint32_t i = 0; i < nprev; i++) b_remask(b, oblk + slot[prev[i]]);
             if (C)
                 for (uint32_t j = 0; j < C; j++) b_emit(b, remask_op(p->counter_base[(r + 1) & 1u] + j));
         }

@@ -81,13 +81,43 @@ void dlm_slot_stream_free(dlm_slot_stream *st)
     memset(st, 0, sizeof *st);
 }
 
+void dlm_slot_stream_remask(dlm_slot_stream *st, uint32_t pos)
+{
+    if (!st->s && !PINNED(st, pos)) st->map[pos] = VNONE;
+}
+
+void dlm_slot_stream_copy(dlm_slot_stream *st, uint32_t dst, uint32_t src)
+{
+    if (st->s) return;
+    if (PINNED(st, dst)) { /* a new value of a counter position: the operation itself */
+        dlm_op op;
+        memset(&op, 0, sizeof op);
+        op.pos = dst;
+        op.kind = DLM_OP_GATE;
+        op.nin = 1;
+        op.in[0] = src;
+        op.arg = 2;
+        dlm_slot_stream_feed(st, &op);
+        return;
+    }
+    if (st->map[src] == VNONE) {
+        st->s = dlm_fail(&st->err, DLM_EINPUT, "program reads masked position %u", src);
+        return;
+    }
+    st->map[dst] = st->map[src]; /* identity copy: same value */
+}
+
 /* 1. value numbering, one operation at a time */
 void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op)
 {
     if (st->s) return;
     uint32_t *map = st->map;
     if (op->kind == DLM_OP_REMASK) {
-        if (!PINNED(st, op->pos)) map[op->pos] = VNONE;
+        dlm_slot_stream_remask(st, op->pos);
+        return;
+    }
+    if (op->kind == DLM_OP_GATE && op->nin == 1 && op->arg == 2 && !PINNED(st, op->pos)) {
+        dlm_slot_stream_copy(st, op->pos, op->in[0]);
         return;
     }
     if (op->kind == DLM_OP_INC && (!PINNED(st, op->pos) || !PINNED(st, op->arg) || !PINNED(st, op->arg + op->nin))) {
@@ -100,10 +130,6 @@ void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op)
             st->s = dlm_fail(&st->err, DLM_EINPUT, "program reads masked position %u", op->in[j]);
             return;
         }
-    if (op->kind == DLM_OP_GATE && op->nin == 1 && op->arg == 2 && !PINNED(st, op->pos)) {
-        map[op->pos] = map[op->in[0]]; /* identity copy: same value */
-        return;
-    }
     dlm_op e = *op;
     for (unsigned j = 0; j < op_nin(op); j++) e.in[j] = map[op->in[j]];
     if (op->kind == DLM_OP_INC) e.arg = op->arg - st->pmin;
