@@ -56,6 +56,10 @@ typedef struct {
     dlm_op *v;              /* the operations over values so far */
     uint64_t nv, vcap;
     uint32_t nextv;         /* values numbered so far */
+    int unread_pins;        /* set after init when no operation reads a counter position
+                             * and no output is one (a compiler knows): their operations
+                             * are dropped at once, not kept for pass 2 to drop (the same
+                             * plan); a read or such an output is then refused */
     dlm_status s;           /* the first failure, DLM_OK if none */
     dlm_err err;
 } dlm_slot_stream;

@@ -4,7 +4,8 @@
  * example circuits and biased coins, in every mode, the program's every field but its
  * operations and the plan's every operation, slot count and output slot are equal
  * byte for byte, and the streamed program holds no operations. Also the streams on
- * their own: a masked read and a counter outside the pinned range are refused, and
+ * their own: a masked read, a counter outside the pinned range and a read of counter
+ * positions said to be unread are refused, and
  * dlm_program_rounds_distinct agrees with the streamed signatures. Build and run:
  * make CUDA=0 build/test/test_slots && ./build/test/test_slots */
 #include "dlm_test.h"
@@ -152,6 +153,19 @@ static void stream_refusals(void **state)
     out = 3;
     assert_int_equal(dlm_slot_stream_finish(&st, 1, &out, &sp, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "output 0 is masked"));
+    /* told that no counter position is read, and one is: by a gate, by an output */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dlm_slot_stream_init(&st, 4, 2, 3, &e), DLM_OK);
+        st.unread_pins = 1;
+        op = gate_op(2, 0, 0, 1); /* a counter bit: dropped at once */
+        dlm_slot_stream_feed(&st, &op);
+        assert_int_equal(st.nv, 0);
+        op = gate_op(0, 1, 2, 1); /* position 0 = NOT counter bit 2 */
+        if (k == 0) dlm_slot_stream_feed(&st, &op);
+        out = 2;
+        assert_int_equal(dlm_slot_stream_finish(&st, 1, &out, &sp, &e), DLM_EINPUT);
+        assert_non_null(strstr(e.msg, k == 0 ? "counter position 2 is read" : "an output is a counter position"));
+    }
     /* given up */
     assert_int_equal(dlm_slot_stream_init(&st, 4, 1, 0, &e), DLM_OK);
     dlm_slot_stream_feed(&st, &op);

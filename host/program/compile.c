@@ -162,6 +162,7 @@ static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t n
         dlm_status s = dlm_slot_stream_init(&b->st, p->L, pmin, pmax, err);
         if (s) return s;
         b->have_st = 1;
+        b->st.unread_pins = 1; /* the round counter: no prediction reads it */
         if (b->distinct && (s = dlm_rounds_sig_init(&b->rs, p, err))) return s;
         b->have_rs = b->distinct;
         return DLM_OK;

@@ -132,6 +132,15 @@ void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op)
         }
     dlm_op e = *op;
     for (unsigned j = 0; j < op_nin(op); j++) e.in[j] = map[op->in[j]];
+    for (unsigned j = 0; j < op_nin(op) && st->unread_pins; j++)
+        if (e.in[j] < st->npin) {
+            st->s = dlm_fail(&st->err, DLM_EINPUT, "counter position %u is read, and the stream was told none is",
+                             op->in[j]);
+            return;
+        }
+    /* unread counter values: pass 2 would drop their operations (nothing reads them),
+     * so they are dropped now; slots 0..npin-1 stay theirs all the same */
+    if (st->unread_pins && PINNED(st, op->pos)) return;
     if (op->kind == DLM_OP_INC) e.arg = op->arg - st->pmin;
     e.pos = PINNED(st, op->pos) ? op->pos - st->pmin : st->nextv++;
     if (!PINNED(st, op->pos)) map[op->pos] = e.pos;
@@ -193,6 +202,10 @@ dlm_status dlm_slot_stream_finish(dlm_slot_stream *st, uint32_t nout, const uint
      * rounds' states distinct for a policy and does not change a sample). */
     int pin_live = 0;
     for (uint32_t k = 0; k < nout; k++) pin_live |= out_val[k] != VNONE && out_val[k] < npin;
+    if (pin_live && st->unread_pins) {
+        s = dlm_fail(err, DLM_EINPUT, "an output is a counter position, and the stream was told none is");
+        goto done;
+    }
     for (uint64_t i = nv; i-- > 0;) {
         const dlm_op *e = &v[i];
         if (e->pos >= npin ? last[e->pos] == 0 : !pin_live) continue; /* unread: dropped */
