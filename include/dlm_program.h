@@ -84,6 +84,9 @@ typedef struct {
     dlm_round_sig *sig;    /* per round opened: the visible state at its start */
     uint64_t hash, nrev;   /* the state now */
     uint32_t round;        /* rounds opened */
+    uint32_t *seen, mask;  /* the rounds opened, 1 + index into sig, by their state */
+    int same;              /* two rounds opened so far start from the same state: finish
+                            * will say DLM_ECHECK whatever follows (a compiler may stop) */
 } dlm_rounds_sig;
 dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err);
 void dlm_rounds_sig_open(dlm_rounds_sig *rs);

@@ -42,7 +42,11 @@ dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err
     rs->tok = dlm_malloc(p->L ? p->L : 1, 1);
     rs->sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *rs->sig);
     rs->key = dlm_malloc(p->L ? p->L : 1, sizeof *rs->key);
-    if (!rs->tok || !rs->sig || !rs->key) {
+    rs->mask = 1;
+    while (rs->mask < 2 * (uint64_t)p->rounds && rs->mask < UINT32_MAX / 2 + 1) rs->mask *= 2;
+    rs->seen = dlm_calloc(rs->mask, sizeof *rs->seen);
+    rs->mask--;
+    if (!rs->tok || !rs->sig || !rs->key || !rs->seen) {
         dlm_rounds_sig_free(rs);
         return dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
     }
@@ -56,6 +60,7 @@ void dlm_rounds_sig_free(dlm_rounds_sig *rs)
     free(rs->tok);
     free(rs->sig);
     free(rs->key);
+    free(rs->seen);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -66,6 +71,15 @@ void dlm_rounds_sig_open(dlm_rounds_sig *rs)
     g->hash = rs->hash;
     g->nrev = rs->nrev;
     g->round = rs->round++;
+    uint32_t h = (uint32_t)(g->hash ^ (g->hash >> 32) ^ g->nrev * UINT64_C(0x9E3779B97F4A7C15)) & rs->mask;
+    for (; rs->seen[h]; h = (h + 1) & rs->mask) {
+        const dlm_round_sig *o = &rs->sig[rs->seen[h] - 1];
+        if (o->hash == g->hash && o->nrev == g->nrev) {
+            rs->same = 1;
+            return;
+        }
+    }
+    rs->seen[h] = g->round + 1;
 }
 
 void dlm_rounds_sig_mark(dlm_rounds_sig *rs, uint32_t pos, int revealed)

@@ -206,6 +206,13 @@ static void b_emit(builder *b, dlm_op op)
     if (b->have_rs) dlm_rounds_sig_feed(&b->rs, &op);
 }
 
+/* Streaming the rounds' signatures, two rounds already start alike: the rest of this
+ * program changes nothing (the counter is needed), so its compiler may stop. */
+static int b_stopped(const builder *b)
+{
+    return b->have_rs && b->rs.same;
+}
+
 static void b_close(builder *b)
 {
     b->p->round_start[b->p->rounds] = b->p->nops;
@@ -423,7 +430,7 @@ static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter
     /* Live list maintained incrementally: values of live(r-1) that survive, plus layer r. */
     uint32_t nlive = 0, nprev = 0;
     uint32_t *prev = stack; /* reuse: live(r-1) */
-    for (uint32_t r = 0; r < R; r++) {
+    for (uint32_t r = 0; r < R && !b_stopped(b); r++) {
         b_open_round(b);
         uint32_t blk = (r & 1u) * W, oblk = ((r + 1) & 1u) * W;
         nlive = 0;
@@ -595,7 +602,7 @@ static dlm_status compile_revise(const cctx *x, dlm_program *p, int with_counter
                     err)))
         goto out;
     uint64_t at = 0;
-    for (uint32_t r = 0; r < R; r++) {
+    for (uint32_t r = 0; r < R && !b_stopped(b); r++) {
         b_open_round(b);
         while (at < nseq && lv->layer[seq[at]] == r) {
             uint32_t v = seq[at++];
