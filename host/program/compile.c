@@ -12,6 +12,10 @@
  *   the rounds apart.
  * This file does not run chains; dlm_program_check (check.c) proves the result. Mode
  * names and the program's lifetime are program.c, below both.
+ * dlm_compile_plan (dlm_slots.h) runs the same compilers with the operations streamed
+ * into the slot plan (slots.c) and the rounds' signatures (check.c) instead of kept:
+ * the bit-sliced engines' set-up without the per-round program (remask on a deep
+ * circuit: 10^7 operations and more, mostly copies and remasks the plan drops).
  */
 #include "dlm_program.h"
 #include "dlm_slots.h"
