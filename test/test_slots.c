@@ -9,6 +9,7 @@
  * dlm_program_rounds_distinct agrees with the streamed signatures. Build and run:
  * make CUDA=0 build/test/test_slots && ./build/test/test_slots */
 #include "dlm_test.h"
+#include "dlm_engine.h"
 #include "dlm_program.h"
 #include "dlm_slots.h"
 
@@ -207,6 +208,48 @@ static void rounds_sig_agrees(void **state)
     }
 }
 
+/* A streamed program runs on the bit-sliced engine with its plan (the byte engine's
+ * counts on the full program), and everything that would read its operations refuses
+ * it instead: the byte engine, the bit-sliced engine without a plan, the checker. */
+static void streamed_program_runs_or_is_refused(void **state)
+{
+    (void)state;
+    loaded L;
+    load_ok("gen:adder-prefix:8", &L);
+    dlm_err e;
+    dlm_program p, q;
+    dlm_slot_plan sq, none;
+    assert_int_equal(dlm_compile(&L.c, &L.lv, DLM_MODE_REMASK, &p, &e), DLM_OK);
+    assert_int_equal(dlm_compile_plan(&L.c, &L.lv, DLM_MODE_REMASK, &q, &sq, &e), DLM_OK);
+    dlm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.chains = 1000;
+    o.seed = 3;
+    o.want_hist = 1;
+    dlm_counts want, got;
+    assert_int_equal(dlm_counts_init(&want, p.nout, 1, &e), DLM_OK);
+    assert_int_equal(dlm_counts_init(&got, p.nout, 1, &e), DLM_OK);
+    assert_int_equal(dlm_engine_run(DLM_BACKEND_CPU_REF, &p, &o, &want, &e), DLM_OK);
+    o.plan = &sq;
+    assert_int_equal(dlm_engine_run(DLM_BACKEND_CPU, &q, &o, &got, &e), DLM_OK);
+    assert_memory_equal(want.ones, got.ones, (size_t)p.nout * sizeof *want.ones);
+    assert_memory_equal(want.hist, got.hist, ((size_t)1 << p.nout) * sizeof *want.hist);
+    assert_int_equal(dlm_engine_run(DLM_BACKEND_CPU_REF, &q, &o, &got, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "not kept"));
+    o.plan = NULL;
+    assert_int_equal(dlm_engine_run(DLM_BACKEND_CPU, &q, &o, &got, &e), DLM_EINPUT);
+    assert_int_equal(dlm_slot_plan_build(&q, &none, &e), DLM_EINPUT);
+    assert_int_equal(dlm_program_check(&q, &L.lv, &e), DLM_EINPUT);
+    assert_int_equal(dlm_program_rounds_distinct(&q, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "dlm_compile"));
+    dlm_counts_free(&want);
+    dlm_counts_free(&got);
+    dlm_slot_plan_free(&sq);
+    dlm_program_free(&p);
+    dlm_program_free(&q);
+    unload(&L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +258,7 @@ int main(void)
         cmocka_unit_test(biased_streamed_equal_built),
         cmocka_unit_test(stream_refusals),
         cmocka_unit_test(rounds_sig_agrees),
+        cmocka_unit_test(streamed_program_runs_or_is_refused),
     };
     return cmocka_run_group_tests_name("slots", tests, NULL, NULL);
 }
