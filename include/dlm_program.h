@@ -25,13 +25,15 @@ extern "C" {
 typedef enum { DLM_MODE_COT = 0, DLM_MODE_REMASK, DLM_MODE_REVISE, DLM_MODE_AR, DLM_NMODES } dlm_mode;
 
 #define DLM_POS_CONST UINT32_MAX /* out_pos value for a constant output */
+/* The refusal of a program without its operations (dlm_compile_plan; %s: the caller) */
+#define DLM_NO_OPS "%s: the program's operations were not kept (dlm_compile_plan); compile it with dlm_compile"
 
 typedef struct {
     dlm_mode mode;
     uint32_t L;             /* tokens per chain */
     uint32_t rounds;        /* R */
     uint64_t nops;
-    dlm_op *ops;            /* all operations, round by round */
+    dlm_op *ops;            /* all operations, round by round (NULL from dlm_compile_plan) */
     uint64_t *round_start;  /* rounds+1 offsets into ops: round r is [round_start[r], round_start[r+1]) */
     uint32_t nout;
     uint32_t *out_pos;      /* position of output k, or DLM_POS_CONST */
@@ -68,6 +70,34 @@ dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err
  * different for every round. Compares 64-bit Zobrist signatures plus the number of
  * revealed positions and the counter value, so equal states are always caught. */
 dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err);
+
+/* The same test on a program as it is made, without its operations (compile.c streams
+ * them): init once p's L, rounds and counter are set, open every round before its
+ * operations and feed them in program order; finish says DLM_OK or DLM_ECHECK as
+ * dlm_program_rounds_distinct does, and releases the state (free gives up). */
+typedef struct {
+    uint64_t hash, nrev;
+    uint32_t round;
+} dlm_round_sig;
+typedef struct {
+    const dlm_program *p;  /* its L, rounds, mode and counter positions */
+    uint8_t *tok;          /* per position: the mask, or a revealed token */
+    uint64_t *key;         /* per position: its Zobrist key when revealed (not a counter) */
+    dlm_round_sig *sig;    /* per round opened: the visible state at its start */
+    uint64_t hash, nrev;   /* the state now */
+    uint32_t round;        /* rounds opened */
+    uint32_t *seen, mask;  /* the rounds opened, 1 + index into sig, by their state */
+    int same;              /* two rounds opened so far start from the same state: finish
+                            * will say DLM_ECHECK whatever follows (a compiler may stop) */
+} dlm_rounds_sig;
+dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err);
+void dlm_rounds_sig_open(dlm_rounds_sig *rs);
+void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op);
+/* feed of an operation at pos, not a counter position, that reveals it (revealed = 1:
+ * a prediction) or masks it (0: a remask), without making the operation */
+void dlm_rounds_sig_mark(dlm_rounds_sig *rs, uint32_t pos, int revealed);
+dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err);
+void dlm_rounds_sig_free(dlm_rounds_sig *rs);
 
 #ifdef __cplusplus
 }

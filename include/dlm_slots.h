@@ -35,6 +35,46 @@ typedef struct {
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_plan_free(dlm_slot_plan *sp);
 
+/* dlm_compile and dlm_slot_plan_build in one, without ever holding the program's
+ * operations (a deep circuit in mode remask has 10^7 and more, mostly copies and
+ * remasks the plan drops; host/program/compile.c streams them into the plan): p gets
+ * everything dlm_compile gives except its operations (p->ops is NULL, p->nops and
+ * p->round_start count them), sp the plan dlm_slot_plan_build would give, operation
+ * for operation (test/test_slots.c). For the bit-sliced engines only: the byte
+ * engines, the checker and `info` need dlm_compile. */
+dlm_status dlm_compile_plan(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                            dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
+
+/* The same plan built as the program is made, without holding it (dlm_compile_plan):
+ * init with L and the counter positions pmin..pmax (pmin > pmax: none), feed every
+ * operation in program order, finish with the outputs. dlm_slot_plan_build is init +
+ * feed + finish over a program, so both give the same plan. A failure in feed is kept
+ * and returned by finish; finish (or free, to give up) releases the stream. */
+typedef struct {
+    uint32_t L, pmin, npin; /* positions; pinned counter positions pmin .. pmin+npin-1 */
+    uint32_t *map;          /* per position: the value it holds, or none */
+    dlm_op *v;              /* the operations over values so far */
+    uint64_t nv, vcap;
+    uint32_t nextv;         /* values numbered so far */
+    int unread_pins;        /* set after init when no operation reads a counter position
+                             * and no output is one (a compiler knows): their operations
+                             * are dropped at once, not kept for pass 2 to drop (the same
+                             * plan); a read or such an output is then refused */
+    dlm_status s;           /* the first failure, DLM_OK if none */
+    dlm_err err;
+} dlm_slot_stream;
+
+dlm_status dlm_slot_stream_init(dlm_slot_stream *st, uint32_t L, uint32_t pmin, uint32_t pmax,
+                                dlm_err *err);
+void dlm_slot_stream_feed(dlm_slot_stream *st, const dlm_op *op);
+/* feed of a remask of pos, and of the identity copy src -> dst (truth table 2), without
+ * making the operation: the remask mode's 10^7 carried values */
+void dlm_slot_stream_remask(dlm_slot_stream *st, uint32_t pos);
+void dlm_slot_stream_copy(dlm_slot_stream *st, uint32_t dst, uint32_t src);
+dlm_status dlm_slot_stream_finish(dlm_slot_stream *st, uint32_t nout, const uint32_t *out_pos,
+                                  dlm_slot_plan *sp, dlm_err *err);
+void dlm_slot_stream_free(dlm_slot_stream *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -383,6 +383,7 @@ extern "C" dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_op
                                           dlm_counts *out, dlm_err *err)
 {
     dlm_status st = dlm_cuda_engine_enter(p, o, out, WHO, err);
+    if (st == DLM_OK && !p->ops && p->nops) st = dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, WHO);
     if (st != DLM_OK || o->chains == 0) return st;
     dlm_cuda_ctx x;
     memset(&x, 0, sizeof x);

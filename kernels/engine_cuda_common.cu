@@ -47,7 +47,10 @@ static dlm_status check_program(const dlm_program *p, const dlm_run_opts *o,
     for (uint32_t r = 0; r < p->rounds; r++)
         if (p->round_start[r] > p->round_start[r + 1])
             return dlm_fail(err, DLM_EINPUT, "%s: round %u has negative length", who, r);
-    for (uint64_t i = 0; i < p->nops; i++) {
+    /* a program from dlm_compile_plan has no operations: the bit-sliced engine runs
+     * its plan (validated there), another engine refuses it */
+    if (!p->ops && p->nops && !o->plan) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, who);
+    for (uint64_t i = 0; p->ops && i < p->nops; i++) {
         const dlm_op *op = &p->ops[i];
         int bad = op->pos >= p->L;
         if (op->kind == DLM_OP_GATE) {

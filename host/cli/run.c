@@ -220,10 +220,18 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
             goto done;
         }
     } else {
-        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
-        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+        /* the bit-sliced engines' slot plan, made once and, like compiling, not timed:
+         * streamed from the compiler (the per-round program is never held) unless the
+         * checker needs the program */
+        if (dlm_backend_uses_plan(be) && !a.check) {
+            if ((s = dlm_compile_plan(&L.c, &L.lv, a.mode, &p, &plan, &e))) goto done;
+        } else {
+            if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
+            if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+            if (dlm_backend_uses_plan(be) && (s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
+        }
         if (notice[0] && root) fprintf(stderr, "%s\n", notice);
     }
     /* A shard or --first-chain runs chains a.first .. a.first+a.count-1. */
@@ -248,11 +256,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     bo.sink_ctx = &ss;
     bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
     bo.checkpoint_every = a.checkpoint_every;
-    /* the bit-sliced engines' slot plan, made once and, like compiling, not timed */
-    if (!a.direct && dlm_backend_uses_plan(be)) {
-        if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
-        bo.plan = &plan;
-    }
+    if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
     /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
      * without one the outputs are abandoned, so what was at their paths stays as it was */
     if (bo.checkpoint || !dlm_cli_mpi_on()) {

@@ -134,6 +134,8 @@ dlm_status dlm_engine_run(dlm_backend b, const dlm_program *p, const dlm_run_opt
                           dlm_counts *out, dlm_err *err)
 {
     if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_run: NULL argument");
+    if (!p->ops && p->nops && !(dlm_backend_uses_plan(b) && o->plan))
+        return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, dlm_backend_name(b));
     switch (b) {
     case DLM_BACKEND_CPU: return dlm_engine_bits_run(p, o, out, err);
     case DLM_BACKEND_CPU_REF: return dlm_engine_cpu_run(p, o, out, err);

@@ -27,62 +27,121 @@ static uint64_t contrib(const dlm_program *p, uint32_t pos, uint8_t tok)
     return mix64(((uint64_t)pos << 2) | (is_counter(p, pos) ? 1u + tok : 0u));
 }
 
-typedef struct {
-    uint64_t hash, nrev;
-    uint32_t round;
-} round_sig;
-
 static int sig_cmp(const void *a, const void *b)
 {
-    const round_sig *x = a, *y = b;
+    const dlm_round_sig *x = a, *y = b;
     if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
     if (x->nrev != y->nrev) return x->nrev < y->nrev ? -1 : 1;
     return (x->round > y->round) - (x->round < y->round);
 }
 
-dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
+dlm_status dlm_rounds_sig_init(dlm_rounds_sig *rs, const dlm_program *p, dlm_err *err)
 {
-    uint8_t *tok = dlm_malloc(p->L ? p->L : 1, 1);
-    round_sig *sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *sig);
-    if (!tok || !sig) {
-        free(tok);
-        free(sig);
+    memset(rs, 0, sizeof *rs);
+    rs->p = p;
+    rs->tok = dlm_malloc(p->L ? p->L : 1, 1);
+    rs->sig = dlm_malloc(p->rounds ? p->rounds : 1, sizeof *rs->sig);
+    rs->key = dlm_malloc(p->L ? p->L : 1, sizeof *rs->key);
+    rs->mask = 1;
+    while (rs->mask < 2 * (uint64_t)p->rounds && rs->mask < UINT32_MAX / 2 + 1) rs->mask *= 2;
+    rs->seen = dlm_calloc(rs->mask, sizeof *rs->seen);
+    rs->mask--;
+    if (!rs->tok || !rs->sig || !rs->key || !rs->seen) {
+        dlm_rounds_sig_free(rs);
         return dlm_fail(err, DLM_ENOMEM, "out of memory checking a program");
     }
-    memset(tok, DLM_MASK, p->L);
-    uint64_t hash = 0, nrev = 0;
-    for (uint32_t r = 0; r < p->rounds; r++) {
-        sig[r].hash = hash;
-        sig[r].nrev = nrev;
-        sig[r].round = r;
-        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) {
-            const dlm_op *op = &p->ops[i];
-            uint8_t old = tok[op->pos], nv;
-            if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
-            else if (is_counter(p, op->pos)) nv = dlm_step_op(op, tok, 1, 0, 0);
-            else nv = 0; /* only the mask matters outside the counter */
-            hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
-            nrev += (nv != DLM_MASK) - (old != DLM_MASK);
-            tok[op->pos] = nv;
+    memset(rs->tok, DLM_MASK, p->L);
+    for (uint32_t q = 0; q < p->L; q++) rs->key[q] = contrib(p, q, 0);
+    return DLM_OK;
+}
+
+void dlm_rounds_sig_free(dlm_rounds_sig *rs)
+{
+    free(rs->tok);
+    free(rs->sig);
+    free(rs->key);
+    free(rs->seen);
+    memset(rs, 0, sizeof *rs);
+}
+
+void dlm_rounds_sig_open(dlm_rounds_sig *rs)
+{
+    if (rs->round >= rs->p->rounds) return;
+    dlm_round_sig *g = &rs->sig[rs->round];
+    g->hash = rs->hash;
+    g->nrev = rs->nrev;
+    g->round = rs->round++;
+    uint32_t h = (uint32_t)(g->hash ^ (g->hash >> 32) ^ g->nrev * UINT64_C(0x9E3779B97F4A7C15)) & rs->mask;
+    for (; rs->seen[h]; h = (h + 1) & rs->mask) {
+        const dlm_round_sig *o = &rs->sig[rs->seen[h] - 1];
+        if (o->hash == g->hash && o->nrev == g->nrev) {
+            rs->same = 1;
+            return;
         }
     }
-    free(tok);
-    qsort(sig, p->rounds, sizeof *sig, sig_cmp);
+    rs->seen[h] = g->round + 1;
+}
+
+void dlm_rounds_sig_mark(dlm_rounds_sig *rs, uint32_t pos, int revealed)
+{
+    const int old = rs->tok[pos] != DLM_MASK;
+    if (old != revealed) {
+        rs->hash ^= rs->key[pos];
+        rs->nrev += (uint64_t)revealed - (uint64_t)old;
+    }
+    rs->tok[pos] = revealed ? 0 : DLM_MASK; /* only the mask matters outside the counter */
+}
+
+void dlm_rounds_sig_feed(dlm_rounds_sig *rs, const dlm_op *op)
+{
+    const dlm_program *p = rs->p;
+    if (!is_counter(p, op->pos)) {
+        dlm_rounds_sig_mark(rs, op->pos, op->kind != DLM_OP_REMASK);
+        return;
+    }
+    uint8_t old = rs->tok[op->pos], nv;
+    if (op->kind == DLM_OP_REMASK) nv = DLM_MASK;
+    else nv = dlm_step_op(op, rs->tok, 1, 0, 0);
+    rs->hash ^= contrib(p, op->pos, old) ^ contrib(p, op->pos, nv);
+    rs->nrev += (nv != DLM_MASK) - (old != DLM_MASK);
+    rs->tok[op->pos] = nv;
+}
+
+dlm_status dlm_rounds_sig_finish(dlm_rounds_sig *rs, dlm_err *err)
+{
+    const dlm_program *p = rs->p;
+    dlm_round_sig *sig = rs->sig;
+    const uint32_t n = rs->round;
+    qsort(sig, n, sizeof *sig, sig_cmp);
     dlm_status s = DLM_OK;
-    for (uint32_t r = 1; r < p->rounds && !s; r++)
+    for (uint32_t r = 1; r < n && !s; r++)
         if (sig[r].hash == sig[r - 1].hash && sig[r].nrev == sig[r - 1].nrev)
             s = dlm_fail(err, DLM_ECHECK,
                          "program check (%s): rounds %u and %u start from the same visible "
                          "state (mask pattern and counter): a policy cannot tell them apart",
                          dlm_mode_name(p->mode), sig[r - 1].round + 1, sig[r].round + 1);
-    free(sig);
+    dlm_rounds_sig_free(rs);
     return s;
+}
+
+dlm_status dlm_program_rounds_distinct(const dlm_program *p, dlm_err *err)
+{
+    if (!p->ops && p->nops) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, "dlm_program_rounds_distinct");
+    dlm_rounds_sig rs;
+    dlm_status s = dlm_rounds_sig_init(&rs, p, err);
+    if (s) return s;
+    for (uint32_t r = 0; r < p->rounds; r++) {
+        dlm_rounds_sig_open(&rs);
+        for (uint64_t i = p->round_start[r]; i < p->round_start[r + 1]; i++) dlm_rounds_sig_feed(&rs, &p->ops[i]);
+    }
+    return dlm_rounds_sig_finish(&rs, err);
 }
 
 #define FAIL(...) do { s = dlm_fail(err, DLM_ECHECK, __VA_ARGS__); goto out; } while (0)
 
 dlm_status dlm_program_check(const dlm_program *p, const dlm_levels *lv, dlm_err *err)
 {
+    if (!p->ops && p->nops) return dlm_fail(err, DLM_EINPUT, DLM_NO_OPS, "dlm_program_check");
     const char *m = dlm_mode_name(p->mode);
     uint64_t want = p->mode == DLM_MODE_AR ? lv->size : lv->nlayers;
     if (p->rounds != want)

@@ -12,8 +12,13 @@
  *   the rounds apart.
  * This file does not run chains; dlm_program_check (check.c) proves the result. Mode
  * names and the program's lifetime are program.c, below both.
+ * dlm_compile_plan (dlm_slots.h) runs the same compilers with the operations streamed
+ * into the slot plan (slots.c) and the rounds' signatures (check.c) instead of kept:
+ * the bit-sliced engines' set-up without the per-round program (remask on a deep
+ * circuit: 10^7 operations and more, mostly copies and remasks the plan drops).
  */
 #include "dlm_program.h"
+#include "dlm_slots.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,17 +130,47 @@ static dlm_op vertex_op(const cctx *x, uint32_t v, uint32_t pos, const uint32_t 
 // ---------------------------------------------------------------------------
 // Program assembly.
 
+/* The operations go into p->ops, or, streaming (dlm_compile_plan), into a slot plan
+ * and, when the rounds must be told apart, their signatures: then p->ops stays NULL
+ * and p->nops counts them. */
 typedef struct {
     dlm_program *p;
     uint64_t cap;
-    uint32_t round;  /* rounds opened so far */
+    uint32_t round;      /* rounds opened so far */
+    int stream;          /* set by the caller: keep no operations, stream them */
+    int distinct;        /* set by the caller: streaming, tell whether the rounds differ */
+    int have_st, have_rs;
+    dlm_slot_stream st;
+    dlm_rounds_sig rs;
 } builder;
 
-static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t nops, dlm_err *err)
+static void b_free(builder *b)
+{
+    if (b->have_st) dlm_slot_stream_free(&b->st);
+    if (b->have_rs) dlm_rounds_sig_free(&b->rs);
+    b->have_st = b->have_rs = 0;
+}
+
+/* pmin..pmax: the counter positions INC operations read and write (pmin > pmax: none),
+ * the slot plan's pinned range. */
+static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t nops, uint32_t pmin,
+                         uint32_t pmax, dlm_err *err)
 {
     b->p = p;
     b->cap = nops;
     b->round = 0;
+    if (b->stream) {
+        p->rounds = rounds;
+        p->round_start = dlm_calloc((size_t)rounds + 1, sizeof *p->round_start);
+        if (!p->round_start) return dlm_fail(err, DLM_ENOMEM, "out of memory for %u rounds", rounds);
+        dlm_status s = dlm_slot_stream_init(&b->st, p->L, pmin, pmax, err);
+        if (s) return s;
+        b->have_st = 1;
+        b->st.unread_pins = 1; /* the round counter: no prediction reads it */
+        if (b->distinct && (s = dlm_rounds_sig_init(&b->rs, p, err))) return s;
+        b->have_rs = b->distinct;
+        return DLM_OK;
+    }
     uint64_t bytes = nops * sizeof(dlm_op);
     uint64_t budget = dlm_memory_budget(p->max_bytes);
     if (bytes > budget)
@@ -156,13 +191,30 @@ static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t n
 static void b_open_round(builder *b)
 {
     b->p->round_start[b->round++] = b->p->nops;
+    if (b->have_rs) dlm_rounds_sig_open(&b->rs);
 }
 
 static void b_emit(builder *b, dlm_op op)
 {
     /* Capacity is computed exactly beforehand; overflowing it is a compiler bug. */
-    if (b->p->nops >= b->cap) abort();
-    b->p->ops[b->p->nops++] = op;
+    dlm_program *p = b->p;
+    if (p->nops >= b->cap) abort();
+    const uint32_t f = op.kind == DLM_OP_GATE ? op.nin : op.kind == DLM_OP_INC ? op.nin + 1u : 0u;
+    if (f > p->max_fanin) p->max_fanin = f;
+    if (!b->stream) {
+        p->ops[p->nops++] = op;
+        return;
+    }
+    p->nops++;
+    dlm_slot_stream_feed(&b->st, &op);
+    if (b->have_rs) dlm_rounds_sig_feed(&b->rs, &op);
+}
+
+/* Streaming the rounds' signatures, two rounds already start alike: the rest of this
+ * program changes nothing (the counter is needed), so its compiler may stop. */
+static int b_stopped(const builder *b)
+{
+    return b->have_rs && b->rs.same;
 }
 
 static void b_close(builder *b)
@@ -187,6 +239,40 @@ static dlm_op remask_op(uint32_t pos)
     op.pos = pos;
     op.kind = DLM_OP_REMASK;
     return op;
+}
+
+/* The identity copy src -> dst, and a remask of pos (not a counter position): what
+ * b_emit does with them, without making the operation when streaming (the remask
+ * mode's carried values are most of a deep circuit's program). */
+static void b_copy(builder *b, uint32_t dst, uint32_t src)
+{
+    dlm_program *p = b->p;
+    if (!b->stream) {
+        dlm_op op = const_op(dst, 0);
+        op.nin = 1;
+        op.in[0] = src;
+        op.arg = 2; /* truth table of the identity */
+        b_emit(b, op);
+        return;
+    }
+    if (p->nops >= b->cap) abort();
+    if (p->max_fanin < 1) p->max_fanin = 1;
+    p->nops++;
+    dlm_slot_stream_copy(&b->st, dst, src);
+    if (b->have_rs) dlm_rounds_sig_mark(&b->rs, dst, 1);
+}
+
+static void b_remask(builder *b, uint32_t pos)
+{
+    dlm_program *p = b->p;
+    if (!b->stream) {
+        b_emit(b, remask_op(pos));
+        return;
+    }
+    if (p->nops >= b->cap) abort();
+    p->nops++;
+    dlm_slot_stream_remask(&b->st, pos);
+    if (b->have_rs) dlm_rounds_sig_mark(&b->rs, pos, 0);
 }
 
 /* Writes counter value `value` into copy at base: constants if from == UINT32_MAX,
@@ -234,7 +320,7 @@ static dlm_status set_outputs(dlm_program *p, const dlm_circuit *c, const uint32
 // ---------------------------------------------------------------------------
 // cot and ar: one position per vertex.
 
-static dlm_status compile_full(const cctx *x, dlm_program *p, int ar, dlm_err *err)
+static dlm_status compile_full(const cctx *x, dlm_program *p, int ar, builder *b, dlm_err *err)
 {
     const dlm_levels *lv = x->lv;
     uint32_t n = x->c->nnodes;
@@ -244,17 +330,16 @@ static dlm_status compile_full(const cctx *x, dlm_program *p, int ar, dlm_err *e
     if (!pos) return dlm_fail(err, DLM_ENOMEM, "out of memory");
     for (uint64_t i = 0; i < N; i++) pos[x->order[i]] = (uint32_t)i;
     p->L = (uint32_t)N;
-    builder b;
-    dlm_status s = b_init(&b, p, ar ? (uint32_t)N : lv->nlayers, N, err);
+    dlm_status s = b_init(b, p, ar ? (uint32_t)N : lv->nlayers, N, 1, 0, err);
     for (uint32_t r = 0; !s && r < lv->nlayers; r++) {
-        if (!ar) b_open_round(&b);
+        if (!ar) b_open_round(b);
         for (uint64_t i = x->layer_first[r]; i < x->layer_first[r + 1]; i++) {
-            if (ar) b_open_round(&b);
-            b_emit(&b, vertex_op(x, x->order[i], pos[x->order[i]], pos, 0));
+            if (ar) b_open_round(b);
+            b_emit(b, vertex_op(x, x->order[i], pos[x->order[i]], pos, 0));
         }
     }
     if (!s) {
-        b_close(&b);
+        b_close(b);
         s = set_outputs(p, x->c, pos, 0, err);
     }
     free(pos);
@@ -310,7 +395,8 @@ static uint32_t colour_intervals(const cctx *x, uint32_t *slot, uint32_t *stack)
     return used;
 }
 
-static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter, dlm_err *err)
+static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter, builder *b,
+                                 dlm_err *err)
 {
     const dlm_levels *lv = x->lv;
     uint32_t n = x->c->nnodes, R = lv->nlayers;
@@ -342,13 +428,14 @@ static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter
     p->counter_bits = C;
     p->counter_base[0] = 2 * W;
     p->counter_base[1] = 2 * W + C;
-    builder b;
-    if ((s = b_init(&b, p, R, nops, err))) goto out;
+    /* increments (rounds 1 .. R-2) read and write both copies */
+    const int inc = C && R >= 3;
+    if ((s = b_init(b, p, R, nops, inc ? 2 * W : 1, inc ? 2 * W + 2 * C - 1 : 0, err))) goto out;
     /* Live list maintained incrementally: values of live(r-1) that survive, plus layer r. */
     uint32_t nlive = 0, nprev = 0;
     uint32_t *prev = stack; /* reuse: live(r-1) */
-    for (uint32_t r = 0; r < R; r++) {
-        b_open_round(&b);
+    for (uint32_t r = 0; r < R && !b_stopped(b); r++) {
+        b_open_round(b);
         uint32_t blk = (r & 1u) * W, oblk = ((r + 1) & 1u) * W;
         nlive = 0;
         for (uint32_t i = 0; i < nprev; i++)
@@ -358,27 +445,23 @@ static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter
         for (uint32_t i = 0; i < nlive; i++) {
             uint32_t v = livelist[i];
             if (lv->layer[v] == r) {
-                b_emit(&b, vertex_op(x, v, blk + slot[v], slot, oblk));
+                b_emit(b, vertex_op(x, v, blk + slot[v], slot, oblk));
             } else { /* carried: identity from the other block */
-                dlm_op op = const_op(blk + slot[v], 0);
-                op.nin = 1;
-                op.in[0] = oblk + slot[v];
-                op.arg = 2; /* truth table of the identity */
-                b_emit(&b, op);
+                b_copy(b, blk + slot[v], oblk + slot[v]);
             }
         }
         if (C && r + 1 < R)
-            emit_counter(&b, C, p->counter_base[r & 1u], r ? p->counter_base[(r + 1) & 1u] : UINT32_MAX,
+            emit_counter(b, C, p->counter_base[r & 1u], r ? p->counter_base[(r + 1) & 1u] : UINT32_MAX,
                          r + 1);
         if (r > 0) {
-            for (uint32_t i = 0; i < nprev; i++) b_emit(&b, remask_op(oblk + slot[prev[i]]));
+            for (uint32_t i = 0; i < nprev; i++) b_remask(b, oblk + slot[prev[i]]);
             if (C)
-                for (uint32_t j = 0; j < C; j++) b_emit(&b, remask_op(p->counter_base[(r + 1) & 1u] + j));
+                for (uint32_t j = 0; j < C; j++) b_emit(b, remask_op(p->counter_base[(r + 1) & 1u] + j));
         }
         memcpy(prev, livelist, (size_t)nlive * sizeof *prev);
         nprev = nlive;
     }
-    b_close(&b);
+    b_close(b);
     s = set_outputs(p, x->c, slot, ((R - 1) & 1u) * W, err);
 out:
     free(slot);
@@ -403,7 +486,8 @@ typedef struct {
     uint8_t *done;      /* per op of the round */
 } revise_round;
 
-static dlm_status compile_revise(const cctx *x, dlm_program *p, int with_counter, dlm_err *err)
+static dlm_status compile_revise(const cctx *x, dlm_program *p, int with_counter, builder *b,
+                                 dlm_err *err)
 {
     const dlm_levels *lv = x->lv;
     uint32_t n = x->c->nnodes, R = lv->nlayers;
@@ -517,18 +601,20 @@ static dlm_status compile_revise(const cctx *x, dlm_program *p, int with_counter
     p->slots = W;
     p->counter_bits = C;
     p->counter_base[0] = p->counter_base[1] = W;
-    builder b;
-    if ((s = b_init(&b, p, R, nvert_live + (uint64_t)C * (R > 1 ? R - 1 : 0), err))) goto out;
+    const int inc = C && R >= 3; /* increments in rounds 1 .. R-2, in place */
+    if ((s = b_init(b, p, R, nvert_live + (uint64_t)C * (R > 1 ? R - 1 : 0), inc ? W : 1, inc ? W + C - 1 : 0,
+                    err)))
+        goto out;
     uint64_t at = 0;
-    for (uint32_t r = 0; r < R; r++) {
-        b_open_round(&b);
+    for (uint32_t r = 0; r < R && !b_stopped(b); r++) {
+        b_open_round(b);
         while (at < nseq && lv->layer[seq[at]] == r) {
             uint32_t v = seq[at++];
-            b_emit(&b, vertex_op(x, v, slot[v], slot, 0));
+            b_emit(b, vertex_op(x, v, slot[v], slot, 0));
         }
-        if (C && r + 1 < R) emit_counter(&b, C, W, r ? W : UINT32_MAX, r + 1);
+        if (C && r + 1 < R) emit_counter(b, C, W, r ? W : UINT32_MAX, r + 1);
     }
-    b_close(&b);
+    b_close(b);
     s = set_outputs(p, x->c, slot, 0, err);
 out:
     free(slot); free(freel); free(rem); free(cnt); free(newv); free(ready);
@@ -538,10 +624,12 @@ out:
 
 // ---------------------------------------------------------------------------
 
-dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
-                       dlm_program *p, dlm_err *err)
+/* dlm_compile, or, with sp, dlm_compile_plan: the operations streamed into sp. */
+static dlm_status compile_any(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                              dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
 {
     memset(p, 0, sizeof *p);
+    if (sp) memset(sp, 0, sizeof *sp);
     if ((unsigned)mode >= DLM_NMODES) return dlm_fail(err, DLM_EINPUT, "unknown mode");
     cctx x;
     dlm_status s = cctx_init(&x, c, lv, err);
@@ -551,25 +639,44 @@ dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode
         p->mode = mode;
         p->ncoins = c->ncoins;
         p->max_bytes = c->max_bytes;
-        switch (mode) {
-        case DLM_MODE_COT: s = compile_full(&x, p, 0, err); break;
-        case DLM_MODE_AR: s = compile_full(&x, p, 1, err); break;
-        case DLM_MODE_REMASK: s = compile_remask(&x, p, with_counter, err); break;
-        default: s = compile_revise(&x, p, with_counter, err); break;
-        }
-        if (s) break;
-        p->max_fanin = 0;
-        for (uint64_t i = 0; i < p->nops; i++) {
-            uint32_t f = p->ops[i].kind == DLM_OP_GATE ? p->ops[i].nin
-                       : p->ops[i].kind == DLM_OP_INC ? p->ops[i].nin + 1u : 0u;
-            if (f > p->max_fanin) p->max_fanin = f;
-        }
         /* The counter is added only when the mask pattern cannot tell rounds apart. */
-        if (mode == DLM_MODE_COT || mode == DLM_MODE_AR || with_counter) break;
+        const int ask = mode != DLM_MODE_COT && mode != DLM_MODE_AR && !with_counter;
+        builder b;
+        memset(&b, 0, sizeof b);
+        b.stream = sp != NULL;
+        b.distinct = sp && ask;
+        switch (mode) {
+        case DLM_MODE_COT: s = compile_full(&x, p, 0, &b, err); break;
+        case DLM_MODE_AR: s = compile_full(&x, p, 1, &b, err); break;
+        case DLM_MODE_REMASK: s = compile_remask(&x, p, with_counter, &b, err); break;
+        default: s = compile_revise(&x, p, with_counter, &b, err); break;
+        }
         dlm_err tmp;
-        if (dlm_program_rounds_distinct(p, &tmp) == DLM_OK) break;
+        int done = s || !ask;
+        if (!s && ask)
+            done = b.have_rs ? dlm_rounds_sig_finish(&b.rs, &tmp) == DLM_OK
+                             : dlm_program_rounds_distinct(p, &tmp) == DLM_OK;
+        b.have_rs = 0;
+        if (!s && done && sp) {
+            b.have_st = 0;
+            s = dlm_slot_stream_finish(&b.st, p->nout, p->out_pos, sp, err);
+        }
+        b_free(&b);
+        if (done) break;
     }
     cctx_free(&x);
     if (s) dlm_program_free(p);
     return s;
+}
+
+dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                       dlm_program *p, dlm_err *err)
+{
+    return compile_any(c, lv, mode, p, NULL, err);
+}
+
+dlm_status dlm_compile_plan(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                            dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
+{
+    return compile_any(c, lv, mode, p, sp, err);
 }

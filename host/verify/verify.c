@@ -373,11 +373,14 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
         S->cs.coin_thr = S->thr;
     }
     if ((s = dlm_verify_pairs(c->nout, &S->pairs, &S->npairs, err))) goto fail;
-    if ((s = dlm_compile(&S->cs, lv, o->mode, &S->p, err))) goto fail;
-    S->have_prog = 1;
     if ((s = dlm_backend_resolve(o->backend, &S->backend, S->backend_notice, sizeof S->backend_notice, err)))
         goto fail;
-    if (dlm_backend_uses_plan(S->backend) && (s = dlm_slot_plan_build(&S->p, &S->plan, err))) goto fail;
+    /* the bit-sliced engines get the slot plan streamed from the compiler (the
+     * per-round program is never held), the byte engines the program */
+    if (dlm_backend_uses_plan(S->backend)) s = dlm_compile_plan(&S->cs, lv, o->mode, &S->p, &S->plan, err);
+    else s = dlm_compile(&S->cs, lv, o->mode, &S->p, err);
+    if (s) goto fail;
+    S->have_prog = 1;
     /* Pair slots: the distinct outputs that occur in pairs. */
     uint32_t *out_slot = dlm_malloc(c->nout, sizeof *out_slot);
     S->sp = dlm_malloc(S->npairs ? S->npairs : 1, sizeof *S->sp);
