@@ -28,6 +28,11 @@ typedef struct {
 /* Compiles c (levelized as lv) in every mode and records the sizes. Never fails: a mode
  * that does not compile is recorded with ok = 0. */
 void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out);
+/* The same with a progress hook (dlm_progress_fn): called before each of the
+ * 2 * DLM_NMODES steps (step 2m compiles mode m, 2m + 1 builds its slot plan) with the
+ * steps done, and once at the end with done == total. */
+void dlm_info_of_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                          dlm_info *out);
 
 /* Writes `dlmsim info --json`'s object for the circuit named name (as the user gave
  * it), one line ending in '\n': circuit, coins, outputs, gates, gates_by_type, size,

@@ -48,6 +48,7 @@ extern "C" {
 #include "dlm_law.h"
 #include "dlm_policy.h"
 #include "dlm_sampler.h"
+#include "dlm_util.h"
 }
 
 #include "dlm_sampler_step.h"
@@ -329,6 +330,7 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
     const int hist_shared = k->hist && (pos_shared ? L * V * 4 : 0) + cells * 4 <= SHARED_MAX;
     const size_t fshm = (pos_shared ? L * V * 4 : 0) + (hist_shared ? cells * 4 : 0);
 
+    const double t0 = dlm_now();
     for (uint64_t done = 0; done < o->chains; done += B) {
         uint64_t n = o->chains - done < B ? o->chains - done : B;
         chunk_state cs;
@@ -352,6 +354,10 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
         DLM_CUDA_LAUNCHED();
         if (o->samples)
             DLM_CUDA_TRY(cudaMemcpy(o->samples + done * L, out, n * L * 2, cudaMemcpyDeviceToHost));
+        if (o->progress) { /* the chunk finished, not just launched */
+            DLM_CUDA_TRY(cudaDeviceSynchronize());
+            o->progress(o->progress_ctx, done + n, o->chains, dlm_now() - t0);
+        }
     }
     DLM_CUDA_TRY(cudaDeviceSynchronize());
 

@@ -70,6 +70,7 @@ static int dispatch(int argc, char **argv)
     if (mm) return mm;
     /* a budget that cannot be read is an error in every command, not ignored */
     if ((mm = dlm_cli_check_budget())) return mm;
+    if ((mm = dlm_cli_check_progress_after())) return mm;
     if (argc < 2) return dlm_cli_usage(NULL, "missing command (info, run, export, verify, merge, regress, sample, kl)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2);

@@ -239,7 +239,7 @@ int dlm_cli_run(int argc, char **argv)
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
-    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0, NULL, NULL, 0};
     dlm_batch_opts bo;
     memset(&bo, 0, sizeof bo);
     bo.backend = be;

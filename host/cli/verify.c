@@ -295,7 +295,7 @@ int dlm_cli_verify(int argc, char **argv)
     memset(&r, 0, sizeof r);
     dlm_verify_sampler S;
     memset(&S, 0, sizeof S);
-    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0, NULL, NULL, 0};
     a.o.progress = dlm_cli_progress;
     a.o.progress_ctx = &ps;
     int have_report = 0;

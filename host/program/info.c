@@ -7,11 +7,20 @@
 
 void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
 {
+    dlm_info_of_progress(c, lv, NULL, NULL, out);
+}
+
+void dlm_info_of_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                          dlm_info *out)
+{
+    const double t0 = dlm_now();
+    const uint64_t steps = 2 * DLM_NMODES;
     memset(out, 0, sizeof *out);
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_info_mode *im = &out->mode[m];
         dlm_program p;
         dlm_err pe;
+        if (progress) progress(ctx, 2 * (uint64_t)m, steps, dlm_now() - t0);
         if (dlm_compile(c, lv, (dlm_mode)m, &p, &pe) != DLM_OK) continue;
         im->ok = 1;
         im->rounds = p.rounds;
@@ -21,6 +30,7 @@ void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
         im->max_fanin = p.max_fanin;
         im->ops = p.nops;
         dlm_slot_plan sp;
+        if (progress) progress(ctx, 2 * (uint64_t)m + 1, steps, dlm_now() - t0);
         if (dlm_slot_plan_build(&p, &sp, &pe) == DLM_OK) {
             im->value_slots = sp.nslots;
             im->engine_ops = sp.nops;
@@ -28,6 +38,7 @@ void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
         }
         dlm_program_free(&p);
     }
+    if (progress) progress(ctx, steps, steps, dlm_now() - t0);
 }
 
 void dlm_info_write_json(FILE *f, const char *name, const dlm_circuit *c, const dlm_levels *lv,
