@@ -174,7 +174,7 @@ void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
 static double progress_after(void)
 {
     const char *v = getenv("DLMSIM_PROGRESS_AFTER");
-    if (!v) return 1.0;
+    if (!v || !*v) return 1.0; /* empty: unset */
     char *end;
     errno = 0;
     double d = strtod(v, &end);
@@ -184,8 +184,10 @@ static double progress_after(void)
 int dlm_cli_check_progress_after(void)
 {
     if (progress_after() >= 0) return 0;
-    return dlm_cli_bad(NULL, "DLMSIM_PROGRESS_AFTER", getenv("DLMSIM_PROGRESS_AFTER"),
-                       "seconds >= 0 before a phase's progress is drawn; unset it for 1");
+    if (dlm_cli_mpi_rank() == 0)
+        fprintf(stderr, "dlmsim: bad DLMSIM_PROGRESS_AFTER '%s' (seconds >= 0 before a phase's progress is drawn; "
+                "unset it for 1); see dlmsim --help\n", getenv("DLMSIM_PROGRESS_AFTER"));
+    return 2;
 }
 
 dlm_cli_progress_state dlm_cli_phase(const char *what, const char *unit, int quiet)
