@@ -50,7 +50,8 @@ def run(args, tty, after="0"):
 def timeless(out):
     """stdout with its timings (which differ from run to run) masked."""
     out = re.sub(rb"[0-9.]+(e[-+]?[0-9]+)? s, [0-9.]+(e[-+]?[0-9]+)? chains/s", b"T s, R chains/s", out)
-    return re.sub(rb'"(seconds|chains_per_s)":[-0-9.e+]+', rb'"\1":T', out)
+    out = re.sub(rb"(?m)^time .*$", b"time T", out)
+    return re.sub(rb'"(seconds[a-z_]*|chains_per_s|samples_per_s)":[-0-9.e+]+', rb'"\1":T', out)
 
 
 def check(name, ok, detail=""):
@@ -78,9 +79,10 @@ def case(name, args, phases, files=()):
     check(name + ": exit 0", rc == 0, "rc %d, stderr %r" % (rc, err[-300:]))
     for ph in phases:
         check(name + ": %s drawn on a terminal" % ph.decode(), ph in err, repr(err[-300:]))
-    # every drawn line is cleared at its phase's end: after the last bar, "\r\033[K"
-    last = err.rfind(b"] ")
-    check(name + ": line cleared", last < 0 or b"\r\033[K" in err[last:], repr(err[-200:]))
+    # every phase's line is cleared at its end: after its last bar, "\r\033[K"
+    for ph in phases:
+        last = err.rfind(ph)
+        check(name + ": %s line cleared" % ph.decode(), last < 0 or b"\r\033[K" in err[last:], repr(err[-200:]))
     for mode in ("pipe", "quiet"):
         r2, o2, e2, g2 = runs[mode]
         check(name + ": no progress (%s)" % mode, b"\r" not in e2 and b"] " not in e2 and r2 == rc, repr(e2[-300:]))
@@ -105,6 +107,8 @@ def main():
          [b"exact law ["])
     case("verify LAW --json", ["verify", "parity:6", "--policy", "parity-revise", "--chains", "20000", "--backend",
                                "cpu", "--json"], [b"exact law ["])
+    case("verify CIRCUIT (enumerated target)", ["verify", "gen:random:24,2,1", "--chains", "1000", "--backend",
+                                               "cpu"], [b"target ["])
     csv = os.path.join(tmp, "kl.csv")
     case("kl path-KL", ["kl", "bsc:256:0.1", "--schedules", "uniform-first,cosine", "--steps", "1,16",
                         "--chains", "20000", "--csv", csv], [b"kl ["], [csv])

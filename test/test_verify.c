@@ -42,6 +42,41 @@ static void verify_ok(const loaded *L, const dlm_verify_opts *o, dlm_verify_repo
 
 // ---------------------------------------------------------------- exact targets
 
+/* ctx: {calls, last done}; fails when done falls or passes total. */
+static void count_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    uint64_t *c = ctx;
+    (void)secs;
+    assert_true(done >= c[1] && done <= total);
+    c[0]++;
+    c[1] = done;
+}
+
+/* A progress hook on the target changes nothing and ends at the assignments' number. */
+static void target_progress_changes_nothing(void **state)
+{
+    (void)state;
+    const char *specs[] = {"gen:random:20,3,1", "gen:random:40,3,2"}; /* enumerated, reference */
+    for (size_t s = 0; s < 2; s++) {
+        loaded L;
+        load_ok(specs[s], &L);
+        dlm_target a, b;
+        dlm_err e;
+        uint64_t log[2] = {0, 0};
+        assert_int_equal(dlm_target_build(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, &a, &e), DLM_OK);
+        assert_int_equal(dlm_target_build_progress(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, count_progress, log, &b, &e),
+                         DLM_OK);
+        assert_int_equal(a.kind, b.kind);
+        assert_true(log[0] >= 1 && log[1] == a.total);
+        assert_memory_equal(a.p1, b.p1, L.c.nout * sizeof *a.p1);
+        assert_memory_equal(a.p11, b.p11, a.npairs * sizeof *a.p11);
+        if (a.hist) assert_memory_equal(a.hist, b.hist, ((size_t)1 << L.c.nout) * sizeof *a.hist);
+        dlm_target_free(&a);
+        dlm_target_free(&b);
+        unload(&L);
+    }
+}
+
 /* Enumeration and the analytic law must agree exactly (==, not a tolerance). */
 static void enum_equals_analytic(void **state)
 {
@@ -598,6 +633,7 @@ int main(void)
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(enum_equals_analytic),
+        cmocka_unit_test(target_progress_changes_nothing),
         cmocka_unit_test(enum_epfl_matches_scalar),
         cmocka_unit_test(target_choice),
         cmocka_unit_test(stats_helpers),

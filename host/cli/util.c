@@ -148,7 +148,8 @@ void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
         return;
     }
     if (ps->after > 0 && secs < ps->after) return;
-    if (!final && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
+    /* a phase draws at once when it is due; then like a run, at most every 0.1 s */
+    if (!final && (ps->after <= 0 || ps->drawn) && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
     ps->last = secs;
     double frac = total ? (double)done / (double)total : 1, rate = secs > 0 ? (double)done / secs : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;

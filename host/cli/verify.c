@@ -298,6 +298,9 @@ int dlm_cli_verify(int argc, char **argv)
     dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0, NULL, NULL, 0};
     a.o.progress = dlm_cli_progress;
     a.o.progress_ctx = &ps;
+    dlm_cli_progress_state pt = dlm_cli_phase("target", "", a.quiet || !root); /* the target's phase */
+    a.o.target_progress = dlm_cli_progress;
+    a.o.target_progress_ctx = &pt;
     int have_report = 0;
     double t0 = dlm_now();
     if (from_file) {
@@ -339,7 +342,8 @@ int dlm_cli_verify(int argc, char **argv)
     if (a.hist && (s = dlm_cli_hist_write(a.hist, &r.counts, &e))) goto done;
     if (a.json) dlm_verify_write_json(stdout, a.path, &r);
     else verify_text(a.path, &r);
-done:;
+done:
+    dlm_cli_phase_end(&pt);
     int pass = have_report && r.pass;
     dlm_verify_report_free(&r);
     dlm_verify_sampler_close(&S);

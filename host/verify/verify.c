@@ -630,7 +630,8 @@ static dlm_status report_begin(const dlm_circuit *c, const dlm_verify_opts *o, u
     }
     /* Target (from the fair circuit; see dlm_verify.h). */
     double t0 = dlm_now();
-    dlm_status s = dlm_target_build(c, o->target, o->seed, chains, o->threads, tg, err);
+    dlm_status s = dlm_target_build_progress(c, o->target, o->seed, chains, o->threads, o->target_progress,
+                                             o->target_progress_ctx, tg, err);
     if (s) return s;
     r->seconds_target = dlm_now() - t0;
     r->target_kind = tg->kind;
