@@ -195,7 +195,7 @@ int dlm_cli_run(int argc, char **argv)
     dlm_counts k;
     memset(&k, 0, sizeof k);
     sample_sink ss = {NULL, L.c.nout};
-    FILE *fh = NULL;
+    dlm_out so = {.f = NULL}, ho = {.f = NULL}; /* --samples and --hist, replaced when whole */
     int want_hist = a.hist != NULL || (a.counts && L.c.nout <= DLM_HIST_MAX_BITS), stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
     dlm_slot_plan plan;
@@ -207,15 +207,9 @@ int dlm_cli_run(int argc, char **argv)
                      a.path, L.c.nout);
         goto done;
     }
-    if (a.samples && !(ss.f = dlm_out_open(a.samples, 0, &e))) {
-        s = DLM_EIO;
-        goto done;
-    }
+    if (a.samples && (s = dlm_out_open(&so, a.samples, 0, &e))) goto done;
+    ss.f = so.f;
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
-    if (a.hist && root && !(fh = dlm_out_open(a.hist, 0, &e))) {
-        s = DLM_EIO;
-        goto done;
-    }
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
         p.nout = L.c.nout;
@@ -257,7 +251,9 @@ int dlm_cli_run(int argc, char **argv)
         if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
         bo.plan = &plan;
     }
-    if (bo.checkpoint) {
+    /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
+     * without one the outputs are abandoned, so what was at their paths stays as it was */
+    if (bo.checkpoint || !dlm_cli_mpi_on()) {
         signal(SIGINT, on_stop_signal);
         signal(SIGTERM, on_stop_signal);
     }
@@ -308,6 +304,13 @@ int dlm_cli_run(int argc, char **argv)
     }
     double secs = dlm_now() - t0;
     if (s) goto done;
+    if (stopped && !bo.checkpoint) {
+        fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; nothing written (--checkpoint FILE "
+                "keeps the counts of a stopped run)\n", (int)stop_signal, (unsigned long long)next,
+                (unsigned long long)(a.first + a.count));
+        rc = 128 + (int)stop_signal;
+        goto done;
+    }
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
                 "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
@@ -315,20 +318,16 @@ int dlm_cli_run(int argc, char **argv)
         rc = 128 + (int)stop_signal;
         goto done;
     }
-    if (ss.f) {
-        int bad = dlm_out_close(ss.f) != 0;
-        ss.f = NULL;
-        if (bad) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
-            goto done;
-        }
+    if (so.f && dlm_out_close(&so)) {
+        s = dlm_fail(&e, DLM_EIO, "%s: write failed: %s", a.samples, strerror(errno));
+        goto done;
     }
-    if (fh) {
-        dlm_cli_hist_print(fh, &k);
-        int bad = dlm_out_close(fh) != 0;
-        fh = NULL;
-        if (bad) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+    /* --hist is opened only now, when it is written (its path was checked up front) */
+    if (a.hist && root) {
+        if ((s = dlm_out_open(&ho, a.hist, 0, &e))) goto done;
+        dlm_cli_hist_print(ho.f, &k);
+        if (dlm_out_close(&ho)) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed: %s", a.hist, strerror(errno));
             goto done;
         }
     }
@@ -373,8 +372,8 @@ int dlm_cli_run(int argc, char **argv)
 done:
     dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
-    if (fh) dlm_out_close(fh);
-    if (ss.f) dlm_out_close(ss.f);
+    dlm_out_abort(&ho); /* a failed or stopped run leaves what was at these paths */
+    dlm_out_abort(&so);
     dlm_counts_free(&k);
     dlm_cli_unload(&L);
     return s ? dlm_cli_fail(s, &e) : rc;
