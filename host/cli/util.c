@@ -160,8 +160,9 @@ void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
         for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
         bar[30] = 0;
         if (*unit) snprintf(speed, sizeof speed, "  %.3g %s/s", rate, unit);
-        fprintf(stderr, "\r%s%s[%s] %5.1f%%%s  ETA %.0f s  ", ps->what ? ps->what : "", ps->what ? " " : "", bar,
-                100 * frac, speed, eta);
+        /* a phase's name changes length (info's steps): the rest of the line is cleared */
+        fprintf(stderr, "\r%s%s[%s] %5.1f%%%s  ETA %.0f s  %s", ps->what ? ps->what : "", ps->what ? " " : "", bar,
+                100 * frac, speed, eta, ps->after > 0 ? "\033[K" : "");
         ps->drawn = 1;
         if (final) fputc('\n', stderr);
     } else {
