@@ -12,6 +12,7 @@
  * probability with which its assertion could fail for a correct program. */
 #include "dlm_test.h"
 #include "dlm_eval.h"
+#include "dlm_info.h"
 #include "dlm_verify.h"
 
 #include <gsl/gsl_errno.h>
@@ -75,6 +76,34 @@ static void target_progress_changes_nothing(void **state)
         dlm_target_free(&b);
         unload(&L);
     }
+}
+
+/* The compiler's and info's progress hooks change no program and end at their total. */
+static void compile_progress_changes_nothing(void **state)
+{
+    (void)state;
+    loaded L;
+    load_ok("gen:random:16,12,3", &L);
+    for (int m = 0; m < DLM_NMODES; m++) {
+        dlm_program a, b;
+        dlm_err e;
+        uint64_t log[2] = {0, 0};
+        assert_int_equal(dlm_compile(&L.c, &L.lv, (dlm_mode)m, &a, &e), DLM_OK);
+        assert_int_equal(dlm_compile_progress(&L.c, &L.lv, (dlm_mode)m, count_progress, log, &b, &e), DLM_OK);
+        assert_true(log[0] >= 1 && log[1] == 1000000);
+        assert_true(a.L == b.L && a.rounds == b.rounds && a.nops == b.nops && a.counter_bits == b.counter_bits);
+        assert_memory_equal(a.ops, b.ops, a.nops * sizeof *a.ops);
+        assert_memory_equal(a.round_start, b.round_start, (a.rounds + 1) * sizeof *a.round_start);
+        dlm_program_free(&a);
+        dlm_program_free(&b);
+    }
+    dlm_info i1, i2;
+    uint64_t log[2] = {0, 0};
+    dlm_info_of(&L.c, &L.lv, &i1);
+    dlm_info_of_progress(&L.c, &L.lv, count_progress, log, &i2);
+    assert_memory_equal(&i1, &i2, sizeof i1);
+    assert_true(log[0] >= 2 * DLM_NMODES && log[1] == 2 * DLM_NMODES * 1000000u);
+    unload(&L);
 }
 
 /* Enumeration and the analytic law must agree exactly (==, not a tolerance). */
@@ -634,6 +663,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(enum_equals_analytic),
         cmocka_unit_test(target_progress_changes_nothing),
+        cmocka_unit_test(compile_progress_changes_nothing),
         cmocka_unit_test(enum_epfl_matches_scalar),
         cmocka_unit_test(target_choice),
         cmocka_unit_test(stats_helpers),

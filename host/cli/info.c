@@ -40,8 +40,9 @@ static void info_progress(void *ctx, uint64_t done, uint64_t total, double secs)
 {
     dlm_cli_progress_state *ps = ctx;
     char what[64];
+    uint64_t step = total ? (uint64_t)((double)done / (double)total * (2 * DLM_NMODES)) : 0;
     if (done < total)
-        snprintf(what, sizeof what, "info: %s %s", done % 2 ? "slot plan" : "compile", dlm_mode_name((dlm_mode)(done / 2)));
+        snprintf(what, sizeof what, "info: %s %s", step % 2 ? "slot plan" : "compile", dlm_mode_name((dlm_mode)(step / 2)));
     ps->what = done < total ? what : "info";
     dlm_cli_progress(ctx, done, total, secs);
     ps->what = "info";
