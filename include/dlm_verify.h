@@ -138,6 +138,9 @@ typedef struct {
      * coin assignments or reference chains done (dlm_target_build_progress). */
     dlm_progress_fn target_progress;
     void *target_progress_ctx;
+    /* NULL, or called while the circuit is compiled (dlm_compile_progress). */
+    dlm_progress_fn compile_progress;
+    void *compile_progress_ctx;
 } dlm_verify_opts;
 
 void dlm_verify_opts_default(dlm_verify_opts *o);

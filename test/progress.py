@@ -50,7 +50,7 @@ def run(args, tty, after="0"):
 def timeless(out):
     """stdout with its timings (which differ from run to run) masked."""
     out = re.sub(rb"[0-9.]+(e[-+]?[0-9]+)? s, [0-9.]+(e[-+]?[0-9]+)? chains/s", b"T s, R chains/s", out)
-    out = re.sub(rb"(?m)^time .*$", b"time T", out)
+    out = re.sub(rb"(?m)^(time|samples/s) .*$", rb"\1 T", out)
     return re.sub(rb'"(seconds[a-z_]*|chains_per_s|samples_per_s)":[-0-9.e+]+', rb'"\1":T', out)
 
 
@@ -109,6 +109,10 @@ def main():
                                "cpu", "--json"], [b"exact law ["])
     case("verify CIRCUIT (enumerated target)", ["verify", "gen:random:24,2,1", "--chains", "1000", "--backend",
                                                "cpu"], [b"target ["])
+    case("run (compile)", ["run", "gen:mult:64", "--mode", "revise", "--chains", "1000", "--backend", "cpu"],
+         [b"compile ["])
+    case("verify CIRCUIT (compile)", ["verify", "gen:mult:64", "--chains", "1000", "--backend", "cpu"],
+         [b"compile ["])
     csv = os.path.join(tmp, "kl.csv")
     case("kl path-KL", ["kl", "bsc:256:0.1", "--schedules", "uniform-first,cosine", "--steps", "1,16",
                         "--chains", "20000", "--csv", csv], [b"kl ["], [csv])

@@ -218,11 +218,15 @@ int dlm_cli_run(int argc, char **argv)
             goto done;
         }
     } else {
-        if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
-        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+        /* the no-device notice, then the compile's progress (a large circuit's takes long) */
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
         if (notice[0] && root) fprintf(stderr, "%s\n", notice);
+        dlm_cli_progress_state pc = dlm_cli_phase("compile", "", a.quiet || !root);
+        s = dlm_compile_progress(&L.c, &L.lv, a.mode, dlm_cli_progress, &pc, &p, &e);
+        dlm_cli_phase_end(&pc);
+        if (s) goto done;
+        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
     }
     /* A shard or --first-chain runs chains a.first .. a.first+a.count-1. */
     dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed,

@@ -301,6 +301,9 @@ int dlm_cli_verify(int argc, char **argv)
     dlm_cli_progress_state pt = dlm_cli_phase("target", "", a.quiet || !root); /* the target's phase */
     a.o.target_progress = dlm_cli_progress;
     a.o.target_progress_ctx = &pt;
+    dlm_cli_progress_state pc = dlm_cli_phase("compile", "", a.quiet || !root); /* the compile's */
+    a.o.compile_progress = dlm_cli_progress;
+    a.o.compile_progress_ctx = &pc;
     int have_report = 0;
     double t0 = dlm_now();
     if (from_file) {
@@ -344,6 +347,7 @@ int dlm_cli_verify(int argc, char **argv)
     else verify_text(a.path, &r);
 done:
     dlm_cli_phase_end(&pt);
+    dlm_cli_phase_end(&pc);
     int pass = have_report && r.pass;
     dlm_verify_report_free(&r);
     dlm_verify_sampler_close(&S);

@@ -373,7 +373,8 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
         S->cs.coin_thr = S->thr;
     }
     if ((s = dlm_verify_pairs(c->nout, &S->pairs, &S->npairs, err))) goto fail;
-    if ((s = dlm_compile(&S->cs, lv, o->mode, &S->p, err))) goto fail;
+    if ((s = dlm_compile_progress(&S->cs, lv, o->mode, o->compile_progress, o->compile_progress_ctx, &S->p, err)))
+        goto fail;
     S->have_prog = 1;
     if ((s = dlm_backend_resolve(o->backend, &S->backend, S->backend_notice, sizeof S->backend_notice, err)))
         goto fail;
