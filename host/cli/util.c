@@ -79,6 +79,8 @@ const char *const dlm_cli_usage_text =
     "structure, checked before allocating (default: half the machine's memory; the\n"
     "environment variable DLMSIM_MAX_MEMORY likewise, an error unless a size > 0).\n"
     "--threads N: CPU threads, 0 (the default) = one per core. --chains: at most 2^56.\n"
+    "Progress: a phase that runs over a second (DLMSIM_PROGRESS_AFTER=SECONDS changes it)\n"
+    "draws a bar on stderr when it is a terminal; --quiet silences it (docs/batches.md).\n"
     "Each subcommand prints its own options: dlmsim CMD --help (or -h).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
