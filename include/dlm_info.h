@@ -28,6 +28,12 @@ typedef struct {
 /* Compiles c (levelized as lv) in every mode and records the sizes. Never fails: a mode
  * that does not compile is recorded with ok = 0. */
 void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out);
+/* The same with a progress hook (dlm_progress_fn): 2 * DLM_NMODES steps (step 2m
+ * compiles mode m, 2m + 1 builds its slot plan), each of total / (2 * DLM_NMODES) parts
+ * (a compile reports its layers within its step: dlm_compile_progress); done == total
+ * once at the end. */
+void dlm_info_of_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                          dlm_info *out);
 
 /* Writes `dlmsim info --json`'s object for the circuit named name (as the user gave
  * it), one line ending in '\n': circuit, coins, outputs, gates, gates_by_type, size,

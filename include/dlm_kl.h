@@ -83,6 +83,10 @@ void dlm_kl_round_law(const dlm_kl_sched *sc, uint32_t t, uint32_t n, double *pr
  * DLM_EINPUT when (V+1)^L exceeds max_work (0: no limit), DLM_ENOMEM. */
 dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double max_work,
                     double *g, dlm_err *err);
+/* dlm_kl_g with a progress hook (dlm_progress_fn, NULL for none): the DFS's top
+ * branches done of their number (at most 64). The same g. */
+dlm_status dlm_kl_g_progress(const double *p, uint32_t L, uint32_t V, int threads, double max_work,
+                             dlm_progress_fn progress, void *ctx, double *g, dlm_err *err);
 
 /* Dependence numbers from g (nats). */
 typedef struct {
@@ -188,6 +192,12 @@ typedef struct {
 dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chains,
                        uint64_t seed, int threads, int allow_fast, dlm_kl_est *est,
                        dlm_err *err);
+
+/* dlm_kl_path with a progress hook (dlm_progress_fn, NULL for none): the chains scored
+ * of chains, after blocks of 256; the same estimate. */
+dlm_status dlm_kl_path_progress(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chains,
+                                uint64_t seed, int threads, int allow_fast, dlm_progress_fn progress,
+                                void *ctx, dlm_kl_est *est, dlm_err *err);
 
 /* The score of one chain (as above), for tests; scratch-free (allocates). Returns
  * NAN on allocation failure. */

@@ -48,6 +48,10 @@ typedef struct {
     uint64_t chains, seed;  /* of the estimates (chains >= 2) */
     int threads;            /* 0: all cores */
     double max_work;        /* largest (V+1)^L for exact curves (the CLI's 4e9) */
+    dlm_progress_fn progress; /* NULL, or called with the estimated fraction done, in
+                                 millionths: the path-KL chains scored of all rows'; for
+                                 exact curves g's branches, then (with q_bar) the rows */
+    void *progress_ctx;
 } dlm_kl_table_opts;
 
 /* One row of the table. */

@@ -54,6 +54,11 @@ int dlm_mode_parse(const char *s, dlm_mode *m);
 /* Compiles a levelized circuit into a program for mode. The program owns its memory. */
 dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
                        dlm_program *p, dlm_err *err);
+/* The same with a progress hook (dlm_progress_fn, NULL for none): the layers compiled
+ * by the remask and revise compilers, in millionths (a second pass with the round
+ * counter, when needed, is the second half). The same program. */
+dlm_status dlm_compile_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                                dlm_progress_fn progress, void *ctx, dlm_program *p, dlm_err *err);
 void dlm_program_free(dlm_program *p);
 
 /* Proves on the program, without running chains: every operation reads only

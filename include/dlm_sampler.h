@@ -22,6 +22,8 @@ typedef struct {
     int threads;         /* CPU threads, 0 = all cores */
     uint16_t *samples;   /* NULL, or chains * L tokens (chain-major) */
     uint64_t max_bytes;  /* working-memory budget (0 = a default: 1 GiB) */
+    dlm_progress_fn progress; /* NULL, or called with the chains done of o->chains */
+    void *progress_ctx;
 } dlm_sample_opts;
 
 typedef struct {
@@ -75,6 +77,13 @@ typedef struct {
  * would be alive at once (0 = 2^20) or a round has more than 2^16 choice points. */
 dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t max_states, double *q,
                              dlm_exact_info *info, dlm_err *err);
+/* The same with a progress hook (dlm_progress_fn): done/total is the estimated fraction
+ * of the enumeration, in millionths — rounds over dlm_policy_max_rounds, within a round
+ * the states and, within a state, its choice sequences (their odometer read as a
+ * mixed-radix fraction) — reported at most every 4096 branches. Same law, same info. */
+dlm_status dlm_sampler_exact_progress(const dlm_law *law, const dlm_policy *p, uint64_t max_states, double *q,
+                                      dlm_exact_info *info, dlm_progress_fn progress, void *ctx,
+                                      dlm_err *err);
 
 #ifdef __cplusplus
 }

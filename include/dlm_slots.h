@@ -44,6 +44,10 @@ void dlm_slot_plan_free(dlm_slot_plan *sp);
  * engines, the checker and `info` need dlm_compile. */
 dlm_status dlm_compile_plan(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
                             dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
+/* The same with a progress hook (as dlm_compile_progress; NULL for none). */
+dlm_status dlm_compile_plan_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                                     dlm_progress_fn progress, void *ctx, dlm_program *p,
+                                     dlm_slot_plan *sp, dlm_err *err);
 
 /* The same plan built as the program is made, without holding it (dlm_compile_plan):
  * init with L and the counter positions pmin..pmax (pmin > pmax: none), feed every

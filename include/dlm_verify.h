@@ -109,6 +109,12 @@ dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_
  * REFERENCE = reference with ref_seed = seed ^ DLM_VERIFY_REF_XOR and `chains` chains. */
 dlm_status dlm_target_build(const dlm_circuit *c, dlm_target_want want, uint64_t seed,
                             uint64_t chains, int threads, dlm_target *t, dlm_err *err);
+/* dlm_target_build with a progress hook (dlm_progress_fn, NULL for none): the coin
+ * assignments enumerated or the reference chains drawn, of their number (none for an
+ * analytic law). The same target. */
+dlm_status dlm_target_build_progress(const dlm_circuit *c, dlm_target_want want, uint64_t seed, uint64_t chains,
+                                     int threads, dlm_progress_fn progress, void *ctx, dlm_target *t,
+                                     dlm_err *err);
 void dlm_target_free(dlm_target *t);
 
 // ---------------------------------------------------------------- the verifier
@@ -128,6 +134,13 @@ typedef struct {
     /* NULL, or called after every sampling batch with the chains done so far. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total, double seconds);
     void *progress_ctx;
+    /* NULL, or called while an enumerated or reference target is computed, with the
+     * coin assignments or reference chains done (dlm_target_build_progress). */
+    dlm_progress_fn target_progress;
+    void *target_progress_ctx;
+    /* NULL, or called while the circuit is compiled (dlm_compile_progress). */
+    dlm_progress_fn compile_progress;
+    void *compile_progress_ctx;
 } dlm_verify_opts;
 
 void dlm_verify_opts_default(dlm_verify_opts *o);

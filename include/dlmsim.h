@@ -35,6 +35,12 @@ typedef struct {
     char msg[512];
 } dlm_err;
 
+/* A progress hook of long work (dlm_batch.h, dlm_verify.h, dlm_sampler.h, dlm_kl.h,
+ * dlm_info.h): called now and then, from the calling thread, with the work done so far
+ * of total (in the unit the function documents) and the seconds since it began; once
+ * with done == total when the work ends. The library never prints: the CLI draws it. */
+typedef void (*dlm_progress_fn)(void *ctx, uint64_t done, uint64_t total, double seconds);
+
 /* Formats a message into err (if err is non-NULL) and returns code. err->msg may be one
  * of the arguments (to prefix it: dlm_fail(err, s, "%s: %s", path, err->msg)). */
 dlm_status dlm_fail(dlm_err *err, dlm_status code, const char *fmt, ...)

@@ -55,6 +55,7 @@ extern "C" {
 #include "dlm_law.h"
 #include "dlm_policy.h"
 #include "dlm_sampler.h"
+#include "dlm_util.h"
 }
 
 #include "dlm_sampler_step.h"
@@ -452,6 +453,7 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
     const int hist_shared = k->hist && (pos_shared ? pos_bytes : 0) + hist_bytes <= SHARED_MAX;
     const size_t fshm = (pos_shared ? pos_bytes : 0) + (hist_shared ? hist_bytes : 0);
 
+    const double t0 = dlm_now();
     for (uint64_t done = 0; done < o->chains; done += B) {
         cs.n = o->chains - done < B ? o->chains - done : B;
         if ((s = init_launch(h->L, &cs, err))) return s;
@@ -463,6 +465,10 @@ static dlm_status run(const dlm_law *law, const dlm_policy *p, const dlm_sample_
         if ((s = finish_launch(h->L, h->V, &cs, pos_shared, cells, hist_shared, fshm, out, &dk, err))) return s;
         if (o->samples)
             DLM_CUDA_TRY(cudaMemcpy(o->samples + done * L, out, cs.n * L * sizeof(uint16_t), cudaMemcpyDeviceToHost));
+        if (o->progress) { /* the chunk finished, not just launched */
+            DLM_CUDA_TRY(cudaDeviceSynchronize());
+            o->progress(o->progress_ctx, done + cs.n, o->chains, dlm_now() - t0);
+        }
     }
     DLM_CUDA_TRY(cudaDeviceSynchronize());
     return counts_download(law, p, &dk, R, cells, o->chains, k, err);

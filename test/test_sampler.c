@@ -739,6 +739,74 @@ static void policy_options_and_bad_input(void **state)
     assert_int_equal(dlm_policy_preset(&p, "nope", &e), DLM_EINPUT);
 }
 
+/* A progress hook's calls: done never falls, never passes total, and the last is total
+ * (the calls between come from the calling thread's chains, so a loaded machine may
+ * give it none in a short run). */
+typedef struct {
+    uint64_t calls, last, total;
+    int bad;
+} progress_log;
+
+static void log_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    progress_log *l = ctx;
+    if (done < l->last || done > total || (l->calls && total != l->total) || secs < 0) l->bad = 1;
+    l->calls++;
+    l->last = done;
+    l->total = total;
+}
+
+/* The progress hooks report and change nothing: the same samples, counts and exact law. */
+static void progress_changes_nothing(void **state)
+{
+    (void)state;
+    dlm_law law;
+    dlm_err e;
+    assert_int_equal(dlm_law_load("parity:6", &law, 0, &e), DLM_OK);
+    assert_int_equal(dlm_law_build_marginals(&law, UINT64_C(1) << 26, &e), DLM_OK);
+    dlm_policy pol = preset("parity-revise");
+    assert_int_equal(dlm_policy_check(&pol, 6, &e), DLM_OK);
+    const uint64_t chains = 5000;
+    uint16_t *s1 = calloc(chains * 6, 2), *s2 = calloc(chains * 6, 2);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    dlm_sample_counts k1, k2;
+    assert_int_equal(dlm_sample_counts_init(&k1, &law, &pol, 1, &e), DLM_OK);
+    assert_int_equal(dlm_sample_counts_init(&k2, &law, &pol, 1, &e), DLM_OK);
+    dlm_sample_opts o;
+    memset(&o, 0, sizeof o);
+    o.chains = chains;
+    o.seed = 3;
+    o.threads = 2;
+    o.samples = s1;
+    assert_int_equal(dlm_sampler_cpu_run(&law, &pol, &o, &k1, &e), DLM_OK);
+    progress_log lg = {0, 0, 0, 0};
+    o.samples = s2;
+    o.progress = log_progress;
+    o.progress_ctx = &lg;
+    assert_int_equal(dlm_sampler_cpu_run(&law, &pol, &o, &k2, &e), DLM_OK);
+    assert_false(lg.bad);
+    if (!(lg.calls >= 1 && lg.last == chains && lg.total == chains)) fail_msg("calls %llu last %llu total %llu", (unsigned long long)lg.calls, (unsigned long long)lg.last, (unsigned long long)lg.total);
+    assert_memory_equal(s1, s2, chains * 6 * 2);
+    assert_memory_equal(k1.hist, k2.hist, 64 * 8);
+    assert_memory_equal(k1.pos, k2.pos, 12 * 8);
+    assert_true(k1.chains == k2.chains && k1.rounds_sum == k2.rounds_sum && k1.offsupport == k2.offsupport);
+    double q1[64], q2[64];
+    dlm_exact_info i1, i2;
+    assert_int_equal(dlm_sampler_exact(&law, &pol, 0, q1, &i1, &e), DLM_OK);
+    progress_log lx = {0, 0, 0, 0};
+    assert_int_equal(dlm_sampler_exact_progress(&law, &pol, 0, q2, &i2, log_progress, &lx, &e), DLM_OK);
+    assert_false(lx.bad);
+    assert_true(lx.calls >= 1 && lx.last == lx.total);
+    assert_memory_equal(q1, q2, sizeof q1);
+    assert_memory_equal(&i1, &i2, sizeof i1);
+    dlm_sample_counts_free(&k1);
+    dlm_sample_counts_free(&k2);
+    free(s1);
+    free(s2);
+    dlm_law_free(&law);
+}
+
 static void cli_end_to_end(void **state)
 {
     (void)state;
@@ -808,6 +876,7 @@ int main(void)
         cmocka_unit_test(cuda_matches_cpu_laws),
         cmocka_unit_test(detmath_matches_libm),
         cmocka_unit_test(policy_options_and_bad_input),
+        cmocka_unit_test(progress_changes_nothing),
         cmocka_unit_test(cli_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
  * probability with which its assertion could fail for a correct program. */
 #include "dlm_test.h"
 #include "dlm_eval.h"
+#include "dlm_info.h"
 #include "dlm_verify.h"
 
 #include <gsl/gsl_errno.h>
@@ -41,6 +42,69 @@ static void verify_ok(const loaded *L, const dlm_verify_opts *o, dlm_verify_repo
 }
 
 // ---------------------------------------------------------------- exact targets
+
+/* ctx: {calls, last done}; fails when done falls or passes total. */
+static void count_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    uint64_t *c = ctx;
+    (void)secs;
+    assert_true(done >= c[1] && done <= total);
+    c[0]++;
+    c[1] = done;
+}
+
+/* A progress hook on the target changes nothing and ends at the assignments' number. */
+static void target_progress_changes_nothing(void **state)
+{
+    (void)state;
+    const char *specs[] = {"gen:random:20,3,1", "gen:random:40,3,2"}; /* enumerated, reference */
+    for (size_t s = 0; s < 2; s++) {
+        loaded L;
+        load_ok(specs[s], &L);
+        dlm_target a, b;
+        dlm_err e;
+        uint64_t log[2] = {0, 0};
+        assert_int_equal(dlm_target_build(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, &a, &e), DLM_OK);
+        assert_int_equal(dlm_target_build_progress(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, count_progress, log, &b, &e),
+                         DLM_OK);
+        assert_int_equal(a.kind, b.kind);
+        assert_true(log[0] >= 1 && log[1] == a.total);
+        assert_memory_equal(a.p1, b.p1, L.c.nout * sizeof *a.p1);
+        assert_memory_equal(a.p11, b.p11, a.npairs * sizeof *a.p11);
+        if (a.hist) assert_memory_equal(a.hist, b.hist, ((size_t)1 << L.c.nout) * sizeof *a.hist);
+        dlm_target_free(&a);
+        dlm_target_free(&b);
+        unload(&L);
+    }
+}
+
+/* The compiler's and info's progress hooks change no program and end at their total. */
+static void compile_progress_changes_nothing(void **state)
+{
+    (void)state;
+    loaded L;
+    load_ok("gen:random:16,12,3", &L);
+    for (int m = 0; m < DLM_NMODES; m++) {
+        dlm_program a, b;
+        dlm_err e;
+        uint64_t log[2] = {0, 0};
+        assert_int_equal(dlm_compile(&L.c, &L.lv, (dlm_mode)m, &a, &e), DLM_OK);
+        assert_int_equal(dlm_compile_progress(&L.c, &L.lv, (dlm_mode)m, count_progress, log, &b, &e), DLM_OK);
+        assert_true(log[0] >= 1 && log[1] == 1000000);
+        assert_true(a.L == b.L && a.rounds == b.rounds && a.nops == b.nops && a.counter_bits == b.counter_bits);
+        assert_memory_equal(a.ops, b.ops, a.nops * sizeof *a.ops);
+        assert_memory_equal(a.round_start, b.round_start, (a.rounds + 1) * sizeof *a.round_start);
+        dlm_program_free(&a);
+        dlm_program_free(&b);
+    }
+    dlm_info i1, i2;
+    uint64_t log[2] = {0, 0};
+    dlm_info_of(&L.c, &L.lv, &i1);
+    dlm_info_of_progress(&L.c, &L.lv, count_progress, log, &i2);
+    assert_memory_equal(&i1, &i2, sizeof i1);
+    assert_true(log[0] >= 2 * DLM_NMODES && log[1] == 2 * DLM_NMODES * 1000000u);
+    unload(&L);
+}
 
 /* Enumeration and the analytic law must agree exactly (==, not a tolerance). */
 static void enum_equals_analytic(void **state)
@@ -598,6 +662,8 @@ int main(void)
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(enum_equals_analytic),
+        cmocka_unit_test(target_progress_changes_nothing),
+        cmocka_unit_test(compile_progress_changes_nothing),
         cmocka_unit_test(enum_epfl_matches_scalar),
         cmocka_unit_test(target_choice),
         cmocka_unit_test(stats_helpers),

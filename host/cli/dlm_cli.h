@@ -73,14 +73,25 @@ typedef struct {
 dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, dlm_cli_loaded *L, dlm_err *e);
 void dlm_cli_unload(dlm_cli_loaded *L);
 
-/* Progress of a long run on stderr (dlm_batch.h's and dlm_verify.h's progress hook):
+/* Progress of a long run on stderr (a dlm_progress_fn; ctx is a dlm_cli_progress_state):
  * a bar with rate and ETA on a terminal (redrawn at most 10 times a second), a plain
- * line every 10 s otherwise, nothing with quiet. ctx is a dlm_cli_progress_state. */
+ * line every 10 s otherwise, nothing with quiet. A phase (dlm_cli_phase) is drawn on a
+ * terminal only, once it has run `after` seconds, its line cleared when it ends. */
 typedef struct {
     int tty, quiet, drawn;
     double last;
+    const char *what;  /* a phase's name before the bar ("exact law"), or NULL */
+    const char *unit;  /* of the rate: NULL "chains"; "" none (done/total is a fraction) */
+    double after;      /* a phase: nothing before this many seconds; then cleared at the end */
 } dlm_cli_progress_state;
 void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs);
+/* A phase's progress: drawn only on a terminal (isatty(2)) and not quiet, from 1 s on
+ * (DLMSIM_PROGRESS_AFTER=SECONDS changes that, for tests). */
+dlm_cli_progress_state dlm_cli_phase(const char *what, const char *unit, int quiet);
+/* Clears a phase's line if it is drawn (before an error message or the next phase). */
+void dlm_cli_phase_end(dlm_cli_progress_state *ps);
+/* DLMSIM_PROGRESS_AFTER that is not seconds >= 0: the one-line usage error (exit 2). */
+int dlm_cli_check_progress_after(void);
 
 /* The circuit subcommands; each returns the exit code. Every subcommand takes the
  * memory budget max_bytes of dlm_cli_budget (0: the library's default). */

@@ -26,25 +26,41 @@
 #define C "info"
 
 static const char *const info_head =
-    "usage: dlmsim info CIRCUIT [--json]   (docs/formats.md, docs/generators.md)\n"
+    "usage: dlmsim info CIRCUIT [--json] [--quiet]   (docs/formats.md, docs/generators.md)\n"
     "Prints CIRCUIT's coins, outputs, gates, levels and the size of its DLM program in\n"
     "each mode (rounds, L, slots, counter bits, fan-in, value slots).\n";
 
 /* Options: the parser asks this table which take a value; --help prints their lines. */
 static const dlm_cli_opt info_opts[] = {
     {"--json", 0, "  --json              one JSON object instead of the table\n"},
+    {"--quiet", 0, "  --quiet             no progress on stderr (drawn on a terminal while the modes compile,\n"
+                   "                      once that has run a second; docs/batches.md)\n"},
     {"--max-memory", 1, "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"},
     {NULL, 0, NULL}};
 static const char *const info_tail =
     "CIRCUIT: a .aag, .aig or .blif file, or a generator spec gen:NAME:ARGS.\n";
 
+/* The compile steps' progress, the step named before the bar ("info: compile revise"). */
+static void info_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    dlm_cli_progress_state *ps = ctx;
+    char what[64];
+    uint64_t step = total ? (uint64_t)((double)done / (double)total * (2 * DLM_NMODES)) : 0;
+    if (done < total)
+        snprintf(what, sizeof what, "info: %s %s", step % 2 ? "slot plan" : "compile", dlm_mode_name((dlm_mode)(step / 2)));
+    ps->what = done < total ? what : "info";
+    dlm_cli_progress(ctx, done, total, secs);
+    ps->what = "info";
+}
+
 int dlm_cli_info(int argc, char **argv, uint64_t max_bytes)
 {
     if (dlm_cli_help_opts(info_head, info_opts, info_tail, argc, argv)) return 0;
     const char *path = NULL;
-    int json = 0;
+    int json = 0, quiet = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return dlm_cli_usage(C, "unknown option %s", argv[i]);
         else if (!path) path = argv[i];
         else return dlm_cli_usage(C, "unexpected argument %s (one CIRCUIT only)", argv[i]);
@@ -56,7 +72,8 @@ int dlm_cli_info(int argc, char **argv, uint64_t max_bytes)
     if (s) return dlm_cli_fail(s, &e);
     const dlm_levels *lv = &L.lv;
     dlm_info in;
-    dlm_info_of(&L.c, lv, &in);
+    dlm_cli_progress_state ps = dlm_cli_phase("info", "", quiet);
+    dlm_info_of_progress(&L.c, lv, info_progress, &ps, &in);
     if (json) {
         dlm_info_write_json(stdout, path, &L.c, lv, &in);
     } else {

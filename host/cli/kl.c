@@ -28,18 +28,21 @@
 static const char *const kl_usage =
     "usage: dlmsim kl TARGET [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
     "                        [--chains N] [--seed S] [--threads N] [--estimate] [--max-work W]\n"
+    "                        [--quiet]\n"
     "TARGET: a law spec (bsc:10:0.1, parity:8, circuit:gen:adder-prefix:4, english:1024, ...).\n"
     "LIST: comma-separated names among uniform-first, uniform-last, cosine, loglinear,\n"
     "binomial, binomial-cosine, random-sizes, optimal (default: all).\n"
     "--steps: e.g. 1,2,3,5,10 or 1-10 or all (default: all for L <= 32, else powers of 2 and L).\n"
     "--estimate: path-KL estimates (--chains, 2 .. 2^40, default 10000) even when exact curves exist.\n"
     "--threads: 0 .. 4096, 0 = one per core (the default). --csv, --plot: - for stdout.\n"
-    "A KL within 1e-12 nats below 0 (rounding) is printed as 0.\n";
+    "A KL within 1e-12 nats below 0 (rounding) is printed as 0.\n"
+    "--quiet: no progress on stderr (the path-KL estimates' bar, drawn on a terminal once they\n"
+    "have run a second; docs/batches.md).\n";
 
 
 typedef struct {
     const char *target, *csv, *plot;
-    int json, estimate, threads;
+    int json, estimate, threads, quiet;
     uint64_t chains, seed;
     double max_work;
     int use[DLM_KLS_COUNT];
@@ -97,6 +100,9 @@ static int parse_args(int argc, char **argv, kl_args *a)
             continue;
         } else if (!strcmp(o, "--estimate")) {
             a->estimate = 1;
+            continue;
+        } else if (!strcmp(o, "--quiet")) {
+            a->quiet = 1;
             continue;
         } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             fputs(kl_usage, stdout);
@@ -410,7 +416,12 @@ int dlm_cli_kl(int argc, char **argv, uint64_t max_bytes)
     to.seed = a.seed;
     to.threads = a.threads;
     to.max_work = a.max_work;
-    if ((st = dlm_kl_table_run(&law, &to, &t, &e))) goto out;
+    dlm_cli_progress_state ps = dlm_cli_phase("kl", "", a.quiet);
+    to.progress = dlm_cli_progress;
+    to.progress_ctx = &ps;
+    st = dlm_kl_table_run(&law, &to, &t, &e);
+    dlm_cli_phase_end(&ps);
+    if (st) goto out;
     if (t.optimal_skipped)
         fprintf(stderr, "dlmsim: kl: note: the optimal schedule needs g (an exact law); skipped\n");
     const dlm_kl_dep *dep = &t.dep;

@@ -83,6 +83,7 @@ static int dispatch(int argc, char **argv)
     uint64_t mb;
     int mm = take_budget(&argc, argv, &mb);
     if (mm) return mm;
+    if ((mm = dlm_cli_check_progress_after())) return mm;
     if (argc < 2) return dlm_cli_usage(NULL, "missing command (info, run, export, verify, merge, regress, sample, kl)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2, mb);

@@ -220,19 +220,22 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
             goto done;
         }
     } else {
+        /* the no-device notice, then the compile's progress (a large circuit's takes long) */
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
+        if (notice[0] && root) fprintf(stderr, "%s\n", notice);
         /* the bit-sliced engines' slot plan, made once and, like compiling, not timed:
          * streamed from the compiler (the per-round program is never held) unless the
          * checker needs the program */
-        if (dlm_backend_uses_plan(be) && !a.check) {
-            if ((s = dlm_compile_plan(&L.c, &L.lv, a.mode, &p, &plan, &e))) goto done;
-        } else {
-            if ((s = dlm_compile(&L.c, &L.lv, a.mode, &p, &e))) goto done;
-            if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
-            if (dlm_backend_uses_plan(be) && (s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
-        }
-        if (notice[0] && root) fprintf(stderr, "%s\n", notice);
+        dlm_cli_progress_state pc = dlm_cli_phase("compile", "", a.quiet || !root);
+        if (dlm_backend_uses_plan(be) && !a.check)
+            s = dlm_compile_plan_progress(&L.c, &L.lv, a.mode, dlm_cli_progress, &pc, &p, &plan, &e);
+        else
+            s = dlm_compile_progress(&L.c, &L.lv, a.mode, dlm_cli_progress, &pc, &p, &e);
+        dlm_cli_phase_end(&pc);
+        if (s) goto done;
+        if (a.check && (s = dlm_program_check(&p, &L.lv, &e))) goto done;
+        if (a.check && dlm_backend_uses_plan(be) && (s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
     }
     /* A shard or --first-chain runs chains a.first .. a.first+a.count-1. */
     dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed,
@@ -243,7 +246,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
-    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0, NULL, NULL, 0};
     dlm_batch_opts bo;
     memset(&bo, 0, sizeof bo);
     bo.backend = be;

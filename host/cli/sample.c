@@ -35,7 +35,7 @@ static const char *const sample_usage =
     "                         [--max-post-steps N] [--chains B] [--seed S]\n"
     "                         [--backend auto|cpu|cuda] [--threads N] [--hist FILE]\n"
     "                         [--exact] [--verify] [--alpha A] [--max-states N] [--json]\n"
-    "                         [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "                         [--shard K/N | --first-chain A] [--counts FILE] [--quiet]\n"
     "       dlmsim verify LAW [the same]   (= sample --verify)\n"
     "LAW: parity:N, random:L:V:SEED, table:FILE, circuit:CIRCUIT, markov:FILE,\n"
     "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n"
@@ -51,7 +51,9 @@ static const char *const sample_usage =
     "samples against q (chi-square and G, Holm at --alpha, default 1e-3): exit 1 on FAIL.\n"
     "--shard K/N | --first-chain A: sample a part of the batch into --counts FILE (dlmsim merge\n"
     "sums the parts); --counts FILE alone: report (and with --exact/--verify check) the counts\n"
-    "in FILE instead of sampling (docs/scale-out.md).\n";
+    "in FILE instead of sampling (docs/scale-out.md).\n"
+    "--quiet: no progress on stderr (drawn on a terminal for sampling and the exact law once\n"
+    "either has run a second; docs/batches.md).\n";
 
 static const char *const law_prefixes[] = {"parity:", "random:", "table:", "circuit:", "markov:",
                                            "bsc:", "sparse:", "english:"};
@@ -358,6 +360,8 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     double *q = NULL, *p = NULL;
     exact_report x;
     memset(&x, 0, sizeof x);
+    dlm_cli_progress_state ps; /* the phase drawn now, cleared before anything is printed */
+    memset(&ps, 0, sizeof ps);
     dlm_out ho = {.f = NULL}; /* --hist, replaced when whole */
     char resolved[4096];
     dlm_status s = DLM_OK;
@@ -424,7 +428,12 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     double t0 = dlm_now();
     dlm_sample_counts *ran = partial ? &t.k : &k;
     sample_part sp = {be, &law, &a.pol, so, ran};
+    /* progress on a terminal; under mpirun one rank's view is not the job's progress */
+    ps = dlm_cli_phase("sampling", NULL, a.quiet || dlm_cli_mpi_on());
+    sp.so.progress = dlm_cli_progress;
+    sp.so.progress_ctx = &ps;
     if (!from_file && (s = sample_chains(&sp, first, count, a.quiet, &e))) goto done;
+    dlm_cli_phase_end(&ps);
     double secs = dlm_now() - t0;
     if (!root) goto done; /* rank 0 reports for all */
     if (ran->unfinished) {
@@ -445,7 +454,9 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
             s = dlm_fail(&e, DLM_ENOMEM, "out of memory for the exact law");
             goto done;
         }
-        if ((s = dlm_sampler_exact(&law, &a.pol, a.max_states, q, &x.info, &e))) goto done;
+        ps = dlm_cli_phase("exact law", "", a.quiet);
+        if ((s = dlm_sampler_exact_progress(&law, &a.pol, a.max_states, q, &x.info, dlm_cli_progress, &ps, &e)))
+            goto done;
         if ((s = dlm_law_table(&law, &p, &e))) goto done;
         x.have = 1;
         x.kl_fwd = dlm_kl_div(p, q, cells);
@@ -479,6 +490,7 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     else print_text(&a, &law, &k, bname, secs, inexact, &x);
     rc = x.tested && !x.pass ? 1 : 0;
 done:
+    dlm_cli_phase_end(&ps);
     dlm_out_abort(&ho);
     free(q);
     free(p);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int dlm_cli_parse_threads(const char *s, int *threads)
 {
@@ -37,7 +38,7 @@ int dlm_cli_parse_alpha(const char *s, double *alpha)
 
 const char *const dlm_cli_usage_text =
     "usage:\n"
-    "  dlmsim info CIRCUIT [--json]\n"
+    "  dlmsim info CIRCUIT [--json] [--quiet]\n"
     "  dlmsim run CIRCUIT [--mode cot|remask|revise|ar] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--hist FILE]\n"
     "             [--samples FILE] [--json] [--check] [--direct] [--quiet] [--checkpoint FILE]\n"
@@ -53,11 +54,11 @@ const char *const dlm_cli_usage_text =
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
-    "             [--alpha A] [--json] [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "             [--alpha A] [--json] [--shard K/N | --first-chain A] [--counts FILE] [--quiet]\n"
     "             (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
     "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
     "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
-    "             [--chains N] [--seed S] [--threads N] [--estimate]   (docs/kl.md)\n"
+    "             [--chains N] [--seed S] [--threads N] [--estimate] [--quiet]   (docs/kl.md)\n"
     "  dlmsim regress SUITE [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N]\n"
     "             [--alpha A] [--json] [--junit FILE] [--update] [--quiet]\n"
     "  dlmsim regress SUITE --counts FILE...   (merged count files vs the suite's digests)\n"
@@ -67,6 +68,8 @@ const char *const dlm_cli_usage_text =
     "structure, checked before allocating (default: half the machine's memory; the\n"
     "environment variable DLMSIM_MAX_MEMORY likewise, an error unless a size > 0).\n"
     "--threads N: CPU threads, 0 (the default) = one per core. --chains: at most 2^56.\n"
+    "Progress: a phase that runs over a second (DLMSIM_PROGRESS_AFTER=SECONDS changes it)\n"
+    "draws a bar on stderr when it is a terminal; --quiet silences it (docs/batches.md).\n"
     "Each subcommand prints its own options: dlmsim CMD --help (or -h).\n"
     "CIRCUIT is a .aag, .aig or .blif file or a generator spec gen:NAME:ARGS\n"
     "(docs/formats.md, docs/generators.md).\n";
@@ -152,29 +155,75 @@ void dlm_cli_unload(dlm_cli_loaded *L)
 }
 
 /* A bar with rate and ETA on a terminal (redrawn at most 10 times a second), a plain
- * line every 10 s otherwise, nothing with --quiet. */
+ * line every 10 s otherwise, nothing with --quiet; a phase (ps->after > 0) only on a
+ * terminal, from ps->after seconds on, its line cleared when it ends. */
 void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs)
 {
     dlm_cli_progress_state *ps = ctx;
     if (ps->quiet) return;
     int final = done >= total;
-    if (!final && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
+    if (ps->after > 0 && final) {
+        dlm_cli_phase_end(ps);
+        return;
+    }
+    if (ps->after > 0 && secs < ps->after) return;
+    /* a phase draws at once when it is due; then like a run, at most every 0.1 s */
+    if (!final && (ps->after <= 0 || ps->drawn) && secs - ps->last < (ps->tty ? 0.1 : 10.0)) return;
     ps->last = secs;
     double frac = total ? (double)done / (double)total : 1, rate = secs > 0 ? (double)done / secs : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    const char *unit = ps->unit ? ps->unit : "chains";
     if (ps->tty) {
-        char bar[31];
+        char bar[31], speed[64] = "";
         int fill = (int)(frac * 30);
         for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
         bar[30] = 0;
-        fprintf(stderr, "\r[%s] %5.1f%%  %.3g chains/s  ETA %.0f s  ", bar, 100 * frac, rate, eta);
+        if (*unit) snprintf(speed, sizeof speed, "  %.3g %s/s", rate, unit);
+        /* a phase's name changes length (info's steps): the rest of the line is cleared */
+        fprintf(stderr, "\r%s%s[%s] %5.1f%%%s  ETA %.0f s  %s", ps->what ? ps->what : "", ps->what ? " " : "", bar,
+                100 * frac, speed, eta, ps->after > 0 ? "\033[K" : "");
         ps->drawn = 1;
         if (final) fputc('\n', stderr);
     } else {
-        fprintf(stderr, "dlmsim: %llu/%llu chains (%.1f%%), %.3g chains/s, ETA %.0f s\n",
-                (unsigned long long)done, (unsigned long long)total, 100 * frac, rate, eta);
+        fprintf(stderr, "dlmsim: %llu/%llu %s (%.1f%%), %.3g %s/s, ETA %.0f s\n", (unsigned long long)done,
+                (unsigned long long)total, unit, 100 * frac, rate, unit, eta);
     }
     fflush(stderr);
+}
+
+/* DLMSIM_PROGRESS_AFTER: seconds >= 0, or unset (1 s). -1 when it is not a number. */
+static double progress_after(void)
+{
+    const char *v = getenv("DLMSIM_PROGRESS_AFTER");
+    if (!v || !*v) return 1.0; /* empty: unset */
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    return end == v || *end || errno || !(d >= 0 && d < 1e9) ? -1 : d;
+}
+
+int dlm_cli_check_progress_after(void)
+{
+    if (progress_after() >= 0) return 0;
+    if (dlm_cli_mpi_rank() == 0)
+        fprintf(stderr, "dlmsim: bad DLMSIM_PROGRESS_AFTER '%s' (seconds >= 0 before a phase's progress is drawn; "
+                "unset it for 1); see dlmsim --help\n", getenv("DLMSIM_PROGRESS_AFTER"));
+    return 2;
+}
+
+dlm_cli_progress_state dlm_cli_phase(const char *what, const char *unit, int quiet)
+{
+    dlm_cli_progress_state ps = {1, quiet || !isatty(2), 0, 0, what, unit, progress_after()};
+    if (ps.after <= 0) ps.after = 1e-9; /* at once, and still a phase */
+    return ps;
+}
+
+void dlm_cli_phase_end(dlm_cli_progress_state *ps)
+{
+    if (!ps->drawn) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    ps->drawn = 0;
 }
 
 void dlm_cli_hist_print(FILE *f, const dlm_counts *k)

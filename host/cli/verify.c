@@ -298,9 +298,15 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
     memset(&r, 0, sizeof r);
     dlm_verify_sampler S;
     memset(&S, 0, sizeof S);
-    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0};
+    dlm_cli_progress_state ps = {isatty(2), a.quiet || !root, 0, 0, NULL, NULL, 0};
     a.o.progress = dlm_cli_progress;
     a.o.progress_ctx = &ps;
+    dlm_cli_progress_state pt = dlm_cli_phase("target", "", a.quiet || !root); /* the target's phase */
+    a.o.target_progress = dlm_cli_progress;
+    a.o.target_progress_ctx = &pt;
+    dlm_cli_progress_state pc = dlm_cli_phase("compile", "", a.quiet || !root); /* the compile's */
+    a.o.compile_progress = dlm_cli_progress;
+    a.o.compile_progress_ctx = &pc;
     int have_report = 0;
     double t0 = dlm_now();
     if (from_file) {
@@ -342,7 +348,9 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
     if (a.hist && (s = dlm_cli_hist_write(a.hist, &r.counts, &e))) goto done;
     if (a.json) dlm_verify_write_json(stdout, a.path, &r);
     else verify_text(a.path, &r);
-done:;
+done:
+    dlm_cli_phase_end(&pt);
+    dlm_cli_phase_end(&pc);
     int pass = have_report && r.pass;
     dlm_verify_report_free(&r);
     dlm_verify_sampler_close(&S);

@@ -130,6 +130,13 @@ static void dfs(dfs_ctx *c, const double *cur, uint64_t size, int j, uint32_t ke
 dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double max_work,
                     double *g, dlm_err *err)
 {
+    return dlm_kl_g_progress(p, L, V, threads, max_work, NULL, NULL, g, err);
+}
+
+dlm_status dlm_kl_g_progress(const double *p, uint32_t L, uint32_t V, int threads, double max_work,
+                             dlm_progress_fn progress, void *ctx, double *g, dlm_err *err)
+{
+    const double t0 = dlm_now();
     if (L < 1 || V < 2) return dlm_fail(err, DLM_EINPUT, "g: need L >= 1 and V >= 2");
     double work = pow((double)V + 1, (double)L), cells = pow((double)V, (double)L);
     if (cells > (double)DLM_LAW_TABLE_MAX)
@@ -155,6 +162,7 @@ dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double
         free(Hb);
         return dlm_fail(err, DLM_ENOMEM, "g: out of memory (%.3g doubles of scratch)", (double)nt * (double)per);
     }
+    uint64_t done = 0; /* branches finished */
 #pragma omp parallel num_threads(nt)
     {
         int tid = omp_get_thread_num();
@@ -199,6 +207,12 @@ dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double
                 summed++;
             }
             dfs(&c, cur, size, (int)L - 1 - (int)D, kept, summed);
+            if (progress) {
+                uint64_t now;
+#pragma omp atomic capture
+                now = ++done;
+                if (tid == 0) progress(ctx, now, nb, dlm_now() - t0);
+            }
         }
     }
     /* combine in branch order, then divide by C(L, k) */
@@ -212,6 +226,7 @@ dlm_status dlm_kl_g(const double *p, uint32_t L, uint32_t V, int threads, double
     g[0] = 0.0;
     free(scratch);
     free(Hb);
+    if (progress) progress(ctx, nb, nb, dlm_now() - t0);
     return DLM_OK;
 }
 

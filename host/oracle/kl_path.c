@@ -304,6 +304,14 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
                        uint64_t seed, int threads, int allow_fast, dlm_kl_est *est,
                        dlm_err *err)
 {
+    return dlm_kl_path_progress(law, sc, chains, seed, threads, allow_fast, NULL, NULL, est, err);
+}
+
+dlm_status dlm_kl_path_progress(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chains,
+                                uint64_t seed, int threads, int allow_fast, dlm_progress_fn progress,
+                                void *ctx, dlm_kl_est *est, dlm_err *err)
+{
+    const double t0 = dlm_now();
     memset(est, 0, sizeof *est);
     if (chains < 2) return dlm_fail(err, DLM_EINPUT, "path-KL: at least 2 chains needed");
     path_ctx c;
@@ -323,8 +331,10 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
         return dlm_fail(err, DLM_ENOMEM, "path-KL: out of memory");
     }
     int bad = 0;
+    uint64_t done = 0; /* chains scored */
 #pragma omp parallel num_threads(nt)
     {
+        const int reporter = progress && omp_get_thread_num() == 0; /* the calling thread */
         path_scratch s;
         scratch_carve(&c, scr + (size_t)omp_get_thread_num() * per, &s);
 #pragma omp for schedule(dynamic, 1)
@@ -344,6 +354,12 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
             }
             bm[2 * b] = mean;
             bm[2 * b + 1] = m2;
+            if (progress) {
+                uint64_t now;
+#pragma omp atomic capture
+                now = done += c1 - c0;
+                if (reporter) progress(ctx, now, chains, dlm_now() - t0);
+            }
         }
     }
     /* combine the blocks in order (Chan et al.) */
@@ -358,6 +374,7 @@ dlm_status dlm_kl_path(const dlm_law *law, const dlm_kl_sched *sc, uint64_t chai
     free(bm);
     free(scr);
     free(own);
+    if (progress) progress(ctx, chains, chains, dlm_now() - t0);
     if (bad) return dlm_fail(err, DLM_ECHECK, "path-KL: a chain's score is not finite (a sample of probability 0?)");
     est->chains = chains;
     est->mean = mean;

@@ -2,6 +2,7 @@
  * and the rows, computed once for the CLI and the Python binding. */
 #include "dlm_kl_table.h"
 #include "dlm_schedule.h"
+#include "dlm_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -124,6 +125,23 @@ void dlm_kl_table_free(dlm_kl_table *t)
     memset(t, 0, sizeof *t);
 }
 
+/* The table's progress as one fraction of its work, in millionths: a part (g, or one
+ * row) of weight w starting at `at` reports at + w * done / total. */
+#define TABLE_PARTS 1000000u
+typedef struct {
+    const dlm_kl_table_opts *o;
+    double at, w, t0;
+} table_progress;
+
+static void part_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    table_progress *tp = ctx;
+    (void)secs;
+    double f = tp->at + tp->w * (total ? (double)done / (double)total : 1);
+    uint64_t part = (uint64_t)(f * TABLE_PARTS);
+    tp->o->progress(tp->o->progress_ctx, part < TABLE_PARTS ? part : TABLE_PARTS - 1, TABLE_PARTS, dlm_now() - tp->t0);
+}
+
 dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_table *t, dlm_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -141,6 +159,14 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
     uint32_t *szbuf = NULL;
     double *rbuf = NULL, *qbar = NULL;
     dlm_status st = DLM_OK;
+    size_t nsched = 0;
+    for (int k = 0; k < DLM_KLS_COUNT; k++) nsched += (size_t)(use[k] != 0);
+    /* progress: with q_bar (small laws) g and each row weigh the same; otherwise exact
+     * rows are quick and g is all the work, and estimated rows share it */
+    int enum_ok = t->exact && L <= 12 && cells <= 1048576; /* and the work limit below */
+    double nrows_all = (double)nsched * o->nsteps;
+    table_progress tp = {o, 0, enum_ok ? 1 / (1 + nrows_all) : 1, dlm_now()};
+    dlm_progress_fn partp = o->progress ? part_progress : NULL;
     if (t->exact) {
         if (law->v.kind == DLM_LAW_TABLE) {
             p = law->p;
@@ -152,7 +178,9 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
             st = dlm_fail(err, DLM_ENOMEM, "kl: out of memory");
             goto out;
         }
-        if ((st = dlm_kl_g(p, L, V, o->threads, o->max_work, t->g, err))) goto out;
+        if ((st = dlm_kl_g_progress(p, L, V, o->threads, o->max_work, partp, &tp, t->g, err))) goto out;
+        tp.at = tp.w;
+        tp.w = enum_ok ? 1 / (1 + nrows_all) : 0;
         dlm_kl_dep_from_g(t->g, L, &t->dep);
         t->have_dep = 1;
     } else {
@@ -164,8 +192,7 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
         if (!dlm_kl_dep_markov(law, &t->dep, &e2)) t->have_dep = 1;
         if (law->v.kind == DLM_LAW_TABLE && !law->v.marg) dlm_law_build_marginals(law, UINT64_C(1) << 28, &e2);
     }
-    size_t nsched = 0;
-    for (int k = 0; k < DLM_KLS_COUNT; k++) nsched += (size_t)(use[k] != 0);
+    if (!t->exact) tp.w = 1 / nrows_all;
     t->rows = dlm_calloc(nsched * o->nsteps + 1, sizeof(dlm_kl_row));
     szbuf = dlm_malloc((size_t)L + 1, sizeof(uint32_t));
     rbuf = dlm_malloc((size_t)L + 1, sizeof(double));
@@ -173,7 +200,6 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
         st = dlm_fail(err, DLM_ENOMEM, "kl: out of memory");
         goto out;
     }
-    int enum_ok = t->exact && L <= 12 && cells <= 1048576; /* and the work limit below */
     if (enum_ok && !(qbar = dlm_malloc((size_t)cells, sizeof(double)))) enum_ok = 0;
     for (int k = 0; k < DLM_KLS_COUNT; k++) {
         if (!use[k]) continue;
@@ -201,7 +227,8 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
                 w->se = 0;
             } else {
                 dlm_kl_est est;
-                if ((st = dlm_kl_path(law, &sc, o->chains, o->seed, o->threads, 1, &est, err))) goto out;
+                st = dlm_kl_path_progress(law, &sc, o->chains, o->seed, o->threads, 1, partp, &tp, &est, err);
+                if (st) goto out;
                 w->kl = dlm_kl_shown(est.mean);
                 w->se = est.se;
                 w->lo = dlm_kl_shown(est.lo);
@@ -225,8 +252,11 @@ dlm_status dlm_kl_table_run(dlm_law *law, const dlm_kl_table_opts *o, dlm_kl_tab
                     w->tv_qbar = dlm_kl_tv(p, qbar, (uint64_t)cells);
                 }
             }
+            tp.at += tp.w;
+            if (partp) part_progress(&tp, 0, 1, 0);
         }
     }
+    if (o->progress) o->progress(o->progress_ctx, TABLE_PARTS, TABLE_PARTS, dlm_now() - tp.t0);
 out:
     free(qbar);
     free(szbuf);

@@ -130,8 +130,12 @@ dlm_status dlm_sampler_cpu_run(const dlm_law *law, const dlm_policy *p, const dl
                         (unsigned long long)per, (unsigned long long)budget);
     if ((uint64_t)nt * per > budget) nt = (int)(budget / per);
     dlm_status st = DLM_OK;
+    uint64_t done = 0; /* chains finished, added by each thread every 16 of its own */
+    double t0 = dlm_now();
 #pragma omp parallel num_threads(nt)
     {
+        uint64_t pend = 0;
+        const int reporter = o->progress && omp_get_thread_num() == 0; /* the calling thread */
         dlm_sample_counts mine;
         dlm_err e;
         dlm_status s = dlm_sample_counts_init(&mine, law, p, k->hist != NULL, &e);
@@ -147,6 +151,13 @@ dlm_status dlm_sampler_cpu_run(const dlm_law *law, const dlm_policy *p, const dl
             for (uint64_t c = 0; c < o->chains; c++) {
                 run_chain(w, p, o->seed, o->first_chain + c, tok, conf, &sc, &mine);
                 if (o->samples) memcpy(o->samples + c * w->L, tok, (size_t)w->L * 2);
+                if (o->progress && ++pend == 16) {
+                    uint64_t now;
+#pragma omp atomic capture
+                    now = done += pend;
+                    pend = 0;
+                    if (reporter) o->progress(o->progress_ctx, now, o->chains, dlm_now() - t0);
+                }
             }
         }
 #pragma omp critical
@@ -161,6 +172,7 @@ dlm_status dlm_sampler_cpu_run(const dlm_law *law, const dlm_policy *p, const dl
         free(buf);
         dlm_sample_counts_free(&mine);
     }
+    if (o->progress && !st) o->progress(o->progress_ctx, o->chains, o->chains, dlm_now() - t0);
     return st;
 }
 

@@ -115,6 +115,28 @@ static void unpack(const layout *ly, const uint8_t *key, uint16_t *tok, double *
 dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t max_states, double *q,
                              dlm_exact_info *info, dlm_err *err)
 {
+    return dlm_sampler_exact_progress(law, p, max_states, q, info, NULL, NULL, err);
+}
+
+#define EXACT_PARTS 1000000u
+
+/* The fraction of one state's choice sequences already enumerated: the odometer's
+ * digits script[0..n) read as a mixed-radix fraction. */
+static double odometer_fraction(const uint32_t *script, const uint32_t *arity, uint32_t n)
+{
+    double f = 0, scale = 1;
+    for (uint32_t d = 0; d < n && scale > 1e-12; d++) {
+        scale /= arity[d] ? arity[d] : 1;
+        f += script[d] * scale;
+    }
+    return f;
+}
+
+dlm_status dlm_sampler_exact_progress(const dlm_law *law, const dlm_policy *p, uint64_t max_states, double *q,
+                                      dlm_exact_info *info, dlm_progress_fn progress, void *ctx,
+                                      dlm_err *err)
+{
+    const double t0 = dlm_now();
     const dlm_law_view *w = &law->v;
     uint32_t L = w->L, V = w->V, R = dlm_policy_max_rounds(p, L);
     uint64_t cells = dlm_law_cells(L, V);
@@ -154,8 +176,10 @@ dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t m
             goto done;
         }
         smap_clear(&nxt);
+        uint64_t seen = 0; /* states of this round begun */
         for (size_t si = 0; si < cur.cap; si++) {
             if (!cur.used[si]) continue;
+            seen++;
             double w0 = cur.w[si];
             uint32_t nscript = 0;
             for (;;) {
@@ -208,6 +232,11 @@ dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t m
                 if (j == 0) break;
                 script[j - 1]++;
                 nscript = j;
+                if (progress && (info->branches & 4095) == 0) {
+                    double f = (round + (seen - 1 + odometer_fraction(script, arity, nscript)) / (double)cur.n) / (R ? R : 1);
+                    uint64_t part = (uint64_t)(f * EXACT_PARTS);
+                    progress(ctx, part < EXACT_PARTS ? part : EXACT_PARTS - 1, EXACT_PARTS, dlm_now() - t0);
+                }
             }
         }
         if (nxt.n > info->states_max) info->states_max = nxt.n;
@@ -216,6 +245,7 @@ dlm_status dlm_sampler_exact(const dlm_law *law, const dlm_policy *p, uint64_t m
         nxt = t;
     }
     if (info->total > 0) info->rounds_mean /= info->total;
+    if (progress) progress(ctx, EXACT_PARTS, EXACT_PARTS, dlm_now() - t0);
 done:
     smap_free(&cur);
     smap_free(&nxt);

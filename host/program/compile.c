@@ -19,6 +19,7 @@
  */
 #include "dlm_program.h"
 #include "dlm_slots.h"
+#include "dlm_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,22 @@ typedef struct {
     uint64_t *ftt;        /* per node: folded truth table */
     uint32_t *order;      /* vertices sorted by (layer, node) */
     uint64_t *layer_first;/* nlayers+1 offsets into order */
+    dlm_progress_fn progress; /* NULL, or the hook of dlm_compile_progress */
+    void *progress_ctx;
+    double t0;
+    int pass;             /* 0, or 1 for the pass with the round counter */
 } cctx;
+
+#define COMPILE_PARTS 1000000u
+
+/* Layer r of R done in this pass: the first pass is the first half (a second pass with
+ * the round counter, when needed, the second), in millionths. */
+static void layer_done(const cctx *x, uint32_t r, uint32_t R)
+{
+    if (!x->progress) return;
+    uint64_t part = (uint64_t)((x->pass + (double)(r + 1) / (R ? R : 1)) / 2 * COMPILE_PARTS);
+    x->progress(x->progress_ctx, part < COMPILE_PARTS ? part : COMPILE_PARTS - 1, COMPILE_PARTS, dlm_now() - x->t0);
+}
 
 static void fold_gate(const dlm_gate *g, uint8_t *nin, uint32_t *in, uint64_t *tt)
 {
@@ -435,6 +451,7 @@ static dlm_status compile_remask(const cctx *x, dlm_program *p, int with_counter
     uint32_t nlive = 0, nprev = 0;
     uint32_t *prev = stack; /* reuse: live(r-1) */
     for (uint32_t r = 0; r < R && !b_stopped(b); r++) {
+        layer_done(x, r ? r - 1 : 0, R);
         b_open_round(b);
         uint32_t blk = (r & 1u) * W, oblk = ((r + 1) & 1u) * W;
         nlive = 0;
@@ -590,6 +607,7 @@ static dlm_status compile_revise(const cctx *x, dlm_program *p, int with_counter
         }
         for (uint32_t i = 0; i < m; i++)
             for (unsigned j = 0; j < x->fnin[newv[i]]; j++) cnt[x->fin[newv[i]][j]] = 0;
+        layer_done(x, r, R);
     }
     /* Pass 2: the program. seq holds the live vertices round by round in emission order. */
     uint32_t C = with_counter ? ceil_log2((uint64_t)lv->depth + 1) : 0;
@@ -624,9 +642,11 @@ out:
 
 // ---------------------------------------------------------------------------
 
-/* dlm_compile, or, with sp, dlm_compile_plan: the operations streamed into sp. */
+/* dlm_compile, or, with sp, dlm_compile_plan: the operations streamed into sp; progress
+ * (or NULL) is told the layers compiled. */
 static dlm_status compile_any(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
-                              dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
+                              dlm_progress_fn progress, void *ctx, dlm_program *p, dlm_slot_plan *sp,
+                              dlm_err *err)
 {
     memset(p, 0, sizeof *p);
     if (sp) memset(sp, 0, sizeof *sp);
@@ -634,7 +654,11 @@ static dlm_status compile_any(const dlm_circuit *c, const dlm_levels *lv, dlm_mo
     cctx x;
     dlm_status s = cctx_init(&x, c, lv, err);
     if (s) return s;
+    x.progress = progress;
+    x.progress_ctx = ctx;
+    x.t0 = dlm_now();
     for (int with_counter = 0; with_counter < 2; with_counter++) {
+        x.pass = with_counter;
         dlm_program_free(p);
         p->mode = mode;
         p->ncoins = c->ncoins;
@@ -666,17 +690,31 @@ static dlm_status compile_any(const dlm_circuit *c, const dlm_levels *lv, dlm_mo
     }
     cctx_free(&x);
     if (s) dlm_program_free(p);
+    if (progress && !s) progress(ctx, COMPILE_PARTS, COMPILE_PARTS, dlm_now() - x.t0);
     return s;
 }
 
 dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
                        dlm_program *p, dlm_err *err)
 {
-    return compile_any(c, lv, mode, p, NULL, err);
+    return compile_any(c, lv, mode, NULL, NULL, p, NULL, err);
+}
+
+dlm_status dlm_compile_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                                dlm_progress_fn progress, void *ctx, dlm_program *p, dlm_err *err)
+{
+    return compile_any(c, lv, mode, progress, ctx, p, NULL, err);
 }
 
 dlm_status dlm_compile_plan(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
                             dlm_program *p, dlm_slot_plan *sp, dlm_err *err)
 {
-    return compile_any(c, lv, mode, p, sp, err);
+    return compile_any(c, lv, mode, NULL, NULL, p, sp, err);
+}
+
+dlm_status dlm_compile_plan_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode,
+                                     dlm_progress_fn progress, void *ctx, dlm_program *p,
+                                     dlm_slot_plan *sp, dlm_err *err)
+{
+    return compile_any(c, lv, mode, progress, ctx, p, sp, err);
 }

@@ -7,12 +7,40 @@
 
 void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
 {
+    dlm_info_of_progress(c, lv, NULL, NULL, out);
+}
+
+#define INFO_STEP 1000000u /* parts per step */
+
+/* The compiler's progress (dlm_compile_progress) as a part of the info's step. */
+typedef struct {
+    dlm_progress_fn fn;
+    void *ctx;
+    uint64_t step, total;
+    double t0;
+} step_progress;
+
+static void compile_step(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    step_progress *sp = ctx;
+    (void)secs;
+    uint64_t within = total ? (uint64_t)((double)done / (double)total * (INFO_STEP - 1)) : 0;
+    sp->fn(sp->ctx, sp->step * INFO_STEP + within, sp->total, dlm_now() - sp->t0);
+}
+
+void dlm_info_of_progress(const dlm_circuit *c, const dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                          dlm_info *out)
+{
+    const double t0 = dlm_now();
+    const uint64_t steps = 2 * DLM_NMODES * (uint64_t)INFO_STEP;
     memset(out, 0, sizeof *out);
     for (int m = 0; m < DLM_NMODES; m++) {
         dlm_info_mode *im = &out->mode[m];
         dlm_program p;
         dlm_err pe;
-        if (dlm_compile(c, lv, (dlm_mode)m, &p, &pe) != DLM_OK) continue;
+        step_progress stp = {progress, ctx, 2 * (uint64_t)m, steps, t0};
+        if (progress) progress(ctx, 2 * (uint64_t)m * INFO_STEP, steps, dlm_now() - t0);
+        if (dlm_compile_progress(c, lv, (dlm_mode)m, progress ? compile_step : NULL, &stp, &p, &pe) != DLM_OK) continue;
         im->ok = 1;
         im->rounds = p.rounds;
         im->L = p.L;
@@ -21,6 +49,7 @@ void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
         im->max_fanin = p.max_fanin;
         im->ops = p.nops;
         dlm_slot_plan sp;
+        if (progress) progress(ctx, (2 * (uint64_t)m + 1) * INFO_STEP, steps, dlm_now() - t0);
         if (dlm_slot_plan_build(&p, &sp, &pe) == DLM_OK) {
             im->value_slots = sp.nslots;
             im->engine_ops = sp.nops;
@@ -28,6 +57,7 @@ void dlm_info_of(const dlm_circuit *c, const dlm_levels *lv, dlm_info *out)
         }
         dlm_program_free(&p);
     }
+    if (progress) progress(ctx, steps, steps, dlm_now() - t0);
 }
 
 void dlm_info_write_json(FILE *f, const char *name, const dlm_circuit *c, const dlm_levels *lv,

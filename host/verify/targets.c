@@ -264,9 +264,16 @@ static const uint64_t lane_pattern[6] = {
  * assignment patterns (assignment index = chain); else coins come from dlm_coin under
  * seed with c's thresholds. Per-thread integer counts, merged under a critical section,
  * so the counts do not depend on the number of threads. */
+typedef struct {
+    dlm_progress_fn fn; /* NULL: none */
+    void *ctx;
+} scan_progress;
+
 static dlm_status scan_blocks(const dlm_circuit *c, int enumerate, uint64_t seed, uint64_t n,
-                              int threads, dlm_target *t, dlm_err *err)
+                              int threads, const scan_progress *pg, dlm_target *t, dlm_err *err)
 {
+    const double t0 = dlm_now();
+    uint64_t done = 0; /* lanes evaluated, added by each thread every 64 of its blocks */
     uint64_t nblocks = (n + 63) / 64;
     int nt = dlm_threads_of(threads);
     uint32_t nout = c->nout, npairs = t->npairs;
@@ -281,7 +288,8 @@ static dlm_status scan_blocks(const dlm_circuit *c, int enumerate, uint64_t seed
         uint64_t *ones = dlm_calloc(nout ? nout : 1, sizeof *ones);
         uint64_t *n11 = dlm_calloc(npairs ? npairs : 1, sizeof *n11);
         uint64_t *hist = private_hist ? dlm_calloc((size_t)1 << nout, sizeof *hist) : NULL;
-        uint64_t odd = 0;
+        uint64_t odd = 0, pend = 0, nb = 0;
+        const int reporter = pg->fn && omp_get_thread_num() == 0; /* the calling thread */
         if (!scratch || !outw || (enumerate && !cw) || !ones || !n11 || (private_hist && !hist))
             failed = 1;
 #pragma omp for schedule(dynamic, 64)
@@ -314,6 +322,14 @@ static dlm_status scan_blocks(const dlm_circuit *c, int enumerate, uint64_t seed
                     }
                 }
             }
+            pend += lanes;
+            if (pg->fn && ++nb % 64 == 0) {
+                uint64_t now;
+#pragma omp atomic capture
+                now = done += pend;
+                pend = 0;
+                if (reporter) pg->fn(pg->ctx, now, n, dlm_now() - t0);
+            }
         }
 #pragma omp critical
         {
@@ -334,10 +350,29 @@ static dlm_status scan_blocks(const dlm_circuit *c, int enumerate, uint64_t seed
     }
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for per-thread counts");
     t->total = n;
+    if (pg->fn) pg->fn(pg->ctx, n, n, dlm_now() - t0);
     return DLM_OK;
 }
 
+static dlm_status target_enumerate(const dlm_circuit *c, int threads, const scan_progress *pg, dlm_target *t,
+                                   dlm_err *err);
+static dlm_status target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_t chains, int threads,
+                                   const scan_progress *pg, dlm_target *t, dlm_err *err);
+static const scan_progress no_progress = {NULL, NULL};
+
 dlm_status dlm_target_enumerate(const dlm_circuit *c, int threads, dlm_target *t, dlm_err *err)
+{
+    return target_enumerate(c, threads, &no_progress, t, err);
+}
+
+dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_t chains,
+                                int threads, dlm_target *t, dlm_err *err)
+{
+    return target_reference(c, ref_seed, chains, threads, &no_progress, t, err);
+}
+
+static dlm_status target_enumerate(const dlm_circuit *c, int threads, const scan_progress *pg, dlm_target *t,
+                                   dlm_err *err)
 {
     memset(t, 0, sizeof *t);
     if (c->ncoins > DLM_VERIFY_ENUM_MAX_COINS)
@@ -351,7 +386,7 @@ dlm_status dlm_target_enumerate(const dlm_circuit *c, int threads, dlm_target *t
     /* Enumeration supplies the coin words itself, so c->coin_thr plays no part: the
      * target is the law with fair coins, every assignment weighing 2^-ncoins. */
     uint64_t n = UINT64_C(1) << c->ncoins;
-    if ((s = scan_blocks(c, 1, 0, n, threads, t, err))) {
+    if ((s = scan_blocks(c, 1, 0, n, threads, pg, t, err))) {
         dlm_target_free(t);
         return s;
     }
@@ -364,8 +399,8 @@ dlm_status dlm_target_enumerate(const dlm_circuit *c, int threads, dlm_target *t
     return DLM_OK;
 }
 
-dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_t chains,
-                                int threads, dlm_target *t, dlm_err *err)
+static dlm_status target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_t chains, int threads,
+                                   const scan_progress *pg, dlm_target *t, dlm_err *err)
 {
     memset(t, 0, sizeof *t);
     if (chains == 0) return dlm_fail(err, DLM_EINPUT, "the reference needs at least one chain");
@@ -377,7 +412,7 @@ dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_
     t->ref_seed = ref_seed;
     dlm_circuit fair = *c; /* shallow copy: only the thresholds differ, nothing is freed */
     fair.coin_thr = NULL;
-    if ((s = scan_blocks(&fair, 0, ref_seed, chains, threads, t, err))) {
+    if ((s = scan_blocks(&fair, 0, ref_seed, chains, threads, pg, t, err))) {
         dlm_target_free(t);
         return s;
     }
@@ -390,10 +425,18 @@ dlm_status dlm_target_reference(const dlm_circuit *c, uint64_t ref_seed, uint64_
 dlm_status dlm_target_build(const dlm_circuit *c, dlm_target_want want, uint64_t seed,
                             uint64_t chains, int threads, dlm_target *t, dlm_err *err)
 {
+    return dlm_target_build_progress(c, want, seed, chains, threads, NULL, NULL, t, err);
+}
+
+dlm_status dlm_target_build_progress(const dlm_circuit *c, dlm_target_want want, uint64_t seed, uint64_t chains,
+                                     int threads, dlm_progress_fn progress, void *ctx, dlm_target *t,
+                                     dlm_err *err)
+{
+    const scan_progress pg = {progress, ctx};
     memset(t, 0, sizeof *t);
     if (want != DLM_TARGET_REFERENCE) {
         if (dlm_target_has_analytic(c)) return dlm_target_analytic(c, t, err);
-        if (c->ncoins <= DLM_VERIFY_ENUM_MAX_COINS) return dlm_target_enumerate(c, threads, t, err);
+        if (c->ncoins <= DLM_VERIFY_ENUM_MAX_COINS) return target_enumerate(c, threads, &pg, t, err);
         if (want == DLM_TARGET_EXACT)
             return dlm_fail(err, DLM_EINPUT,
                             "%s: no exact target: %u coins exceed the enumeration limit of %d "
@@ -401,5 +444,5 @@ dlm_status dlm_target_build(const dlm_circuit *c, dlm_target_want want, uint64_t
                             c->source ? c->source : "(circuit)", c->ncoins,
                             DLM_VERIFY_ENUM_MAX_COINS);
     }
-    return dlm_target_reference(c, seed ^ DLM_VERIFY_REF_XOR, chains, threads, t, err);
+    return target_reference(c, seed ^ DLM_VERIFY_REF_XOR, chains, threads, &pg, t, err);
 }

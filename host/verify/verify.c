@@ -377,8 +377,11 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
         goto fail;
     /* the bit-sliced engines get the slot plan streamed from the compiler (the
      * per-round program is never held), the byte engines the program */
-    if (dlm_backend_uses_plan(S->backend)) s = dlm_compile_plan(&S->cs, lv, o->mode, &S->p, &S->plan, err);
-    else s = dlm_compile(&S->cs, lv, o->mode, &S->p, err);
+    if (dlm_backend_uses_plan(S->backend))
+        s = dlm_compile_plan_progress(&S->cs, lv, o->mode, o->compile_progress, o->compile_progress_ctx, &S->p,
+                                      &S->plan, err);
+    else
+        s = dlm_compile_progress(&S->cs, lv, o->mode, o->compile_progress, o->compile_progress_ctx, &S->p, err);
     if (s) goto fail;
     S->have_prog = 1;
     /* Pair slots: the distinct outputs that occur in pairs. */
@@ -633,7 +636,8 @@ static dlm_status report_begin(const dlm_circuit *c, const dlm_verify_opts *o, u
     }
     /* Target (from the fair circuit; see dlm_verify.h). */
     double t0 = dlm_now();
-    dlm_status s = dlm_target_build(c, o->target, o->seed, chains, o->threads, tg, err);
+    dlm_status s = dlm_target_build_progress(c, o->target, o->seed, chains, o->threads, o->target_progress,
+                                             o->target_progress_ctx, tg, err);
     if (s) return s;
     r->seconds_target = dlm_now() - t0;
     r->target_kind = tg->kind;
