@@ -125,6 +125,9 @@ dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm
 /* Sums every rank's k (and v, when not NULL: pair counts, bit-exact checks, the lowest
  * first violation) exactly onto rank 0; the other ranks' are left partial. */
 void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
+/* 1 on every rank when bad is nonzero on any rank (a synchronisation point: no rank
+ * returns before every rank has called it). Without MPI: bad != 0. */
+int dlm_cli_mpi_any(int bad);
 /* v[0..n-1] summed (max = 0) or their maximum (max = 1) over the ranks, into rank 0's v. */
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:

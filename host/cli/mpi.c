@@ -125,6 +125,14 @@ static void reduce_u64(uint64_t *v, uint64_t n)
     }
 }
 
+int dlm_cli_mpi_any(int bad)
+{
+    int mine = bad != 0, any = 0;
+    if (!active()) return mine;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return any;
+}
+
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {
     if (!max) {
@@ -474,6 +482,10 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 {
     (void)k;
     (void)v;
+}
+int dlm_cli_mpi_any(int bad)
+{
+    return bad != 0;
 }
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {

@@ -14,6 +14,7 @@
 #include "dlm_verify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static const char *const run_help =
     "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"
     "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"
     "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"
-    "  --samples FILE      every sample, one line each (- for stdout)\n"
+    "  --samples FILE      every sample, one line each (- for stdout; under mpirun a FILE)\n"
     "  --json              one JSON object instead of the table\n"
     "  --check             check the compiled program before running it\n"
     "  --direct            evaluate the circuit directly (the reference; CPU only)\n"
@@ -132,9 +133,9 @@ static int parse_run(int argc, char **argv, run_args *a)
     int rc = dlm_cli_part_resolve(C, &a->part, a->chains, &a->first, &a->count, &a->batch);
     if (rc) return rc;
     if (a->counts && a->direct) return dlm_cli_usage(C, "--counts needs a DLM mode, not --direct");
-    if (dlm_cli_mpi_on() && (a->samples || a->direct))
-        return dlm_cli_usage(C, "under mpirun, --samples and --direct are not supported (one process "
-                                   "writes samples in chain order; docs/scale-out.md)");
+    if (dlm_cli_mpi_on() && a->samples && !strcmp(a->samples, "-"))
+        return dlm_cli_usage(C, "under mpirun, --samples needs a FILE, not - (every rank writes its chains "
+                                   "at their place in it; docs/scale-out.md)");
     return 0;
 }
 
@@ -154,20 +155,77 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
+/* --samples: one line of nout characters per chain. One process writes them in chain
+ * order; under mpirun every rank writes its chunks with pwrite at their offsets (chain
+ * c's line at (c - first) x (nout + 1)) into the file rank 0 created at its full size. */
 typedef struct {
     FILE *f;
+    int fd;          /* under mpirun: the file, open on every rank (else -1) */
+    uint64_t first;  /* the file's first chain */
     uint32_t nout;
+    const char *path;
 } sample_sink;
 
-static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_err *err)
+static dlm_status write_samples(void *ctx, uint64_t first, const uint8_t *smp, uint64_t n, dlm_err *err)
 {
     sample_sink *ss = ctx;
-    size_t sb = ((size_t)ss->nout + 7) / 8;
-    for (uint64_t i = 0; i < n; i++) {
-        put_bits(ss->f, smp + i * sb, ss->nout);
-        fputc('\n', ss->f);
+    size_t sb = ((size_t)ss->nout + 7) / 8, line = (size_t)ss->nout + 1;
+    if (ss->fd < 0) {
+        for (uint64_t i = 0; i < n; i++) {
+            put_bits(ss->f, smp + i * sb, ss->nout);
+            fputc('\n', ss->f);
+        }
+        return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
     }
-    return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
+    /* lines formatted into blocks of about 1 MiB, each written at its offset */
+    uint64_t per = line < (1u << 20) ? (1u << 20) / line : 1;
+    char *buf = malloc(per * line);
+    if (!buf) return dlm_fail(err, DLM_ENOMEM, "out of memory for the samples' lines");
+    dlm_status s = DLM_OK;
+    for (uint64_t i = 0; i < n && !s; i += per) {
+        uint64_t m = n - i < per ? n - i : per;
+        for (uint64_t q = 0; q < m; q++) {
+            const uint8_t *x = smp + (i + q) * sb;
+            char *l = buf + q * line;
+            for (uint32_t k = 0; k < ss->nout; k++) l[k] = (char)('0' + ((x[k >> 3] >> (k & 7)) & 1));
+            l[ss->nout] = '\n';
+        }
+        size_t len = m * line, done = 0;
+        off_t at = (off_t)((first + i - ss->first) * line);
+        while (done < len) {
+            ssize_t w = pwrite(ss->fd, buf + done, len - done, at + (off_t)done);
+            if (w <= 0) {
+                s = dlm_fail(err, DLM_EIO, "%s: writing samples failed: %s", ss->path, w ? strerror(errno) : "no space");
+                break;
+            }
+            done += (size_t)w;
+        }
+    }
+    free(buf);
+    return s;
+}
+
+/* Under mpirun: rank 0 creates (or truncates) the samples file at its full size, then
+ * every rank opens it. */
+static dlm_status open_samples_ranks(sample_sink *ss, uint64_t count, dlm_err *e)
+{
+    dlm_status s = DLM_OK;
+    uint64_t line = (uint64_t)ss->nout + 1;
+    if (count > (uint64_t)INT64_MAX / line)
+        s = dlm_fail(e, DLM_EINPUT, "%s: %llu samples of %llu bytes are more than a file holds", ss->path,
+                     (unsigned long long)count, (unsigned long long)line);
+    else if (dlm_cli_mpi_rank() == 0) {
+        if (!(ss->f = dlm_out_open(ss->path, 0, e))) s = DLM_EIO;
+        else if (ftruncate(fileno(ss->f), (off_t)(count * line)))
+            s = dlm_fail(e, DLM_EIO, "%s: cannot make it %llu bytes long: %s", ss->path,
+                         (unsigned long long)(count * line), strerror(errno));
+        else ss->fd = fileno(ss->f);
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "rank 0 could not create %s", ss->path);
+    if (dlm_cli_mpi_rank() != 0 && (ss->fd = open(ss->path, O_WRONLY)) < 0)
+        s = dlm_fail(e, DLM_EIO, "%s: %s", ss->path, strerror(errno));
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not open %s", ss->path);
+    return DLM_OK;
 }
 
 int dlm_cli_run(int argc, char **argv)
@@ -194,7 +252,7 @@ int dlm_cli_run(int argc, char **argv)
     dlm_program p;
     dlm_counts k;
     memset(&k, 0, sizeof k);
-    sample_sink ss = {NULL, L.c.nout};
+    sample_sink ss = {NULL, -1, a.first, L.c.nout, a.samples};
     FILE *fh = NULL;
     int want_hist = a.hist != NULL || (a.counts && L.c.nout <= DLM_HIST_MAX_BITS), stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
@@ -207,7 +265,9 @@ int dlm_cli_run(int argc, char **argv)
                      a.path, L.c.nout);
         goto done;
     }
-    if (a.samples && !(ss.f = dlm_out_open(a.samples, 0, &e))) {
+    if (a.samples && dlm_cli_mpi_on()) {
+        if ((s = open_samples_ranks(&ss, a.count, &e))) goto done;
+    } else if (a.samples && !(ss.f = dlm_out_open(a.samples, 0, &e))) {
         s = DLM_EIO;
         goto done;
     }
@@ -248,7 +308,7 @@ int dlm_cli_run(int argc, char **argv)
     bo.progress = dlm_cli_progress;
     bo.progress_ctx = &ps;
     bo.direct = a.direct ? &L.c : NULL;
-    bo.sink = ss.f ? write_samples : NULL;
+    bo.sink = a.samples ? write_samples : NULL;
     bo.sink_ctx = &ss;
     bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
     bo.checkpoint_every = a.checkpoint_every;
@@ -318,6 +378,7 @@ int dlm_cli_run(int argc, char **argv)
     if (ss.f) {
         int bad = dlm_out_close(ss.f) != 0;
         ss.f = NULL;
+        ss.fd = -1;
         if (bad) {
             s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
             goto done;
@@ -375,6 +436,7 @@ done:
     dlm_program_free(&p);
     if (fh) dlm_out_close(fh);
     if (ss.f) dlm_out_close(ss.f);
+    else if (ss.fd >= 0) close(ss.fd);
     dlm_counts_free(&k);
     dlm_cli_unload(&L);
     return s ? dlm_cli_fail(s, &e) : rc;
