@@ -50,6 +50,12 @@ int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);
 /* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
 int dlm_cli_fail(dlm_status s, const dlm_err *e);
 
+/* SIGINT and SIGTERM set the stop flag (the CLI's one mutable global, host/cli/util.c)
+ * that a checkpointed run checks between chunks: catch_stop installs the handlers,
+ * stop_flag is the flag (0, or the signal). */
+void dlm_cli_catch_stop(void);
+const volatile sig_atomic_t *dlm_cli_stop_flag(void);
+
 /* A circuit loaded and levelized, shared by the circuit subcommands. */
 typedef struct {
     dlm_circuit c;
@@ -133,7 +139,7 @@ void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
  * copied to rank 0, which then holds all of them (plain data, no pointers). */
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);
-/* A run over the ranks (mpirun -n R dlmsim run): chains first .. first+count-1 of a
+/* A run over the ranks (mpirun -n R dlmsim run, and verify's sampling): chains first .. first+count-1 of a
  * batch of `batch` (the count files' batch), in chunks handed out as ranks finish.
  * With checkpoint, rank r keeps PREFIX.rank<r> (a count file, dlm_tally.h: the ranges
  * and counts of the chains it counted), rewritten atomically every `every` seconds, on
@@ -150,7 +156,19 @@ typedef struct {
     const char *checkpoint, *resume; /* prefixes, or NULL */
     double every;                 /* seconds between checkpoints */
     const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: stop after the chunk */
+    /* verify's job (NULL for run): the verifier's counts besides k, kept in the
+     * checkpoints (count files of kind verify), taken over on resume and reduced */
+    dlm_tally_verify *v;
+    /* NULL: run's chunks (dlm_batch_run of p with bo). Else it samples chains first ..
+     * end-1 into the caller's counts (k and v), stops early once *stop is set, and sets
+     * *next to the chain it reached. */
+    dlm_status (*sample)(void *ctx, uint64_t first, uint64_t end, uint64_t *next, dlm_err *e);
+    void *sample_ctx;
 } dlm_cli_mpi_job;
+/* NULL, or what a checkpoint t (a count file) holds of another job than j: "circuit",
+ * "mode", "seed", "batch (--chains, --shard)", "outputs", the kind, or a "chain range"
+ * outside j's first .. first+count-1. The same with and without MPI. */
+const char *dlm_cli_checkpoint_differs(const dlm_cli_mpi_job *j, const dlm_tally *t);
 /* Adds into k (zeroed by the caller): rank 0 ends with the whole run's counts, unless
  * a rank was stopped (*stopped = 1 on every rank, the checkpoints written). *ran: the
  * chains this rank ran in this job. */

@@ -267,18 +267,11 @@ static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, dlm_tally *m, dlm_e
         rank_path(j->resume, (int)rk[i], path, sizeof path);
         dlm_tally t;
         if ((s = dlm_tally_read(path, &t, e))) break;
-        const char *what = NULL;
-        if (t.circuit_hash != j->id->circuit_hash) what = "circuit";
-        else if (strcmp(t.mode, j->mode_name)) what = "mode";
-        else if (t.seed != j->id->seed) what = "seed";
-        else if (t.batch != j->batch) what = "batch (--chains, --shard)";
-        else if (t.counts.nout != j->id->nout || (t.counts.hist != NULL) != (j->id->hist != 0)) what = "outputs";
-        else if (t.verify) what = "kind (verify)";
-        for (size_t q = 0; !what && q < t.ranges.n; q++)
-            if (t.ranges.r[q].first < j->first || t.ranges.r[q].end > j->first + j->count) what = "chain range";
+        const char *what = dlm_cli_checkpoint_differs(j, &t);
         if (what) s = dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
         else if (!m->ranges.n) {
             dlm_counts_add(&m->counts, &t.counts);
+            if (m->verify) dlm_tally_verify_add(&m->v, &t.v);
             for (size_t q = 0; q < t.ranges.n && !s; q++)
                 s = dlm_ranges_add(&m->ranges, t.ranges.r[q].first, t.ranges.r[q].end, e);
         } else if (!ranges_within(&m->ranges, &t.ranges)) {
@@ -304,6 +297,10 @@ static dlm_status write_rank(const dlm_cli_mpi_job *j, const dlm_ranges *mine, c
     t.batch = j->batch;
     t.ranges = *mine;
     t.counts = *k;
+    if (j->v) {
+        t.verify = 1;
+        t.v = *j->v;
+    }
     return dlm_tally_write(path, &t, e);
 }
 
@@ -326,16 +323,21 @@ static dlm_status job_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *
             js->stopped = 1;
             break;
         }
-        dlm_batch_id cid = *j->id;
-        dlm_batch_opts bo = j->bo;
-        bo.progress = NULL; /* one rank's view is not the job's progress */
-        bo.checkpoint = NULL;
-        bo.stop = j->stop;
-        bo.first_chunk = js->items[i].end - js->items[i].first;
-        cid.chains = js->items[i].end;
         uint64_t next = js->items[i].first;
         int stopped = 0;
-        s = dlm_batch_run(j->p, &cid, &bo, &next, js->k, &stopped, e);
+        if (j->sample) {
+            s = j->sample(j->sample_ctx, js->items[i].first, js->items[i].end, &next, e);
+            stopped = !s && next < js->items[i].end;
+        } else {
+            dlm_batch_id cid = *j->id;
+            dlm_batch_opts bo = j->bo;
+            bo.progress = NULL; /* one rank's view is not the job's progress */
+            bo.checkpoint = NULL;
+            bo.stop = j->stop;
+            bo.first_chunk = js->items[i].end - js->items[i].first;
+            cid.chains = js->items[i].end;
+            s = dlm_batch_run(j->p, &cid, &bo, &next, js->k, &stopped, e);
+        }
         if (!s && next > js->items[i].first) s = dlm_ranges_add(&js->mine, js->items[i].first, next, e);
         if (stopped) js->stopped = 1;
         if (!s && j->checkpoint && (js->stopped || dlm_now() - js->last >= j->every)) {
@@ -364,7 +366,7 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
         dlm_tally m;
         memset(&m, 0, sizeof m);
         if (root && !(s = dlm_tally_init(&m, j->id->circuit_hash, j->mode_name, j->id->seed, j->batch, j->id->nout,
-                                         j->id->hist, e)))
+                                         j->id->hist, e)) && !(s = j->v ? dlm_tally_verify_init(&m, j->v->npairs, e) : DLM_OK))
             s = read_checkpoints(j, &m, e);
         int bad = s != DLM_OK;
         MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -393,6 +395,7 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
             /* rank 0 takes over the earlier counts and writes them as its own before any
              * rank replaces its file: the other files are then contained in rank 0's */
             dlm_counts_add(k, &m.counts);
+            if (j->v) dlm_tally_verify_add(j->v, &m.v);
             for (size_t q = 0; q < m.ranges.n && !s; q++) s = dlm_ranges_add(&js.mine, m.ranges.r[q].first, m.ranges.r[q].end, e);
             if (!s && j->checkpoint) s = write_rank(j, &js.mine, k, e);
         }
@@ -453,7 +456,7 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
         *stopped = 1;
         return DLM_OK;
     }
-    dlm_cli_mpi_reduce(k, NULL);
+    dlm_cli_mpi_reduce(k, j->v);
     return DLM_OK;
 }
 
@@ -510,6 +513,20 @@ void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char
 }
 
 #endif
+
+const char *dlm_cli_checkpoint_differs(const dlm_cli_mpi_job *j, const dlm_tally *t)
+{
+    if (t->circuit_hash != j->id->circuit_hash) return "circuit";
+    if (strcmp(t->mode, j->mode_name)) return "mode";
+    if (t->seed != j->id->seed) return "seed";
+    if (t->batch != j->batch) return "batch (--chains, --shard)";
+    if (t->counts.nout != j->id->nout || (t->counts.hist != NULL) != (j->id->hist != 0)) return "outputs";
+    if (t->verify != (j->v != NULL)) return t->verify ? "kind (verify)" : "kind (run)";
+    if (t->verify && t->v.npairs != j->v->npairs) return "number of pairs";
+    for (size_t q = 0; q < t->ranges.n; q++)
+        if (t->ranges.r[q].first < j->first || t->ranges.r[q].end > j->first + j->count) return "chain range";
+    return NULL;
+}
 
 uint64_t dlm_cli_mpi_chunk(uint64_t count)
 {

@@ -147,14 +147,6 @@ static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
 // ---------------------------------------------------------------------------
 // Long batches: progress on stderr, SIGINT/SIGTERM stop at a checkpoint.
 
-/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-    stop_signal = sig;
-}
-
 /* --samples: one line of nout characters per chain. One process writes them in chain
  * order; under mpirun every rank writes its chunks with pwrite at their offsets (chain
  * c's line at (c - first) x (nout + 1)) into the file rank 0 created at its full size. */
@@ -304,7 +296,7 @@ int dlm_cli_run(int argc, char **argv)
     memset(&bo, 0, sizeof bo);
     bo.backend = be;
     bo.threads = a.threads;
-    bo.stop = &stop_signal;
+    bo.stop = dlm_cli_stop_flag();
     bo.progress = dlm_cli_progress;
     bo.progress_ctx = &ps;
     bo.direct = a.direct ? &L.c : NULL;
@@ -318,8 +310,7 @@ int dlm_cli_run(int argc, char **argv)
         bo.plan = &plan;
     }
     if (bo.checkpoint) {
-        signal(SIGINT, on_stop_signal);
-        signal(SIGTERM, on_stop_signal);
+        dlm_cli_catch_stop();
     }
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
     int gpu = dlm_cli_mpi_gpu(be, &e);
@@ -350,7 +341,7 @@ int dlm_cli_run(int argc, char **argv)
     if (dlm_cli_mpi_on()) {
         dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
                                dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
-                               &stop_signal};
+                               dlm_cli_stop_flag(), NULL, NULL, NULL};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
         next = id.chains;
@@ -358,8 +349,8 @@ int dlm_cli_run(int argc, char **argv)
         if (!s && stopped) {
             if (root)
                 fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue "
-                        "with mpirun ... --resume %s)\n", (int)stop_signal, bo.checkpoint, bo.checkpoint);
-            rc = 128 + (int)(stop_signal ? stop_signal : SIGTERM);
+                        "with mpirun ... --resume %s)\n", (int)*bo.stop, bo.checkpoint, bo.checkpoint);
+            rc = 128 + (int)(*bo.stop ? *bo.stop : SIGTERM);
             goto done;
         }
         if (!s && !root) goto done;
@@ -370,9 +361,9 @@ int dlm_cli_run(int argc, char **argv)
     if (s) goto done;
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
-                "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
+                "(continue with --resume %s)\n", (int)*bo.stop, (unsigned long long)next,
                 (unsigned long long)(a.first + a.count), bo.checkpoint, bo.checkpoint);
-        rc = 128 + (int)stop_signal;
+        rc = 128 + (int)*bo.stop;
         goto done;
     }
     if (ss.f) {

@@ -4,6 +4,7 @@
 #include "dlm_level.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,28 @@ int dlm_cli_help(const char *text, int argc, char **argv)
             return 1;
         }
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+// SIGINT/SIGTERM: a checkpointed run stops after its current chunk.
+
+/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+void dlm_cli_catch_stop(void)
+{
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+}
+
+const volatile sig_atomic_t *dlm_cli_stop_flag(void)
+{
+    return &stop_signal;
 }
 
 int dlm_cli_fail(dlm_status s, const dlm_err *e)
