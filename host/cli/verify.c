@@ -275,29 +275,34 @@ static dlm_status verify_range(void *ctx, uint64_t first, uint64_t end, uint64_t
     return s;
 }
 
-/* One process with --checkpoint or --resume: the tally of --resume FILE (checked
- * against the job), then the chains none of it holds, t written to the checkpoint
- * every `every` seconds, on a stop and at the end. */
-static dlm_status verify_checkpointed(verify_args *a, const dlm_cli_mpi_job *j, verify_part *part, int *stopped,
-                                      dlm_err *e)
+/* One process: the tally of --resume FILE, checked against the job, into t. */
+static dlm_status verify_resume(const char *path, const dlm_cli_mpi_job *j, dlm_tally *t, dlm_err *e)
+{
+    dlm_tally r;
+    dlm_status s = dlm_tally_read(path, &r, e);
+    if (s) return s;
+    const char *what = dlm_cli_checkpoint_differs(j, &r);
+    if (what) {
+        dlm_tally_free(&r);
+        return dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
+    }
+    dlm_tally_free(t);
+    *t = r;
+    return DLM_OK;
+}
+
+/* One process with --checkpoint or --resume: the chains t (resumed) does not hold,
+ * t written to the checkpoint every `every` seconds, on a stop and at the end. */
+static dlm_status verify_checkpointed(const dlm_cli_mpi_job *j, verify_part *part, int *stopped, dlm_err *e)
 {
     dlm_tally *t = part->t;
     dlm_status s = DLM_OK;
-    if (a->resume) {
-        dlm_tally r;
-        if ((s = dlm_tally_read(a->resume, &r, e))) return s;
-        const char *what = dlm_cli_checkpoint_differs(j, &r);
-        if (what) {
-            dlm_tally_free(&r);
-            return dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", a->resume, what);
-        }
-        dlm_tally_free(t);
-        *t = r;
-    }
     dlm_ranges gaps;
     if ((s = dlm_tally_gaps(t, &gaps, e))) return s;
     for (size_t q = 0; q < gaps.n && !s && !*stopped; q++) {
-        uint64_t g0 = gaps.r[q].first < j->first ? j->first : gaps.r[q].first, g1 = gaps.r[q].end, next;
+        uint64_t end = j->first + j->count, next; /* the part's gaps (the batch may be longer) */
+        uint64_t g0 = gaps.r[q].first < j->first ? j->first : gaps.r[q].first;
+        uint64_t g1 = gaps.r[q].end > end ? end : gaps.r[q].end;
         if (g1 <= g0) continue;
         s = verify_range(part, g0, g1, &next, e);
         *stopped = !s && next < g1;
@@ -316,11 +321,8 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     *stopped = 0;
     dlm_status s = dlm_verify_sampler_open(&L->c, &L->lv, &a->o, S, e);
     if (s) return s;
-    if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
     if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
     const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
-    if (!dlm_cli_mpi_on() && !ckpt) return dlm_verify_sample(S, first, count, t, e);
-    if (ckpt) dlm_cli_catch_stop();
     dlm_batch_id id = {t->circuit_hash, a->o.mode, a->o.seed, first + count, t->counts.nout, t->counts.hist != NULL};
     double every = a->checkpoint_every > 0 ? a->checkpoint_every : 60;
     verify_part part = {S, t, ckpt ? dlm_cli_stop_flag() : NULL, 65536, NULL, every, dlm_now(), NULL, NULL, 0, count,
@@ -339,6 +341,11 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     j.v = &t->v;
     j.sample = verify_range;
     j.sample_ctx = &part;
+    /* one process: a checkpoint that does not match is refused before any notice */
+    if (!dlm_cli_mpi_on() && a->resume && (s = verify_resume(a->resume, &j, t, e))) return s;
+    if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
+    if (!dlm_cli_mpi_on() && !ckpt) return dlm_verify_sample(S, first, count, t, e);
+    if (ckpt) dlm_cli_catch_stop();
     if (!dlm_cli_mpi_on()) {
         part.checkpoint = ckpt;
         if (S->o.progress) { /* the progress of the whole part, resumed chains included */
@@ -347,7 +354,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
             S->o.progress = part_progress;
             S->o.progress_ctx = &part;
         }
-        return verify_checkpointed(a, &j, &part, stopped, e);
+        return verify_checkpointed(&j, &part, stopped, e);
     }
     S->o.progress = NULL; /* one rank's view is not the job's progress */
     int gpu = dlm_cli_mpi_gpu(S->backend, e);
