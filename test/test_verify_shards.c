@@ -144,7 +144,7 @@ static void killed_verify_resumes_exactly(void **state)
 /* until FILE holds another "chains" line than it did (or was missing), 30 s at most */
 #define WAIT_NEW(F) "c0=$(grep '^chains' " F " 2>/dev/null); for i in $(seq 600); do c=$(grep '^chains' " F " 2>/dev/null); " \
                     "[ -n \"$c\" ] && [ \"$c\" != \"$c0\" ] && break; sleep 0.05; done; "
-    assert_int_equal(dlm_test_sh(one, sizeof one, "%s verify " K NOTIME, DLM_BIN), 0);
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s verify " K " --hist %s/h1" NOTIME, DLM_BIN, d), 0);
     /* one process: killed, resumed and stopped, resumed to the end */
 #define ONE(OPT, SIG) "%s verify " K " " OPT " %s/ck --checkpoint-every 0.05 > /dev/null 2> %s/ck.err & m=$!; " \
                       WAIT_NEW("%s/ck") "kill -" SIG " $m; wait $m"
@@ -154,8 +154,9 @@ static void killed_verify_resumes_exactly(void **state)
     assert_int_equal(dlm_test_sh(out, sizeof out, ONE("--resume", "TERM"), DLM_BIN, d, d, d, d), 143);
     assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15 after' %s/ck.err", d), 0);
     assert_string_equal(out, "1\n");
-    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify " K " --resume %s/ck" NOTIME, DLM_BIN, d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify " K " --resume %s/ck --hist %s/h2" NOTIME, DLM_BIN, d, d), 0);
     assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h2", d, d), 0);
     /* a checkpoint of another seed: one line, exit 2 */
     assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify " K " --seed 1 --resume %s/ck 2>&1 >/dev/null", DLM_BIN, d), 2);
     assert_non_null(strstr(out, "ck: a checkpoint of another seed than this run\n"));
@@ -173,8 +174,10 @@ static void killed_verify_resumes_exactly(void **state)
     assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15; the counts of every rank' %s/mk.err", d), 0);
     assert_string_equal(out, "1\n");
     dlm_test_sh(out, sizeof out, RANKS(1, "--resume") WAIT_NEW("%s/mk.rank0") SIGNAL("KILL"), DLM_BIN, d, d, d, d);
-    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " K " --resume %s/mk" NOTIME, DLM_BIN, d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " K " --resume %s/mk --hist %s/h3" NOTIME, DLM_BIN,
+                                 d, d), 0);
     assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h3", d, d), 0);
     /* the ranks' checkpoints of another seed: one line, exit 2 */
     assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " K " --seed 1 --resume %s/mk 2>&1 >/dev/null | "
                                  "grep -c 'a checkpoint of another seed'", DLM_BIN, d), 0);

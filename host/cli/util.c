@@ -62,6 +62,7 @@ const char *const dlm_cli_usage_text =
     "             [--alpha A] [--target auto|exact|reference]\n"
     "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--inject-bias K:EPS]\n"
     "             [--json] [--quiet] [--hist FILE] [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "             [--checkpoint FILE] [--checkpoint-every SECONDS] [--resume FILE]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
