@@ -164,7 +164,22 @@ typedef struct {
      * *next to the chain it reached. */
     dlm_status (*sample)(void *ctx, uint64_t first, uint64_t end, uint64_t *next, dlm_err *e);
     void *sample_ctx;
+    /* NULL: the counts are k (and v), the checkpoints count files (dlm_tally.h). Else
+     * the caller's own (the oracle sampler's). */
+    const struct dlm_cli_mpi_counts *counts;
 } dlm_cli_mpi_job;
+/* What a job counts, other than run's and verify's: how its checkpoints are read
+ * (checked against the job: DLM_EINPUT with one line naming path; *ranges: the file's
+ * chain ranges, inside *file), taken into this rank's counts, freed, written (this
+ * rank's counts, of the chains in mine), and how the counts are summed on rank 0. */
+typedef struct dlm_cli_mpi_counts {
+    dlm_status (*read)(void *ctx, const char *path, void **file, const dlm_ranges **ranges, dlm_err *e);
+    void (*take)(void *ctx, const void *file);
+    void (*drop)(void *file);
+    dlm_status (*write)(void *ctx, const char *path, const dlm_ranges *mine, dlm_err *e);
+    void (*reduce)(void *ctx);
+    void *ctx;
+} dlm_cli_mpi_counts;
 /* NULL, or what a checkpoint t (a count file) holds of another job than j: "circuit",
  * "mode", "seed", "batch (--chains, --shard)", "outputs", the kind, or a "chain range"
  * outside j's first .. first+count-1. The same with and without MPI. */

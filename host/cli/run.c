@@ -341,7 +341,7 @@ int dlm_cli_run(int argc, char **argv)
     if (dlm_cli_mpi_on()) {
         dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
                                dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
-                               dlm_cli_stop_flag(), NULL, NULL, NULL};
+                               dlm_cli_stop_flag(), NULL, NULL, NULL, NULL};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
         next = id.chains;
