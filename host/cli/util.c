@@ -67,6 +67,7 @@ const char *const dlm_cli_usage_text =
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
     "             [--alpha A] [--json] [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "             [--checkpoint FILE] [--checkpoint-every SECONDS] [--resume FILE]\n"
     "             (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
     "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
     "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
