@@ -92,12 +92,31 @@ typedef struct {
  * DLM_EINPUT with a one-line message otherwise. */
 dlm_status dlm_out_check(const char *path, char *resolved, size_t n, dlm_err *err);
 
-/* Opens an output after dlm_out_check: "-" is stdout; otherwise the resolved target,
- * truncated ("w", or "wb" when binary). NULL with *err filled on failure. */
-FILE *dlm_out_open(const char *path, int binary, dlm_err *err);
+/* An output being written. Its bytes go to a temporary file beside the resolved target
+ * (the target's name + ".tmp.XXXXXX"), which dlm_out_close renames over the target once
+ * everything is written, so until then, and for ever when the work fails, whatever was
+ * at the path stays as it was. "-" is stdout (tmp empty). A hard link to the old file
+ * keeps the old contents. */
+typedef struct {
+    FILE *f;
+    char path[4096]; /* the resolved target (dlm_out_check) */
+    char tmp[4096];  /* the temporary file; "" for stdout */
+    unsigned mode;   /* permission bits the output gets: the old file's, else 0644 */
+} dlm_out;
 
-/* Closes what dlm_out_open returned: stdout is flushed, not closed. 0 or EOF. */
-int dlm_out_close(FILE *f);
+/* Opens path for writing (binary: "wb", else "w") after dlm_out_check. DLM_OK, or
+ * DLM_EIO with a one-line message (dlm_out_check's when it refuses the path). */
+dlm_status dlm_out_open(dlm_out *o, const char *path, int binary, dlm_err *err);
+
+/* Finishes an output opened by dlm_out_open: stdout is flushed; a file is flushed,
+ * fsync'd, given its mode, closed and renamed over its target. 0, or -1 with errno
+ * set when any step failed (the temporary file is then removed, the target untouched).
+ * o->f is NULL afterwards; a second call returns 0. */
+int dlm_out_close(dlm_out *o);
+
+/* Abandons an output: closed, its temporary file removed, the target untouched (stdout
+ * is flushed). Does nothing when o->f is NULL. */
+void dlm_out_abort(dlm_out *o);
 
 /* Replaces the file path with the n bytes of data atomically: they are written to a
  * temporary file beside it (path + tmp_suffix; a suffix ending in "XXXXXX" is made

@@ -556,10 +556,10 @@ static void outputs_replace_only_regular_files(void **state)
     snprintf(link, sizeof link, "%s/dangling.txt", dlm_test_tmpdir());
     unlink(link);
     assert_int_equal(symlink("created.txt", link), 0);
-    FILE *f = dlm_out_open(link, 0, &e);
-    assert_non_null(f);
-    fputs("made\n", f);
-    assert_int_equal(dlm_out_close(f), 0);
+    dlm_out o;
+    assert_int_equal(dlm_out_open(&o, link, 0, &e), DLM_OK);
+    fputs("made\n", o.f);
+    assert_int_equal(dlm_out_close(&o), 0);
     snprintf(link, sizeof link, "%s/created.txt", dlm_test_tmpdir());
     assert_int_equal(dlm_read_file(link, &buf, &len, &e), DLM_OK);
     assert_string_equal(buf, "made\n");
@@ -570,7 +570,54 @@ static void outputs_replace_only_regular_files(void **state)
     assert_int_equal(symlink("/dev/full", link), 0);
     assert_int_equal(dlm_out_check(link, r, sizeof r, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "links to /dev/full"));
-    assert_int_equal(dlm_out_open("-", 1, &e) == stdout, 1);
+    assert_int_equal(dlm_out_open(&o, "-", 1, &e), DLM_OK);
+    assert_true(o.f == stdout);
+    assert_int_equal(dlm_out_close(&o), 0);
+}
+
+/* An output replaces its target only when it is whole: until dlm_out_close, and for
+ * ever after dlm_out_abort, the old file is there unchanged; the new file keeps the old
+ * one's permission bits and no temporary file is left behind. */
+static void out_replaces_only_when_whole(void **state)
+{
+    (void)state;
+    dlm_err e;
+    dlm_out o;
+    char *buf;
+    size_t len;
+    const char *t = dlm_test_file("whole.txt", "old\n");
+    assert_int_equal(chmod(t, 0640), 0);
+    assert_int_equal(dlm_out_open(&o, t, 0, &e), DLM_OK);
+    assert_non_null(strstr(o.tmp, "whole.txt.tmp."));
+    fputs("new contents\n", o.f);
+    fflush(o.f);
+    assert_int_equal(dlm_read_file(t, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "old\n"); /* still the old file while writing */
+    free(buf);
+    char tmp[sizeof o.tmp];
+    snprintf(tmp, sizeof tmp, "%s", o.tmp);
+    dlm_out_abort(&o);
+    assert_null(o.f);
+    assert_int_equal(access(tmp, F_OK), -1); /* the temporary file is gone */
+    assert_int_equal(dlm_read_file(t, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "old\n"); /* an abandoned output leaves the old file */
+    free(buf);
+    assert_int_equal(dlm_out_open(&o, t, 0, &e), DLM_OK);
+    snprintf(tmp, sizeof tmp, "%s", o.tmp);
+    fputs("new contents\n", o.f);
+    assert_int_equal(dlm_out_close(&o), 0);
+    assert_int_equal(dlm_out_close(&o), 0); /* a second close does nothing */
+    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(dlm_read_file(t, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "new contents\n");
+    free(buf);
+    struct stat sb;
+    assert_int_equal(stat(t, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0640);
+    dlm_out_abort(&o); /* after close: nothing */
+    assert_int_equal(dlm_read_file(t, &buf, &len, &e), DLM_OK);
+    assert_string_equal(buf, "new contents\n");
+    free(buf);
 }
 
 // ---- AIGER reader: good files --------------------------------------------------------
@@ -1229,6 +1276,7 @@ int main(void)
         cmocka_unit_test(abc_cec_of_our_two_writers),
         cmocka_unit_test(readers_bounded_and_refuse_devices),
         cmocka_unit_test(outputs_replace_only_regular_files),
+        cmocka_unit_test(out_replaces_only_when_whole),
     };
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* file.c — bounded input (dlm_read_file: every reader goes through it) and outputs
- * (dlm_out_check, dlm_out_open and the atomic dlm_file_replace): an output replaces
- * only a regular file, a symlink's target, or creates a new file. */
+ * (dlm_out_check; dlm_out_open/_close, written beside the target and renamed over it
+ * when complete; the atomic dlm_file_replace): an output replaces only a regular file,
+ * a symlink's target, or creates a new file, and only once it is whole. */
 #include "dlm_util.h"
 
 #include <errno.h>
@@ -155,27 +156,19 @@ dlm_status dlm_out_check(const char *path, char *resolved, size_t n, dlm_err *er
     if (!access(cur, F_OK) && access(cur, W_OK))
         return dlm_fail(err, DLM_EINPUT, "%s: %s", path, strerror(errno));
     size_t rl = strlen(rdir), bl = strlen(base), sep = strcmp(rdir, "/") != 0;
-    if (rl + sep + bl >= n) return dlm_fail(err, DLM_EINPUT, "%s: output path too long", path);
+    if (rl + sep + bl >= n || rl + sep + bl + 12 >= sizeof dir)
+        return dlm_fail(err, DLM_EINPUT, "%s: output path too long", path);
     memcpy(resolved, rdir, rl);
     if (sep) resolved[rl] = '/';
     memcpy(resolved + rl + sep, base, bl + 1);
+    /* the output is written beside its target and renamed over it: the directory must
+     * take a new file (access() says yes for root on /proc, for instance) */
+    snprintf(dir, sizeof dir, "%s.tmp.XXXXXX", resolved);
+    int fd = mkstemp(dir);
+    if (fd < 0) return dlm_fail(err, DLM_EINPUT, "%s: cannot create a file beside it: %s", path, strerror(errno));
+    close(fd);
+    unlink(dir);
     return DLM_OK;
-}
-
-FILE *dlm_out_open(const char *path, int binary, dlm_err *err)
-{
-    if (!strcmp(path, "-")) return stdout;
-    char r[PATH_MAX];
-    if (dlm_out_check(path, r, sizeof r, err)) return NULL;
-    FILE *f = fopen(r, binary ? "wb" : "w");
-    if (!f) dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno));
-    return f;
-}
-
-int dlm_out_close(FILE *f)
-{
-    if (f == stdout) return fflush(f);
-    return fclose(f);
 }
 
 /* Writes all of buf to fd; 0 on success. */
@@ -217,6 +210,86 @@ static int fail(dlm_replace_fail *why, dlm_replace_step step, int fd)
     return -1;
 }
 
+/* Creates the temporary file target + suffix (made unique by mkstemp when the suffix
+ * ends in "XXXXXX") into tmp (n bytes), and the mode the output gets: target's
+ * permission bits, 0644 when it does not exist yet. A descriptor, or -1 with errno. */
+static int make_tmp(const char *target, const char *suffix, char *tmp, size_t n, mode_t *mode)
+{
+    size_t pl = strlen(target), sl = strlen(suffix);
+    if (pl + sl >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, target, pl);
+    memcpy(tmp + pl, suffix, sl + 1);
+    struct stat sb;
+    *mode = stat(target, &sb) == 0 ? sb.st_mode & 07777 : 0644;
+    int unique = sl >= 6 && !strcmp(suffix + sl - 6, "XXXXXX");
+    return unique ? mkstemp(tmp) : open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+}
+
+dlm_status dlm_out_open(dlm_out *o, const char *path, int binary, dlm_err *err)
+{
+    memset(o, 0, sizeof *o);
+    if (!strcmp(path, "-")) {
+        o->f = stdout;
+        return DLM_OK;
+    }
+    if (dlm_out_check(path, o->path, sizeof o->path, err)) return DLM_EIO;
+    mode_t mode;
+    int fd = make_tmp(o->path, ".tmp.XXXXXX", o->tmp, sizeof o->tmp, &mode);
+    if (fd < 0) {
+        o->tmp[0] = 0;
+        return dlm_fail(err, DLM_EIO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+    }
+    o->mode = mode;
+    if (!(o->f = fdopen(fd, binary ? "wb" : "w"))) {
+        int en = errno;
+        close(fd);
+        unlink(o->tmp);
+        o->tmp[0] = 0;
+        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(en));
+    }
+    return DLM_OK;
+}
+
+int dlm_out_close(dlm_out *o)
+{
+    if (!o->f) return 0;
+    FILE *f = o->f;
+    o->f = NULL;
+    if (f == stdout) return fflush(f) ? -1 : 0;
+    int bad = fflush(f) != 0 || ferror(f) || fchmod(fileno(f), (mode_t)o->mode) || fsync(fileno(f));
+    int en = errno;
+    if (fclose(f) && !bad) {
+        bad = 1;
+        en = errno;
+    }
+    if (!bad && rename(o->tmp, o->path)) {
+        bad = 1;
+        en = errno;
+    }
+    if (bad) {
+        unlink(o->tmp);
+        errno = en;
+        return -1;
+    }
+    sync_dir(o->path);
+    return 0;
+}
+
+void dlm_out_abort(dlm_out *o)
+{
+    if (!o->f) return;
+    if (o->f == stdout) {
+        fflush(stdout);
+    } else {
+        fclose(o->f);
+        unlink(o->tmp);
+    }
+    o->f = NULL;
+}
+
 int dlm_file_replace(const char *path, const char *tmp_suffix, const void *data, size_t n,
                      dlm_replace_fail *why)
 {
@@ -232,18 +305,8 @@ int dlm_file_replace(const char *path, const char *tmp_suffix, const void *data,
         return -1;
     }
     path = target;
-    size_t pl = strlen(path), sl = strlen(tmp_suffix);
-    if (pl + sl >= sizeof why->tmp) {
-        errno = ENAMETOOLONG;
-        return fail(why, DLM_REPLACE_CREATE, -1);
-    }
-    memcpy(why->tmp, path, pl);
-    memcpy(why->tmp + pl, tmp_suffix, sl + 1);
-    struct stat sb;
-    mode_t mode = 0644;
-    if (stat(path, &sb) == 0) mode = sb.st_mode & 07777;
-    int unique = sl >= 6 && !strcmp(tmp_suffix + sl - 6, "XXXXXX");
-    int fd = unique ? mkstemp(why->tmp) : open(why->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    mode_t mode;
+    int fd = make_tmp(path, tmp_suffix, why->tmp, sizeof why->tmp, &mode);
     if (fd < 0) return fail(why, DLM_REPLACE_CREATE, -1);
     if (fchmod(fd, mode) || write_all(fd, data, n) || fsync(fd)) return fail(why, DLM_REPLACE_WRITE, fd);
     if (close(fd)) return fail(why, DLM_REPLACE_CLOSE, -1);

@@ -772,14 +772,17 @@ dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, d
         return dlm_fail(err, DLM_ENOMEM, "%s: out of memory or too many AIG variables "
                         "lowering the circuit", path);
     }
-    FILE *f = dlm_out_open(path, 1, err); /* a regular file, a new one, a link to one, or "-" */
-    if (!f) {
+    /* a regular file, a new one, a link to one, or "-"; replaced once it is whole */
+    dlm_out out;
+    dlm_status os = dlm_out_open(&out, path, 1, err);
+    if (os) {
         free(map);
         free(w.and3);
         free(ikeep);
         free(okeep);
-        return DLM_EIO;
+        return os;
     }
+    FILE *f = out.f;
     uint32_t M = w.nin + (uint32_t)w.n;
     fprintf(f, "%s %u %u 0 %u %zu\n", binary ? "aig" : "aag", M, w.nin, c->nout, w.n);
     if (!binary)
@@ -807,15 +810,6 @@ dlm_status dlm_aiger_write(const dlm_circuit *c, const char *path, int binary, d
             srclen, src);
     free(map);
     free(w.and3);
-    int bad = ferror(f);
-    int e = errno;
-    if (dlm_out_close(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        remove(path);
-        return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
+    if (dlm_out_close(&out)) return dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno ? errno : EIO));
     return DLM_OK;
 }

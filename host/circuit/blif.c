@@ -631,6 +631,7 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
     char **osig = dlm_calloc(c->nout ? c->nout : 1, sizeof *osig);
     uint8_t *isout = dlm_calloc(c->nnodes, 1); /* node's name came from an output */
     FILE *f = NULL;
+    dlm_out out = {.f = NULL};
     dlm_status s = DLM_OK;
     if (!sig || !osig || !isout) goto nomem;
     /* names: coins first, then outputs that can name their driving gate */
@@ -663,11 +664,9 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
     for (uint32_t k = 0; k < c->nout; k++)
         if (!osig[k] && !(osig[k] = nameset_fresh(&ns, 'o', k))) goto nomem;
 
-    f = dlm_out_open(path, 0, err); /* a regular file, a new one, a link to one, or "-" */
-    if (!f) {
-        s = DLM_EIO;
-        goto done;
-    }
+    /* a regular file, a new one, a link to one, or "-"; replaced once it is whole */
+    if ((s = dlm_out_open(&out, path, 0, err))) goto done;
+    f = out.f;
     /* model name: the source's base name without extension, made a valid name */
     char model[64] = "dlmsim";
     const char *src = c->source ? c->source : "";
@@ -719,21 +718,12 @@ dlm_status dlm_blif_write(const dlm_circuit *c, const char *path, dlm_err *err)
         }
     }
     fputs(".end\n", f);
-    int bad = ferror(f), e = errno;
-    if (dlm_out_close(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    f = NULL;
-    if (bad) {
-        remove(path);
-        s = dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(e ? e : EIO));
-    }
+    if (dlm_out_close(&out)) s = dlm_fail(err, DLM_EIO, "%s: %s", path, strerror(errno ? errno : EIO));
     goto done;
 nomem:
     s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory naming signals", path);
 done:
-    if (f) dlm_out_close(f);
+    dlm_out_abort(&out);
     free(sig);
     free(osig);
     free(isout);

@@ -134,6 +134,8 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
 /* 1 on every rank when bad is nonzero on any rank (a synchronisation point: no rank
  * returns before every rank has called it). Without MPI: bad != 0. */
 int dlm_cli_mpi_any(int bad);
+/* rank 0's n bytes at buf copied to every rank's buf. Without MPI: nothing. */
+void dlm_cli_mpi_bcast(void *buf, size_t n);
 /* v[0..n-1] summed (max = 0) or their maximum (max = 1) over the ranks, into rank 0's v. */
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:

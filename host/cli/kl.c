@@ -191,8 +191,9 @@ static void csv_num(FILE *f, double x)
 static int write_csv(const char *path, const dlm_kl_row *rows, size_t nr)
 {
     dlm_err e;
-    FILE *f = dlm_out_open(path, 0, &e);
-    if (!f) return -1;
+    dlm_out o;
+    if (dlm_out_open(&o, path, 0, &e)) return -1;
+    FILE *f = o.f;
     fputs("schedule,T,sizes,smax,kl,se,lo,hi,li_cai,smax_bound,tc_T,dtc_T,kl_qbar,rkl_qbar,tv_qbar\n", f);
     for (size_t i = 0; i < nr; i++) {
         const dlm_kl_row *w = &rows[i];
@@ -219,7 +220,7 @@ static int write_csv(const char *path, const dlm_kl_row *rows, size_t nr)
         csv_num(f, w->tv_qbar);
         fputc('\n', f);
     }
-    return dlm_out_close(f) ? -1 : 0;
+    return dlm_out_close(&o) ? -1 : 0;
 }
 
 static void write_json(const dlm_law *law, const dlm_kl_dep *d, int have_dep, int exact, const double *g,

@@ -133,6 +133,11 @@ int dlm_cli_mpi_any(int bad)
     return any;
 }
 
+void dlm_cli_mpi_bcast(void *buf, size_t n)
+{
+    if (active()) MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {
     if (!max) {
@@ -543,6 +548,11 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
 int dlm_cli_mpi_any(int bad)
 {
     return bad != 0;
+}
+void dlm_cli_mpi_bcast(void *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
 }
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {

@@ -284,13 +284,14 @@ static int regress_main(int argc, char **argv, const char **counts)
     }
 
     if (a.junit) {
-        FILE *f = dlm_out_open(a.junit, 0, &e);
-        if (!f) {
+        dlm_out o;
+        if (dlm_out_open(&o, a.junit, 0, &e)) {
             fprintf(stderr, "dlmsim: %s\n", e.msg);
             status = 2;
         } else {
-            st = dlm_regress_write_junit(f, &s, res, &e);
-            if ((f == stdout ? fflush(f) : fclose(f)) && !st) st = dlm_fail(&e, DLM_EIO, "%s: %s", a.junit, strerror(errno));
+            st = dlm_regress_write_junit(o.f, &s, res, &e);
+            if (st) dlm_out_abort(&o);
+            else if (dlm_out_close(&o)) st = dlm_fail(&e, DLM_EIO, "write failed: %s", strerror(errno));
             if (st) {
                 fprintf(stderr, "dlmsim: %s: %s\n", a.junit, e.msg);
                 status = 2;

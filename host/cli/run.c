@@ -153,6 +153,7 @@ static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
 typedef struct {
     FILE *f;
     int fd;          /* under mpirun: the file, open on every rank (else -1) */
+    int own_fd;      /* fd was opened here (the ranks but 0), not by dlm_out_open */
     uint64_t first;  /* the file's first chain */
     uint32_t nout;
     const char *path;
@@ -197,26 +198,44 @@ static dlm_status write_samples(void *ctx, uint64_t first, const uint8_t *smp, u
     return s;
 }
 
-/* Under mpirun: rank 0 creates (or truncates) the samples file at its full size, then
- * every rank opens it. */
-static dlm_status open_samples_ranks(sample_sink *ss, uint64_t count, dlm_err *e)
+/* Under mpirun: rank 0 opens the samples' output (dlm_out_open: a temporary file beside
+ * the target, renamed over it when whole) at its full size, then every rank opens that
+ * temporary file. */
+static dlm_status open_samples_ranks(sample_sink *ss, dlm_out *so, uint64_t count, dlm_err *e)
 {
     dlm_status s = DLM_OK;
     uint64_t line = (uint64_t)ss->nout + 1;
+    char tmp[sizeof so->tmp] = "";
     if (count > (uint64_t)INT64_MAX / line)
         s = dlm_fail(e, DLM_EINPUT, "%s: %llu samples of %llu bytes are more than a file holds", ss->path,
                      (unsigned long long)count, (unsigned long long)line);
-    else if (dlm_cli_mpi_rank() == 0) {
-        if (!(ss->f = dlm_out_open(ss->path, 0, e))) s = DLM_EIO;
-        else if (ftruncate(fileno(ss->f), (off_t)(count * line)))
+    else if (dlm_cli_mpi_rank() == 0 && !(s = dlm_out_open(so, ss->path, 0, e))) {
+        ss->fd = fileno(so->f);
+        snprintf(tmp, sizeof tmp, "%s", so->tmp);
+        if (ftruncate(ss->fd, (off_t)(count * line)))
             s = dlm_fail(e, DLM_EIO, "%s: cannot make it %llu bytes long: %s", ss->path,
                          (unsigned long long)(count * line), strerror(errno));
-        else ss->fd = fileno(ss->f);
     }
     if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "rank 0 could not create %s", ss->path);
-    if (dlm_cli_mpi_rank() != 0 && (ss->fd = open(ss->path, O_WRONLY)) < 0)
-        s = dlm_fail(e, DLM_EIO, "%s: %s", ss->path, strerror(errno));
-    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not open %s", ss->path);
+    dlm_cli_mpi_bcast(tmp, sizeof tmp);
+    if (dlm_cli_mpi_rank() != 0) {
+        if ((ss->fd = open(tmp, O_WRONLY)) < 0) s = dlm_fail(e, DLM_EIO, "%s: %s", tmp, strerror(errno));
+        else ss->own_fd = 1;
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not open %s", tmp);
+    return DLM_OK;
+}
+
+/* Under mpirun, after the job: every rank's lines are on disk (fsync, close) before rank
+ * 0 renames the file over its target. */
+static dlm_status close_samples_ranks(sample_sink *ss, dlm_err *e)
+{
+    dlm_status s = DLM_OK;
+    if (ss->own_fd) {
+        if (fsync(ss->fd) || close(ss->fd)) s = dlm_fail(e, DLM_EIO, "%s: write failed: %s", ss->path, strerror(errno));
+        ss->own_fd = 0;
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not write %s", ss->path);
     return DLM_OK;
 }
 
@@ -244,8 +263,8 @@ int dlm_cli_run(int argc, char **argv)
     dlm_program p;
     dlm_counts k;
     memset(&k, 0, sizeof k);
-    sample_sink ss = {NULL, -1, a.first, L.c.nout, a.samples};
-    FILE *fh = NULL;
+    sample_sink ss = {NULL, -1, 0, a.first, L.c.nout, a.samples};
+    dlm_out so = {.f = NULL}, ho = {.f = NULL}; /* --samples and --hist, replaced when whole */
     int want_hist = a.hist != NULL || (a.counts && L.c.nout <= DLM_HIST_MAX_BITS), stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
     dlm_slot_plan plan;
@@ -257,17 +276,17 @@ int dlm_cli_run(int argc, char **argv)
                      a.path, L.c.nout);
         goto done;
     }
+    /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
+     * without one the outputs are abandoned, so what was at their paths stays as it was.
+     * Caught before any output is opened, so none that arrives once one exists is lost. */
+    if (a.checkpoint || a.resume || !dlm_cli_mpi_on()) dlm_cli_catch_stop();
     if (a.samples && dlm_cli_mpi_on()) {
-        if ((s = open_samples_ranks(&ss, a.count, &e))) goto done;
-    } else if (a.samples && !(ss.f = dlm_out_open(a.samples, 0, &e))) {
-        s = DLM_EIO;
-        goto done;
+        if ((s = open_samples_ranks(&ss, &so, a.count, &e))) goto done;
+    } else if (a.samples) {
+        if ((s = dlm_out_open(&so, a.samples, 0, &e))) goto done;
+        ss.f = so.f;
     }
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
-    if (a.hist && root && !(fh = dlm_out_open(a.hist, 0, &e))) {
-        s = DLM_EIO;
-        goto done;
-    }
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
         p.nout = L.c.nout;
@@ -309,9 +328,6 @@ int dlm_cli_run(int argc, char **argv)
         if ((s = dlm_slot_plan_build(&p, &plan, &e))) goto done;
         bo.plan = &plan;
     }
-    if (bo.checkpoint) {
-        dlm_cli_catch_stop();
-    }
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
     int gpu = dlm_cli_mpi_gpu(be, &e);
     if (gpu == -2) {
@@ -344,6 +360,7 @@ int dlm_cli_run(int argc, char **argv)
                                dlm_cli_stop_flag(), NULL, NULL, NULL, NULL};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
+        if (!s && !stopped && a.samples) s = close_samples_ranks(&ss, &e);
         next = id.chains;
         if (!s && !a.quiet) dlm_cli_mpi_ran("chains", mine, gpu);
         if (!s && stopped) {
@@ -359,6 +376,13 @@ int dlm_cli_run(int argc, char **argv)
     }
     double secs = dlm_now() - t0;
     if (s) goto done;
+    if (stopped && !bo.checkpoint) {
+        fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; nothing written (--checkpoint FILE "
+                "keeps the counts of a stopped run)\n", (int)*bo.stop, (unsigned long long)next,
+                (unsigned long long)(a.first + a.count));
+        rc = 128 + (int)*bo.stop;
+        goto done;
+    }
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
                 "(continue with --resume %s)\n", (int)*bo.stop, (unsigned long long)next,
@@ -366,21 +390,16 @@ int dlm_cli_run(int argc, char **argv)
         rc = 128 + (int)*bo.stop;
         goto done;
     }
-    if (ss.f) {
-        int bad = dlm_out_close(ss.f) != 0;
-        ss.f = NULL;
-        ss.fd = -1;
-        if (bad) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.samples);
-            goto done;
-        }
+    if (so.f && dlm_out_close(&so)) {
+        s = dlm_fail(&e, DLM_EIO, "%s: write failed: %s", a.samples, strerror(errno));
+        goto done;
     }
-    if (fh) {
-        dlm_cli_hist_print(fh, &k);
-        int bad = dlm_out_close(fh) != 0;
-        fh = NULL;
-        if (bad) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+    /* --hist is opened only now, when it is written (its path was checked up front) */
+    if (a.hist && root) {
+        if ((s = dlm_out_open(&ho, a.hist, 0, &e))) goto done;
+        dlm_cli_hist_print(ho.f, &k);
+        if (dlm_out_close(&ho)) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed: %s", a.hist, strerror(errno));
             goto done;
         }
     }
@@ -425,9 +444,9 @@ int dlm_cli_run(int argc, char **argv)
 done:
     dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
-    if (fh) dlm_out_close(fh);
-    if (ss.f) dlm_out_close(ss.f);
-    else if (ss.fd >= 0) close(ss.fd);
+    dlm_out_abort(&ho); /* a failed or stopped run leaves what was at these paths */
+    dlm_out_abort(&so);
+    if (ss.own_fd) close(ss.fd);
     dlm_counts_free(&k);
     dlm_cli_unload(&L);
     return s ? dlm_cli_fail(s, &e) : rc;

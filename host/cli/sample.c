@@ -543,7 +543,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     double *q = NULL, *p = NULL;
     exact_report x;
     memset(&x, 0, sizeof x);
-    FILE *fh = NULL;
+    dlm_out ho = {.f = NULL}; /* --hist, replaced when whole */
     char resolved[4096];
     dlm_status s = DLM_OK;
     /* the output path is checked before the law is read (dlm_out_check) */
@@ -603,10 +603,6 @@ int dlm_cli_sample(int argc, char **argv, int verify)
         goto done;
     }
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
-    if (a.hist && root && !(fh = dlm_out_open(a.hist, 0, &e))) {
-        s = DLM_EIO;
-        goto done;
-    }
     if (want_exact && cells == UINT64_MAX) {
         s = dlm_fail(&e, DLM_EINPUT, "--exact and --verify need V^L <= %llu sequences (this law: V=%u, L=%u)",
                      (unsigned long long)DLM_LAW_TABLE_MAX, law.v.V, law.v.L);
@@ -670,16 +666,16 @@ int dlm_cli_sample(int argc, char **argv, int verify)
         x.kl_rev = dlm_kl_div(q, p, cells);
         x.tv = dlm_kl_tv(p, q, cells);
     }
-    if (fh) {
+    /* --hist is opened only now, when it is written (its path was checked up front) */
+    if (a.hist && root) {
+        if ((s = dlm_out_open(&ho, a.hist, 0, &e))) goto done;
         for (uint64_t i = 0; i < cells; i++) {
             if (!k.hist[i]) continue;
-            put_seq(fh, &law, i);
-            fprintf(fh, "\t%llu\n", (unsigned long long)k.hist[i]);
+            put_seq(ho.f, &law, i);
+            fprintf(ho.f, "\t%llu\n", (unsigned long long)k.hist[i]);
         }
-        int bad = dlm_out_close(fh) != 0;
-        fh = NULL;
-        if (bad) {
-            s = dlm_fail(&e, DLM_EIO, "%s: write failed", a.hist);
+        if (dlm_out_close(&ho)) {
+            s = dlm_fail(&e, DLM_EIO, "%s: write failed: %s", a.hist, strerror(errno));
             goto done;
         }
     }
@@ -697,7 +693,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     else print_text(&a, &law, &k, bname, secs, inexact, &x);
     rc = x.tested && !x.pass ? 1 : 0;
 done:
-    if (fh) dlm_out_close(fh);
+    dlm_out_abort(&ho);
     free(q);
     free(p);
     dlm_sample_counts_free(&k);

@@ -196,10 +196,11 @@ void dlm_cli_hist_print(FILE *f, const dlm_counts *k)
 
 dlm_status dlm_cli_hist_write(const char *path, const dlm_counts *k, dlm_err *e)
 {
-    FILE *f = dlm_out_open(path, 0, e);
-    if (!f) return DLM_EIO;
-    dlm_cli_hist_print(f, k);
-    return dlm_out_close(f) ? dlm_fail(e, DLM_EIO, "%s: write failed", path) : DLM_OK;
+    dlm_out o;
+    dlm_status s = dlm_out_open(&o, path, 0, e);
+    if (s) return s;
+    dlm_cli_hist_print(o.f, k);
+    return dlm_out_close(&o) ? dlm_fail(e, DLM_EIO, "%s: write failed: %s", path, strerror(errno)) : DLM_OK;
 }
 
 int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_part *p, int *rc)
