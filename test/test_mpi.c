@@ -74,6 +74,11 @@ static void samples_over_ranks(void **state)
     /* an existing longer file is replaced, not left with a tail */
     assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/sm0 %s/sm0 > %s/long && " MPIRUN " 2 %s run " CASE
                                  " --quiet --samples %s/long > /dev/null && cmp %s/sm0 %s/long", d, d, d, DLM_BIN, d, d, d), 0);
+    /* no temporary file is left beside them; a job that fails leaves the old file */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "! ls %s/*.tmp.* 2>/dev/null", d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "echo precious > %s/old && " MPIRUN " 2 %s run gen:parity-tree:12 --chains 1000 "
+                                 "--quiet --direct --backend cuda --samples %s/old > /dev/null 2>&1; grep -qx precious %s/old && "
+                                 "! ls %s/*.tmp.* 2>/dev/null", d, DLM_BIN, d, d, d), 0);
     int rc = dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " CASE " --quiet --samples - 2>&1 >/dev/null | grep -c 'needs a FILE, not -'",
                          DLM_BIN);
     (void)rc;
