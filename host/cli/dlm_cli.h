@@ -141,14 +141,14 @@ void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
  * copied to rank 0, which then holds all of them (plain data, no pointers). */
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);
-/* A run over the ranks (mpirun -n R dlmsim run, and verify's sampling): chains first .. first+count-1 of a
- * batch of `batch` (the count files' batch), in chunks handed out as ranks finish.
- * With checkpoint, rank r keeps PREFIX.rank<r> (a count file, dlm_tally.h: the ranges
- * and counts of the chains it counted), rewritten atomically every `every` seconds, on
- * a stop and at the end. With resume, rank 0 reads the PREFIX.rank* files of an earlier
- * job (any number of ranks), takes over their counts (writing them as its own file
- * before any rank rewrites one: an earlier file is then inside rank 0's and is skipped
- * the next time) and only the chains none of them holds are run. */
+/* A run over the ranks (mpirun -n R dlmsim run; verify's and sample's sampling): chains
+ * first .. first+count-1 of a batch of `batch` (the count files' batch), in chunks
+ * handed out as ranks finish. With checkpoint, rank r keeps PREFIX.rank<r> (a count
+ * file: the ranges and counts of the chains it counted), rewritten atomically every
+ * `every` seconds, on a stop and at the end. With resume, rank 0 reads the PREFIX.rank*
+ * files of an earlier job (any number of ranks), takes over their counts (writing them
+ * as its own file before any rank rewrites one: an earlier file is then inside rank
+ * 0's and is skipped the next time) and only the chains none of them holds are run. */
 typedef struct {
     const dlm_program *p;
     const dlm_batch_id *id;       /* id->chains: unused (first + count is the end) */
@@ -186,9 +186,9 @@ typedef struct dlm_cli_mpi_counts {
  * "mode", "seed", "batch (--chains, --shard)", "outputs", the kind, or a "chain range"
  * outside j's first .. first+count-1. The same with and without MPI. */
 const char *dlm_cli_checkpoint_differs(const dlm_cli_mpi_job *j, const dlm_tally *t);
-/* Adds into k (zeroed by the caller): rank 0 ends with the whole run's counts, unless
- * a rank was stopped (*stopped = 1 on every rank, the checkpoints written). *ran: the
- * chains this rank ran in this job. */
+/* Adds into k (zeroed by the caller; unused with j->counts): rank 0 ends with the whole
+ * run's counts, unless a rank was stopped (*stopped = 1 on every rank, the checkpoints
+ * written). *ran: the chains this rank ran in this job. */
 dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e);
 /* Chunk size for count chains over R ranks: about 1/(8R) of the work, a multiple of
  * 64, at least 4096. */
