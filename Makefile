@@ -63,7 +63,7 @@ TEST_SRC = $(wildcard test/test_*.c)
 TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # scripts that end with "N passed, N failed, N skipped" (test/run.sh adds them up)
 # (the install test and the docs' examples once, in the plain build, not under SAN=1)
-TEST_SCRIPTS = test/tree_check.sh test/outputs.sh $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py test/require_gpu.sh test/gpu_sh.sh)
+TEST_SCRIPTS = test/tree_check.sh test/outputs.sh test/cli_options.sh $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py test/require_gpu.sh test/device_refusals.sh test/gpu_sh.sh)
 DEPS_STAMP = build/.deps-installed
 include test/cuda_emu/emu.mk
 
@@ -127,8 +127,17 @@ $(BUILD)/dlmsim: $(CLI_OBJ) $(BUILD)/libdlmsim.a
 
 $(BUILD)/test/%: test/%.c $(BUILD)/libdlmsim.a test/dlm_test.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' -DDLM_HAVE_MPI=$(MPI) $(LDFLAGS) $< $(BUILD)/libdlmsim.a \
-	    -lcmocka $(LDLIBS) $(TEST_LIBS) -o $@
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Itest -DDLM_BIN='"$(BUILD)/dlmsim"' -DDLM_HAVE_MPI=$(MPI) $(LDFLAGS) $< $(TEST_OBJ) \
+	    $(BUILD)/libdlmsim.a -lcmocka $(LDLIBS) $(TEST_LIBS) -o $@
+
+# test_philox's device hook (test/cuda_coin_words.cu): a test-only kernel, not in the library.
+ifeq ($(CUDA),1)
+$(BUILD)/test/cuda_coin_words.o: test/cuda_coin_words.cu test/cuda_coin_words.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -MD -MP -MF $(@:.o=.d) -c $< -o $@
+$(BUILD)/test/test_philox: TEST_OBJ = $(BUILD)/test/cuda_coin_words.o
+$(BUILD)/test/test_philox: $(BUILD)/test/cuda_coin_words.o
+endif
 
 ifeq ($(CURAND),1)
 $(BUILD)/test/test_philox: TEST_LIBS = -lcurand

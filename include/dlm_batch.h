@@ -66,11 +66,11 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
 dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64_t next,
                                 const dlm_counts *counts, dlm_err *err);
 
-/* Reads a checkpoint into counts (which it initialises) and *next, refusing one whose
- * version, circuit hash, mode, seed, chains, outputs or histogram flag differ from id
- * (DLM_EINPUT with "FILE: ..."). */
+/* Reads a checkpoint (at most dlm_memory_budget(max_bytes) bytes) into counts (which it
+ * initialises) and *next, refusing one whose version, circuit hash, mode, seed, chains,
+ * outputs or histogram flag differ from id (DLM_EINPUT with "FILE: ..."). */
 dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_t *next,
-                               dlm_counts *counts, dlm_err *err);
+                               dlm_counts *counts, uint64_t max_bytes, dlm_err *err);
 
 /* A 64-bit FNV-1a hash of the circuit's structure: gates (kind, inputs, negations,
  * truth tables), outputs and coin thresholds; names and source are not included. */

@@ -63,6 +63,9 @@ typedef struct {
     char **coin_names;   /* NULL or ncoins entries (entries may be NULL) */
     char **out_names;    /* NULL or nout entries (entries may be NULL) */
     char *source;        /* file path or generator spec, for reports */
+    uint64_t max_bytes;  /* the memory budget of this circuit and of what is built from it
+                            (its levels, its programs): dlm_memory_budget(max_bytes); 0 =
+                            the default (set by the loaders; dlm_circuit_init: 0) */
 } dlm_circuit;
 
 #define DLM_LIT(node, neg) (2u * (uint32_t)(node) + ((neg) ? 1u : 0u))
@@ -95,9 +98,10 @@ uint64_t dlm_gate_truth_table(const dlm_gate *g);
 const char *dlm_gate_type_name(dlm_gate_type t);
 
 /* Loads a circuit from a file (.aag, .aig, .blif; chosen by the extension) or a
- * generator spec "gen:NAME:ARGS". Errors: "FILE:LINE: what" with DLM_EINPUT; a circuit
- * without outputs is refused (DLM_EINPUT). */
-dlm_status dlm_circuit_load(dlm_circuit *c, const char *path_or_spec, dlm_err *err);
+ * generator spec "gen:NAME:ARGS" within the memory budget dlm_memory_budget(max_bytes)
+ * (0: the default), which c keeps in c->max_bytes. Errors: "FILE:LINE: what" with
+ * DLM_EINPUT; a circuit without outputs is refused (DLM_EINPUT). */
+dlm_status dlm_circuit_load(dlm_circuit *c, const char *path_or_spec, uint64_t max_bytes, dlm_err *err);
 
 #ifdef __cplusplus
 }

@@ -68,6 +68,16 @@ static inline uint64_t dlm_cuda_margin(uint64_t free_bytes)
     return DLM_CUDA_MARGIN_FIXED + free_bytes / DLM_CUDA_MARGIN_DIV;
 }
 
+/* The budget of an engine's device buffers: the run's max_bytes when set, never more than
+ * the memory budget of one data structure (dlm_memory_budget(owner_max): the program's or
+ * the law's max_bytes, which carries --max-memory or DLMSIM_MAX_MEMORY, else half the
+ * host's memory), as the CPU engines. */
+static inline uint64_t dlm_cuda_budget(uint64_t run_max, uint64_t owner_max)
+{
+    const uint64_t b = dlm_memory_budget(owner_max);
+    return run_max && run_max < b ? run_max : b;
+}
+
 /* Blocks of `threads` for n items, at least 1 and at most cap (grid-stride beyond). */
 static inline unsigned dlm_cuda_grid(uint64_t n, unsigned threads, unsigned cap)
 {

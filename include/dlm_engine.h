@@ -100,10 +100,6 @@ dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_opts *o, dlm_
  * masked out). DLM_ECUDA on a runtime error, DLM_EINPUT without a device. */
 dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_run_opts *o,
                                     dlm_counts *out, dlm_err *err);
-/* Test hook (CUDA builds): words[i] = dlm_coin_word(seed, chain[i], coin[i]) computed by
- * a device kernel, so a test can pin the device's coins to the host's. */
-dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain, const uint64_t *coin,
-                               size_t n, uint32_t *words, dlm_err *err);
 /* Number of CUDA devices usable; 0 with why saying which of these is the matter: "no
  * CUDA device (...)" (cudaErrorNoDevice or a count of 0), "no CUDA driver installed
  * (...)" (cudaDriverGetVersion gives 0), "the CUDA driver supports CUDA X, this dlmsim

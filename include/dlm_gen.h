@@ -24,8 +24,9 @@
 extern "C" {
 #endif
 
-/* Builds the circuit named by spec (which starts with "gen:") into c. */
-dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, dlm_err *err);
+/* Builds the circuit named by spec (which starts with "gen:") into c, within the memory
+ * budget dlm_memory_budget(max_bytes) (0: the default; kept in c->max_bytes). */
+dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_err *err);
 
 #ifdef __cplusplus
 }

@@ -24,14 +24,15 @@ extern "C" {
  * by the file name), into c. Latches, bad-state, constraint, justice and fairness
  * sections are refused (combinational only). DLM_OK with c initialised and owned by
  * the caller; DLM_EINPUT "FILE:LINE: ..." (or "FILE: byte offset N: ..." in the binary
- * section) for malformed input; DLM_EIO when the file cannot be read; sizes are checked
- * against dlm_memory_budget() before allocating. */
-dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err);
+ * section) for malformed input; DLM_EIO when the file cannot be read; the file and the
+ * sizes are checked against dlm_memory_budget(max_bytes) before allocating (0: the
+ * default; kept in c->max_bytes). */
+dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err);
 
 /* Reads the combinational subset of BLIF (.model, .inputs, .outputs, .names covers,
  * .end) into c: one gate per .names cover, signals resolved by name in any order.
  * Errors as dlm_aiger_read (cycles, undefined or doubly defined signals included). */
-dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err);
+dlm_status dlm_blif_read(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err);
 
 /* Writes c to path as AIGER: binary = 0 ascii "aag", binary = 1 binary "aig"; gates
  * other than 2-input AND are decomposed into ANDs, coin and output names go to the

@@ -65,6 +65,7 @@ typedef struct {
     char alphabet[257];    /* "" or V (<= 256) display characters, one per token */
     double *p, *marg, *start, *val, *emit, *pw, *pim;
     uint32_t *rowptr, *col;
+    uint64_t max_bytes;    /* the memory budget of its tables: dlm_memory_budget(max_bytes) */
 } dlm_law;
 
 /* Loads a law from a spec (docs/oracle.md has the grammar and file formats):
@@ -85,9 +86,10 @@ typedef struct {
  * `teleport`, `alphabet` lines (rows must sum to 1 within 1e-9, then are divided by
  * their sum). `#` starts a comment.
  * DLM_EINPUT with a one-line message for a bad spec, file or limit (also a missing or
- * unreadable file); sizes are checked against the limits above and dlm_memory_budget()
- * before allocating. On failure *law is left empty (nothing to free). */
-dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err);
+ * unreadable file); files and sizes are checked against the limits above and
+ * dlm_memory_budget(max_bytes) (0: the default; kept in law->max_bytes, which bounds
+ * dlm_law_table too) before allocating. On failure *law is left empty (nothing to free). */
+dlm_status dlm_law_load(const char *spec, dlm_law *law, uint64_t max_bytes, dlm_err *err);
 void dlm_law_free(dlm_law *law);
 
 /* Builds law->marg (TABLE only) when (V+1)^L entries take at most max_bytes; returns

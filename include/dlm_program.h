@@ -41,6 +41,8 @@ typedef struct {
     uint32_t counter_bits;  /* C: bits of one counter copy; 0 if the mask pattern suffices */
     uint32_t counter_base[2]; /* first position of each counter copy */
     uint32_t max_fanin;     /* largest number of positions one prediction reads */
+    uint64_t max_bytes;     /* the circuit's memory budget (dlm_circuit.max_bytes), which
+                               bounds the program and the bit-sliced engines' values */
 } dlm_program;
 
 const char *dlm_mode_name(dlm_mode m);

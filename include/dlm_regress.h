@@ -65,8 +65,9 @@ typedef struct {
  * text; on error s is left empty (safe to free). Cost O(len). */
 dlm_status dlm_regress_parse(const char *path, const char *text, size_t len, dlm_regress_suite *s,
                              dlm_err *err);
-/* Reads the file path and parses it (DLM_EIO "PATH: why" when it cannot be read). */
-dlm_status dlm_regress_load(const char *path, dlm_regress_suite *s, dlm_err *err);
+/* Reads the file path (at most 64 MiB and dlm_memory_budget(max_bytes)) and parses it
+ * (DLM_EIO "PATH: why" when it cannot be read). */
+dlm_status dlm_regress_load(const char *path, dlm_regress_suite *s, uint64_t max_bytes, dlm_err *err);
 void dlm_regress_suite_free(dlm_regress_suite *s);
 
 // ---------------------------------------------------------------- the digest
@@ -93,6 +94,7 @@ typedef struct {
     double alpha;             /* default 1e-3 */
     int update;               /* --update: a differing digest does not fail the case
                                  (it is about to be rewritten); it is still reported */
+    uint64_t max_bytes;       /* each case's memory budget, dlm_memory_budget(max_bytes) */
 } dlm_regress_opts;
 
 void dlm_regress_opts_default(dlm_regress_opts *o);

@@ -31,7 +31,7 @@ void dlm_sample_tally_free(dlm_sample_tally *t);
 /* Written atomically as dlm_tally_write writes (kind sample). */
 dlm_status dlm_sample_tally_write(const char *path, const dlm_sample_tally *t, dlm_err *err);
 /* Read and checked as dlm_tally_read does: DLM_EINPUT "PATH: what" for anything wrong. */
-dlm_status dlm_sample_tally_read(const char *path, dlm_sample_tally *t, dlm_err *err);
+dlm_status dlm_sample_tally_read(const char *path, dlm_sample_tally *t, uint64_t max_bytes, dlm_err *err);
 /* Adds b (from name_b) into a (from name_a); refuses another law, policy, seed, L, V,
  * rounds or histogram setting, and ranges that overlap (DLM_EINPUT, one line). */
 dlm_status dlm_sample_tally_merge(dlm_sample_tally *a, const char *name_a, const dlm_sample_tally *b,

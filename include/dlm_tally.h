@@ -92,8 +92,9 @@ void dlm_tally_free(dlm_tally *t);
 dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err);
 /* Reads a count file (initialising t). DLM_EINPUT "PATH: what" for anything wrong:
  * not a count file, another format or program version, a bad field, a digest that
- * does not match (truncated or edited), counts that do not add up. */
-dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err);
+ * does not match (truncated or edited), counts that do not add up; a file over the
+ * memory budget dlm_memory_budget(max_bytes) is refused before it is read. */
+dlm_status dlm_tally_read(const char *path, dlm_tally *t, uint64_t max_bytes, dlm_err *err);
 
 /* Adds b (read from name_b) into a (from name_a): refuses (DLM_EINPUT, one line naming
  * both files) a different circuit, mode, seed, outputs, histogram setting or kind
@@ -120,10 +121,11 @@ dlm_status dlm_tally_file_end(dlm_tally_file *w, const char *path, dlm_err *err)
 void dlm_tally_put_ranges(FILE *f, const dlm_ranges *rs);        /* "ranges R" + R lines */
 void dlm_tally_put_list(FILE *f, const char *key, const uint64_t *v, size_t n); /* "key v.." */
 void dlm_tally_put_cells(FILE *f, const uint64_t *h, uint64_t size); /* "cells M" + nonzero */
-/* A reader: the file read whole (freed by the caller: *buf), its magic, digest, format
- * and program versions checked, its kind word in kind; *body is after the kind line. */
+/* A reader: the file read whole (within dlm_memory_budget(max_bytes); freed by the
+ * caller: *buf), its magic, digest, format and program versions checked, its kind word
+ * in kind; *body is after the kind line. */
 dlm_status dlm_tally_file_load(const char *path, char **buf, dlm_cursor *body, char *kind, size_t kind_len,
-                               dlm_err *err);
+                               uint64_t max_bytes, dlm_err *err);
 /* The ranges of a file (within 0..batch-1, disjoint) into rs. */
 dlm_status dlm_tally_get_ranges(dlm_cursor *c, uint64_t batch, dlm_ranges *rs, const char *path, dlm_err *err);
 /* NULL, or what is wrong: "key" and n numbers each at most max; the cells of a

@@ -48,7 +48,7 @@ void *dlm_calloc(size_t n, size_t size);
 void *dlm_malloc(size_t n, size_t size);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer (*buf, *len bytes without
- * the NUL), at most the memory budget (dlm_memory_budget) of bytes. DLM_EIO
+ * the NUL), at most the default memory budget (dlm_memory_budget(0)) of bytes. DLM_EIO
  * "path: strerror" when it cannot be opened or read; DLM_EINPUT for a directory or a
  * character or block device (refused after open, by fstat), for a regular file larger
  * than the budget (refused before reading) and for a pipe or FIFO that delivers more
@@ -62,11 +62,14 @@ dlm_status dlm_read_file_max(const char *path, uint64_t max, char **buf, size_t 
 uint64_t dlm_host_memory_bytes(void);
 
 /* The memory budget of one data structure (a circuit, a program, an engine's buffers,
- * a law's tables): half the physical memory, or less when the environment variable
- * DLMSIM_MAX_MEMORY is set (bytes, with an optional K, M, G or T suffix, powers of
- * 1024; the CLI's --max-memory sets it). Sizes are compared with it BEFORE allocating;
- * a structure over budget is refused with DLM_EINPUT. UINT64_MAX when unknown. */
-uint64_t dlm_memory_budget(void);
+ * a law's tables): half the physical memory (UINT64_MAX when unknown), or max_bytes
+ * when it is not 0 and less. Every function that builds such a structure takes the
+ * caller's max_bytes (a parameter, or a max_bytes field of the structure it builds
+ * from; 0 = this default) and compares sizes with dlm_memory_budget(max_bytes) BEFORE
+ * allocating; a structure over budget is refused with DLM_EINPUT. The library reads no
+ * environment: the CLI takes --max-memory or DLMSIM_MAX_MEMORY (bytes, with an
+ * optional K, M, G or T suffix, powers of 1024) once, in main, and passes it down. */
+uint64_t dlm_memory_budget(uint64_t max_bytes);
 
 /* Parses a size "123", "64K", "1.5G" (powers of 1024) into bytes; 0 on success. */
 int dlm_parse_size(const char *s, uint64_t *bytes);

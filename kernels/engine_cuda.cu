@@ -172,18 +172,6 @@ static __global__ void ones_kernel(const uint8_t *__restrict__ tok, uint64_t B,
     }
 }
 
-/* Test hook (C ABI, used by test/test_philox.c): words[i] = dlm_coin_word(seed,
- * chain[i], coin[i]) computed on the device, to pin the device build of the coin to
- * the host build bit for bit. */
-static __global__ void coin_words_kernel(uint64_t seed, const uint64_t *__restrict__ chain,
-                                  const uint64_t *__restrict__ coin, uint64_t n,
-                                  uint32_t *__restrict__ words)
-{
-    const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
-    for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
-        words[i] = dlm_coin_word(seed, chain[i], coin[i]);
-}
-
 // ---------------------------------------------------------------- host side: state
 
 /* Everything one run allocates; freed by ctx_free on every path. */
@@ -295,8 +283,8 @@ static dlm_status run_impl(dlm_cuda_ctx *x, const dlm_program *p, const dlm_run_
     if (o->max_bytes && L) bmax = dlm_cuda_min(bmax, o->max_bytes / L); /* token budget */
     if (bmax == 0) {
         char budget[96] = "";
-        if (o->max_bytes)
-            snprintf(budget, sizeof budget, "; token budget max_bytes = %llu",
+        if (o->max_bytes < UINT64_MAX)
+            snprintf(budget, sizeof budget, "; token budget %llu bytes (max_bytes or --max-memory)",
                      (unsigned long long)o->max_bytes);
         return dlm_fail(err, DLM_EINPUT,
                         WHO ": one chain does not fit: needs %llu fixed bytes (ops %llu, "
@@ -398,7 +386,9 @@ extern "C" dlm_status dlm_engine_cuda_run(const dlm_program *p, const dlm_run_op
     if (st != DLM_OK || o->chains == 0) return st;
     dlm_cuda_ctx x;
     memset(&x, 0, sizeof x);
-    st = run_impl(&x, p, o, out, err);
+    dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
+    ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
+    st = run_impl(&x, p, &ob, out, err);
     ctx_free(&x);
     return st;
 }
@@ -470,30 +460,4 @@ extern "C" int dlm_cuda_select_device(int ordinal, char *why, size_t why_len)
     }
     if (why && why_len) why[0] = 0;
     return d;
-}
-
-static dlm_status coin_words_impl(void **d, uint64_t seed, const uint64_t *chain,
-                                  const uint64_t *coin, size_t n, uint32_t *words, dlm_err *err)
-{
-    DLM_CUDA_TRY(cudaMalloc(&d[0], n * sizeof(uint64_t)));
-    DLM_CUDA_TRY(cudaMalloc(&d[1], n * sizeof(uint64_t)));
-    DLM_CUDA_TRY(cudaMalloc(&d[2], n * sizeof(uint32_t)));
-    DLM_CUDA_TRY(cudaMemcpy(d[0], chain, n * sizeof(uint64_t), cudaMemcpyHostToDevice));
-    DLM_CUDA_TRY(cudaMemcpy(d[1], coin, n * sizeof(uint64_t), cudaMemcpyHostToDevice));
-    coin_words_kernel<<<grid_for(n, 1024), DLM_CUDA_THREADS>>>(
-        seed, (const uint64_t *)d[0], (const uint64_t *)d[1], n, (uint32_t *)d[2]);
-    DLM_CUDA_LAUNCHED();
-    DLM_CUDA_TRY(cudaMemcpy(words, d[2], n * sizeof(uint32_t), cudaMemcpyDeviceToHost));
-    return DLM_OK;
-}
-
-extern "C" dlm_status dlm_cuda_coin_words(uint64_t seed, const uint64_t *chain,
-                                          const uint64_t *coin, size_t n, uint32_t *words,
-                                          dlm_err *err)
-{
-    if (n == 0) return DLM_OK;
-    void *d[3] = {NULL, NULL, NULL};
-    dlm_status st = coin_words_impl(d, seed, chain, coin, n, words, err);
-    for (int i = 0; i < 3; i++) cudaFree(d[i]);
-    return st;
 }

@@ -416,8 +416,8 @@ static dlm_status run_impl(bits_ctx *x, const dlm_program *p, const dlm_run_opts
     }
     if (P == 0) {
         char budget[96] = "";
-        if (o->max_bytes)
-            snprintf(budget, sizeof budget, "; value budget max_bytes = %llu",
+        if (o->max_bytes < UINT64_MAX)
+            snprintf(budget, sizeof budget, "; value budget %llu bytes (max_bytes or --max-memory)",
                      (unsigned long long)o->max_bytes);
         return dlm_fail(err, DLM_EINPUT,
                         WHO ": one pair of words (128 chains) does not fit: needs %llu fixed bytes "
@@ -519,7 +519,9 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     x.sp = o->plan ? o->plan : &x.own;
     if (!o->plan) st = dlm_slot_plan_build(p, &x.own, err);
     if (st == DLM_OK) st = validate_plan(x.sp, p->nout, err);
-    if (st == DLM_OK) st = run_impl(&x, p, o, out, err);
+    dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
+    ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
+    if (st == DLM_OK) st = run_impl(&x, p, &ob, out, err);
     ctx_free(&x);
     return st;
 }

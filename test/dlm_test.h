@@ -116,7 +116,7 @@ static inline void load_ok(const char *spec, loaded *L)
     dlm_err e;
     DLM_TEST_REQUIRE(spec);
     memset(L, 0, sizeof *L);
-    if (dlm_circuit_load(&L->c, spec, &e)) fail_msg("%s: %s", spec, e.msg);
+    if (dlm_circuit_load(&L->c, spec, 0, &e)) fail_msg("%s: %s", spec, e.msg);
     if (dlm_levelize(&L->c, &L->lv, &e)) fail_msg("%s: %s", spec, e.msg);
 }
 

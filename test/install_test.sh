@@ -40,7 +40,7 @@ else bad "$P/bin/dlmsim --version"; fi
 cat >"$tmp/p.c" <<'C'
 #include <dlm_level.h>
 #include <stdio.h>
-int main(void) { dlm_circuit c; dlm_levels lv; dlm_err e; if (dlm_circuit_load(&c, "gen:mult:3", &e) || dlm_levelize(&c, &lv, &e)) return puts(e.msg), 1; printf("{\"coins\":%u,\"outputs\":%u,\"depth\":%u}\n", c.ncoins, c.nout, lv.depth); dlm_levels_free(&lv); dlm_circuit_free(&c); return 0; }
+int main(void) { dlm_circuit c; dlm_levels lv; dlm_err e; if (dlm_circuit_load(&c, "gen:mult:3", 0, &e) || dlm_levelize(&c, &lv, &e)) return puts(e.msg), 1; printf("{\"coins\":%u,\"outputs\":%u,\"depth\":%u}\n", c.ncoins, c.nout, lv.depth); dlm_levels_free(&lv); dlm_circuit_free(&c); return 0; }
 C
 if grep -qF -- "$(sed -n 3p "$tmp/p.c")" README.md; then ok "README.md shows this program"
 else bad "README.md's p.c differs from this test's (keep them the same)"; fi

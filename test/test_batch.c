@@ -16,7 +16,7 @@ typedef struct {
 static void compile_ok(const char *spec, dlm_mode m, compiled *x)
 {
     dlm_err e;
-    if (dlm_circuit_load(&x->c, spec, &e) || dlm_levelize(&x->c, &x->lv, &e) ||
+    if (dlm_circuit_load(&x->c, spec, 0, &e) || dlm_levelize(&x->c, &x->lv, &e) ||
         dlm_compile(&x->c, &x->lv, m, &x->p, &e))
         fail_msg("%s", e.msg);
 }
@@ -89,7 +89,7 @@ static void stop_and_resume_is_exact(void **state)
         /* Resume in a fresh process state: everything comes from the file. */
         dlm_counts b;
         uint64_t resumed = 0;
-        assert_int_equal(dlm_checkpoint_read(ck, &id, &resumed, &b, &e), DLM_OK);
+        assert_int_equal(dlm_checkpoint_read(ck, &id, &resumed, &b, 0, &e), DLM_OK);
         assert_int_equal(resumed, next);
         so.stop = NULL;
         so.progress = NULL;
@@ -102,14 +102,14 @@ static void stop_and_resume_is_exact(void **state)
     uint64_t nz;
     dlm_batch_id other = id;
     other.seed = 18;
-    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, &e), DLM_EINPUT);
+    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "seed"));
     other = id;
     other.mode = DLM_MODE_COT;
-    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, &e), DLM_EINPUT);
+    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, 0, &e), DLM_EINPUT);
     other = id;
     other.circuit_hash ^= 1;
-    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, &e), DLM_EINPUT);
+    assert_int_equal(dlm_checkpoint_read(ck, &other, &nz, &z, 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "circuit"));
     /* A truncated checkpoint is refused, not half-read. */
     FILE *f = fopen(ck, "r+");
@@ -118,7 +118,7 @@ static void stop_and_resume_is_exact(void **state)
     long len = ftell(f);
     fclose(f);
     assert_int_equal(truncate(ck, len / 2), 0);
-    assert_int_equal(dlm_checkpoint_read(ck, &id, &nz, &z, &e), DLM_EINPUT);
+    assert_int_equal(dlm_checkpoint_read(ck, &id, &nz, &z, 0, &e), DLM_EINPUT);
     /* Counts that cannot belong together are refused (found by fuzz_checkpoint): a
      * ones count or odd parity over the chains counted, a repeated or zero histogram
      * cell, cells not adding up to the count, text after the end line. */
@@ -131,7 +131,7 @@ static void stop_and_resume_is_exact(void **state)
     c5.ones[0] = 5;
     dlm_batch_id id5 = id;
     assert_int_equal(dlm_checkpoint_write(ck, &id5, 5, &c5, &e), DLM_OK);
-    assert_int_equal(dlm_checkpoint_read(ck, &id5, &nz, &z, &e), DLM_OK);
+    assert_int_equal(dlm_checkpoint_read(ck, &id5, &nz, &z, 0, &e), DLM_OK);
     dlm_counts_free(&z);
     char good[4096];
     f = fopen(ck, "r");
@@ -149,7 +149,7 @@ static void stop_and_resume_is_exact(void **state)
         f = fopen(ck, "w");
         fputs(bad, f);
         fclose(f);
-        if (dlm_checkpoint_read(ck, &id5, &nz, &z, &e) == DLM_OK) fail_msg("edit %zu accepted", q);
+        if (dlm_checkpoint_read(ck, &id5, &nz, &z, 0, &e) == DLM_OK) fail_msg("edit %zu accepted", q);
     }
     dlm_counts_free(&c5);
     dlm_counts_free(&ref);

@@ -60,7 +60,7 @@ static void build_program(const char *spec, dlm_mode mode, dlm_program *p)
     dlm_circuit c;
     dlm_levels lv;
     dlm_err e;
-    dlm_status st = dlm_circuit_load(&c, spec, &e);
+    dlm_status st = dlm_circuit_load(&c, spec, 0, &e);
     if (st != DLM_OK) print_error("%s: %s\n", spec, e.msg);
     assert_int_equal(st, DLM_OK);
     st = dlm_levelize(&c, &lv, &e);
@@ -355,6 +355,35 @@ static void cuda_ref_refuses_budget_below_one_chain(void **state)
     o.max_bytes = p.L - 1;
     assert_int_equal(dlm_engine_cuda_run(&p, &o, &k, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "does not fit"));
+    assert_int_equal(k.chains, 0);
+    dlm_counts_free(&k);
+    dlm_program_free(&p);
+}
+
+/* --max-memory (the program's max_bytes, which main sets from --max-memory or
+ * DLMSIM_MAX_MEMORY; dlm_memory_budget) bounds both engines' buffers as o->max_bytes
+ * does: below one chain (one pair) refused with the budget named. */
+static void cuda_engines_obey_max_memory(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    dlm_program p;
+    build_program("gen:adder-ripple:8", DLM_MODE_REVISE, &p);
+    const uint64_t pair_bytes = 16 * plan_slots(&p);
+    dlm_counts k;
+    dlm_err e;
+    assert_int_equal(dlm_counts_init(&k, p.nout, 0, &e), DLM_OK);
+    dlm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.chains = 10;
+    p.max_bytes = p.L - 1;
+    assert_int_equal(dlm_engine_cuda_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "does not fit"));
+    assert_non_null(strstr(e.msg, "--max-memory"));
+    p.max_bytes = pair_bytes - 1;
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "does not fit"));
+    assert_non_null(strstr(e.msg, "--max-memory"));
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
     dlm_program_free(&p);
@@ -692,6 +721,7 @@ int main(void)
         cmocka_unit_test(random_4200_many_outputs),
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),
+        cmocka_unit_test(cuda_engines_obey_max_memory),
     };
 #if defined(DLM_CUDA_EMU)
     return cmocka_run_group_tests_name("cuda (CPU emulation of the device)", tests, NULL, NULL);

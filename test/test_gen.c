@@ -28,7 +28,7 @@
 static void build(dlm_circuit *c, const char *spec)
 {
     dlm_err e = {{0}};
-    dlm_status s = dlm_gen_build(c, spec, &e);
+    dlm_status s = dlm_gen_build(c, spec, 0, &e);
     if (s != DLM_OK) fail_msg("%s: status %d: %s", spec, (int)s, e.msg);
     assert_string_equal(c->source, spec);
 }
@@ -665,7 +665,7 @@ static void bad_specs(void **state)
         dlm_circuit c;
         memset(&c, 0xAB, sizeof c);
         dlm_err e = {{0}};
-        dlm_status s = dlm_gen_build(&c, bad[i], &e);
+        dlm_status s = dlm_gen_build(&c, bad[i], 0, &e);
         if (s != DLM_EINPUT) fail_msg("%s: status %d, want DLM_EINPUT", bad[i], (int)s);
         if (!strstr(e.msg, bad[i])) fail_msg("%s: message does not name it: %s", bad[i], e.msg);
         assert_null(strchr(e.msg, '\n'));
@@ -674,20 +674,20 @@ static void bad_specs(void **state)
         dlm_circuit_free(&c);
         /* through the loader too */
         if (!strncmp(bad[i], "gen:", 4)) {
-            assert_int_equal(dlm_circuit_load(&c, bad[i], &e), DLM_EINPUT);
+            assert_int_equal(dlm_circuit_load(&c, bad[i], 0, &e), DLM_EINPUT);
             assert_non_null(strstr(e.msg, bad[i]));
         }
     }
     /* range messages state the range */
     dlm_circuit c;
     dlm_err e;
-    assert_int_equal(dlm_gen_build(&c, "gen:adder-prefix:0", &e), DLM_EINPUT);
+    assert_int_equal(dlm_gen_build(&c, "gen:adder-prefix:0", 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "1..4096"));
-    assert_int_equal(dlm_gen_build(&c, "gen:maj:4", &e), DLM_EINPUT);
+    assert_int_equal(dlm_gen_build(&c, "gen:maj:4", 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "odd"));
-    assert_int_equal(dlm_gen_build(&c, "gen:random:0,1,1", &e), DLM_EINPUT);
+    assert_int_equal(dlm_gen_build(&c, "gen:random:0,1,1", 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "16777216"));
-    assert_int_equal(dlm_gen_build(&c, "gen:nope:1", &e), DLM_EINPUT);
+    assert_int_equal(dlm_gen_build(&c, "gen:nope:1", 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "parity-revise"));
 }
 

@@ -19,7 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-typedef dlm_status (*reader_fn)(dlm_circuit *, const char *, dlm_err *);
+typedef dlm_status (*reader_fn)(dlm_circuit *, const char *, uint64_t, dlm_err *);
 
 // ---- helpers -----------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ static void expect_bad_at(reader_fn rd, const char *path, unsigned line, const c
     dlm_err e;
     memset(&e, 0, sizeof e);
     memset(&c, 0x5a, sizeof c);
-    dlm_status s = rd(&c, path, &e);
+    dlm_status s = rd(&c, path, 0, &e);
     if (s != DLM_EINPUT) {
         print_error("%s: status %d, message '%s'\n", path, (int)s, e.msg);
         if (s == DLM_OK) dlm_circuit_free(&c);
@@ -155,7 +155,7 @@ static void bad_blif(const char *text, unsigned line, const char *what)
 static void read_ok(reader_fn rd, dlm_circuit *c, const char *path)
 {
     dlm_err e = {{0}};
-    dlm_status s = rd(c, path, &e);
+    dlm_status s = rd(c, path, 0, &e);
     if (s != DLM_OK) {
         print_error("%s: %s\n", path, e.msg);
         fail();
@@ -444,12 +444,12 @@ static void io_errors(void **state)
     dlm_err e;
     const char *p = "test/data/io/does-not-exist.aag";
     memset(&c, 0x5a, sizeof c);
-    assert_int_equal(dlm_aiger_read(&c, p, &e), DLM_EIO);
+    assert_int_equal(dlm_aiger_read(&c, p, 0, &e), DLM_EIO);
     assert_int_equal(strncmp(e.msg, p, strlen(p)), 0);
     assert_non_null(strstr(e.msg, "No such file"));
     assert_null(c.g);
-    assert_int_equal(dlm_blif_read(&c, "/nonexistent/x.blif", &e), DLM_EIO);
-    assert_int_equal(dlm_aiger_read(&c, dlm_test_tmpdir(), &e), DLM_EINPUT); /* a directory */
+    assert_int_equal(dlm_blif_read(&c, "/nonexistent/x.blif", 0, &e), DLM_EIO);
+    assert_int_equal(dlm_aiger_read(&c, dlm_test_tmpdir(), 0, &e), DLM_EINPUT); /* a directory */
     assert_non_null(strstr(e.msg, "a directory"));
     build_mixed(&c, 0);
     assert_int_equal(dlm_aiger_write(&c, "/nonexistent/dir/x.aig", 1, &e), DLM_EIO);
@@ -475,12 +475,12 @@ static void readers_bounded_and_refuse_devices(void **state)
     snprintf(p, sizeof p, "%s/zero.aag", dlm_test_tmpdir());
     unlink(p);
     assert_int_equal(symlink("/dev/zero", p), 0);
-    assert_int_equal(dlm_aiger_read(&c, p, &e), DLM_EINPUT);
+    assert_int_equal(dlm_aiger_read(&c, p, 0, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "a character device"));
     snprintf(p, sizeof p, "%s/urandom.blif", dlm_test_tmpdir());
     unlink(p);
     assert_int_equal(symlink("/dev/urandom", p), 0);
-    assert_int_equal(dlm_blif_read(&c, p, &e), DLM_EINPUT);
+    assert_int_equal(dlm_blif_read(&c, p, 0, &e), DLM_EINPUT);
     /* a regular file over the bound: refused by its size */
     const char *big = dlm_test_file("big.aag", "aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n");
     assert_int_equal(dlm_read_file_max(big, 10, &buf, &len, &e), DLM_EINPUT);
@@ -489,10 +489,8 @@ static void readers_bounded_and_refuse_devices(void **state)
     assert_int_equal(len, strlen("aag 3 2 0 1 1\n2\n4\n6\n6 2 4\n"));
     free(buf);
     /* the budget (--max-memory) bounds every reader */
-    setenv("DLMSIM_MAX_MEMORY", "16", 1);
-    assert_int_equal(dlm_aiger_read(&c, big, &e), DLM_EINPUT);
+    assert_int_equal(dlm_aiger_read(&c, big, 16, &e), DLM_EINPUT);
     assert_non_null(strstr(e.msg, "over the memory budget"));
-    unsetenv("DLMSIM_MAX_MEMORY");
     /* a FIFO: a small circuit is read; an endless writer is cut off at the budget */
     snprintf(p, sizeof p, "%s/fifo.aag", dlm_test_tmpdir());
     unlink(p);
@@ -1218,7 +1216,7 @@ static void example_circuits_read(void **state)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         dlm_circuit c;
         dlm_err e;
-        assert_int_equal(dlm_circuit_load(&c, files[i], &e), DLM_OK);
+        assert_int_equal(dlm_circuit_load(&c, files[i], 0, &e), DLM_OK);
         assert_true(c.ncoins > 0 && c.nout > 0);
         for (uint64_t x = 0; x < (UINT64_C(1) << c.ncoins); x++) {
             unsigned pc = (unsigned)__builtin_popcountll(x), want;

@@ -367,7 +367,7 @@ static void qbar_and_divergences(void **state)
 static void law_ok(const char *spec, dlm_law *law)
 {
     dlm_err e;
-    if (dlm_law_load(spec, law, &e)) fail_msg("%s: %s", spec, e.msg);
+    if (dlm_law_load(spec, law, 0, &e)) fail_msg("%s: %s", spec, e.msg);
 }
 
 static void markov_dependence_matches_g(void **state)

@@ -12,11 +12,14 @@
  *       it runs on the CPU. If cuRAND cannot start for lack of a device the test is
  *       skipped with the reason, never passed.
  *   (d) CUDA builds with a device: the coin words computed by a device kernel
- *       (kernels/engine_cuda.cu, dlm_cuda_coin_words) equal the host's bit for bit.
+ *       (test/cuda_coin_words.cu, dlm_cuda_coin_words) equal the host's bit for bit.
  *       Skipped without a device.
  */
 #include "dlm_test.h"
 #include "dlm_engine.h"
+#if DLM_HAVE_CUDA
+#include "cuda_coin_words.h" /* the device hook, test/cuda_coin_words.cu */
+#endif
 #include "dlm_step.h"
 
 #include <inttypes.h>

@@ -636,7 +636,7 @@ static void cuda_matches_cpu_laws(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         dlm_law law;
         dlm_err e;
-        assert_int_equal(dlm_law_load(cases[i].law, &law, &e), DLM_OK);
+        assert_int_equal(dlm_law_load(cases[i].law, &law, 0, &e), DLM_OK);
         assert_int_equal(dlm_law_build_marginals(&law, UINT64_C(1) << 26, &e), DLM_OK);
         const uint32_t L = law.v.L;
         dlm_policy pol = preset(cases[i].preset);

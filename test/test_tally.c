@@ -75,7 +75,7 @@ static void file_round_trip_and_refusals(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/a.counts", dlm_test_tmpdir());
     assert_int_equal(dlm_tally_write(path, &a, &e), DLM_OK);
-    assert_int_equal(dlm_tally_read(path, &b, &e), DLM_OK);
+    assert_int_equal(dlm_tally_read(path, &b, 0, &e), DLM_OK);
     assert_int_equal(b.counts.chains, 60);
     assert_int_equal(b.counts.hist[5], 59);
     assert_int_equal(b.counts.ones[2], 59);
@@ -94,7 +94,7 @@ static void file_round_trip_and_refusals(void **state)
         FILE *f = fopen(cut, "wb");
         fwrite(buf, 1, n, f);
         fclose(f);
-        assert_int_equal(dlm_tally_read(cut, &b, &e), DLM_EINPUT);
+        assert_int_equal(dlm_tally_read(cut, &b, 0, &e), DLM_EINPUT);
         assert_non_null(strstr(e.msg, cut));
     }
     /* Any one byte changed before the digest line: refused. */
@@ -107,7 +107,7 @@ static void file_round_trip_and_refusals(void **state)
         fwrite(m, 1, len, f);
         fclose(f);
         free(m);
-        assert_int_equal(dlm_tally_read(cut, &b, &e), DLM_EINPUT);
+        assert_int_equal(dlm_tally_read(cut, &b, 0, &e), DLM_EINPUT);
     }
     free(buf);
 

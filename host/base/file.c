@@ -94,7 +94,7 @@ dlm_status dlm_read_file_max(const char *path, uint64_t max, char **buf, size_t 
 
 dlm_status dlm_read_file(const char *path, char **buf, size_t *len, dlm_err *err)
 {
-    return dlm_read_file_max(path, dlm_memory_budget(), buf, len, err);
+    return dlm_read_file_max(path, dlm_memory_budget(0), buf, len, err);
 }
 
 /* The directory part of p into d ("." when p has no slash, "/" for "/x"). */

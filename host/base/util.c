@@ -86,10 +86,8 @@ int dlm_parse_size(const char *s, uint64_t *bytes)
     return 0;
 }
 
-uint64_t dlm_memory_budget(void)
+uint64_t dlm_memory_budget(uint64_t max_bytes)
 {
-    uint64_t mem = dlm_host_memory_bytes(), b = mem ? mem / 2 : UINT64_MAX, lim;
-    const char *env = getenv("DLMSIM_MAX_MEMORY");
-    if (env && *env && !dlm_parse_size(env, &lim) && lim < b) b = lim;
-    return b;
+    uint64_t mem = dlm_host_memory_bytes(), b = mem ? mem / 2 : UINT64_MAX;
+    return max_bytes && max_bytes < b ? max_bytes : b;
 }

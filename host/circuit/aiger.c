@@ -159,6 +159,7 @@ typedef struct {
     uint32_t *order;    /* A: AND indices in topological order */
     uint8_t *state;     /* A: DFS state */
     uint32_t *stack;    /* A: DFS stack */
+    uint64_t budget;    /* dlm_memory_budget of the caller's max_bytes */
 } aig_reader;
 
 static void reader_free(aig_reader *r)
@@ -256,7 +257,7 @@ static dlm_status parse_header(aig_reader *r)
                          r->I, r->O, r->A, (unsigned long long)need, (unsigned long long)left);
     /* The IR needs about one gate record per input and AND; refuse what cannot fit. */
     uint64_t bytes = (1ull + r->I + r->A) * (sizeof(dlm_gate) + 24) + 16ull * r->O;
-    uint64_t budget = dlm_memory_budget();
+    uint64_t budget = r->budget;
     if (bytes > budget)
         return perr_line(k, 1, "circuit needs about %llu bytes, over the memory budget of %llu "
                          "(half the machine's memory, or --max-memory)", (unsigned long long)bytes,
@@ -543,12 +544,12 @@ static dlm_status build(aig_reader *r, dlm_circuit *c, dlm_err *err)
     return DLM_OK;
 }
 
-dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err)
+dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
     memset(c, 0, sizeof *c);
-    dlm_status s = dlm_read_file(path, &buf, &len, err);
+    dlm_status s = dlm_read_file_max(path, dlm_memory_budget(max_bytes), &buf, &len, err);
     if (s) return s;
     aig_reader r;
     memset(&r, 0, sizeof r);
@@ -557,6 +558,7 @@ dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err)
     r.k.n = len;
     r.k.line = 1;
     r.k.err = err;
+    r.budget = dlm_memory_budget(max_bytes);
     s = parse_header(&r);
     if (!s) {
         r.out = dlm_malloc(r.O, sizeof *r.out);
@@ -574,6 +576,7 @@ dlm_status dlm_aiger_read(dlm_circuit *c, const char *path, dlm_err *err)
     if (!s) s = check_defined(&r);
     if (!s) s = topo_sort(&r);
     if (!s) s = dlm_circuit_init(c, path, err);
+    if (!s) c->max_bytes = max_bytes;
     if (!s) {
         s = build(&r, c, err);
         if (s) dlm_circuit_free(c);

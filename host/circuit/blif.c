@@ -473,12 +473,12 @@ static dlm_status build(blif_reader *r, dlm_circuit *c, dlm_err *err)
     return DLM_OK;
 }
 
-dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err)
+dlm_status dlm_blif_read(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err)
 {
     char *buf = NULL;
     size_t len = 0;
     memset(c, 0, sizeof *c);
-    dlm_status s = dlm_read_file(path, &buf, &len, err);
+    dlm_status s = dlm_read_file_max(path, dlm_memory_budget(max_bytes), &buf, &len, err);
     if (s) return s;
     blif_reader r;
     memset(&r, 0, sizeof r);
@@ -488,6 +488,7 @@ dlm_status dlm_blif_read(dlm_circuit *c, const char *path, dlm_err *err)
     if (!s) s = check(&r);
     if (!s) s = topo_sort(&r);
     if (!s) s = dlm_circuit_init(c, path, err);
+    if (!s) c->max_bytes = max_bytes;
     if (!s) {
         s = build(&r, c, err);
         if (s) dlm_circuit_free(c);

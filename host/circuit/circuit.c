@@ -81,10 +81,11 @@ static dlm_status new_node(dlm_circuit *c, uint32_t *node, dlm_err *err)
     if (c->nnodes >= DLM_MAX_NODES)
         return dlm_fail(err, DLM_EINPUT, "%s: circuit too large: more than %u nodes",
                         c->source, DLM_MAX_NODES - 1);
-    if (c->nnodes >= c->cap && 2.0 * c->cap * sizeof *c->g > (double)dlm_memory_budget())
+    uint64_t budget = dlm_memory_budget(c->max_bytes);
+    if (c->nnodes >= c->cap && 2.0 * c->cap * sizeof *c->g > (double)budget)
         return dlm_fail(err, DLM_EINPUT, "%s: circuit too large: %u nodes exceed the memory budget of "
                         "%llu bytes (half the machine's memory, or --max-memory)", c->source, c->nnodes,
-                        (unsigned long long)dlm_memory_budget());
+                        (unsigned long long)budget);
     if (!grow((void **)&c->g, &c->cap, c->nnodes, sizeof *c->g))
         return dlm_fail(err, DLM_ENOMEM, "out of memory growing a circuit");
     *node = c->nnodes++;

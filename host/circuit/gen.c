@@ -327,6 +327,7 @@ static dlm_status sweep(const dlm_circuit *t, dlm_circuit *c, dlm_err *err)
     uint8_t *live = dlm_calloc(t->nnodes, 1);
     uint32_t *map = dlm_calloc(t->nnodes, sizeof *map);
     dlm_status s = dlm_circuit_init(c, t->source, err);
+    if (!s) c->max_bytes = t->max_bytes;
     if (!s && (!live || !map)) s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", t->source);
     if (!s) {
         for (uint32_t k = 0; k < t->nout; k++) live[DLM_LIT_NODE(t->out[k])] = 1;
@@ -625,7 +626,7 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
     return 1;
 }
 
-dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, dlm_err *err)
+dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_err *err)
 {
     memset(c, 0, sizeof *c);
     if (!spec) return dlm_fail(err, DLM_EINPUT, "(null): not a generator spec");
@@ -673,6 +674,7 @@ dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, dlm_err *err)
         memset(c, 0, sizeof *c);
         return s;
     }
+    b.c->max_bytes = max_bytes;
     /* levels steer the carry-save reductions; gen:random (the largest) needs none */
     if (kind != K_RANDOM) {
         b.lcap = 256;

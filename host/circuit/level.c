@@ -30,10 +30,11 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
     memset(lv, 0, sizeof *lv);
     uint32_t n = c->nnodes;
     uint64_t need = (uint64_t)n * (4 * sizeof(uint32_t) + 1);
-    if (need > dlm_memory_budget())
+    uint64_t budget = dlm_memory_budget(c->max_bytes);
+    if (need > budget)
         return dlm_fail(err, DLM_EINPUT, "levelizing %u nodes needs %llu bytes, over the memory budget of %llu "
                         "(half the machine's memory, or --max-memory)", n, (unsigned long long)need,
-                        (unsigned long long)dlm_memory_budget());
+                        (unsigned long long)budget);
     uint32_t *minuse = dlm_malloc(n, sizeof *minuse);
     lv->level = dlm_calloc(n, sizeof *lv->level);
     lv->layer = dlm_calloc(n, sizeof *lv->layer);

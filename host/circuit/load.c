@@ -13,12 +13,12 @@ static int ends_with(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
-dlm_status dlm_circuit_load(dlm_circuit *c, const char *path, dlm_err *err)
+dlm_status dlm_circuit_load(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err)
 {
     dlm_status s;
-    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build(c, path, err);
-    else if (ends_with(path, ".blif")) s = dlm_blif_read(c, path, err);
-    else if (ends_with(path, ".aag") || ends_with(path, ".aig")) s = dlm_aiger_read(c, path, err);
+    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build(c, path, max_bytes, err);
+    else if (ends_with(path, ".blif")) s = dlm_blif_read(c, path, max_bytes, err);
+    else if (ends_with(path, ".aag") || ends_with(path, ".aig")) s = dlm_aiger_read(c, path, max_bytes, err);
     else
         return dlm_fail(err, DLM_EINPUT,
                         "%s: unknown circuit format (expected .aag, .aig, .blif or gen:SPEC)", path);

@@ -37,10 +37,22 @@ int dlm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* A bad option value: "dlmsim: CMD: bad OPT VAL (ALLOWED); see dlmsim CMD --help". */
 int dlm_cli_bad(const char *cmd, const char *opt, const char *val, const char *allowed);
 /* 1 (after printing text on stdout) when argv holds --help or -h: the caller exits 0.
- * Each subcommand's help text is the one source of its options (mk/man.sh reads it). */
+ * mk/man.sh makes the man page from these texts. */
 int dlm_cli_help(const char *text, int argc, char **argv);
-/* DLMSIM_MAX_MEMORY, when set, must be a size > 0 (dlm_parse_size): else one line, 2. */
-int dlm_cli_check_budget(void);
+/* One option of a subcommand: the one table its parser asks whether an option is known
+ * and takes a value, and (dlm_cli_help_opts) its --help lines are printed from.
+ * test/cli_options.sh checks that every option --help shows is accepted. */
+typedef struct {
+    const char *name;  /* "--mode", "-o"; NULL ends a table */
+    int takes;         /* 1: the next argument is its value */
+    const char *help;  /* its line(s) of --help; NULL: shown on another option's line */
+} dlm_cli_opt;
+/* The entry of opts named name, or NULL. */
+const dlm_cli_opt *dlm_cli_opt_find(const dlm_cli_opt *opts, const char *name);
+/* 1 when name is in opts and takes a value. */
+int dlm_cli_opt_takes(const dlm_cli_opt *opts, const char *name);
+/* dlm_cli_help of the text head, each option's help lines in table order, tail. */
+int dlm_cli_help_opts(const char *head, const dlm_cli_opt *opts, const char *tail, int argc, char **argv);
 /* --chains: a count (dlm_parse_count) in min .. DLM_CLI_CHAINS_MAX. 0 on success. */
 #define DLM_CLI_CHAINS_MAX (UINT64_C(1) << 56) /* 7.2e16: over 2 years at 10^9 chains/s */
 int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);
@@ -62,8 +74,9 @@ typedef struct {
     dlm_levels lv;
 } dlm_cli_loaded;
 
-/* dlm_circuit_load + dlm_levelize; on failure nothing is left to free. */
-dlm_status dlm_cli_load(const char *path, dlm_cli_loaded *L, dlm_err *e);
+/* dlm_circuit_load + dlm_levelize within the memory budget max_bytes; on failure
+ * nothing is left to free. */
+dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, dlm_cli_loaded *L, dlm_err *e);
 void dlm_cli_unload(dlm_cli_loaded *L);
 
 /* Progress of a long run on stderr (dlm_batch.h's and dlm_verify.h's progress hook):
@@ -75,11 +88,12 @@ typedef struct {
 } dlm_cli_progress_state;
 void dlm_cli_progress(void *ctx, uint64_t done, uint64_t total, double secs);
 
-/* The circuit subcommands; each returns the exit code. */
-int dlm_cli_info(int argc, char **argv);   /* host/cli/info.c */
-int dlm_cli_run(int argc, char **argv);    /* host/cli/run.c */
-int dlm_cli_export(int argc, char **argv); /* host/cli/export.c */
-int dlm_cli_verify(int argc, char **argv); /* host/cli/verify.c, dlmsim verify CIRCUIT */
+/* The circuit subcommands; each returns the exit code. Every subcommand takes the
+ * memory budget max_bytes of dlm_cli_budget (0: the library's default). */
+int dlm_cli_info(int argc, char **argv, uint64_t max_bytes);   /* host/cli/info.c */
+int dlm_cli_run(int argc, char **argv, uint64_t max_bytes);    /* host/cli/run.c */
+int dlm_cli_export(int argc, char **argv, uint64_t max_bytes); /* host/cli/export.c */
+int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes); /* host/cli/verify.c, dlmsim verify CIRCUIT */
 
 /* Helpers shared by the subcommands (host/cli/util.c). */
 /* --threads: a count (as dlm_parse_count) of at most 4096. Returns 0 on success. */
@@ -94,7 +108,7 @@ void dlm_cli_hist_print(FILE *f, const dlm_counts *k);
 dlm_status dlm_cli_hist_write(const char *path, const dlm_counts *k, dlm_err *e);
 
 /* dlmsim regress SUITE [...] (host/cli/regress.c); returns the exit code. */
-int dlm_cli_regress(int argc, char **argv);
+int dlm_cli_regress(int argc, char **argv, uint64_t max_bytes);
 
 /* dlmsim regress SUITE --counts FILE... (host/cli/regress_counts.c): each count file
  * (merged shards of a case) checked against its case's digest and verdict without
@@ -104,7 +118,7 @@ int dlm_cli_regress_counts(const dlm_regress_suite *s, const char *const *files,
 
 /* dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json] (host/cli/merge.c,
  * docs/scale-out.md). */
-int dlm_cli_merge(int argc, char **argv);
+int dlm_cli_merge(int argc, char **argv, uint64_t max_bytes);
 
 /* MPI (host/cli/mpi.c; without DLM_HAVE_MPI: one process, rank 0 of 1). init calls
  * MPI_Init only under mpirun: returns 1 then, 0 without mpirun, -1 if it failed. */
@@ -169,6 +183,7 @@ typedef struct {
     /* NULL: the counts are k (and v), the checkpoints count files (dlm_tally.h). Else
      * the caller's own (the oracle sampler's). */
     const struct dlm_cli_mpi_counts *counts;
+    uint64_t max_bytes;           /* the memory budget a checkpoint is read within */
 } dlm_cli_mpi_job;
 /* What a job counts, other than run's and verify's: how its checkpoints are read
  * (checked against the job: DLM_EINPUT with one line naming path; *ranges: the file's
@@ -195,10 +210,10 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
 uint64_t dlm_cli_mpi_chunk(uint64_t count);
 
 /* dlmsim kl TARGET [...] (host/cli/kl.c, docs/kl.md); returns the exit code. */
-int dlm_cli_kl(int argc, char **argv);
+int dlm_cli_kl(int argc, char **argv, uint64_t max_bytes);
 
 /* dlmsim sample LAW [...] (host/cli/sample.c); verify = 1 for `dlmsim verify LAW`. */
-int dlm_cli_sample(int argc, char **argv, int verify);
+int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes);
 /* 1 if spec names a law (dlm_law.h) rather than a circuit. */
 int dlm_cli_is_law(const char *spec);
 

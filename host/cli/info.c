@@ -25,17 +25,22 @@
 
 #define C "info"
 
-static const char *const info_help =
+static const char *const info_head =
     "usage: dlmsim info CIRCUIT [--json]   (docs/formats.md, docs/generators.md)\n"
     "Prints CIRCUIT's coins, outputs, gates, levels and the size of its DLM program in\n"
-    "each mode (rounds, L, slots, counter bits, fan-in, value slots).\n"
-    "  --json              one JSON object instead of the table\n"
-    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"
+    "each mode (rounds, L, slots, counter bits, fan-in, value slots).\n";
+
+/* Options: the parser asks this table which take a value; --help prints their lines. */
+static const dlm_cli_opt info_opts[] = {
+    {"--json", 0, "  --json              one JSON object instead of the table\n"},
+    {"--max-memory", 1, "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"},
+    {NULL, 0, NULL}};
+static const char *const info_tail =
     "CIRCUIT: a .aag, .aig or .blif file, or a generator spec gen:NAME:ARGS.\n";
 
-int dlm_cli_info(int argc, char **argv)
+int dlm_cli_info(int argc, char **argv, uint64_t max_bytes)
 {
-    if (dlm_cli_help(info_help, argc, argv)) return 0;
+    if (dlm_cli_help_opts(info_head, info_opts, info_tail, argc, argv)) return 0;
     const char *path = NULL;
     int json = 0;
     for (int i = 0; i < argc; i++) {
@@ -47,7 +52,7 @@ int dlm_cli_info(int argc, char **argv)
     if (!path) return dlm_cli_usage(C, "missing CIRCUIT");
     dlm_err e;
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(path, &L, &e);
+    dlm_status s = dlm_cli_load(path, max_bytes, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     const dlm_levels *lv = &L.lv;
     dlm_info in;

@@ -46,6 +46,13 @@ typedef struct {
     const char *steps;
 } kl_args;
 
+/* Options (their help is the synopsis above): the parser asks this table which take a
+ * value; test/cli_options.sh checks that every option the synopsis shows is here. */
+static const dlm_cli_opt kl_opts[] = {
+    {"--schedules", 1, NULL}, {"--steps", 1, NULL}, {"--csv", 1, NULL},      {"--plot", 1, NULL},
+    {"--chains", 1, NULL},    {"--seed", 1, NULL},  {"--threads", 1, NULL},  {"--max-work", 1, NULL},
+    {"--json", 0, NULL},      {"--estimate", 0, NULL}, {NULL, 0, NULL}};
+
 static int parse_args(int argc, char **argv, kl_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -55,9 +62,7 @@ static int parse_args(int argc, char **argv, kl_args *a)
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(o, "--schedules") || !strcmp(o, "--steps") || !strcmp(o, "--csv") ||
-                    !strcmp(o, "--plot") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
-                    !strcmp(o, "--threads") || !strcmp(o, "--max-work");
+        int takes = dlm_cli_opt_takes(kl_opts, o);
         if (takes && !v) return dlm_cli_usage("kl", "option %s needs a value", o);
         if (!strcmp(o, "--schedules")) {
             for (int k = 0; k < DLM_KLS_COUNT; k++) a->use[k] = 0;
@@ -356,7 +361,7 @@ static int write_plot(const char *png, const dlm_law *law, const dlm_kl_dep *d, 
 
 // ---------------------------------------------------------------- the command
 
-int dlm_cli_kl(int argc, char **argv)
+int dlm_cli_kl(int argc, char **argv, uint64_t max_bytes)
 {
     kl_args a;
     int rc = parse_args(argc, argv, &a);
@@ -379,7 +384,7 @@ int dlm_cli_kl(int argc, char **argv)
     }
     dlm_law law;
     memset(&law, 0, sizeof law);
-    dlm_status st = dlm_law_load(a.target, &law, &e);
+    dlm_status st = dlm_law_load(a.target, &law, max_bytes, &e);
     if (st) {
         fprintf(stderr, "dlmsim: kl: %s\n", e.msg);
         return dlm_exit_code(st);

@@ -1,5 +1,6 @@
 /* main.c — the dlmsim command line (host/cli/, the only code that prints and exits):
- * --max-memory and the dispatch to one file per subcommand (the usage text and the
+ * the memory budget (--max-memory, DLMSIM_MAX_MEMORY; read once here and passed to
+ * the subcommand) and the dispatch to one file per subcommand (the usage text and the
  * shared helpers are util.c).
  *
  *   dlmsim info CIRCUIT [--json]
@@ -27,24 +28,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int take_max_memory(int *argc, char **argv)
+/* The memory budget (dlm_memory_budget's max_bytes): --max-memory SIZE (taken out of
+ * argv), else the environment variable DLMSIM_MAX_MEMORY, else 0 (the library's
+ * default). A SIZE, or a DLMSIM_MAX_MEMORY that is set, must be a size > 0
+ * (dlm_parse_size): else one line, 2. */
+static int take_budget(int *argc, char **argv, uint64_t *max_bytes)
 {
-    int out = 0;
+    int out = 0, given = 0;
+    *max_bytes = 0;
     for (int i = 0; i < *argc; i++) {
         if (strcmp(argv[i], "--max-memory")) {
             argv[out++] = argv[i];
             continue;
         }
-        uint64_t b;
         if (i + 1 >= *argc) return dlm_cli_usage(NULL, "option --max-memory needs a value");
-        if (dlm_parse_size(argv[i + 1], &b) || b == 0)
+        if (dlm_parse_size(argv[i + 1], max_bytes) || *max_bytes == 0)
             return dlm_cli_bad(NULL, "--max-memory", argv[i + 1], "bytes > 0, e.g. 512M or 4G");
-        if (setenv("DLMSIM_MAX_MEMORY", argv[i + 1], 1)) return dlm_cli_usage(NULL, "cannot set DLMSIM_MAX_MEMORY");
+        given = 1;
         i++;
     }
     *argc = out;
     argv[out] = NULL;
-    return 0;
+    if (given) return 0; /* the option wins over the environment */
+    const char *env = getenv("DLMSIM_MAX_MEMORY");
+    if (!env || !*env) return 0; /* empty: unset */
+    if (!dlm_parse_size(env, max_bytes) && *max_bytes > 0) return 0;
+    if (dlm_cli_mpi_rank() == 0)
+        fprintf(stderr, "dlmsim: bad DLMSIM_MAX_MEMORY '%s' (bytes > 0, e.g. 512M or 4G; unset it for half "
+                "the machine's memory); see dlmsim --help\n", env);
+    return 2;
 }
 
 static int dispatch(int argc, char **argv);
@@ -66,21 +78,22 @@ static int dispatch(int argc, char **argv)
      * so a GSL error must come back as a value, never end the process. Switched off
      * once, here, for every subcommand (sample --verify included). */
     gsl_set_error_handler_off();
-    int mm = take_max_memory(&argc, argv);
+    /* the memory budget, read once and passed down; one that cannot be read is an
+     * error in every command, not ignored */
+    uint64_t mb;
+    int mm = take_budget(&argc, argv, &mb);
     if (mm) return mm;
-    /* a budget that cannot be read is an error in every command, not ignored */
-    if ((mm = dlm_cli_check_budget())) return mm;
     if (argc < 2) return dlm_cli_usage(NULL, "missing command (info, run, export, verify, merge, regress, sample, kl)");
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2);
-    if (!strcmp(cmd, "run")) return dlm_cli_run(argc - 2, argv + 2);
-    if (!strcmp(cmd, "export")) return dlm_cli_export(argc - 2, argv + 2);
-    if (!strcmp(cmd, "merge")) return dlm_cli_merge(argc - 2, argv + 2);
-    if (!strcmp(cmd, "regress")) return dlm_cli_regress(argc - 2, argv + 2);
-    if (!strcmp(cmd, "sample")) return dlm_cli_sample(argc - 2, argv + 2, 0);
-    if (!strcmp(cmd, "kl")) return dlm_cli_kl(argc - 2, argv + 2);
-    if (!strcmp(cmd, "verify") && argc > 2 && dlm_cli_is_law(argv[2])) return dlm_cli_sample(argc - 2, argv + 2, 1);
-    if (!strcmp(cmd, "verify")) return dlm_cli_verify(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info")) return dlm_cli_info(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "run")) return dlm_cli_run(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "export")) return dlm_cli_export(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "merge")) return dlm_cli_merge(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "regress")) return dlm_cli_regress(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "sample")) return dlm_cli_sample(argc - 2, argv + 2, 0, mb);
+    if (!strcmp(cmd, "kl")) return dlm_cli_kl(argc - 2, argv + 2, mb);
+    if (!strcmp(cmd, "verify") && argc > 2 && dlm_cli_is_law(argv[2])) return dlm_cli_sample(argc - 2, argv + 2, 1, mb);
+    if (!strcmp(cmd, "verify")) return dlm_cli_verify(argc - 2, argv + 2, mb);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(dlm_cli_usage_text, stdout);
         return 0;

@@ -16,14 +16,19 @@
 
 #define C "merge"
 
-static const char *const merge_help =
+static const char *const merge_head =
     "usage: dlmsim merge COUNTS... -o FILE [--allow-gaps] [--json]   (docs/scale-out.md)\n"
     "Sums count files (run, verify or sample --counts) of one circuit, mode and seed (or one\n"
     "law, policy and seed); no chain may be in two.\n"
-    "Prints the merged chains and the regression digest (equal to one process's).\n"
-    "  -o FILE             the merged count file\n"
-    "  --allow-gaps        merge even when chains of the batch are in none of the files\n"
-    "  --json              one JSON object instead of the table\n";
+    "Prints the merged chains and the regression digest (equal to one process's).\n";
+
+/* Options: the parser asks this table which take a value; --help prints their lines. */
+static const dlm_cli_opt merge_opts[] = {
+    {"-o", 1, "  -o FILE             the merged count file\n"},
+    {"--allow-gaps", 0, "  --allow-gaps        merge even when chains of the batch are in none of the files\n"},
+    {"--json", 0, "  --json              one JSON object instead of the table\n"},
+    {NULL, 0, NULL}};
+static const char *const merge_tail = "";
 
 /* Prints the gaps (one line each); 1 when there are some. */
 static int report_gaps(const dlm_ranges *gaps, uint64_t batch, int allow_gaps)
@@ -36,14 +41,14 @@ static int report_gaps(const dlm_ranges *gaps, uint64_t batch, int allow_gaps)
 }
 
 /* The oracle sampler's count files (kind sample, dlm_sample_tally.h). */
-static int merge_sample(char **in, int nin, const char *out, int allow_gaps, int json)
+static int merge_sample(char **in, int nin, const char *out, int allow_gaps, int json, uint64_t max_bytes)
 {
     dlm_err e;
     dlm_sample_tally sum, t;
-    dlm_status s = dlm_sample_tally_read(in[0], &sum, &e);
+    dlm_status s = dlm_sample_tally_read(in[0], &sum, max_bytes, &e);
     if (s) return dlm_cli_fail(DLM_EINPUT, &e);
     for (int i = 1; i < nin && !s; i++) {
-        if ((s = dlm_sample_tally_read(in[i], &t, &e))) break;
+        if ((s = dlm_sample_tally_read(in[i], &t, max_bytes, &e))) break;
         s = dlm_sample_tally_merge(&sum, i == 1 ? in[0] : "the files before it", &t, in[i], &e);
         dlm_sample_tally_free(&t);
     }
@@ -71,9 +76,9 @@ static int merge_sample(char **in, int nin, const char *out, int allow_gaps, int
     return rc;
 }
 
-int dlm_cli_merge(int argc, char **argv)
+int dlm_cli_merge(int argc, char **argv, uint64_t max_bytes)
 {
-    if (dlm_cli_help(merge_help, argc, argv)) return 0;
+    if (dlm_cli_help_opts(merge_head, merge_opts, merge_tail, argc, argv)) return 0;
     const char *out = NULL;
     int allow_gaps = 0, json = 0, nin = 0;
     for (int i = 0; i < argc; i++) {
@@ -97,17 +102,17 @@ int dlm_cli_merge(int argc, char **argv)
     /* the first file's kind says which counts these are */
     char *buf, kind[16] = "";
     dlm_cursor body;
-    if (dlm_tally_file_load(argv[0], &buf, &body, kind, sizeof kind, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
+    if (dlm_tally_file_load(argv[0], &buf, &body, kind, sizeof kind, max_bytes, &e)) return dlm_cli_fail(DLM_EINPUT, &e);
     free(buf);
-    if (!strcmp(kind, "sample")) return merge_sample(argv, nin, out, allow_gaps, json);
+    if (!strcmp(kind, "sample")) return merge_sample(argv, nin, out, allow_gaps, json, max_bytes);
     dlm_tally sum, t;
-    dlm_status s = dlm_tally_read(argv[0], &sum, &e);
+    dlm_status s = dlm_tally_read(argv[0], &sum, max_bytes, &e);
     if (s) {
         fprintf(stderr, "dlmsim: %s\n", e.msg);
         return 2;
     }
     for (int i = 1; i < nin && !s; i++) {
-        if ((s = dlm_tally_read(argv[i], &t, &e))) break;
+        if ((s = dlm_tally_read(argv[i], &t, max_bytes, &e))) break;
         s = dlm_tally_merge(&sum, i == 1 ? argv[0] : "the files before it", &t, argv[i], &e);
         dlm_tally_free(&t);
     }

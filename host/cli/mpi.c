@@ -298,7 +298,7 @@ static dlm_status tally_read(void *ctx, const char *path, void **file, const dlm
     tally_counts *tc = ctx;
     dlm_tally *t = malloc(sizeof *t);
     if (!t) return dlm_fail(e, DLM_ENOMEM, "out of memory for a checkpoint");
-    dlm_status s = dlm_tally_read(path, t, e);
+    dlm_status s = dlm_tally_read(path, t, tc->j->max_bytes, e);
     const char *what = s ? NULL : dlm_cli_checkpoint_differs(tc->j, t);
     if (what) {
         dlm_tally_free(t);

@@ -32,6 +32,13 @@ static const char *const regress_usage =
 
 #define C "regress"
 
+/* Options (their help is the synopsis above): the parser asks this table which take a
+ * value; test/cli_options.sh checks that every option the synopsis shows is here. */
+static const dlm_cli_opt regress_opts[] = {
+    {"--backend", 1, NULL}, {"--threads", 1, NULL}, {"--alpha", 1, NULL}, {"--junit", 1, NULL},
+    {"--counts", 1, NULL},  {"--json", 0, NULL},    {"--update", 0, NULL}, {"--quiet", 0, NULL},
+    {NULL, 0, NULL}};
+
 typedef struct {
     const char *suite;
     const char *junit;
@@ -49,8 +56,7 @@ static int parse_args(int argc, char **argv, regress_args *a, const char **count
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
-                    !strcmp(o, "--junit") || !strcmp(o, "--counts");
+        int takes = dlm_cli_opt_takes(regress_opts, o);
         if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--backend")) {
             if (dlm_backend_parse(v, &a->o.backend)) return dlm_cli_bad(C, o, v, "auto, cpu, cpu-ref, cuda or cuda-ref");
@@ -135,11 +141,12 @@ static dlm_status regress_chunk(void *ctx, uint64_t first, uint64_t count, dlm_e
 }
 
 /* regress with room for the --counts FILE names (at most argc / 2 of them) */
-static int regress_main(int argc, char **argv, const char **counts)
+static int regress_main(int argc, char **argv, const char **counts, uint64_t max_bytes)
 {
     regress_args a;
     int rc = parse_args(argc, argv, &a, counts);
     if (rc) return rc;
+    a.o.max_bytes = max_bytes;
     dlm_err e;
     /* outputs checked before any case runs (dlm_out_check): a regular file, a new one
      * or a symlink to one; --update rewrites a symlinked suite's target */
@@ -150,7 +157,7 @@ static int regress_main(int argc, char **argv, const char **counts)
         return 2;
     }
     dlm_regress_suite s;
-    dlm_status st = dlm_regress_load(a.suite, &s, &e);
+    dlm_status st = dlm_regress_load(a.suite, &s, max_bytes, &e);
     if (st) {
         fprintf(stderr, "dlmsim: %s\n", e.msg);
         return 2;
@@ -303,14 +310,14 @@ static int regress_main(int argc, char **argv, const char **counts)
     return status;
 }
 
-int dlm_cli_regress(int argc, char **argv)
+int dlm_cli_regress(int argc, char **argv, uint64_t max_bytes)
 {
     const char **counts = calloc((size_t)argc / 2 + 1, sizeof *counts);
     if (!counts) {
         fprintf(stderr, "dlmsim: out of memory\n");
         return 2;
     }
-    int rc = regress_main(argc, argv, counts);
+    int rc = regress_main(argc, argv, counts, max_bytes);
     free(counts);
     return rc;
 }

@@ -21,7 +21,7 @@ static long find_case(const dlm_regress_suite *s, const dlm_regress_opts *o, con
     for (size_t i = 0; i < s->ncases; i++) {
         const dlm_regress_case *c = &s->cases[i];
         if (strcmp(dlm_mode_name(c->mode), t->mode) || c->seed != t->seed || c->chains != t->batch) continue;
-        if (dlm_cli_load(c->circuit, L, &e)) continue; /* an unloadable case cannot be this file's */
+        if (dlm_cli_load(c->circuit, o->max_bytes, L, &e)) continue; /* an unloadable case cannot be this file's */
         dlm_regress_case_opts(c, o, vo);
         uint64_t hash;
         if (!dlm_verify_sampled_hash(&L->c, vo, &hash, &e) && hash == t->circuit_hash) return (long)i;
@@ -38,7 +38,7 @@ int dlm_cli_regress_counts(const dlm_regress_suite *s, const char *const *files,
     for (int f = 0; f < nfiles; f++) {
         dlm_err e;
         dlm_tally t;
-        if (dlm_tally_read(files[f], &t, &e)) {
+        if (dlm_tally_read(files[f], &t, o->max_bytes, &e)) {
             fprintf(stderr, "dlmsim: %s\n", e.msg);
             return 2;
         }

@@ -39,26 +39,32 @@ typedef struct {
 
 #define C "run"
 
-static const char *const run_help =
+static const char *const run_head =
     "usage: dlmsim run CIRCUIT [options]   (README.md, docs/batches.md, docs/scale-out.md)\n"
-    "Samples --chains chains of CIRCUIT's DLM program and prints a summary.\n"
-    "  --mode cot|remask|revise|ar   the DLM program (default cot)\n"
-    "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"
-    "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"
-    "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"
-    "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"
-    "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"
-    "  --samples FILE      every sample, one line each (- for stdout; under mpirun a FILE)\n"
-    "  --json              one JSON object instead of the table\n"
-    "  --check             check the compiled program before running it\n"
-    "  --direct            evaluate the circuit directly (the reference; CPU only)\n"
-    "  --quiet             no progress on stderr\n"
-    "  --checkpoint FILE   save the counts every --checkpoint-every SECONDS and on SIGINT/SIGTERM\n"
-    "  --checkpoint-every SECONDS   (default 60)\n"
-    "  --resume FILE       continue a checkpointed run\n"
-    "  --shard K/N | --first-chain A   run a part of the batch (needs --counts)\n"
-    "  --counts FILE       write the counts of the chains run (dlmsim merge sums them)\n"
-    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
+    "Samples --chains chains of CIRCUIT's DLM program and prints a summary.\n";
+
+/* Options: the parser asks this table which take a value; --help prints their lines. */
+static const dlm_cli_opt run_opts[] = {
+    {"--mode", 1, "  --mode cot|remask|revise|ar   the DLM program (default cot)\n"},
+    {"--chains", 1, "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"},
+    {"--seed", 1, "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"},
+    {"--backend", 1, "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"},
+    {"--threads", 1, "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"},
+    {"--hist", 1, "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"},
+    {"--samples", 1, "  --samples FILE      every sample, one line each (- for stdout; under mpirun a FILE)\n"},
+    {"--json", 0, "  --json              one JSON object instead of the table\n"},
+    {"--check", 0, "  --check             check the compiled program before running it\n"},
+    {"--direct", 0, "  --direct            evaluate the circuit directly (the reference; CPU only)\n"},
+    {"--quiet", 0, "  --quiet             no progress on stderr\n"},
+    {"--checkpoint", 1, "  --checkpoint FILE   save the counts every --checkpoint-every SECONDS and on SIGINT/SIGTERM\n"},
+    {"--checkpoint-every", 1, "  --checkpoint-every SECONDS   (default 60)\n"},
+    {"--resume", 1, "  --resume FILE       continue a checkpointed run\n"},
+    {"--shard", 1, "  --shard K/N | --first-chain A   run a part of the batch (needs --counts)\n"},
+    {"--first-chain", 1, NULL},
+    {"--counts", 1, "  --counts FILE       write the counts of the chains run (dlmsim merge sums them)\n"},
+    {"--max-memory", 1, "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"},
+    {NULL, 0, NULL}};
+static const char *const run_tail = "";
 
 static int parse_run(int argc, char **argv, run_args *a)
 {
@@ -69,11 +75,7 @@ static int parse_run(int argc, char **argv, run_args *a)
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
-        int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
-                    !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--samples") ||
-                    !strcmp(o, "--threads") || !strcmp(o, "--checkpoint") ||
-                    !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume") ||
-                    !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts");
+        int takes = dlm_cli_opt_takes(run_opts, o);
         if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->mode)) return dlm_cli_bad(C, o, v, "cot, remask, revise or ar");
@@ -239,9 +241,9 @@ static dlm_status close_samples_ranks(sample_sink *ss, dlm_err *e)
     return DLM_OK;
 }
 
-int dlm_cli_run(int argc, char **argv)
+int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
 {
-    if (dlm_cli_help(run_help, argc, argv)) return 0;
+    if (dlm_cli_help_opts(run_head, run_opts, run_tail, argc, argv)) return 0;
     run_args a;
     int rc = parse_run(argc, argv, &a);
     if (rc) return rc;
@@ -258,7 +260,7 @@ int dlm_cli_run(int argc, char **argv)
         if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(a.path, &L, &e);
+    dlm_status s = dlm_cli_load(a.path, max_bytes, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     dlm_program p;
     dlm_counts k;
@@ -306,7 +308,7 @@ int dlm_cli_run(int argc, char **argv)
                        a.first + a.count, p.nout, want_hist};
     uint64_t next = a.first;
     if (a.resume && !dlm_cli_mpi_on()) {
-        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, &e))) goto done;
+        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, max_bytes, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
@@ -357,7 +359,7 @@ int dlm_cli_run(int argc, char **argv)
     if (dlm_cli_mpi_on()) {
         dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
                                dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
-                               dlm_cli_stop_flag(), NULL, NULL, NULL, NULL};
+                               dlm_cli_stop_flag(), NULL, NULL, NULL, NULL, max_bytes};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
         if (!s && !stopped && a.samples) s = close_samples_ranks(&ss, &e);

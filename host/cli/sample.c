@@ -81,6 +81,16 @@ typedef struct {
     double alpha;
 } sample_args;
 
+/* The options besides the policy's (dlm_policy_option; the help is the synopsis above):
+ * the parser asks this table which take a value; test/cli_options.sh checks that every
+ * option the synopsis shows is accepted. */
+static const dlm_cli_opt sample_opts[] = {
+    {"--chains", 1, NULL},  {"--seed", 1, NULL},  {"--max-states", 1, NULL}, {"--threads", 1, NULL},
+    {"--backend", 1, NULL}, {"--hist", 1, NULL},  {"--alpha", 1, NULL},      {"--shard", 1, NULL},
+    {"--first-chain", 1, NULL}, {"--counts", 1, NULL}, {"--json", 0, NULL},  {"--exact", 0, NULL},
+    {"--verify", 0, NULL},  {"--quiet", 0, NULL}, {"--checkpoint", 1, NULL}, {"--checkpoint-every", 1, NULL},
+    {"--resume", 1, NULL},  {NULL, 0, NULL}};
+
 static int parse_args(int argc, char **argv, sample_args *a, const char *C)
 {
     memset(a, 0, sizeof *a);
@@ -98,11 +108,7 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                 dlm_policy tmp = a->pol;
                 dlm_status st;
                 dlm_err e;
-                int known = dlm_policy_option(&tmp, o, "", &st, &e) || !strcmp(o, "--chains") ||
-                            !strcmp(o, "--seed") || !strcmp(o, "--max-states") || !strcmp(o, "--threads") ||
-                            !strcmp(o, "--backend") || !strcmp(o, "--hist") || !strcmp(o, "--alpha") ||
-                            !strcmp(o, "--shard") || !strcmp(o, "--first-chain") || !strcmp(o, "--counts") ||
-                            !strcmp(o, "--checkpoint") || !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume");
+                int known = dlm_policy_option(&tmp, o, "", &st, &e) || dlm_cli_opt_takes(sample_opts, o);
                 return known ? dlm_cli_usage(C, "option %s needs a value", o) : dlm_cli_usage(C, "unknown option %s", o);
             }
             dlm_status st;
@@ -361,6 +367,7 @@ typedef struct {
     const dlm_sample_tally *want;
     uint64_t first, end;
     dlm_sample_counts *k; /* this rank's counts */
+    uint64_t max_bytes;   /* the budget a checkpoint is read within */
 } sample_job;
 
 static const char *sample_differs(const sample_job *j, const dlm_sample_tally *t)
@@ -380,7 +387,7 @@ static dlm_status ckpt_read(void *ctx, const char *path, void **file, const dlm_
 {
     dlm_sample_tally *t = malloc(sizeof *t);
     if (!t) return dlm_fail(e, DLM_ENOMEM, "out of memory for a checkpoint");
-    dlm_status s = dlm_sample_tally_read(path, t, e);
+    dlm_status s = dlm_sample_tally_read(path, t, ((const sample_job *)ctx)->max_bytes, e);
     const char *what = s ? NULL : sample_differs(ctx, t);
     if (what) {
         dlm_sample_tally_free(t);
@@ -459,13 +466,13 @@ static dlm_status sample_range(void *ctx, uint64_t first, uint64_t end, uint64_t
  * ranks keep PREFIX.rankR (dlm_cli_mpi_run) and rank 0 ends with the sums. *stopped:
  * a signal stopped it, the checkpoints written. */
 static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm_sample_tally *t, uint64_t first,
-                                      uint64_t count, int *stopped, dlm_err *e)
+                                      uint64_t count, int *stopped, uint64_t max_bytes, dlm_err *e)
 {
     *stopped = 0;
     const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
     dlm_sample_tally want = *t; /* the header only: what a checkpoint must match */
     memset(&want.ranges, 0, sizeof want.ranges);
-    sample_job sj = {&want, first, first + count, &t->k};
+    sample_job sj = {&want, first, first + count, &t->k, max_bytes};
     dlm_status s = DLM_OK;
     if (!dlm_cli_mpi_on() && a->resume) { /* refused before any work */
         void *file;
@@ -514,6 +521,7 @@ static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm
     j.sample = sample_range;
     j.sample_ctx = &sr;
     j.counts = &cc;
+    j.max_bytes = max_bytes;
     uint64_t mine = 0;
     if ((s = dlm_cli_mpi_run(&j, NULL, &mine, stopped, e))) return s;
     if (!a->quiet) dlm_cli_mpi_ran("chains", mine, gpu);
@@ -522,7 +530,7 @@ static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm
     return s;
 }
 
-int dlm_cli_sample(int argc, char **argv, int verify)
+int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
 {
     if (dlm_cli_help(sample_usage, argc, argv)) return 0;
     sample_args a;
@@ -557,7 +565,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     for (int i = 0; i < 2 && !s; i++)
         if (couts[i]) s = dlm_out_check(couts[i], resolved, sizeof resolved, &e);
     if (s) goto done;
-    s = dlm_law_load(a.law, &law, &e);
+    s = dlm_law_load(a.law, &law, max_bytes, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
     if ((s = dlm_law_build_marginals(&law, UINT64_C(256) << 20, &e))) goto done;
@@ -569,7 +577,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     uint64_t cells = dlm_law_cells(law.v.L, law.v.V);
     if (from_file) {
         /* the counts of a merge: the file must be of this law, policy and seed */
-        if ((s = dlm_sample_tally_read(a.counts, &t, &e))) goto done;
+        if ((s = dlm_sample_tally_read(a.counts, &t, max_bytes, &e))) goto done;
         const char *other = t.law_hash != dlm_law_hash(&law.v) ? "law"
                           : t.policy_hash != dlm_policy_hash(&a.pol) ? "policy (or policy options)"
                           : a.have_seed && t.seed != a.seed ? "seed" : NULL;
@@ -620,7 +628,7 @@ int dlm_cli_sample(int argc, char **argv, int verify)
     dlm_sample_counts *ran = partial || ckpt ? &t.k : &k;
     sample_part sp = {be, &law, &a.pol, so, ran};
     int stopped = 0;
-    if (ckpt && !from_file) s = sample_checkpointed(&sp, &a, &t, first, count, &stopped, &e);
+    if (ckpt && !from_file) s = sample_checkpointed(&sp, &a, &t, first, count, &stopped, max_bytes, &e);
     else if (!from_file) s = sample_chains(&sp, first, count, a.quiet, &e);
     if (s) goto done;
     double secs = dlm_now() - t0;

@@ -26,17 +26,6 @@ int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains)
     return 0;
 }
 
-int dlm_cli_check_budget(void)
-{
-    const char *env = getenv("DLMSIM_MAX_MEMORY");
-    uint64_t b;
-    if (!env || !*env || (!dlm_parse_size(env, &b) && b > 0)) return 0; /* empty: unset */
-    if (dlm_cli_mpi_rank() == 0)
-        fprintf(stderr, "dlmsim: bad DLMSIM_MAX_MEMORY '%s' (bytes > 0, e.g. 512M or 4G; unset it for half "
-                "the machine's memory); see dlmsim --help\n", env);
-    return 2;
-}
-
 int dlm_cli_parse_alpha(const char *s, double *alpha)
 {
     char *end;
@@ -134,6 +123,34 @@ const volatile sig_atomic_t *dlm_cli_stop_flag(void)
     return &stop_signal;
 }
 
+const dlm_cli_opt *dlm_cli_opt_find(const dlm_cli_opt *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (!strcmp(opts->name, name)) return opts;
+    return NULL;
+}
+
+int dlm_cli_opt_takes(const dlm_cli_opt *opts, const char *name)
+{
+    const dlm_cli_opt *o = dlm_cli_opt_find(opts, name);
+    return o && o->takes;
+}
+
+int dlm_cli_help_opts(const char *head, const dlm_cli_opt *opts, const char *tail, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (dlm_cli_mpi_rank() == 0) {
+                fputs(head, stdout);
+                for (; opts->name; opts++)
+                    if (opts->help) fputs(opts->help, stdout);
+                fputs(tail, stdout);
+            }
+            return 1;
+        }
+    return 0;
+}
+
 int dlm_cli_fail(dlm_status s, const dlm_err *e)
 {
     if (dlm_cli_mpi_rank() == 0) fprintf(stderr, "dlmsim: %s\n", e->msg); /* one line, not R */
@@ -143,10 +160,10 @@ int dlm_cli_fail(dlm_status s, const dlm_err *e)
 // ---------------------------------------------------------------------------
 // Loading and levelizing, shared by the commands.
 
-dlm_status dlm_cli_load(const char *path, dlm_cli_loaded *L, dlm_err *e)
+dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, dlm_cli_loaded *L, dlm_err *e)
 {
     memset(L, 0, sizeof *L);
-    dlm_status s = dlm_circuit_load(&L->c, path, e);
+    dlm_status s = dlm_circuit_load(&L->c, path, max_bytes, e);
     if (s) return s;
     s = dlm_levelize(&L->c, &L->lv, e);
     if (s) dlm_circuit_free(&L->c);

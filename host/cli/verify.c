@@ -35,29 +35,35 @@ typedef struct {
 
 #define C "verify"
 
-static const char *const verify_help =
+static const char *const verify_head =
     "usage: dlmsim verify CIRCUIT [options]   (docs/verify.md, docs/report-format.md)\n"
     "       dlmsim verify LAW [sample's options]   (= dlmsim sample LAW --verify; dlmsim sample --help)\n"
     "Samples CIRCUIT's DLM program and tests the samples against the circuit's own law\n"
-    "(invariants, then Holm-corrected tests at --alpha). Exit 0 PASS, 1 FAIL, 2 bad input.\n"
-    "  --mode cot|remask|revise|ar   the DLM program (default revise)\n"
-    "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"
-    "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"
-    "  --alpha A           family-wise error rate, in (0, 1) (default 1e-3)\n"
-    "  --target auto|exact|reference   the law tested against (default auto)\n"
-    "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"
-    "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"
-    "  --inject-bias K:EPS testing aid: coin K gets P(1) = 1/2 + EPS (the run should FAIL)\n"
-    "  --hist FILE         the output histogram (- for stdout)\n"
-    "  --json              one JSON object (docs/report-format.md)\n"
-    "  --quiet             no progress on stderr\n"
-    "  --shard K/N | --first-chain A   a part of the batch, written to --counts FILE\n"
-    "  --counts FILE       with a part: write its counts; alone: verify the counts in FILE\n"
-    "  --checkpoint FILE   save the counts so far every --checkpoint-every SECONDS and on\n"
-    "                      SIGINT/SIGTERM (a count file; under mpirun a prefix: FILE.rankR)\n"
-    "  --checkpoint-every SECONDS   (default 60)\n"
-    "  --resume FILE       continue a checkpointed verification (any number of ranks)\n"
-    "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n";
+    "(invariants, then Holm-corrected tests at --alpha). Exit 0 PASS, 1 FAIL, 2 bad input.\n";
+
+/* Options: the parser asks this table which take a value; --help prints their lines. */
+static const dlm_cli_opt verify_opts[] = {
+    {"--mode", 1, "  --mode cot|remask|revise|ar   the DLM program (default revise)\n"},
+    {"--chains", 1, "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"},
+    {"--seed", 1, "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"},
+    {"--alpha", 1, "  --alpha A           family-wise error rate, in (0, 1) (default 1e-3)\n"},
+    {"--target", 1, "  --target auto|exact|reference   the law tested against (default auto)\n"},
+    {"--backend", 1, "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"},
+    {"--threads", 1, "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"},
+    {"--inject-bias", 1, "  --inject-bias K:EPS testing aid: coin K gets P(1) = 1/2 + EPS (the run should FAIL)\n"},
+    {"--hist", 1, "  --hist FILE         the output histogram (- for stdout)\n"},
+    {"--json", 0, "  --json              one JSON object (docs/report-format.md)\n"},
+    {"--quiet", 0, "  --quiet             no progress on stderr\n"},
+    {"--shard", 1, "  --shard K/N | --first-chain A   a part of the batch, written to --counts FILE\n"},
+    {"--first-chain", 1, NULL},
+    {"--counts", 1, "  --counts FILE       with a part: write its counts; alone: verify the counts in FILE\n"},
+    {"--checkpoint", 1, "  --checkpoint FILE   save the counts so far every --checkpoint-every SECONDS and on\n"
+                        "                      SIGINT/SIGTERM (a count file; under mpirun a prefix: FILE.rankR)\n"},
+    {"--checkpoint-every", 1, "  --checkpoint-every SECONDS   (default 60)\n"},
+    {"--resume", 1, "  --resume FILE       continue a checkpointed verification (any number of ranks)\n"},
+    {"--max-memory", 1, "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"},
+    {NULL, 0, NULL}};
+static const char *const verify_tail = "";
 
 static int parse_verify(int argc, char **argv, verify_args *a)
 {
@@ -67,11 +73,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
-        int takes = !strcmp(o, "--mode") || !strcmp(o, "--chains") || !strcmp(o, "--seed") ||
-                    !strcmp(o, "--backend") || !strcmp(o, "--threads") || !strcmp(o, "--alpha") ||
-                    !strcmp(o, "--target") || !strcmp(o, "--inject-bias") || !strcmp(o, "--shard") ||
-                    !strcmp(o, "--first-chain") || !strcmp(o, "--counts") || !strcmp(o, "--hist") ||
-                    !strcmp(o, "--checkpoint") || !strcmp(o, "--checkpoint-every") || !strcmp(o, "--resume");
+        int takes = dlm_cli_opt_takes(verify_opts, o);
         if (takes && !v) return dlm_cli_usage(C, "option %s needs a value", o);
         if (!strcmp(o, "--mode")) {
             if (dlm_mode_parse(v, &a->o.mode)) return dlm_cli_bad(C, o, v, "cot, remask, revise or ar");
@@ -279,7 +281,7 @@ static dlm_status verify_range(void *ctx, uint64_t first, uint64_t end, uint64_t
 static dlm_status verify_resume(const char *path, const dlm_cli_mpi_job *j, dlm_tally *t, dlm_err *e)
 {
     dlm_tally r;
-    dlm_status s = dlm_tally_read(path, &r, e);
+    dlm_status s = dlm_tally_read(path, &r, j->max_bytes, e);
     if (s) return s;
     const char *what = dlm_cli_checkpoint_differs(j, &r);
     if (what) {
@@ -316,7 +318,8 @@ static dlm_status verify_checkpointed(const dlm_cli_mpi_job *j, verify_part *par
  * ranks under mpirun and summed on rank 0; with --checkpoint or --resume it can be
  * stopped (*stopped = 1, the checkpoints written) and resumed. */
 static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batch, uint64_t first,
-                                uint64_t count, dlm_verify_sampler *S, dlm_tally *t, int *stopped, dlm_err *e)
+                                uint64_t count, dlm_verify_sampler *S, dlm_tally *t, int *stopped, uint64_t max_bytes,
+                                dlm_err *e)
 {
     *stopped = 0;
     dlm_status s = dlm_verify_sampler_open(&L->c, &L->lv, &a->o, S, e);
@@ -341,6 +344,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     j.v = &t->v;
     j.sample = verify_range;
     j.sample_ctx = &part;
+    j.max_bytes = max_bytes;
     /* one process: a checkpoint that does not match is refused before any notice */
     if (!dlm_cli_mpi_on() && a->resume && (s = verify_resume(a->resume, &j, t, e))) return s;
     if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
@@ -369,9 +373,9 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     return DLM_OK;
 }
 
-int dlm_cli_verify(int argc, char **argv)
+int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
 {
-    if (dlm_cli_help(verify_help, argc, argv)) return 0;
+    if (dlm_cli_help_opts(verify_head, verify_opts, verify_tail, argc, argv)) return 0;
     verify_args a;
     int rc = parse_verify(argc, argv, &a);
     if (rc) return rc;
@@ -392,7 +396,7 @@ int dlm_cli_verify(int argc, char **argv)
     memset(&t, 0, sizeof t);
     dlm_status s;
     if (from_file) {
-        if ((s = dlm_tally_read(a.counts, &t, &e))) return dlm_cli_fail(s, &e);
+        if ((s = dlm_tally_read(a.counts, &t, max_bytes, &e))) return dlm_cli_fail(s, &e);
         /* the file says what it counted; options given must agree with it */
         if (!a.have_mode && dlm_mode_parse(t.mode, &a.o.mode)) {
             dlm_tally_free(&t);
@@ -409,7 +413,7 @@ int dlm_cli_verify(int argc, char **argv)
         a.o.chains = t.counts.chains;
     }
     dlm_cli_loaded L;
-    if ((s = dlm_cli_load(a.path, &L, &e))) {
+    if ((s = dlm_cli_load(a.path, max_bytes, &L, &e))) {
         dlm_tally_free(&t);
         return dlm_cli_fail(s, &e);
     }
@@ -439,7 +443,7 @@ int dlm_cli_verify(int argc, char **argv)
         uint64_t first, count, batch; /* checked by parse_verify */
         dlm_cli_part_resolve(C, &a.part, a.o.chains, &first, &count, &batch);
         int stopped = 0;
-        if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &stopped, &e))) goto done;
+        if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &stopped, max_bytes, &e))) goto done;
         if (stopped) {
             int sig = *dlm_cli_stop_flag() ? (int)*dlm_cli_stop_flag() : SIGTERM;
             if (dlm_cli_mpi_on() && root)
@@ -492,6 +496,3 @@ done:;
     if (partial || !root) return 0;
     return pass ? 0 : 1;
 }
-
-/* --max-memory SIZE, accepted by every command (anywhere after it), sets the memory
- * budget (DLMSIM_MAX_MEMORY, dlm_memory_budget) and is removed from argv. */

@@ -91,13 +91,13 @@ dlm_status dlm_checkpoint_write(const char *path, const dlm_batch_id *id, uint64
 }
 
 dlm_status dlm_checkpoint_read(const char *path, const dlm_batch_id *id, uint64_t *next,
-                               dlm_counts *k, dlm_err *err)
+                               dlm_counts *k, uint64_t max_bytes, dlm_err *err)
 {
     memset(k, 0, sizeof *k);
     /* read within the memory budget (devices refused), then parsed from memory */
     char *text;
     size_t tlen;
-    dlm_status rs = dlm_read_file(path, &text, &tlen, err);
+    dlm_status rs = dlm_read_file_max(path, dlm_memory_budget(max_bytes), &text, &tlen, err);
     if (rs) return rs == DLM_EIO ? DLM_EINPUT : rs;
     FILE *f = tlen ? fmemopen(text, tlen, "r") : NULL;
     if (!f) {

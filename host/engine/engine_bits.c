@@ -326,7 +326,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     if (!p || !o || !out) return dlm_fail(err, DLM_EINPUT, "dlm_engine_bits_run: NULL argument");
     int nthreads = dlm_threads_of(o->threads);
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
-    if (budget > dlm_memory_budget()) budget = dlm_memory_budget();
+    if (budget > dlm_memory_budget(p->max_bytes)) budget = dlm_memory_budget(p->max_bytes);
     dlm_slot_plan own;
     memset(&own, 0, sizeof own);
     if (!o->plan) {

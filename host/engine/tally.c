@@ -238,12 +238,12 @@ dlm_status dlm_tally_write(const char *path, const dlm_tally *t, dlm_err *err)
 }
 
 dlm_status dlm_tally_file_load(const char *path, char **bufp, dlm_cursor *body, char *kind, size_t kind_len,
-                               dlm_err *err)
+                               uint64_t max_bytes, dlm_err *err)
 {
     char *buf;
     size_t len;
     *bufp = NULL;
-    dlm_status s = dlm_read_file(path, &buf, &len, err);
+    dlm_status s = dlm_read_file_max(path, dlm_memory_budget(max_bytes), &buf, &len, err);
     if (s) return dlm_fail(err, DLM_EINPUT, "%s", err->msg);
     const char magic[] = "dlmsim-counts ";
     if (len < sizeof magic - 1 || memcmp(buf, magic, sizeof magic - 1)) {
@@ -315,12 +315,12 @@ const char *dlm_tally_get_list(dlm_cursor *c, const char *key, uint64_t *v, size
     return NULL;
 }
 
-dlm_status dlm_tally_read(const char *path, dlm_tally *t, dlm_err *err)
+dlm_status dlm_tally_read(const char *path, dlm_tally *t, uint64_t max_bytes, dlm_err *err)
 {
     memset(t, 0, sizeof *t);
     char *buf, kind[16] = "";
     dlm_cursor c;
-    dlm_status s = dlm_tally_file_load(path, &buf, &c, kind, sizeof kind, err);
+    dlm_status s = dlm_tally_file_load(path, &buf, &c, kind, sizeof kind, max_bytes, err);
     if (s) return s;
     uint64_t hash = 0, seed = 0, batch = 0, nout = 0, hist = 0, chains = 0;
     char mode[16] = "";

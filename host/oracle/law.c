@@ -7,7 +7,7 @@
  * What it deliberately is not: the exact predictor (include/dlm_oracle.h, shared with
  * the device) or a sampler of DLM rounds (dlm_sampler.h). Everything here runs on the
  * host, single-threaded, in a fixed order; sizes are checked against the limits of
- * dlm_law.h and dlm_memory_budget() before anything is allocated.
+ * dlm_law.h and dlm_memory_budget(law->max_bytes) before anything is allocated.
  *
  * Build/test: make BUILD=build/law CUDA=0 build/law/test/test_law && build/law/test/test_law
  */
@@ -245,7 +245,7 @@ static dlm_status gen_english(dlm_law *law, uint64_t L, const char *spec, dlm_er
     const char *path = NULL;
     for (size_t i = 0; i < sizeof english_texts / sizeof *english_texts && !path; i++) {
         dlm_err e2;
-        if (!dlm_read_file(english_texts[i], &buf, &len, &e2)) path = english_texts[i];
+        if (!dlm_read_file_max(english_texts[i], dlm_memory_budget(law->max_bytes), &buf, &len, &e2)) path = english_texts[i];
     }
     if (!path)
         return dlm_fail(err, DLM_EINPUT, "%s: no English text found (looked for "
@@ -315,7 +315,7 @@ static dlm_status gen_circuit(dlm_law *law, const char *cspec_in, const char *sp
         *at = 0;
         sel = 1;
     }
-    dlm_status s = dlm_circuit_load(&c, cspec, err);
+    dlm_status s = dlm_circuit_load(&c, cspec, law->max_bytes, err);
     if (s) return s == DLM_EIO ? DLM_EINPUT : s;
     if (sel && hi >= c.nout) {
         s = dlm_fail(err, DLM_EINPUT, "%s: the circuit has %u outputs (0..%u)", spec, c.nout, c.nout - 1);
@@ -365,10 +365,11 @@ static int split(char *s, char **f, int max)
     return n;
 }
 
-dlm_status dlm_law_load(const char *spec, dlm_law *law, dlm_err *err)
+dlm_status dlm_law_load(const char *spec, dlm_law *law, uint64_t max_bytes, dlm_err *err)
 {
     char cp[1024], *f[8];
     memset(law, 0, sizeof *law);
+    law->max_bytes = max_bytes;
     if (!spec || !*spec) return dlm_fail(err, DLM_EINPUT, "empty law spec");
     if (strlen(spec) >= sizeof cp) return dlm_fail(err, DLM_EINPUT, "law spec too long");
     const char *arg = strchr(spec, ':');
@@ -464,7 +465,7 @@ static dlm_status build_powers(dlm_law *law, uint64_t max_bytes, dlm_err *err)
     if (law->v.emit || law->pw || V != law->v.S) return DLM_OK;
     double n = ((double)L * V * V + (double)L * V) * sizeof(double);
     if (n > (double)max_bytes) return DLM_OK;
-    dlm_status s = dlm_law_budget_((uint64_t)n, "transition powers", err);
+    dlm_status s = dlm_law_budget_(law, (uint64_t)n, "transition powers", err);
     if (s) return s;
     double *pw = dlm_malloc((size_t)L * V * V, sizeof(double)), *pim = dlm_malloc((size_t)L * V, sizeof(double));
     double *P = dlm_malloc((size_t)V * V, sizeof(double));
@@ -493,7 +494,7 @@ dlm_status dlm_law_build_marginals(dlm_law *law, uint64_t max_bytes, dlm_err *er
     if (law->v.kind == DLM_LAW_HMM) return build_powers(law, max_bytes, err);
     if (law->v.kind != DLM_LAW_TABLE || law->marg) return DLM_OK;
     if (dlm_law_pow_le_(V + 1, L, max_bytes / sizeof(double), &M)) return DLM_OK;
-    dlm_status s = dlm_law_budget_(M * sizeof(double), "subset-marginal table", err);
+    dlm_status s = dlm_law_budget_(law, M * sizeof(double), "subset-marginal table", err);
     if (s) return s;
     double *m = dlm_calloc((size_t)M, sizeof(double));
     if (!m) return dlm_fail(err, DLM_ENOMEM, "subset-marginal table: out of memory");
@@ -558,7 +559,7 @@ dlm_status dlm_law_table(const dlm_law *law, double **p, dlm_err *err)
     *p = NULL;
     if (dlm_law_pow_le_(w->V, w->L, DLM_LAW_TABLE_MAX, &N))
         return dlm_fail(err, DLM_EINPUT, "law table: V^L = %u^%u is over the limit 2^24", w->V, w->L);
-    dlm_status s = dlm_law_budget_(N * sizeof(double), "law table", err);
+    dlm_status s = dlm_law_budget_(law, N * sizeof(double), "law table", err);
     if (s) return s;
     double *t = dlm_calloc((size_t)N, sizeof(double));
     if (!t) return dlm_fail(err, DLM_ENOMEM, "law table: out of memory");

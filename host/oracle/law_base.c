@@ -47,10 +47,10 @@ int dlm_law_pow_le_(uint32_t V, uint32_t L, uint64_t max, uint64_t *n)
     return 0;
 }
 
-/* DLM_EINPUT when `bytes` exceed the memory budget (what names the structure). */
-dlm_status dlm_law_budget_(uint64_t bytes, const char *what, dlm_err *err)
+/* DLM_EINPUT when `bytes` exceed law's memory budget (what names the structure). */
+dlm_status dlm_law_budget_(const dlm_law *law, uint64_t bytes, const char *what, dlm_err *err)
 {
-    uint64_t b = dlm_memory_budget();
+    uint64_t b = dlm_memory_budget(law->max_bytes);
     if (bytes > b)
         return dlm_fail(err, DLM_EINPUT, "%s: needs %llu bytes, over the memory budget of %llu "
                         "(DLMSIM_MAX_MEMORY)", what, (unsigned long long)bytes,
@@ -68,7 +68,7 @@ dlm_status dlm_law_table_alloc_(dlm_law *law, uint32_t L, uint32_t V, const char
     if (dlm_law_pow_le_(V, L, DLM_LAW_TABLE_MAX, &n))
         return dlm_fail(err, DLM_EINPUT, "%s: V^L = %u^%u is over the table limit 2^24 "
                         "(DLM_LAW_TABLE_MAX)", what, V, L);
-    dlm_status s = dlm_law_budget_(n * sizeof(double), what, err);
+    dlm_status s = dlm_law_budget_(law, n * sizeof(double), what, err);
     if (s) return s;
     law->p = dlm_calloc((size_t)n, sizeof(double));
     if (!law->p) return dlm_fail(err, DLM_ENOMEM, "%s: out of memory for %llu entries", what,
@@ -92,7 +92,7 @@ dlm_status dlm_law_hmm_alloc_(dlm_law *law, uint32_t L, uint32_t S, uint32_t V, 
         return dlm_fail(err, DLM_EINPUT, "%s: S = %u states, must be 1..%u", what, S, DLM_LAW_MAX_V);
     if (nnz > UINT32_MAX) return dlm_fail(err, DLM_EINPUT, "%s: too many transitions", what);
     uint64_t bytes = 8ull * S + 4ull * (S + 1) + 12ull * nnz + (with_emit ? 8ull * S * V : 0);
-    dlm_status s = dlm_law_budget_(bytes, what, err);
+    dlm_status s = dlm_law_budget_(law, bytes, what, err);
     if (s) return s;
     law->start = dlm_calloc(S, sizeof(double));
     law->rowptr = dlm_calloc((size_t)S + 1, sizeof(uint32_t));

@@ -122,11 +122,11 @@ static dlm_status rd_alphabet(rd *r, dlm_law *law, uint32_t V)
 }
 
 /* Reads path whole; a missing or unreadable file is DLM_EINPUT (bad input). */
-static dlm_status rd_open(rd *r, const char *path, char **buf, dlm_err *err)
+static dlm_status rd_open(rd *r, const char *path, uint64_t max_bytes, char **buf, dlm_err *err)
 {
     size_t len;
     memset(r, 0, sizeof *r);
-    dlm_status s = dlm_read_file(path, buf, &len, err);
+    dlm_status s = dlm_read_file_max(path, dlm_memory_budget(max_bytes), buf, &len, err);
     if (s) return s == DLM_EIO ? DLM_EINPUT : s;
     if (strlen(*buf) != len) {
         free(*buf);
@@ -150,7 +150,7 @@ dlm_status dlm_law_load_table_(dlm_law *law, const char *path, dlm_err *err)
     char *buf;
     uint8_t *seen = NULL;
     uint32_t L = 0, V = 0;
-    dlm_status s = rd_open(&r, path, &buf, err);
+    dlm_status s = rd_open(&r, path, law->max_bytes, &buf, err);
     if (s) return s;
     char *f;
     if (!rd_line(&r)) {
@@ -169,7 +169,7 @@ dlm_status dlm_law_load_table_(dlm_law *law, const char *path, dlm_err *err)
     if ((s = dlm_law_table_alloc_(law, L, V, what, err))) goto out;
     uint64_t N = 0;
     dlm_law_pow_le_(V, L, DLM_LAW_TABLE_MAX, &N);
-    if ((s = dlm_law_budget_(N, path, err))) goto out;
+    if ((s = dlm_law_budget_(law, N, path, err))) goto out;
     seen = dlm_calloc((size_t)N, 1);
     if (!seen) {
         s = dlm_fail(err, DLM_ENOMEM, "%s: out of memory", path);
@@ -301,7 +301,7 @@ static dlm_status mk_header(mk_file *m)
     if ((s = rd_u32(r, "V", 2, DLM_LAW_MAX_V, &m->V)) || (s = rd_end(r))) return s;
     if (!m->hmm) m->S = m->V;
     const uint32_t S = m->S, V = m->V;
-    if ((s = dlm_law_budget_(8ull * S + (m->hmm ? 9ull * S * V : 0), m->path, m->err))) return s;
+    if ((s = dlm_law_budget_(m->law, 8ull * S + (m->hmm ? 9ull * S * V : 0), m->path, m->err))) return s;
     m->start = dlm_calloc(S, sizeof(double));
     m->emit = m->hmm ? dlm_calloc((size_t)S * V, sizeof(double)) : NULL;
     m->emit_seen = m->hmm ? dlm_calloc(S, 1) : NULL;
@@ -365,7 +365,7 @@ static dlm_status kw_transitions(mk_file *m, const char *kw)
     if (m->ne + n > m->cap) {
         size_t nc = m->cap ? 2 * m->cap : 256;
         while (nc < m->ne + n) nc *= 2;
-        if ((s = dlm_law_budget_((uint64_t)nc * sizeof(edge), m->path, m->err))) return s;
+        if ((s = dlm_law_budget_(m->law, (uint64_t)nc * sizeof(edge), m->path, m->err))) return s;
         edge *ne2 = realloc(m->E, nc * sizeof(edge));
         if (!ne2) return dlm_fail(m->err, DLM_ENOMEM, "%s: out of memory", m->path);
         m->E = ne2;
@@ -448,7 +448,7 @@ dlm_status dlm_law_load_markov_(dlm_law *law, const char *path, dlm_err *err)
     m.err = err;
     m.law = law;
     char *buf;
-    dlm_status s = rd_open(&m.r, path, &buf, err);
+    dlm_status s = rd_open(&m.r, path, law->max_bytes, &buf, err);
     if (s) return s;
     s = mk_header(&m);
     while (!s && rd_line(&m.r)) {

@@ -13,7 +13,7 @@ int dlm_law_parse_nonneg_(const char *s, double *v);
 /* n = V^L when it is at most max; 0 on success. */
 int dlm_law_pow_le_(uint32_t V, uint32_t L, uint64_t max, uint64_t *n);
 /* DLM_EINPUT when `bytes` exceed the memory budget (what names the structure). */
-dlm_status dlm_law_budget_(uint64_t bytes, const char *what, dlm_err *err);
+dlm_status dlm_law_budget_(const dlm_law *law, uint64_t bytes, const char *what, dlm_err *err);
 /* A TABLE law of V^L entries (p zeroed). what: the spec or file, for messages. */
 dlm_status dlm_law_table_alloc_(dlm_law *law, uint32_t L, uint32_t V, const char *what, dlm_err *err);
 /* An HMM law: start (S), rowptr (S+1), col/val (nnz), emit (S*V) when with_emit. */

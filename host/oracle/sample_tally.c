@@ -71,12 +71,12 @@ static const char *check_counts(const dlm_sample_counts *k)
     return NULL;
 }
 
-dlm_status dlm_sample_tally_read(const char *path, dlm_sample_tally *t, dlm_err *err)
+dlm_status dlm_sample_tally_read(const char *path, dlm_sample_tally *t, uint64_t max_bytes, dlm_err *err)
 {
     memset(t, 0, sizeof *t);
     char *buf, kind[16] = "";
     dlm_cursor c;
-    dlm_status s = dlm_tally_file_load(path, &buf, &c, kind, sizeof kind, err);
+    dlm_status s = dlm_tally_file_load(path, &buf, &c, kind, sizeof kind, max_bytes, err);
     if (s) return s;
     uint64_t L = 0, V = 0, R = 0, hist = 0;
     dlm_sample_counts *k = &t->k;

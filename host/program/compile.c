@@ -137,7 +137,7 @@ static dlm_status b_init(builder *b, dlm_program *p, uint32_t rounds, uint64_t n
     b->cap = nops;
     b->round = 0;
     uint64_t bytes = nops * sizeof(dlm_op);
-    uint64_t budget = dlm_memory_budget();
+    uint64_t budget = dlm_memory_budget(p->max_bytes);
     if (bytes > budget)
         return dlm_fail(err, DLM_EINPUT,
                         "program of %llu operations needs %llu bytes, over the memory budget of "
@@ -550,6 +550,7 @@ dlm_status dlm_compile(const dlm_circuit *c, const dlm_levels *lv, dlm_mode mode
         dlm_program_free(p);
         p->mode = mode;
         p->ncoins = c->ncoins;
+        p->max_bytes = c->max_bytes;
         switch (mode) {
         case DLM_MODE_COT: s = compile_full(&x, p, 0, err); break;
         case DLM_MODE_AR: s = compile_full(&x, p, 1, err); break;

@@ -240,13 +240,13 @@ dlm_status dlm_regress_parse(const char *path, const char *text, size_t len, dlm
     return DLM_OK;
 }
 
-dlm_status dlm_regress_load(const char *path, dlm_regress_suite *s, dlm_err *err)
+dlm_status dlm_regress_load(const char *path, dlm_regress_suite *s, uint64_t max_bytes, dlm_err *err)
 {
     memset(s, 0, sizeof *s);
     /* at most 64 MiB (and the memory budget); devices refused (dlm_read_file_max) */
     char *buf = NULL;
     size_t n = 0;
-    uint64_t max = (uint64_t)64 << 20, b = dlm_memory_budget();
+    uint64_t max = (uint64_t)64 << 20, b = dlm_memory_budget(max_bytes);
     dlm_status st = dlm_read_file_max(path, b < max ? b : max, &buf, &n, err);
     if (!st) st = dlm_regress_parse(path, buf, n, s, err);
     free(buf);
@@ -310,7 +310,7 @@ dlm_status dlm_regress_run_case(const dlm_regress_suite *s, const dlm_regress_ca
     int have_c = 0, have_lv = 0;
     dlm_verify_report rep;
     memset(&rep, 0, sizeof rep);
-    dlm_status st = dlm_circuit_load(&circ, c->circuit, &e);
+    dlm_status st = dlm_circuit_load(&circ, c->circuit, o->max_bytes, &e);
     if (!st) {
         have_c = 1;
         r->nout = circ.nout;

@@ -37,11 +37,19 @@ SCHEDULES = ("uniform-first", "uniform-last", "cosine", "loglinear", "binomial",
 _U64 = 1 << 64
 
 
+def _max_bytes():
+    """The environment variable DLMSIM_MAX_MEMORY (e.g. "512M") as bytes, read on every
+    call; 0 (the library's default) when it is unset or not a size. The library reads
+    no environment: this is passed to it."""
+    b = _core.parse_size(os.environ.get("DLMSIM_MAX_MEMORY", ""))
+    return b if b is not None else 0
+
+
 def memory_budget():
     """The memory budget of one data structure in bytes (half the machine's memory, or
     the environment variable DLMSIM_MAX_MEMORY, e.g. "512M"): arrays this package
     returns are checked against it before they are allocated."""
-    return _core.memory_budget()
+    return _core.memory_budget(_max_bytes())
 
 
 def cuda_devices():
@@ -84,7 +92,7 @@ def _alloc(shape, dtype, what):
     for s in shape:
         n *= int(s)
     nbytes = n * np.dtype(dtype).itemsize
-    budget = _core.memory_budget()
+    budget = memory_budget()
     if nbytes > budget:
         raise MemoryError("%s: %d bytes, over the memory budget of %d bytes (DLMSIM_MAX_MEMORY)"
                           % (what, nbytes, budget))
@@ -120,7 +128,7 @@ class Circuit:
     def load(cls, path):
         """Reads a circuit file (.aag, .aig, .blif) or a spec "gen:NAME:ARGS"."""
         path = os.fspath(path)
-        return cls(_core.circuit_load(_str(path, "circuit")), path)
+        return cls(_core.circuit_load(_str(path, "circuit"), _max_bytes()), path)
 
     @classmethod
     def generate(cls, spec):
@@ -129,7 +137,7 @@ class Circuit:
         spec = _str(spec, "spec")
         if not spec.startswith("gen:"):
             spec = "gen:" + spec
-        return cls(_core.circuit_load(spec), spec)
+        return cls(_core.circuit_load(spec, _max_bytes()), spec)
 
     def info(self):
         """The dict of `dlmsim info --json` (coins, outputs, gates, depth, width,
@@ -279,7 +287,7 @@ class Law:
     def __init__(self, spec):
         spec = os.fspath(spec)
         self.spec = _str(spec, "law")
-        self._l = _core.law_load(spec)
+        self._l = _core.law_load(spec, _max_bytes())
         for k, v in self._l.attrs().items():
             setattr(self, k, v)
 

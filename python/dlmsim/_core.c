@@ -144,19 +144,20 @@ static PyTypeObject CircuitType;
 static PyTypeObject ProgramType;
 static PyTypeObject LawType;
 
-/* circuit_load(path_or_spec) -> Circuit */
+/* circuit_load(path_or_spec, max_bytes) -> Circuit */
 static PyObject *mod_circuit_load(PyObject *mod, PyObject *args)
 {
     (void)mod;
     const char *spec;
-    if (!PyArg_ParseTuple(args, "s", &spec)) return NULL;
+    unsigned long long max_bytes;
+    if (!PyArg_ParseTuple(args, "sK", &spec, &max_bytes)) return NULL;
     CircuitObject *o = PyObject_New(CircuitObject, &CircuitType);
     if (!o) return NULL;
     o->loaded = 0;
     dlm_err e;
     dlm_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = dlm_circuit_load(&o->c, spec, &e);
+    s = dlm_circuit_load(&o->c, spec, max_bytes, &e);
     if (!s) {
         s = dlm_levelize(&o->c, &o->lv, &e);
         if (s) dlm_circuit_free(&o->c);
@@ -471,14 +472,15 @@ static PyObject *mod_law_load(PyObject *mod, PyObject *args)
 {
     (void)mod;
     const char *spec;
-    if (!PyArg_ParseTuple(args, "s", &spec)) return NULL;
+    unsigned long long max_bytes;
+    if (!PyArg_ParseTuple(args, "sK", &spec, &max_bytes)) return NULL;
     LawObject *o = PyObject_New(LawObject, &LawType);
     if (!o) return NULL;
     o->loaded = o->marginals = 0;
     dlm_err e;
     dlm_status s;
     Py_BEGIN_ALLOW_THREADS
-    s = dlm_law_load(spec, &o->law, &e);
+    s = dlm_law_load(spec, &o->law, max_bytes, &e);
     Py_END_ALLOW_THREADS
     if (s) {
         Py_DECREF(o);
@@ -789,11 +791,24 @@ out:
 
 // ---------------------------------------------------------------- module
 
-static PyObject *mod_memory_budget(PyObject *mod, PyObject *unused)
+/* memory_budget(max_bytes) -> dlm_memory_budget(max_bytes) */
+static PyObject *mod_memory_budget(PyObject *mod, PyObject *args)
 {
     (void)mod;
-    (void)unused;
-    return PyLong_FromUnsignedLongLong(dlm_memory_budget());
+    unsigned long long max_bytes;
+    if (!PyArg_ParseTuple(args, "K", &max_bytes)) return NULL;
+    return PyLong_FromUnsignedLongLong(dlm_memory_budget(max_bytes));
+}
+
+/* parse_size(text) -> bytes, or None when text is not a size (dlm_parse_size) */
+static PyObject *mod_parse_size(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    const char *text;
+    uint64_t bytes;
+    if (!PyArg_ParseTuple(args, "s", &text)) return NULL;
+    if (dlm_parse_size(text, &bytes)) Py_RETURN_NONE;
+    return PyLong_FromUnsignedLongLong(bytes);
 }
 
 static PyObject *mod_cuda_devices(PyObject *mod, PyObject *unused)
@@ -854,7 +869,8 @@ static PyMethodDef mod_methods[] = {
     {"info_json", mod_info_json, METH_VARARGS, "info --json of a circuit"},
     {"verify", mod_verify, METH_VARARGS, "verify a circuit; the report as JSON"},
     {"kl", mod_kl, METH_VARARGS, "kl's table"},
-    {"memory_budget", mod_memory_budget, METH_NOARGS, "dlm_memory_budget()"},
+    {"memory_budget", mod_memory_budget, METH_VARARGS, "dlm_memory_budget(max_bytes)"},
+    {"parse_size", mod_parse_size, METH_VARARGS, "dlm_parse_size(text), or None"},
     {"cuda_devices", mod_cuda_devices, METH_NOARGS, "(count, why)"},
     {NULL, NULL, 0, NULL}};
 

@@ -176,6 +176,11 @@ extern const thread_view *current;
 
 /* Block barrier (__syncthreads) at a source site. */
 void syncthreads(const char *file, int line);
+/* Not CUDA: the calling thread stops here until every other warp of the block ran as far
+ * as it can (test/cuda_emu/mutants.sh: a read-modify-write split by it loses updates, as
+ * a plain += racing on a device does; fibers are otherwise never preempted). */
+void preempt(const char *file, int line);
+#define __dlm_emu_preempt() ::dlm_emu::preempt(__FILE__, __LINE__)
 /* Warp collectives: every lane named in mask arrives with (op, mask, value, arg); the last
  * to arrive computes every lane's result. Aborts, naming the lanes, on a mask without the
  * caller's own lane, on lanes that exited or wait elsewhere, or a mismatched op or mask. */

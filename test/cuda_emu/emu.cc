@@ -21,7 +21,9 @@
  *              while others wait, threads at different barriers, a mask without the
  *              caller's lane, lanes of one mask at different collectives, and a
  *              deadlock end the process with a message naming kernel, block, threads
- *              and source lines.
+ *              and source lines; so does a SIGSEGV or SIGBUS in a kernel's thread (one
+ *              line with the faulting address and the guard it hit). preempt() (not
+ *              CUDA, for test/cuda_emu/mutants.sh) lets the other warps run first.
  *   shared     dynamic and static shared memory are per block, filled with garbage at
  *              the start of every block; dynamic shared memory ends at a guard page.
  *
@@ -33,6 +35,7 @@
 #include "cuda_runtime.h"
 #include "dlm_emu.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -126,7 +129,7 @@ void *fiber_stack_init(char *top, void (*entry)())
 #error "the CUDA emulation's fibers are written for x86-64"
 #endif
 
-enum fiber_state { RUNNABLE, WAIT_BAR, WAIT_WARP, DONE };
+enum fiber_state { RUNNABLE, WAIT_BAR, WAIT_WARP, PREEMPTED, DONE };
 
 struct fiber {
     void *sp = nullptr;
@@ -190,6 +193,7 @@ struct device {
     std::vector<char *> stacks;            /* fiber stacks, reused */
     char *dyn_end = nullptr;               /* end of the dynamic shared memory mapping */
     char *stat_mem = nullptr;              /* the static shared arena */
+    char *alt_stack = nullptr;             /* fault_handler's stack */
     launch_state *launch = nullptr;
     std::vector<dlm_emu_launch_rec> log;
     size_t log_count = 0;
@@ -303,6 +307,77 @@ char *map_guarded(size_t bytes, char **map, size_t *map_len)
         f.view.tid.y, f.view.tid.z, L.block.x, L.block.y, L.block.z, f.file ? f.file : "?", f.line);
 }
 
+/* A SIGSEGV or SIGBUS while a kernel's thread runs (an access past a guard page, a
+ * stack overflow): one line naming the kernel, block, thread, the faulting address and
+ * what lies there, then abort. Installed around every launch, on its own stack. */
+void fault_handler(int sig, siginfo_t *si, void *)
+{
+    launch_state *Lp = dev.launch;
+    if (!Lp || !Lp->running) { /* not a kernel's fault: as if the emulation were not here */
+        signal(sig, SIG_DFL);
+        return;
+    }
+    launch_state &L = *Lp;
+    const fiber &f = *L.running;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(si->si_addr);
+    char where[160] = "";
+    for (auto &r : dev.allocs) {
+        const uintptr_t m = reinterpret_cast<uintptr_t>(r.second.map);
+        if (a >= r.first + r.second.size && a < m + r.second.map_len)
+            std::snprintf(where, sizeof where, " (%zu bytes past the end of a %zu-byte device allocation)",
+                          (size_t)(a - r.first - r.second.size), r.second.size);
+    }
+    const uintptr_t dyn = reinterpret_cast<uintptr_t>(dev.dyn_end);
+    if (!*where && a >= dyn && a < dyn + page_size())
+        std::snprintf(where, sizeof where, " (%zu bytes past the end of the block's %zu bytes of dynamic shared memory)",
+                      (size_t)(a - reinterpret_cast<uintptr_t>(L.dyn) - L.shmem), L.shmem);
+    const uintptr_t st = reinterpret_cast<uintptr_t>(f.stack);
+    if (!*where && a < st && a >= st - page_size())
+        std::snprintf(where, sizeof where, " (the thread's stack overflowed)");
+    char last[160] = "its start"; /* the last barrier or collective the thread reached */
+    if (f.file) std::snprintf(last, sizeof last, "%s:%d", f.file, f.line);
+    char msg[640];
+    const int n = std::snprintf(msg, sizeof msg,
+        "cuda emulation: %s at address %p%s in kernel %s, block (%u,%u,%u) of (%u,%u,%u), thread "
+        "(%u,%u,%u) of (%u,%u,%u), after %s\n", sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+        si->si_addr, where, L.name, L.bid.x, L.bid.y, L.bid.z, L.grid.x, L.grid.y, L.grid.z,
+        f.view.tid.x, f.view.tid.y, f.view.tid.z, L.block.x, L.block.y, L.block.z, last);
+    if (write(2, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) _exit(134);
+    signal(SIGABRT, SIG_DFL);
+    abort();
+}
+
+/* Installs fault_handler for a launch (and the old handlers back after it). */
+struct fault_guard {
+    struct sigaction old_segv, old_bus;
+    fault_guard()
+    {
+        const size_t alt_size = size_t(64) << 10;
+        if (!dev.alt_stack) {
+            void *m = mmap(nullptr, alt_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) die("out of memory for the signal stack");
+            dev.alt_stack = static_cast<char *>(m);
+        }
+        stack_t ss;
+        std::memset(&ss, 0, sizeof ss);
+        ss.ss_sp = dev.alt_stack;
+        ss.ss_size = alt_size;
+        sigaltstack(&ss, nullptr);
+        struct sigaction sa;
+        std::memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = fault_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &old_segv);
+        sigaction(SIGBUS, &sa, &old_bus);
+    }
+    ~fault_guard()
+    {
+        sigaction(SIGSEGV, &old_segv, nullptr);
+        sigaction(SIGBUS, &old_bus, nullptr);
+    }
+};
+
 void yield_to_scheduler()
 {
     launch_state &L = *dev.launch;
@@ -317,6 +392,7 @@ const char *state_name(fiber_state s)
     case RUNNABLE: return "runnable";
     case WAIT_BAR: return "waits at __syncthreads";
     case WAIT_WARP: return "waits at a warp collective";
+    case PREEMPTED: return "preempted";
     case DONE: return "exited";
     }
     return "?";
@@ -397,6 +473,9 @@ void run_block(launch_state &L)
                 }
             }
         }
+        /* preempted threads (dlm_emu::preempt) run again once every warp had its turn */
+        for (unsigned i = 0; i < L.nthreads; i++)
+            if (fs[i].st == PREEMPTED) fs[i].st = RUNNABLE;
         if (!progress) {
             std::fprintf(stderr, "cuda emulation: deadlock in kernel %s, block (%u,%u,%u):\n",
                          L.name, L.bid.x, L.bid.y, L.bid.z);
@@ -441,6 +520,17 @@ void syncthreads(const char *file, int line)
         L.bar_line = line;
     }
     f.st = WAIT_BAR;
+    yield_to_scheduler();
+}
+
+void preempt(const char *file, int line)
+{
+    launch_state *Lp = dev.launch;
+    if (!Lp || !Lp->running) die("preempt outside a kernel (%s:%d)", file, line);
+    fiber &f = *Lp->running;
+    f.file = file;
+    f.line = line;
+    f.st = PREEMPTED;
     yield_to_scheduler();
 }
 
@@ -626,6 +716,7 @@ void run_grid(const char *name, const void *func, dim3 grid, dim3 block, size_t 
     L.dyn = dev.dyn_end - round_up(shmem, 16);
     L.stat = dev.stat_mem;
     dev.launch = &L;
+    fault_guard guard;
     for (unsigned z = 0; z < grid.z; z++)
         for (unsigned y = 0; y < grid.y; y++)
             for (unsigned x = 0; x < grid.x; x++) {

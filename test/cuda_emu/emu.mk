@@ -57,16 +57,28 @@ $(EMU_DIR)/libdlmsim.a: $(EMU_HOST_OBJ) $(EMU_KOBJ) $(EMU_DIR)/emu.o
 $(EMU_DIR)/dlmsim: $(EMU_CLI_OBJ) $(EMU_DIR)/libdlmsim.a
 	$(CC) $(LDFLAGS) $^ $(EMU_LDLIBS) $(if $(filter 1,$(CUDA)),$(if $(filter 1,$(MPI)),$(MPI_LIBS))) -o $@
 
+# test_philox's device hook (test/cuda_coin_words.cu), rewritten and compiled as the kernels
+$(EMU_DIR)/test/cuda_coin_words.cc: test/cuda_coin_words.cu test/cuda_emu/rewrite.sed
+	@mkdir -p $(dir $@)
+	{ echo '#line 1 "$<"'; sed -E -f test/cuda_emu/rewrite.sed $<; } > $@
+$(EMU_DIR)/test/cuda_coin_words.o: $(EMU_DIR)/test/cuda_coin_words.cc test/cuda_emu/cuda_runtime.h | $(DEPS_STAMP)
+	$(CXX) $(EMU_CXXFLAGS) -Itest -c $< -o $@
+$(EMU_DIR)/test/test_philox: EMU_TEST_OBJ = $(EMU_DIR)/test/cuda_coin_words.o
+$(EMU_DIR)/test/test_philox: $(EMU_DIR)/test/cuda_coin_words.o
+
 $(EMU_DIR)/test/%: test/%.c $(EMU_DIR)/libdlmsim.a $(EMU_DIR)/dlmsim test/dlm_test.h test/cuda_emu/dlm_emu.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -DDLM_HAVE_CUDA=%,$(CFLAGS)) -DDLM_HAVE_CUDA=1 -DDLM_CUDA_EMU=1 \
 	    -DDLM_HAVE_CURAND=$(EMU_CURAND) -Itest -Itest/cuda_emu \
 	    $(if $(filter 1,$(EMU_CURAND)),-isystem $(CUDA_HOME)/include) \
-	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' -DDLM_HAVE_MPI=$(if $(filter 1,$(CUDA)),$(MPI),0) $(LDFLAGS) $< $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
+	    -DDLM_BIN='"$(EMU_DIR)/dlmsim"' -DDLM_HAVE_MPI=$(if $(filter 1,$(CUDA)),$(MPI),0) $(LDFLAGS) $< $(EMU_TEST_OBJ) $(EMU_DIR)/libdlmsim.a -lcmocka $(EMU_LDLIBS) -o $@
 
-.SECONDARY: $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.cc)
-.PHONY: emu
+.SECONDARY: $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.cc) $(EMU_DIR)/test/cuda_coin_words.cc
+.PHONY: emu mutants
 emu: $(EMU_DIR)/dlmsim $(EMU_TEST_BIN)
+# the deliberate kernel bugs and the test that catches each (slow: not part of make test)
+mutants: emu
+	bash test/cuda_emu/mutants.sh $(MUTANTS) | tee $(EMU_DIR)/mutants.md
 
 -include $(wildcard $(EMU_DIR)/kernels/*.d $(EMU_DIR)/host/*/*.d $(EMU_DIR)/test/*.d $(EMU_DIR)/*.d)
 endif

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dlm_circuit c;
     dlm_err e;
     e.msg[0] = 0;
-    dlm_status s = dlm_blif_read(&c, path, &e);
+    dlm_status s = dlm_blif_read(&c, path, 0, &e);
     if (s) {
         if (s != DLM_EINPUT && s != DLM_ENOMEM && s != DLM_EIO)
             fuzz_die("dlm_blif_read returned status %d: %s", (int)s, e.msg);

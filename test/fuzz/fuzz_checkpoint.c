@@ -36,7 +36,7 @@ static void make_id(dlm_batch_id *id, const char *spec, dlm_mode mode, uint64_t 
 {
     dlm_circuit c;
     dlm_err e;
-    if (dlm_circuit_load(&c, spec, &e)) fuzz_die("cannot load %s: %s", spec, e.msg);
+    if (dlm_circuit_load(&c, spec, 0, &e)) fuzz_die("cannot load %s: %s", spec, e.msg);
     id->circuit_hash = dlm_circuit_hash(&c);
     id->mode = mode;
     id->seed = seed;
@@ -53,7 +53,7 @@ static void read_one(const char *path, const dlm_batch_id *id)
     uint64_t next = UINT64_MAX;
     e.msg[0] = 0;
     memset(&k, 0x5a, sizeof k);
-    dlm_status s = dlm_checkpoint_read(path, id, &next, &k, &e);
+    dlm_status s = dlm_checkpoint_read(path, id, &next, &k, 0, &e);
     if (s) {
         size_t n = strlen(path);
         if (s != DLM_EINPUT) fuzz_die("dlm_checkpoint_read returned status %d: %s", (int)s, e.msg);

@@ -174,7 +174,7 @@ static inline void fuzz_round_trip(const dlm_circuit *c, int fmt)
     dlm_status s = fmt == 2 ? dlm_blif_write(c, path, &e) : dlm_aiger_write(c, path, fmt, &e);
     if (s) fuzz_die("writing %s failed (status %d): %s", ext[fmt], (int)s, e.msg);
     dlm_circuit d;
-    s = fmt == 2 ? dlm_blif_read(&d, path, &e) : dlm_aiger_read(&d, path, &e);
+    s = fmt == 2 ? dlm_blif_read(&d, path, 0, &e) : dlm_aiger_read(&d, path, 0, &e);
     if (s) fuzz_die("reading back the %s we wrote failed (status %d): %s", ext[fmt], (int)s, e.msg);
     fuzz_same(c, &d, ext[fmt]);
     dlm_circuit_free(&d);

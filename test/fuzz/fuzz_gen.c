@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dlm_circuit c;
     dlm_err e;
     e.msg[0] = 0;
-    dlm_status s = dlm_circuit_load(&c, spec, &e);
+    dlm_status s = dlm_circuit_load(&c, spec, 0, &e);
     if (s) {
         if (s != DLM_EINPUT) fuzz_die("dlm_gen_build returned status %d: %s", (int)s, e.msg);
         if (strncmp(e.msg, spec, strlen(spec)) != 0)

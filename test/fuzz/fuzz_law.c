@@ -181,7 +181,7 @@ static void load_one(const char *kind, const char *path, int table, int markov)
     dlm_err e;
     e.msg[0] = 0;
     memset(&law, 0x5a, sizeof law);
-    dlm_status s = dlm_law_load(spec, &law, &e);
+    dlm_status s = dlm_law_load(spec, &law, 0, &e);
     if (s) {
         static const dlm_law zero;
         if (s != DLM_EINPUT) fuzz_die("dlm_law_load(%s) returned status %d: %s", kind, (int)s, e.msg);
