@@ -45,8 +45,9 @@ typedef struct {
     const dlm_circuit *direct;  /* non-NULL: run the direct evaluator instead of p */
     const dlm_slot_plan *plan;  /* p's slot plan for the bit-sliced backends, made by the
                                    caller (then not timed with the batch); NULL: made here */
-    /* Non-NULL: called after every chunk with its packed samples (chain order). */
-    dlm_status (*sink)(void *ctx, const uint8_t *samples, uint64_t n, dlm_err *err);
+    /* Non-NULL: called after every chunk with its packed samples, chains first ..
+     * first+n-1 in chain order. */
+    dlm_status (*sink)(void *ctx, uint64_t first, const uint8_t *samples, uint64_t n, dlm_err *err);
     void *sink_ctx;
     const char *checkpoint;     /* NULL: none */
     double checkpoint_every;    /* seconds between checkpoints (0: 60) */

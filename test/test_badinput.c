@@ -243,6 +243,12 @@ static void make_cases(void)
     add(1, "verify --inject-bias 0:0.7", "verify gen:maj:3 --inject-bias 0:0.7");
     add(1, "verify --inject-bias x", "verify gen:maj:3 --inject-bias x");
     add(1, "run --checkpoint-every 0", "run gen:maj:3 --checkpoint FILE --checkpoint-every 0");
+    add(1, "verify --checkpoint-every 0", "verify gen:maj:3 --checkpoint FILE --checkpoint-every 0");
+    add(1, "verify --checkpoint-every without --checkpoint", "verify gen:maj:3 --checkpoint-every 5");
+    add(1, "verify --counts FILE alone with --resume", "verify gen:maj:3 --counts FILE --resume FILE");
+    add(1, "sample --checkpoint-every 0", "sample parity:4 --checkpoint FILE --checkpoint-every 0");
+    add(1, "sample --checkpoint-every without --checkpoint", "sample parity:4 --checkpoint-every 5");
+    add(1, "sample --counts FILE alone with --checkpoint", "sample parity:4 --counts FILE --checkpoint FILE");
 
     /* unknown options, commands; missing arguments */
     add(1, "info --bogus", "info gen:maj:3 --bogus");
@@ -326,6 +332,8 @@ static void make_cases(void)
     add(0, "sample circuit: of a .aag symlinked to /dev/zero", "sample circuit:%s", fpath("zero.aag"));
     add(0, "regress /dev/zero", "regress /dev/zero");
     add(0, "run --resume /dev/zero (cpu, quiet)", "run gen:maj:3 --chains 100 --backend cpu --quiet --resume /dev/zero");
+    add(0, "sample --resume /dev/zero", "sample parity:4 --chains 100 --resume /dev/zero");
+    add(0, "verify --resume /dev/zero (cpu, quiet)", "verify gen:maj:3 --chains 100 --backend cpu --quiet --resume /dev/zero");
     add(0, "info: file over --max-memory 1K", "info %s --max-memory 1K", fpath("garbage.aag"));
     /* outputs: a device node, a symlink to /dev/full, a FIFO, a directory are refused
      * before any work, and stay what they were (checked by the last test) */
@@ -335,10 +343,14 @@ static void make_cases(void)
         char n[128];
         snprintf(n, sizeof n, "run --checkpoint %s", outs[i]);
         add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --checkpoint %s", o);
+        snprintf(n, sizeof n, "verify --checkpoint %s", outs[i]);
+        add(0, n, "verify gen:maj:3 --chains 100 --backend cpu --quiet --checkpoint %s", o);
         snprintf(n, sizeof n, "run --hist %s", outs[i]);
         add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --hist %s", o);
         snprintf(n, sizeof n, "run --samples %s", outs[i]);
         add(0, n, "run gen:maj:3 --chains 100 --backend cpu --quiet --samples %s", o);
+        snprintf(n, sizeof n, "sample --checkpoint %s", outs[i]);
+        add(0, n, "sample parity:4 --chains 100 --checkpoint %s", o);
         snprintf(n, sizeof n, "sample --hist %s", outs[i]);
         add(0, n, "sample parity:4 --chains 100 --hist %s", o);
         snprintf(n, sizeof n, "export -o %s", outs[i]);

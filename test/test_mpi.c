@@ -1,5 +1,6 @@
 /* test_mpi.c — `mpirun -n R dlmsim run`: R = 1, 2 and 3 ranks (oversubscribed on a
- * small machine) give the histogram and count file of one process, with one report;
+ * small machine) give the histogram, count file and --samples file of one process,
+ * with one report;
  * a bad input is one line, not R. Skipped (never passed) without Open MPI. */
 #include "dlm_test.h"
 
@@ -47,6 +48,42 @@ static void ranks_give_one_process_counts(void **state)
     (void)rc;
     assert_string_equal(out, "1\n");
     assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run gen:nosuch:3 --quiet", DLM_BIN), 2);
+}
+
+/* --samples under mpirun: every rank writes its chunks at their offsets, so the file is
+ * byte for byte one process's, for R = 1, 2, 3, a shard and --direct; `--samples -` is
+ * one line, exit 2. */
+static void samples_over_ranks(void **state)
+{
+    (void)state;
+    if (!have_mpi()) skip();
+    const char *d = dlm_test_tmpdir();
+    char out[8192];
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s run " CASE " --quiet --samples %s/sm0 > /dev/null && "
+                                 "%s run " CASE " --quiet --shard 2/3 --samples %s/sh0 > /dev/null",
+                                 DLM_BIN, d, DLM_BIN, d), 0);
+    for (int R = 1; R <= 3; R++) {
+        assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " %d %s run " CASE " --quiet --samples %s/sm%d > /dev/null && "
+                                     "cmp %s/sm0 %s/sm%d", R, DLM_BIN, d, R, d, d, R), 0);
+        assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " %d %s run " CASE " --quiet --shard 2/3 --samples %s/sh%d "
+                                     "> /dev/null && cmp %s/sh0 %s/sh%d", R, DLM_BIN, d, R, d, d, R), 0);
+    }
+    /* the direct evaluator under mpirun: the same samples */
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " CASE " --quiet --direct --samples %s/smd > /dev/null && "
+                                 "cmp %s/sm0 %s/smd", DLM_BIN, d, d, d), 0);
+    /* an existing longer file is replaced, not left with a tail */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/sm0 %s/sm0 > %s/long && " MPIRUN " 2 %s run " CASE
+                                 " --quiet --samples %s/long > /dev/null && cmp %s/sm0 %s/long", d, d, d, DLM_BIN, d, d, d), 0);
+    /* no temporary file is left beside them; a job that fails leaves the old file */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "! ls %s/*.tmp.* 2>/dev/null", d), 0);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "echo precious > %s/old && " MPIRUN " 2 %s run gen:parity-tree:12 --chains 1000 "
+                                 "--quiet --direct --backend cuda --samples %s/old > /dev/null 2>&1; grep -qx precious %s/old && "
+                                 "! ls %s/*.tmp.* 2>/dev/null", d, DLM_BIN, d, d, d), 0);
+    int rc = dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " CASE " --quiet --samples - 2>&1 >/dev/null | grep -c 'needs a FILE, not -'",
+                         DLM_BIN);
+    (void)rc;
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s run " CASE " --quiet --samples -", DLM_BIN), 2);
 }
 
 /* mpirun -n R dlmsim regress: the ranks share the cases; rank 0 prints the table and
@@ -123,6 +160,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ranks_give_one_process_counts),
+        cmocka_unit_test(samples_over_ranks),
         cmocka_unit_test(regress_over_ranks),
         cmocka_unit_test(killed_ranks_resume_exactly),
     };

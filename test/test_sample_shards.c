@@ -1,8 +1,9 @@
 /* test_sample_shards.c — `dlmsim sample LAW` split into parts (--shard, --first-chain,
  * --counts), merged with `dlmsim merge`, and reported and verified from the merged
- * count file; and shared by mpirun ranks: every split gives the counts and the report
- * of one process (timings aside); count files of another law, policy or seed, and
- * damaged ones, get one line and exit 2 (docs/scale-out.md). */
+ * count file; shared by mpirun ranks; killed and resumed from its checkpoints
+ * (--checkpoint, --resume): every split gives the counts and the report of one process
+ * (timings aside); count files of another law, policy or seed, and damaged ones, get
+ * one line and exit 2 (docs/scale-out.md). */
 #include "dlm_test.h"
 #include "dlm_law.h"
 #include "dlm_policy.h"
@@ -183,6 +184,57 @@ static void ranks_give_one_process_counts(void **state)
     assert_string_equal(out, "1\n");
 }
 
+/* --checkpoint/--resume: killed (SIGKILL) after a checkpoint, resumed and stopped by
+ * SIGTERM, resumed to the end: the report and histogram of one uninterrupted process,
+ * in one process and over R = 2, 3, 1, 2 ranks in turn. */
+static void killed_sample_resumes_exactly(void **state)
+{
+    (void)state;
+    const char *d = dlm_test_tmpdir();
+    char out[16384], one[16384];
+#define K "bsc:10:0.2 --policy llada --chains 600000 --seed 3 --threads 1 --backend cpu --quiet --exact"
+/* until FILE holds another "chains" line than it did (or was missing), 30 s at most */
+#define WAIT_NEW(F) "c0=$(grep '^chains' " F " 2>/dev/null); for i in $(seq 600); do c=$(grep '^chains' " F " 2>/dev/null); " \
+                    "[ -n \"$c\" ] && [ \"$c\" != \"$c0\" ] && break; sleep 0.05; done; "
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s sample " K " --hist %s/h1" NOTIME, DLM_BIN, d), 0);
+#define ONE(OPT, SIG) "%s sample " K " " OPT " %s/ck --checkpoint-every 0.05 > /dev/null 2> %s/ck.err & m=$!; " \
+                      WAIT_NEW("%s/ck") "kill -" SIG " $m; wait $m"
+    dlm_test_sh(out, sizeof out, ONE("--checkpoint", "KILL"), DLM_BIN, d, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^kind sample' %s/ck", d), 0);
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, ONE("--resume", "TERM"), DLM_BIN, d, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15 after' %s/ck.err", d), 0);
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s sample " K " --resume %s/ck --hist %s/h2" NOTIME, DLM_BIN, d, d), 0);
+    assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h2", d, d), 0);
+    /* another policy's checkpoint: one line, exit 2 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s sample " K " --steps 5 --resume %s/ck 2>&1 >/dev/null", DLM_BIN, d), 2);
+    assert_non_null(strstr(out, "ck: a checkpoint of another policy (or policy options) than this run\n"));
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+    if (!DLM_HAVE_MPI || dlm_test_sh(NULL, 0, "command -v mpirun") != 0) return;
+#define RANKS(R, OPT) MPIRUN " " #R " %s sample " K " " OPT " %s/mk --checkpoint-every 0.05 > /dev/null 2> %s/mk.err & m=$!; "
+#define FILES(N) "for i in $(seq 600); do [ $(ls %s/mk.rank? 2>/dev/null | wc -l) -ge " #N " ] && break; sleep 0.05; done; "
+#define SIGNAL(SIG) "pkill -" SIG " -P \"$(pgrep -d, -P $m)\"; wait $m"
+    dlm_test_sh(out, sizeof out, RANKS(2, "--checkpoint") FILES(2) SIGNAL("KILL"), DLM_BIN, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/mk.rank0 %s/mk.rank1 | grep -c '^kind sample'", d, d), 0);
+    assert_string_equal(out, "2\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, RANKS(3, "--resume") FILES(3) SIGNAL("TERM"), DLM_BIN, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15; the counts of every rank' %s/mk.err", d), 0);
+    assert_string_equal(out, "1\n");
+    dlm_test_sh(out, sizeof out, RANKS(1, "--resume") WAIT_NEW("%s/mk.rank0") SIGNAL("KILL"), DLM_BIN, d, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s sample " K " --resume %s/mk --hist %s/h3" NOTIME, DLM_BIN,
+                                 d, d), 0);
+    assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h3", d, d), 0);
+#undef SIGNAL
+#undef FILES
+#undef RANKS
+#undef ONE
+#undef WAIT_NEW
+#undef K
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +243,7 @@ int main(void)
         cmocka_unit_test(refusals),
         cmocka_unit_test(law_and_policy_hashes),
         cmocka_unit_test(ranks_give_one_process_counts),
+        cmocka_unit_test(killed_sample_resumes_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

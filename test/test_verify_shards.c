@@ -1,7 +1,8 @@
 /* test_verify_shards.c — `dlmsim verify` split into shards (--shard, --first-chain,
- * --counts), merged, and verified from the merged count file; and shared by mpirun
- * ranks: every split gives the report of one process (timings aside), and bad count
- * files get one line and exit 2 (docs/scale-out.md). */
+ * --counts), merged, and verified from the merged count file; shared by mpirun ranks;
+ * killed and resumed from its checkpoints (--checkpoint, --resume): every split gives
+ * the report of one process (timings aside), and bad count files get one line and exit
+ * 2 (docs/scale-out.md). */
 #include "dlm_test.h"
 #include "dlm_tally.h"
 
@@ -82,6 +83,14 @@ static void first_chain_parts_and_refusals(void **state)
         {"verify gen:adder-ripple:3 --shard 1/2 --chains 10", "needs --counts FILE"},
         {"verify gen:adder-ripple:3 --shard 1/2 --first-chain 3 --counts %s/y.counts", "exclude each other"},
         {"verify gen:adder-ripple:3 --counts %s/none.counts", "none.counts: No such file"},
+        {"verify gen:adder-ripple:3 --mode revise --seed 2 --chains 70000 --resume %s/run.counts",
+         "run.counts: a checkpoint of another kind (run) than this run"},
+        {"verify gen:adder-ripple:3 --mode revise --seed 2 --chains 70000 --shard 1/2 --counts %s/y.counts --resume "
+         "%s/f.counts", "f.counts: a checkpoint of another chain range than this run"},
+        {"verify gen:adder-ripple:3 --mode revise --seed 2 --chains 70000 --resume %s/none.ck", "none.ck: No such file"},
+        {"verify gen:adder-ripple:3 --counts %s/f.counts --checkpoint %s/x.ck", "not --counts FILE alone"},
+        {"verify gen:adder-ripple:3 --checkpoint-every 5", "--checkpoint-every needs --checkpoint FILE"},
+        {"verify gen:adder-ripple:3 --checkpoint %s", "a directory, not a regular file"},
     };
     assert_int_equal(dlm_test_sh(out, sizeof out, "%s run gen:adder-ripple:3 --mode revise --seed 2 --chains 70000 --quiet "
                                  "--counts %s/run.counts > /dev/null && head -c 200 %s/f.counts > %s/trunc.counts && "
@@ -120,6 +129,65 @@ static void ranks_give_one_report(void **state)
     assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^verdict    FAIL' %s/f.txt", d), 0);
     assert_string_equal(out, "1\n");
 #undef C
+}
+
+/* verify --checkpoint/--resume: a verification killed (SIGKILL) after a checkpoint,
+ * resumed, stopped by SIGTERM and resumed again gives the report of one uninterrupted
+ * process (timings aside), in one process and over R = 2, 3, 1 ranks in turn; nothing
+ * is lost or counted twice. A checkpoint of another run is one line, exit 2. */
+static void killed_verify_resumes_exactly(void **state)
+{
+    (void)state;
+    const char *d = dlm_test_tmpdir();
+    char out[16384], one[16384];
+#define K "gen:random:12,40,5 --mode revise --chains 100000000 --seed 4242 --threads 1 --backend cpu --quiet --json"
+/* until FILE holds another "chains" line than it did (or was missing), 30 s at most */
+#define WAIT_NEW(F) "c0=$(grep '^chains' " F " 2>/dev/null); for i in $(seq 600); do c=$(grep '^chains' " F " 2>/dev/null); " \
+                    "[ -n \"$c\" ] && [ \"$c\" != \"$c0\" ] && break; sleep 0.05; done; "
+    assert_int_equal(dlm_test_sh(one, sizeof one, "%s verify " K " --hist %s/h1" NOTIME, DLM_BIN, d), 0);
+    /* one process: killed, resumed and stopped, resumed to the end */
+#define ONE(OPT, SIG) "%s verify " K " " OPT " %s/ck --checkpoint-every 0.05 > /dev/null 2> %s/ck.err & m=$!; " \
+                      WAIT_NEW("%s/ck") "kill -" SIG " $m; wait $m"
+    dlm_test_sh(out, sizeof out, ONE("--checkpoint", "KILL"), DLM_BIN, d, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c '^chains' %s/ck", d), 0);
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, ONE("--resume", "TERM"), DLM_BIN, d, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15 after' %s/ck.err", d), 0);
+    assert_string_equal(out, "1\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify " K " --resume %s/ck --hist %s/h2" NOTIME, DLM_BIN, d, d), 0);
+    assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h2", d, d), 0);
+    /* a checkpoint of another seed: one line, exit 2 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, "%s verify " K " --seed 1 --resume %s/ck 2>&1 >/dev/null", DLM_BIN, d), 2);
+    assert_non_null(strstr(out, "ck: a checkpoint of another seed than this run\n"));
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1);
+    if (!DLM_HAVE_MPI || dlm_test_sh(NULL, 0, "command -v mpirun") != 0) return;
+    /* R ranks: killed with 2 and stopped with 3 once every rank has a file, killed with 1
+     * once rank 0 has rewritten its file (with what it took over), finished with 2 */
+#define RANKS(R, OPT) MPIRUN " " #R " %s verify " K " " OPT " %s/mk --checkpoint-every 0.05 > /dev/null 2> %s/mk.err & m=$!; "
+#define FILES(N) "for i in $(seq 600); do [ $(ls %s/mk.rank? 2>/dev/null | wc -l) -ge " #N " ] && break; sleep 0.05; done; "
+#define SIGNAL(SIG) "pkill -" SIG " -P \"$(pgrep -d, -P $m)\"; wait $m"
+    dlm_test_sh(out, sizeof out, RANKS(2, "--checkpoint") FILES(2) SIGNAL("KILL"), DLM_BIN, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/mk.rank0 %s/mk.rank1 | grep -c '^chains'", d, d), 0);
+    assert_string_equal(out, "2\n");
+    assert_int_equal(dlm_test_sh(out, sizeof out, RANKS(3, "--resume") FILES(3) SIGNAL("TERM"), DLM_BIN, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15; the counts of every rank' %s/mk.err", d), 0);
+    assert_string_equal(out, "1\n");
+    dlm_test_sh(out, sizeof out, RANKS(1, "--resume") WAIT_NEW("%s/mk.rank0") SIGNAL("KILL"), DLM_BIN, d, d, d, d);
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " K " --resume %s/mk --hist %s/h3" NOTIME, DLM_BIN,
+                                 d, d), 0);
+    assert_string_equal(out, one);
+    assert_int_equal(dlm_test_sh(out, sizeof out, "cmp %s/h1 %s/h3", d, d), 0);
+    /* the ranks' checkpoints of another seed: one line, exit 2 */
+    assert_int_equal(dlm_test_sh(out, sizeof out, MPIRUN " 2 %s verify " K " --seed 1 --resume %s/mk 2>&1 >/dev/null | "
+                                 "grep -c 'a checkpoint of another seed'", DLM_BIN, d), 0);
+    assert_string_equal(out, "1\n");
+#undef SIGNAL
+#undef FILES
+#undef RANKS
+#undef ONE
+#undef WAIT_NEW
+#undef K
 }
 
 /* regress SUITE --counts FILE: merged shards checked against a case's golden digest
@@ -164,6 +232,7 @@ int main(void)
         cmocka_unit_test(reference_target_shards),
         cmocka_unit_test(first_chain_parts_and_refusals),
         cmocka_unit_test(ranks_give_one_report),
+        cmocka_unit_test(killed_verify_resumes_exactly),
         cmocka_unit_test(regress_checks_merged_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,12 @@ int dlm_cli_parse_chains(const char *s, uint64_t min, uint64_t *chains);
 /* "dlmsim: " + e->msg on stderr; returns the exit code of s. */
 int dlm_cli_fail(dlm_status s, const dlm_err *e);
 
+/* SIGINT and SIGTERM set the stop flag (the CLI's one mutable global, host/cli/util.c)
+ * that a checkpointed run checks between chunks: catch_stop installs the handlers,
+ * stop_flag is the flag (0, or the signal). */
+void dlm_cli_catch_stop(void);
+const volatile sig_atomic_t *dlm_cli_stop_flag(void);
+
 /* A circuit loaded and levelized, shared by the circuit subcommands. */
 typedef struct {
     dlm_circuit c;
@@ -150,19 +156,24 @@ dlm_status dlm_cli_mpi_share(uint64_t first, uint64_t count, uint64_t chunk, dlm
 /* Sums every rank's k (and v, when not NULL: pair counts, bit-exact checks, the lowest
  * first violation) exactly onto rank 0; the other ranks' are left partial. */
 void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v);
+/* 1 on every rank when bad is nonzero on any rank (a synchronisation point: no rank
+ * returns before every rank has called it). Without MPI: bad != 0. */
+int dlm_cli_mpi_any(int bad);
+/* rank 0's n bytes at buf copied to every rank's buf. Without MPI: nothing. */
+void dlm_cli_mpi_bcast(void *buf, size_t n);
 /* v[0..n-1] summed (max = 0) or their maximum (max = 1) over the ranks, into rank 0's v. */
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max);
 /* Items 0..n-1 of `size` bytes each, each computed on the one rank whose mine[i] is 1:
  * copied to rank 0, which then holds all of them (plain data, no pointers). */
 void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char *mine);
-/* A run over the ranks (mpirun -n R dlmsim run): chains first .. first+count-1 of a
- * batch of `batch` (the count files' batch), in chunks handed out as ranks finish.
- * With checkpoint, rank r keeps PREFIX.rank<r> (a count file, dlm_tally.h: the ranges
- * and counts of the chains it counted), rewritten atomically every `every` seconds, on
- * a stop and at the end. With resume, rank 0 reads the PREFIX.rank* files of an earlier
- * job (any number of ranks), takes over their counts (writing them as its own file
- * before any rank rewrites one: an earlier file is then inside rank 0's and is skipped
- * the next time) and only the chains none of them holds are run. */
+/* A run over the ranks (mpirun -n R dlmsim run; verify's and sample's sampling): chains
+ * first .. first+count-1 of a batch of `batch` (the count files' batch), in chunks
+ * handed out as ranks finish. With checkpoint, rank r keeps PREFIX.rank<r> (a count
+ * file: the ranges and counts of the chains it counted), rewritten atomically every
+ * `every` seconds, on a stop and at the end. With resume, rank 0 reads the PREFIX.rank*
+ * files of an earlier job (any number of ranks), takes over their counts (writing them
+ * as its own file before any rank rewrites one: an earlier file is then inside rank
+ * 0's and is skipped the next time) and only the chains none of them holds are run. */
 typedef struct {
     const dlm_program *p;
     const dlm_batch_id *id;       /* id->chains: unused (first + count is the end) */
@@ -172,10 +183,38 @@ typedef struct {
     const char *checkpoint, *resume; /* prefixes, or NULL */
     double every;                 /* seconds between checkpoints */
     const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: stop after the chunk */
+    /* verify's job (NULL for run): the verifier's counts besides k, kept in the
+     * checkpoints (count files of kind verify), taken over on resume and reduced */
+    dlm_tally_verify *v;
+    /* NULL: run's chunks (dlm_batch_run of p with bo). Else it samples chains first ..
+     * end-1 into the caller's counts (k and v), stops early once *stop is set, and sets
+     * *next to the chain it reached. */
+    dlm_status (*sample)(void *ctx, uint64_t first, uint64_t end, uint64_t *next, dlm_err *e);
+    void *sample_ctx;
+    /* NULL: the counts are k (and v), the checkpoints count files (dlm_tally.h). Else
+     * the caller's own (the oracle sampler's). */
+    const struct dlm_cli_mpi_counts *counts;
+    uint64_t max_bytes;           /* the memory budget a checkpoint is read within */
 } dlm_cli_mpi_job;
-/* Adds into k (zeroed by the caller): rank 0 ends with the whole run's counts, unless
- * a rank was stopped (*stopped = 1 on every rank, the checkpoints written). *ran: the
- * chains this rank ran in this job. */
+/* What a job counts, other than run's and verify's: how its checkpoints are read
+ * (checked against the job: DLM_EINPUT with one line naming path; *ranges: the file's
+ * chain ranges, inside *file), taken into this rank's counts, freed, written (this
+ * rank's counts, of the chains in mine), and how the counts are summed on rank 0. */
+typedef struct dlm_cli_mpi_counts {
+    dlm_status (*read)(void *ctx, const char *path, void **file, const dlm_ranges **ranges, dlm_err *e);
+    void (*take)(void *ctx, const void *file);
+    void (*drop)(void *file);
+    dlm_status (*write)(void *ctx, const char *path, const dlm_ranges *mine, dlm_err *e);
+    void (*reduce)(void *ctx);
+    void *ctx;
+} dlm_cli_mpi_counts;
+/* NULL, or what a checkpoint t (a count file) holds of another job than j: "circuit",
+ * "mode", "seed", "batch (--chains, --shard)", "outputs", the kind, or a "chain range"
+ * outside j's first .. first+count-1. The same with and without MPI. */
+const char *dlm_cli_checkpoint_differs(const dlm_cli_mpi_job *j, const dlm_tally *t);
+/* Adds into k (zeroed by the caller; unused with j->counts): rank 0 ends with the whole
+ * run's counts, unless a rank was stopped (*stopped = 1 on every rank, the checkpoints
+ * written). *ran: the chains this rank ran in this job. */
 dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ran, int *stopped, dlm_err *e);
 /* Chunk size for count chains over R ranks: about 1/(8R) of the work, a multiple of
  * 64, at least 4096. */

@@ -125,6 +125,19 @@ static void reduce_u64(uint64_t *v, uint64_t n)
     }
 }
 
+int dlm_cli_mpi_any(int bad)
+{
+    int mine = bad != 0, any = 0;
+    if (!active()) return mine;
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return any;
+}
+
+void dlm_cli_mpi_bcast(void *buf, size_t n)
+{
+    if (active()) MPI_Bcast(buf, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {
     if (!max) {
@@ -219,10 +232,12 @@ static int ranges_within(const dlm_ranges *a, const dlm_ranges *b)
     return 1;
 }
 
-/* Rank 0: the checkpoints PREFIX.rank* of an earlier job, merged into m. A file whose
- * chains all lie in the files before it is a stale one, already folded into rank 0's
- * (see dlm_cli_mpi_run), and is skipped. */
-static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, dlm_tally *m, dlm_err *e)
+/* Rank 0: the checkpoints PREFIX.rank* of an earlier job, their counts taken into
+ * this rank's (cc->take) and their ranges merged into m. A file whose chains all lie in
+ * the files before it is a stale one, already folded into rank 0's (see
+ * dlm_cli_mpi_run), and is skipped. */
+static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, const dlm_cli_mpi_counts *cc, dlm_ranges *m,
+                                   dlm_err *e)
 {
     char pat[4200];
     snprintf(pat, sizeof pat, "%s.rank*", j->resume);
@@ -257,37 +272,65 @@ static dlm_status read_checkpoints(const dlm_cli_mpi_job *j, dlm_tally *m, dlm_e
     for (size_t i = 0; i < n && !s; i++) {
         char path[4200];
         rank_path(j->resume, (int)rk[i], path, sizeof path);
-        dlm_tally t;
-        if ((s = dlm_tally_read(path, &t, j->p->max_bytes, e))) break;
-        const char *what = NULL;
-        if (t.circuit_hash != j->id->circuit_hash) what = "circuit";
-        else if (strcmp(t.mode, j->mode_name)) what = "mode";
-        else if (t.seed != j->id->seed) what = "seed";
-        else if (t.batch != j->batch) what = "batch (--chains, --shard)";
-        else if (t.counts.nout != j->id->nout || (t.counts.hist != NULL) != (j->id->hist != 0)) what = "outputs";
-        else if (t.verify) what = "kind (verify)";
-        for (size_t q = 0; !what && q < t.ranges.n; q++)
-            if (t.ranges.r[q].first < j->first || t.ranges.r[q].end > j->first + j->count) what = "chain range";
-        if (what) s = dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
-        else if (!m->ranges.n) {
-            dlm_counts_add(&m->counts, &t.counts);
-            for (size_t q = 0; q < t.ranges.n && !s; q++)
-                s = dlm_ranges_add(&m->ranges, t.ranges.r[q].first, t.ranges.r[q].end, e);
-        } else if (!ranges_within(&m->ranges, &t.ranges)) {
-            s = dlm_tally_merge(m, "the checkpoints before it", &t, path, e);
+        void *file = NULL;
+        const dlm_ranges *rs = NULL;
+        if ((s = cc->read(cc->ctx, path, &file, &rs, e))) break;
+        if (!m->n || !ranges_within(m, rs)) {
+            s = dlm_ranges_merge(m, "the checkpoints before it", rs, path, e);
+            if (!s) cc->take(cc->ctx, file);
         }
-        dlm_tally_free(&t);
+        cc->drop(file);
     }
     free(rk);
     globfree(&g);
     return s;
 }
 
-/* Writes this rank's checkpoint: its ranges and counts. */
-static dlm_status write_rank(const dlm_cli_mpi_job *j, const dlm_ranges *mine, const dlm_counts *k, dlm_err *e)
+/* run's and verify's checkpoints: count files (dlm_tally.h) of the job's counts k and
+ * verifier's counts j->v. */
+typedef struct {
+    const dlm_cli_mpi_job *j;
+    dlm_counts *k;
+} tally_counts;
+
+static dlm_status tally_read(void *ctx, const char *path, void **file, const dlm_ranges **ranges, dlm_err *e)
 {
-    char path[4200];
-    rank_path(j->checkpoint, dlm_cli_mpi_rank(), path, sizeof path);
+    tally_counts *tc = ctx;
+    dlm_tally *t = malloc(sizeof *t);
+    if (!t) return dlm_fail(e, DLM_ENOMEM, "out of memory for a checkpoint");
+    dlm_status s = dlm_tally_read(path, t, tc->j->max_bytes, e);
+    const char *what = s ? NULL : dlm_cli_checkpoint_differs(tc->j, t);
+    if (what) {
+        dlm_tally_free(t);
+        s = dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
+    }
+    if (s) {
+        free(t);
+        return s;
+    }
+    *file = t;
+    *ranges = &t->ranges;
+    return DLM_OK;
+}
+
+static void tally_take(void *ctx, const void *file)
+{
+    tally_counts *tc = ctx;
+    const dlm_tally *t = file;
+    dlm_counts_add(tc->k, &t->counts);
+    if (tc->j->v) dlm_tally_verify_add(tc->j->v, &t->v);
+}
+
+static void tally_drop(void *file)
+{
+    dlm_tally_free(file);
+    free(file);
+}
+
+static dlm_status tally_write(void *ctx, const char *path, const dlm_ranges *mine, dlm_err *e)
+{
+    tally_counts *tc = ctx;
+    const dlm_cli_mpi_job *j = tc->j;
     dlm_tally t;
     memset(&t, 0, sizeof t);
     t.circuit_hash = j->id->circuit_hash;
@@ -295,15 +338,36 @@ static dlm_status write_rank(const dlm_cli_mpi_job *j, const dlm_ranges *mine, c
     t.seed = j->id->seed;
     t.batch = j->batch;
     t.ranges = *mine;
-    t.counts = *k;
+    t.counts = *tc->k;
+    if (j->v) {
+        t.verify = 1;
+        t.v = *j->v;
+    }
     return dlm_tally_write(path, &t, e);
+}
+
+static void tally_reduce(void *ctx)
+{
+    tally_counts *tc = ctx;
+    dlm_cli_mpi_reduce(tc->k, tc->j->v);
+}
+
+/* Writes this rank's checkpoint: its ranges and counts. */
+static dlm_status write_rank(const dlm_cli_mpi_job *j, const dlm_cli_mpi_counts *cc, const dlm_ranges *mine,
+                             dlm_err *e)
+{
+    char path[4200];
+    rank_path(j->checkpoint, dlm_cli_mpi_rank(), path, sizeof path);
+    return cc->write(cc->ctx, path, mine, e);
 }
 
 typedef struct {
     const dlm_cli_mpi_job *j;
     const dlm_range *items;
     dlm_ranges mine;      /* the chains this rank has counted (rank 0: with the resumed) */
+    uint64_t ran;         /* the chains this rank ran in this job */
     dlm_counts *k;
+    const dlm_cli_mpi_counts *cc;
     int stopped;
     double last;          /* when this rank last wrote its checkpoint */
 } job_state;
@@ -318,20 +382,26 @@ static dlm_status job_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *
             js->stopped = 1;
             break;
         }
-        dlm_batch_id cid = *j->id;
-        dlm_batch_opts bo = j->bo;
-        bo.progress = NULL; /* one rank's view is not the job's progress */
-        bo.checkpoint = NULL;
-        bo.stop = j->stop;
-        bo.first_chunk = js->items[i].end - js->items[i].first;
-        cid.chains = js->items[i].end;
         uint64_t next = js->items[i].first;
         int stopped = 0;
-        s = dlm_batch_run(j->p, &cid, &bo, &next, js->k, &stopped, e);
+        if (j->sample) {
+            s = j->sample(j->sample_ctx, js->items[i].first, js->items[i].end, &next, e);
+            stopped = !s && next < js->items[i].end;
+        } else {
+            dlm_batch_id cid = *j->id;
+            dlm_batch_opts bo = j->bo;
+            bo.progress = NULL; /* one rank's view is not the job's progress */
+            bo.checkpoint = NULL;
+            bo.stop = j->stop;
+            bo.first_chunk = js->items[i].end - js->items[i].first;
+            cid.chains = js->items[i].end;
+            s = dlm_batch_run(j->p, &cid, &bo, &next, js->k, &stopped, e);
+        }
         if (!s && next > js->items[i].first) s = dlm_ranges_add(&js->mine, js->items[i].first, next, e);
+        if (!s) js->ran += next - js->items[i].first;
         if (stopped) js->stopped = 1;
         if (!s && j->checkpoint && (js->stopped || dlm_now() - js->last >= j->every)) {
-            s = write_rank(j, &js->mine, js->k, e);
+            s = write_rank(j, js->cc, &js->mine, e);
             js->last = dlm_now();
         }
     }
@@ -348,47 +418,48 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
     js.j = j;
     js.k = k;
     js.last = dlm_now();
+    tally_counts tc = {j, k};
+    const dlm_cli_mpi_counts tally_cc = {tally_read, tally_take, tally_drop, tally_write, tally_reduce, &tc};
+    const dlm_cli_mpi_counts *cc = j->counts ? j->counts : &tally_cc;
+    js.cc = cc;
     dlm_ranges done = {0};
     dlm_range *items = NULL;
     dlm_status s = DLM_OK;
     /* 1. what an earlier job counted: rank 0 reads it, every rank learns its ranges */
     if (j->resume) {
-        dlm_tally m;
-        memset(&m, 0, sizeof m);
-        if (root && !(s = dlm_tally_init(&m, j->id->circuit_hash, j->mode_name, j->id->seed, j->batch, j->id->nout,
-                                         j->id->hist, e)))
-            s = read_checkpoints(j, &m, e);
+        /* rank 0 takes over the earlier counts as it reads them (cc->take) */
+        dlm_ranges m = {0};
+        if (root) s = read_checkpoints(j, cc, &m, e);
         int bad = s != DLM_OK;
         MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
         if (bad) {
-            dlm_tally_free(&m);
+            dlm_ranges_free(&m);
             return s ? s : dlm_fail(e, DLM_EINPUT, "rank 0 could not read the checkpoints");
         }
-        uint64_t nr = root ? m.ranges.n : 0;
+        uint64_t nr = root ? m.n : 0;
         MPI_Bcast(&nr, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
         uint64_t *flat = malloc((size_t)(2 * nr + 1) * sizeof *flat);
         int oom = flat == NULL, anyoom = 0;
         MPI_Allreduce(&oom, &anyoom, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (anyoom) {
             free(flat);
-            dlm_tally_free(&m);
+            dlm_ranges_free(&m);
             return dlm_fail(e, DLM_ENOMEM, "out of memory for the resumed chain ranges");
         }
         for (uint64_t q = 0; root && q < nr; q++) {
-            flat[2 * q] = m.ranges.r[q].first;
-            flat[2 * q + 1] = m.ranges.r[q].end;
+            flat[2 * q] = m.r[q].first;
+            flat[2 * q + 1] = m.r[q].end;
         }
         MPI_Bcast(flat, (int)(2 * nr), MPI_UINT64_T, 0, MPI_COMM_WORLD);
         for (uint64_t q = 0; q < nr && !s; q++) s = dlm_ranges_add(&done, flat[2 * q], flat[2 * q + 1], e);
         free(flat);
         if (root && !s) {
-            /* rank 0 takes over the earlier counts and writes them as its own before any
-             * rank replaces its file: the other files are then contained in rank 0's */
-            dlm_counts_add(k, &m.counts);
-            for (size_t q = 0; q < m.ranges.n && !s; q++) s = dlm_ranges_add(&js.mine, m.ranges.r[q].first, m.ranges.r[q].end, e);
-            if (!s && j->checkpoint) s = write_rank(j, &js.mine, k, e);
+            /* rank 0 has taken over the earlier counts and writes them as its own before
+             * any rank replaces its file: the other files are then contained in rank 0's */
+            for (size_t q = 0; q < m.n && !s; q++) s = dlm_ranges_add(&js.mine, m.r[q].first, m.r[q].end, e);
+            if (!s && j->checkpoint) s = write_rank(j, cc, &js.mine, e);
         }
-        dlm_tally_free(&m);
+        dlm_ranges_free(&m);
         int b2 = s != DLM_OK, any2 = 0;
         MPI_Allreduce(&b2, &any2, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (any2) {
@@ -426,14 +497,13 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
     js.items = items;
     /* 3. the chunks, handed out; this rank's checkpoint as it goes */
     uint64_t took = 0;
-    uint64_t before = k->chains;
     s = dlm_cli_mpi_share(0, nitems, 1, job_chunk, &js, &took, e);
-    *ran = k->chains - before;
+    *ran = js.ran;
     int st = js.stopped, anyst = 0;
     MPI_Allreduce(&st, &anyst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     /* 4. every rank's final checkpoint (what it counted, complete or not) */
     if (!s && j->checkpoint) {
-        s = write_rank(j, &js.mine, k, e);
+        s = write_rank(j, cc, &js.mine, e);
         int bad = s != DLM_OK, any = 0;
         MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (any && !s) s = dlm_fail(e, DLM_EIO, "another rank could not write its checkpoint");
@@ -445,7 +515,7 @@ dlm_status dlm_cli_mpi_run(const dlm_cli_mpi_job *j, dlm_counts *k, uint64_t *ra
         *stopped = 1;
         return DLM_OK;
     }
-    dlm_cli_mpi_reduce(k, NULL);
+    cc->reduce(cc->ctx);
     return DLM_OK;
 }
 
@@ -475,6 +545,15 @@ void dlm_cli_mpi_reduce(dlm_counts *k, dlm_tally_verify *v)
     (void)k;
     (void)v;
 }
+int dlm_cli_mpi_any(int bad)
+{
+    return bad != 0;
+}
+void dlm_cli_mpi_bcast(void *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+}
 void dlm_cli_mpi_sum(uint64_t *v, uint64_t n, int max)
 {
     (void)v;
@@ -498,6 +577,20 @@ void dlm_cli_mpi_collect(void *items, size_t size, size_t n, const unsigned char
 }
 
 #endif
+
+const char *dlm_cli_checkpoint_differs(const dlm_cli_mpi_job *j, const dlm_tally *t)
+{
+    if (t->circuit_hash != j->id->circuit_hash) return "circuit";
+    if (strcmp(t->mode, j->mode_name)) return "mode";
+    if (t->seed != j->id->seed) return "seed";
+    if (t->batch != j->batch) return "batch (--chains, --shard)";
+    if (t->counts.nout != j->id->nout || (t->counts.hist != NULL) != (j->id->hist != 0)) return "outputs";
+    if (t->verify != (j->v != NULL)) return t->verify ? "kind (verify)" : "kind (run)";
+    if (t->verify && t->v.npairs != j->v->npairs) return "number of pairs";
+    for (size_t q = 0; q < t->ranges.n; q++)
+        if (t->ranges.r[q].first < j->first || t->ranges.r[q].end > j->first + j->count) return "chain range";
+    return NULL;
+}
 
 uint64_t dlm_cli_mpi_chunk(uint64_t count)
 {

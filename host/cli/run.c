@@ -14,6 +14,7 @@
 #include "dlm_verify.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ static const dlm_cli_opt run_opts[] = {
     {"--backend", 1, "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"},
     {"--threads", 1, "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"},
     {"--hist", 1, "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"},
-    {"--samples", 1, "  --samples FILE      every sample, one line each (- for stdout)\n"},
+    {"--samples", 1, "  --samples FILE      every sample, one line each (- for stdout; under mpirun a FILE)\n"},
     {"--json", 0, "  --json              one JSON object instead of the table\n"},
     {"--check", 0, "  --check             check the compiled program before running it\n"},
     {"--direct", 0, "  --direct            evaluate the circuit directly (the reference; CPU only)\n"},
@@ -134,9 +135,9 @@ static int parse_run(int argc, char **argv, run_args *a)
     int rc = dlm_cli_part_resolve(C, &a->part, a->chains, &a->first, &a->count, &a->batch);
     if (rc) return rc;
     if (a->counts && a->direct) return dlm_cli_usage(C, "--counts needs a DLM mode, not --direct");
-    if (dlm_cli_mpi_on() && (a->samples || a->direct))
-        return dlm_cli_usage(C, "under mpirun, --samples and --direct are not supported (one process "
-                                   "writes samples in chain order; docs/scale-out.md)");
+    if (dlm_cli_mpi_on() && a->samples && !strcmp(a->samples, "-"))
+        return dlm_cli_usage(C, "under mpirun, --samples needs a FILE, not - (every rank writes its chains "
+                                   "at their place in it; docs/scale-out.md)");
     return 0;
 }
 
@@ -148,28 +149,96 @@ static void put_bits(FILE *f, const uint8_t *s, uint32_t nout)
 // ---------------------------------------------------------------------------
 // Long batches: progress on stderr, SIGINT/SIGTERM stop at a checkpoint.
 
-/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-    stop_signal = sig;
-}
-
+/* --samples: one line of nout characters per chain. One process writes them in chain
+ * order; under mpirun every rank writes its chunks with pwrite at their offsets (chain
+ * c's line at (c - first) x (nout + 1)) into the file rank 0 created at its full size. */
 typedef struct {
     FILE *f;
+    int fd;          /* under mpirun: the file, open on every rank (else -1) */
+    int own_fd;      /* fd was opened here (the ranks but 0), not by dlm_out_open */
+    uint64_t first;  /* the file's first chain */
     uint32_t nout;
+    const char *path;
 } sample_sink;
 
-static dlm_status write_samples(void *ctx, const uint8_t *smp, uint64_t n, dlm_err *err)
+static dlm_status write_samples(void *ctx, uint64_t first, const uint8_t *smp, uint64_t n, dlm_err *err)
 {
     sample_sink *ss = ctx;
-    size_t sb = ((size_t)ss->nout + 7) / 8;
-    for (uint64_t i = 0; i < n; i++) {
-        put_bits(ss->f, smp + i * sb, ss->nout);
-        fputc('\n', ss->f);
+    size_t sb = ((size_t)ss->nout + 7) / 8, line = (size_t)ss->nout + 1;
+    if (ss->fd < 0) {
+        for (uint64_t i = 0; i < n; i++) {
+            put_bits(ss->f, smp + i * sb, ss->nout);
+            fputc('\n', ss->f);
+        }
+        return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
     }
-    return ferror(ss->f) ? dlm_fail(err, DLM_EIO, "writing samples failed") : DLM_OK;
+    /* lines formatted into blocks of about 1 MiB, each written at its offset */
+    uint64_t per = line < (1u << 20) ? (1u << 20) / line : 1;
+    char *buf = malloc(per * line);
+    if (!buf) return dlm_fail(err, DLM_ENOMEM, "out of memory for the samples' lines");
+    dlm_status s = DLM_OK;
+    for (uint64_t i = 0; i < n && !s; i += per) {
+        uint64_t m = n - i < per ? n - i : per;
+        for (uint64_t q = 0; q < m; q++) {
+            const uint8_t *x = smp + (i + q) * sb;
+            char *l = buf + q * line;
+            for (uint32_t k = 0; k < ss->nout; k++) l[k] = (char)('0' + ((x[k >> 3] >> (k & 7)) & 1));
+            l[ss->nout] = '\n';
+        }
+        size_t len = m * line, done = 0;
+        off_t at = (off_t)((first + i - ss->first) * line);
+        while (done < len) {
+            ssize_t w = pwrite(ss->fd, buf + done, len - done, at + (off_t)done);
+            if (w <= 0) {
+                s = dlm_fail(err, DLM_EIO, "%s: writing samples failed: %s", ss->path, w ? strerror(errno) : "no space");
+                break;
+            }
+            done += (size_t)w;
+        }
+    }
+    free(buf);
+    return s;
+}
+
+/* Under mpirun: rank 0 opens the samples' output (dlm_out_open: a temporary file beside
+ * the target, renamed over it when whole) at its full size, then every rank opens that
+ * temporary file. */
+static dlm_status open_samples_ranks(sample_sink *ss, dlm_out *so, uint64_t count, dlm_err *e)
+{
+    dlm_status s = DLM_OK;
+    uint64_t line = (uint64_t)ss->nout + 1;
+    char tmp[sizeof so->tmp] = "";
+    if (count > (uint64_t)INT64_MAX / line)
+        s = dlm_fail(e, DLM_EINPUT, "%s: %llu samples of %llu bytes are more than a file holds", ss->path,
+                     (unsigned long long)count, (unsigned long long)line);
+    else if (dlm_cli_mpi_rank() == 0 && !(s = dlm_out_open(so, ss->path, 0, e))) {
+        ss->fd = fileno(so->f);
+        snprintf(tmp, sizeof tmp, "%s", so->tmp);
+        if (ftruncate(ss->fd, (off_t)(count * line)))
+            s = dlm_fail(e, DLM_EIO, "%s: cannot make it %llu bytes long: %s", ss->path,
+                         (unsigned long long)(count * line), strerror(errno));
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "rank 0 could not create %s", ss->path);
+    dlm_cli_mpi_bcast(tmp, sizeof tmp);
+    if (dlm_cli_mpi_rank() != 0) {
+        if ((ss->fd = open(tmp, O_WRONLY)) < 0) s = dlm_fail(e, DLM_EIO, "%s: %s", tmp, strerror(errno));
+        else ss->own_fd = 1;
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not open %s", tmp);
+    return DLM_OK;
+}
+
+/* Under mpirun, after the job: every rank's lines are on disk (fsync, close) before rank
+ * 0 renames the file over its target. */
+static dlm_status close_samples_ranks(sample_sink *ss, dlm_err *e)
+{
+    dlm_status s = DLM_OK;
+    if (ss->own_fd) {
+        if (fsync(ss->fd) || close(ss->fd)) s = dlm_fail(e, DLM_EIO, "%s: write failed: %s", ss->path, strerror(errno));
+        ss->own_fd = 0;
+    }
+    if (dlm_cli_mpi_any(s != DLM_OK)) return s ? s : dlm_fail(e, DLM_EIO, "another rank could not write %s", ss->path);
+    return DLM_OK;
 }
 
 int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
@@ -196,7 +265,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     dlm_program p;
     dlm_counts k;
     memset(&k, 0, sizeof k);
-    sample_sink ss = {NULL, L.c.nout};
+    sample_sink ss = {NULL, -1, 0, a.first, L.c.nout, a.samples};
     dlm_out so = {.f = NULL}, ho = {.f = NULL}; /* --samples and --hist, replaced when whole */
     int want_hist = a.hist != NULL || (a.counts && L.c.nout <= DLM_HIST_MAX_BITS), stopped = 0;
     dlm_backend be = DLM_BACKEND_CPU;
@@ -209,8 +278,16 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
                      a.path, L.c.nout);
         goto done;
     }
-    if (a.samples && (s = dlm_out_open(&so, a.samples, 0, &e))) goto done;
-    ss.f = so.f;
+    /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
+     * without one the outputs are abandoned, so what was at their paths stays as it was.
+     * Caught before any output is opened, so none that arrives once one exists is lost. */
+    if (a.checkpoint || a.resume || !dlm_cli_mpi_on()) dlm_cli_catch_stop();
+    if (a.samples && dlm_cli_mpi_on()) {
+        if ((s = open_samples_ranks(&ss, &so, a.count, &e))) goto done;
+    } else if (a.samples) {
+        if ((s = dlm_out_open(&so, a.samples, 0, &e))) goto done;
+        ss.f = so.f;
+    }
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
     if (a.direct) { /* the reference: no DLM program, the circuit evaluated directly */
         memset(&p, 0, sizeof p);
@@ -251,21 +328,15 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     memset(&bo, 0, sizeof bo);
     bo.backend = be;
     bo.threads = a.threads;
-    bo.stop = &stop_signal;
+    bo.stop = dlm_cli_stop_flag();
     bo.progress = dlm_cli_progress;
     bo.progress_ctx = &ps;
     bo.direct = a.direct ? &L.c : NULL;
-    bo.sink = ss.f ? write_samples : NULL;
+    bo.sink = a.samples ? write_samples : NULL;
     bo.sink_ctx = &ss;
     bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
     bo.checkpoint_every = a.checkpoint_every;
     if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
-    /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
-     * without one the outputs are abandoned, so what was at their paths stays as it was */
-    if (bo.checkpoint || !dlm_cli_mpi_on()) {
-        signal(SIGINT, on_stop_signal);
-        signal(SIGTERM, on_stop_signal);
-    }
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
     int gpu = dlm_cli_mpi_gpu(be, &e);
     if (gpu == -2) {
@@ -295,16 +366,17 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     if (dlm_cli_mpi_on()) {
         dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
                                dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
-                               &stop_signal};
+                               dlm_cli_stop_flag(), NULL, NULL, NULL, NULL, max_bytes};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);
+        if (!s && !stopped && a.samples) s = close_samples_ranks(&ss, &e);
         next = id.chains;
         if (!s && !a.quiet) dlm_cli_mpi_ran("chains", mine, gpu);
         if (!s && stopped) {
             if (root)
                 fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue "
-                        "with mpirun ... --resume %s)\n", (int)stop_signal, bo.checkpoint, bo.checkpoint);
-            rc = 128 + (int)(stop_signal ? stop_signal : SIGTERM);
+                        "with mpirun ... --resume %s)\n", (int)*bo.stop, bo.checkpoint, bo.checkpoint);
+            rc = 128 + (int)(*bo.stop ? *bo.stop : SIGTERM);
             goto done;
         }
         if (!s && !root) goto done;
@@ -315,16 +387,16 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     if (s) goto done;
     if (stopped && !bo.checkpoint) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; nothing written (--checkpoint FILE "
-                "keeps the counts of a stopped run)\n", (int)stop_signal, (unsigned long long)next,
+                "keeps the counts of a stopped run)\n", (int)*bo.stop, (unsigned long long)next,
                 (unsigned long long)(a.first + a.count));
-        rc = 128 + (int)stop_signal;
+        rc = 128 + (int)*bo.stop;
         goto done;
     }
     if (stopped) {
         fprintf(stderr, "dlmsim: stopped by signal %d at chain %llu of %llu; counts saved in %s "
-                "(continue with --resume %s)\n", (int)stop_signal, (unsigned long long)next,
+                "(continue with --resume %s)\n", (int)*bo.stop, (unsigned long long)next,
                 (unsigned long long)(a.first + a.count), bo.checkpoint, bo.checkpoint);
-        rc = 128 + (int)stop_signal;
+        rc = 128 + (int)*bo.stop;
         goto done;
     }
     if (so.f && dlm_out_close(&so)) {
@@ -383,6 +455,7 @@ done:
     dlm_program_free(&p);
     dlm_out_abort(&ho); /* a failed or stopped run leaves what was at these paths */
     dlm_out_abort(&so);
+    if (ss.own_fd) close(ss.fd);
     dlm_counts_free(&k);
     dlm_cli_unload(&L);
     return s ? dlm_cli_fail(s, &e) : rc;

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ static const char *const sample_usage =
     "                         [--max-post-steps N] [--chains B] [--seed S]\n"
     "                         [--backend auto|cpu|cuda] [--threads N] [--hist FILE]\n"
     "                         [--exact] [--verify] [--alpha A] [--max-states N] [--json]\n"
-    "                         [--shard K/N | --first-chain A] [--counts FILE] [--quiet]\n"
+    "                         [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "                         [--checkpoint FILE] [--checkpoint-every SECONDS] [--resume FILE]\n"
+    "                         [--quiet]\n"
     "       dlmsim verify LAW [the same]   (= sample --verify)\n"
     "LAW: parity:N, random:L:V:SEED, table:FILE, circuit:CIRCUIT, markov:FILE,\n"
     "bsc:L:FLIP, sparse:V:K:L:SEED[:TELE], english:L (docs/oracle.md).\n"
@@ -52,6 +55,9 @@ static const char *const sample_usage =
     "--shard K/N | --first-chain A: sample a part of the batch into --counts FILE (dlmsim merge\n"
     "sums the parts); --counts FILE alone: report (and with --exact/--verify check) the counts\n"
     "in FILE instead of sampling (docs/scale-out.md).\n"
+    "--checkpoint FILE: save the counts so far (a count file) every --checkpoint-every SECONDS\n"
+    "(default 60) and on SIGINT/SIGTERM; --resume FILE continues them (under mpirun FILE is a\n"
+    "prefix: each rank keeps FILE.rankR; any number of ranks resumes them; docs/scale-out.md).\n"
     "--quiet: no progress on stderr (drawn on a terminal for sampling and the exact law once\n"
     "either has run a second; docs/batches.md).\n";
 
@@ -67,7 +73,8 @@ int dlm_cli_is_law(const char *spec)
 
 
 typedef struct {
-    const char *law, *hist, *counts;
+    const char *law, *hist, *counts, *checkpoint, *resume;
+    double checkpoint_every;
     dlm_policy pol;
     dlm_cli_part part;
     int have_seed, have_chains;
@@ -84,7 +91,8 @@ static const dlm_cli_opt sample_opts[] = {
     {"--chains", 1, NULL},  {"--seed", 1, NULL},  {"--max-states", 1, NULL}, {"--threads", 1, NULL},
     {"--backend", 1, NULL}, {"--hist", 1, NULL},  {"--alpha", 1, NULL},      {"--shard", 1, NULL},
     {"--first-chain", 1, NULL}, {"--counts", 1, NULL}, {"--json", 0, NULL},  {"--exact", 0, NULL},
-    {"--verify", 0, NULL},  {"--quiet", 0, NULL}, {NULL, 0, NULL}};
+    {"--verify", 0, NULL},  {"--quiet", 0, NULL}, {"--checkpoint", 1, NULL}, {"--checkpoint-every", 1, NULL},
+    {"--resume", 1, NULL},  {NULL, 0, NULL}};
 
 static int parse_args(int argc, char **argv, sample_args *a, const char *C)
 {
@@ -115,6 +123,16 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                 if (rc) return rc;
             } else if (!strcmp(o, "--counts")) {
                 a->counts = v;
+            } else if (!strcmp(o, "--checkpoint")) {
+                a->checkpoint = v;
+            } else if (!strcmp(o, "--resume")) {
+                a->resume = v;
+            } else if (!strcmp(o, "--checkpoint-every")) {
+                char *end;
+                errno = 0;
+                a->checkpoint_every = strtod(v, &end);
+                if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
+                    return dlm_cli_bad(C, o, v, "seconds > 0");
             } else if (!strcmp(o, "--chains")) {
                 if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
                 a->have_chains = 1;
@@ -150,6 +168,10 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                                 "check the merged counts with dlmsim %s LAW --counts FILE", C);
     if (a->counts && !partial && dlm_cli_mpi_on())
         return dlm_cli_usage(C, "--counts FILE (report the counts in FILE) needs no mpirun");
+    if (a->counts && !partial && (a->checkpoint || a->resume))
+        return dlm_cli_usage(C, "--checkpoint and --resume are for sampling, not --counts FILE alone");
+    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+        return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     if (partial && (a->exact || a->verify || a->hist))
         return dlm_cli_usage(C, "a part of the batch writes its counts only: --exact, --verify and --hist "
                                 "go with --counts MERGED");
@@ -339,6 +361,178 @@ static dlm_status sample_chains(sample_part *sp, uint64_t first, uint64_t count,
     return DLM_OK;
 }
 
+// ---------------------------------------------------------------------------
+// Checkpoints (--checkpoint, --resume): count files of kind sample, as a part writes.
+
+/* The job a checkpoint must belong to: want (the law, policy, seed, batch, L, V, rounds
+ * and histogram setting; no counts) and chains first .. end-1. */
+typedef struct {
+    const dlm_sample_tally *want;
+    uint64_t first, end;
+    dlm_sample_counts *k; /* this rank's counts */
+    uint64_t max_bytes;   /* the budget a checkpoint is read within */
+} sample_job;
+
+static const char *sample_differs(const sample_job *j, const dlm_sample_tally *t)
+{
+    const dlm_sample_tally *w = j->want;
+    if (t->law_hash != w->law_hash || t->k.L != w->k.L || t->k.V != w->k.V) return "law";
+    if (t->policy_hash != w->policy_hash || t->k.max_rounds != w->k.max_rounds) return "policy (or policy options)";
+    if (t->seed != w->seed) return "seed";
+    if (t->batch != w->batch) return "batch (--chains, --shard)";
+    if ((t->k.hist != NULL) != (w->k.hist != NULL)) return "histogram setting";
+    for (size_t q = 0; q < t->ranges.n; q++)
+        if (t->ranges.r[q].first < j->first || t->ranges.r[q].end > j->end) return "chain range";
+    return NULL;
+}
+
+static dlm_status ckpt_read(void *ctx, const char *path, void **file, const dlm_ranges **ranges, dlm_err *e)
+{
+    dlm_sample_tally *t = malloc(sizeof *t);
+    if (!t) return dlm_fail(e, DLM_ENOMEM, "out of memory for a checkpoint");
+    dlm_status s = dlm_sample_tally_read(path, t, ((const sample_job *)ctx)->max_bytes, e);
+    const char *what = s ? NULL : sample_differs(ctx, t);
+    if (what) {
+        dlm_sample_tally_free(t);
+        s = dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
+    }
+    if (s) {
+        free(t);
+        return s;
+    }
+    *file = t;
+    *ranges = &t->ranges;
+    return DLM_OK;
+}
+
+static void ckpt_take(void *ctx, const void *file)
+{
+    const sample_job *j = ctx;
+    dlm_sample_counts_add(j->k, &((const dlm_sample_tally *)file)->k);
+}
+
+static void ckpt_drop(void *file)
+{
+    dlm_sample_tally_free(file);
+    free(file);
+}
+
+static dlm_status ckpt_write(void *ctx, const char *path, const dlm_ranges *mine, dlm_err *e)
+{
+    const sample_job *j = ctx;
+    dlm_sample_tally t = *j->want;
+    t.ranges = *mine;
+    t.k = *j->k;
+    return dlm_sample_tally_write(path, &t, e);
+}
+
+static void ckpt_reduce(void *ctx)
+{
+    mpi_reduce_counts(((sample_job *)ctx)->k);
+}
+
+/* The chains in calls of about a second, so that a stop waits for one (the ranks'
+ * job's sample function, and one process's). */
+typedef struct {
+    sample_part *sp;
+    const volatile sig_atomic_t *stop;
+    uint64_t chunk;
+    dlm_sample_tally *t;   /* one process: the tally, its ranges grown here, written to */
+    const char *checkpoint;/* every `every` seconds */
+    double every, last;
+} sample_ranges;
+
+static dlm_status sample_range(void *ctx, uint64_t first, uint64_t end, uint64_t *next, dlm_err *e)
+{
+    sample_ranges *r = ctx;
+    dlm_status s = DLM_OK;
+    *next = first;
+    while (*next < end && !s && !*r->stop) {
+        uint64_t n = end - *next > r->chunk ? r->chunk : end - *next;
+        double c0 = dlm_now();
+        if ((s = sample_chunk(r->sp, *next, n, e))) break;
+        if (r->t && (s = dlm_ranges_add(&r->t->ranges, *next, *next + n, e))) break;
+        *next += n;
+        double dt = dlm_now() - c0;
+        if (dt < 0.25 && r->chunk < (UINT64_C(1) << 36)) r->chunk *= 2;
+        else if (dt > 1 && r->chunk > 4096) r->chunk /= 2;
+        if (r->checkpoint && dlm_now() - r->last >= r->every) {
+            s = dlm_sample_tally_write(r->checkpoint, r->t, e);
+            r->last = dlm_now();
+        }
+    }
+    return s;
+}
+
+/* Chains first .. first+count-1 into t (an empty tally of the job) with checkpoints:
+ * one process resumes --resume FILE into t and samples what it lacks; under mpirun the
+ * ranks keep PREFIX.rankR (dlm_cli_mpi_run) and rank 0 ends with the sums. *stopped:
+ * a signal stopped it, the checkpoints written. */
+static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm_sample_tally *t, uint64_t first,
+                                      uint64_t count, int *stopped, uint64_t max_bytes, dlm_err *e)
+{
+    *stopped = 0;
+    const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
+    dlm_sample_tally want = *t; /* the header only: what a checkpoint must match */
+    memset(&want.ranges, 0, sizeof want.ranges);
+    sample_job sj = {&want, first, first + count, &t->k, max_bytes};
+    dlm_status s = DLM_OK;
+    if (!dlm_cli_mpi_on() && a->resume) { /* refused before any work */
+        void *file;
+        const dlm_ranges *rs;
+        if ((s = ckpt_read(&sj, a->resume, &file, &rs, e))) return s;
+        dlm_sample_tally *r = file;
+        dlm_sample_tally_free(t);
+        *t = *r;
+        free(r);
+    }
+    dlm_cli_catch_stop();
+    double every = a->checkpoint_every > 0 ? a->checkpoint_every : 60;
+    sample_ranges sr = {sp, dlm_cli_stop_flag(), 65536, NULL, NULL, every, dlm_now()};
+    sp->k = &t->k;
+    if (!dlm_cli_mpi_on()) {
+        sr.t = t;
+        sr.checkpoint = ckpt;
+        dlm_ranges gaps;
+        if ((s = dlm_ranges_gaps(&t->ranges, first + count, &gaps, e))) return s;
+        for (size_t q = 0; q < gaps.n && !s && !*stopped; q++) {
+            uint64_t g0 = gaps.r[q].first < first ? first : gaps.r[q].first, g1 = gaps.r[q].end, next;
+            if (g1 <= g0) continue;
+            s = sample_range(&sr, g0, g1, &next, e);
+            *stopped = !s && next < g1;
+        }
+        dlm_ranges_free(&gaps);
+        return s ? s : dlm_sample_tally_write(ckpt, t, e);
+    }
+    int gpu = dlm_cli_mpi_gpu(sp->be, e);
+    if (gpu == -2) return DLM_ECUDA;
+    sj.k = &t->k;
+    const dlm_cli_mpi_counts cc = {ckpt_read, ckpt_take, ckpt_drop, ckpt_write, ckpt_reduce, &sj};
+    dlm_batch_id id;
+    memset(&id, 0, sizeof id);
+    dlm_cli_mpi_job j;
+    memset(&j, 0, sizeof j);
+    j.id = &id;
+    j.first = first;
+    j.count = count;
+    j.batch = t->batch;
+    j.mode_name = "sample";
+    j.checkpoint = ckpt;
+    j.resume = a->resume;
+    j.every = every;
+    j.stop = sr.stop;
+    j.sample = sample_range;
+    j.sample_ctx = &sr;
+    j.counts = &cc;
+    j.max_bytes = max_bytes;
+    uint64_t mine = 0;
+    if ((s = dlm_cli_mpi_run(&j, NULL, &mine, stopped, e))) return s;
+    if (!a->quiet) dlm_cli_mpi_ran("chains", mine, gpu);
+    dlm_ranges_free(&t->ranges); /* rank 0 now holds the counts of the whole part */
+    if (!*stopped && dlm_cli_mpi_rank() == 0) s = dlm_ranges_add(&t->ranges, first, first + count, e);
+    return s;
+}
+
 int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
 {
     if (dlm_cli_help(sample_usage, argc, argv)) return 0;
@@ -368,6 +562,14 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     /* the output path is checked before the law is read (dlm_out_check) */
     if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
     if (partial && (s = dlm_out_check(a.counts, resolved, sizeof resolved, &e))) goto done;
+    /* checkpoints: FILE (and --resume's, rewritten), or under mpirun this rank's PREFIX.rankR */
+    const char *ckpt = a.checkpoint ? a.checkpoint : a.resume;
+    char rankfile[4200] = "";
+    if (ckpt && dlm_cli_mpi_on()) snprintf(rankfile, sizeof rankfile, "%s.rank%d", ckpt, dlm_cli_mpi_rank());
+    const char *couts[2] = {rankfile[0] ? rankfile : a.checkpoint, rankfile[0] ? NULL : a.resume};
+    for (int i = 0; i < 2 && !s; i++)
+        if (couts[i]) s = dlm_out_check(couts[i], resolved, sizeof resolved, &e);
+    if (s) goto done;
     s = dlm_law_load(a.law, &law, max_bytes, &e);
     if (s) goto done;
     if ((s = dlm_policy_check(&a.pol, law.v.L, &e))) goto done;
@@ -404,10 +606,12 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
         a.seed = t.seed;
         k = t.k; /* moved: t.k is not freed below */
         memset(&t.k, 0, sizeof t.k);
-    } else if (partial) {
-        /* the histogram whenever the law has a table, so that the merge can be verified */
-        if ((s = dlm_sample_tally_init(&t, &law, &a.pol, a.seed, batch, cells != UINT64_MAX, &e))) goto done;
-        if ((s = dlm_ranges_add(&t.ranges, first, first + count, &e))) goto done;
+    } else if (partial || ckpt) {
+        /* the histogram whenever the law has a table, so that the merge can be verified
+         * (and a checkpoint is the same whatever --hist and --verify) */
+        if ((s = dlm_sample_tally_init(&t, &law, &a.pol, a.seed, batch, want_hist || cells != UINT64_MAX, &e)))
+            goto done;
+        if (!ckpt && (s = dlm_ranges_add(&t.ranges, first, first + count, &e))) goto done;
     } else if ((s = dlm_sample_counts_init(&k, &law, &a.pol, want_hist, &e))) {
         goto done;
     }
@@ -426,16 +630,35 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     so.seed = a.seed;
     so.threads = a.threads;
     double t0 = dlm_now();
-    dlm_sample_counts *ran = partial ? &t.k : &k;
+    dlm_sample_counts *ran = partial || ckpt ? &t.k : &k;
     sample_part sp = {be, &law, &a.pol, so, ran};
     /* progress on a terminal; under mpirun one rank's view is not the job's progress */
     ps = dlm_cli_phase("sampling", NULL, a.quiet || dlm_cli_mpi_on());
     sp.so.progress = dlm_cli_progress;
     sp.so.progress_ctx = &ps;
-    if (!from_file && (s = sample_chains(&sp, first, count, a.quiet, &e))) goto done;
+    int stopped = 0;
+    if (ckpt && !from_file) s = sample_checkpointed(&sp, &a, &t, first, count, &stopped, max_bytes, &e);
+    else if (!from_file) s = sample_chains(&sp, first, count, a.quiet, &e);
     dlm_cli_phase_end(&ps);
+    if (s) goto done;
     double secs = dlm_now() - t0;
+    if (stopped) {
+        int sig = *dlm_cli_stop_flag() ? (int)*dlm_cli_stop_flag() : SIGTERM;
+        if (dlm_cli_mpi_on() && root)
+            fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue with "
+                    "mpirun ... --resume %s)\n", sig, ckpt, ckpt);
+        else if (root)
+            fprintf(stderr, "dlmsim: stopped by signal %d after %llu of %llu chains; counts saved in %s (continue "
+                    "with --resume %s)\n", sig, (unsigned long long)t.k.chains, (unsigned long long)count, ckpt, ckpt);
+        rc = 128 + sig;
+        goto done;
+    }
     if (!root) goto done; /* rank 0 reports for all */
+    if (ckpt && !partial) { /* the report reads k */
+        k = t.k;
+        ran = &k;
+        memset(&t.k, 0, sizeof t.k);
+    }
     if (ran->unfinished) {
         s = dlm_fail(&e, DLM_ECHECK, "%llu chains did not finish in %u rounds (an internal error)",
                      (unsigned long long)ran->unfinished, ran->max_rounds);

@@ -4,6 +4,7 @@
 #include "dlm_level.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +52,12 @@ const char *const dlm_cli_usage_text =
     "             [--alpha A] [--target auto|exact|reference]\n"
     "             [--backend auto|cpu|cpu-ref|cuda|cuda-ref] [--threads N] [--inject-bias K:EPS]\n"
     "             [--json] [--quiet] [--hist FILE] [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "             [--checkpoint FILE] [--checkpoint-every SECONDS] [--resume FILE]\n"
     "             (--inject-bias is a testing aid: coin K gets P(1) = 1/2 + EPS; docs/verify.md)\n"
     "  dlmsim sample LAW [--policy NAME] [policy options] [--chains B] [--seed S]\n"
     "             [--backend auto|cpu|cuda] [--threads N] [--hist FILE] [--exact] [--verify]\n"
-    "             [--alpha A] [--json] [--shard K/N | --first-chain A] [--counts FILE] [--quiet]\n"
+    "             [--alpha A] [--json] [--shard K/N | --first-chain A] [--counts FILE]\n"
+    "             [--checkpoint FILE] [--checkpoint-every SECONDS] [--resume FILE] [--quiet]\n"
     "             (the oracle sampler; `dlmsim sample --help`, docs/oracle.md)\n"
     "  dlmsim verify LAW [sample's options]   (= sample --verify)\n"
     "  dlmsim kl LAW [--schedules LIST] [--steps LIST] [--csv F] [--plot F.png] [--json]\n"
@@ -99,6 +102,28 @@ int dlm_cli_help(const char *text, int argc, char **argv)
             return 1;
         }
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+// SIGINT/SIGTERM: a checkpointed run stops after its current chunk.
+
+/* The CLI's only mutable global: the signal that asked a checkpointed run to stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+void dlm_cli_catch_stop(void)
+{
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+}
+
+const volatile sig_atomic_t *dlm_cli_stop_flag(void)
+{
+    return &stop_signal;
 }
 
 const dlm_cli_opt *dlm_cli_opt_find(const dlm_cli_opt *opts, const char *name)

@@ -25,7 +25,8 @@
 // verify (docs/verify.md; the JSON object is docs/report-format.md)
 
 typedef struct {
-    const char *path, *counts, *hist;
+    const char *path, *counts, *hist, *checkpoint, *resume;
+    double checkpoint_every;
     dlm_verify_opts o;
     int json, quiet;
     int have_mode, have_seed, have_chains;
@@ -56,6 +57,10 @@ static const dlm_cli_opt verify_opts[] = {
     {"--shard", 1, "  --shard K/N | --first-chain A   a part of the batch, written to --counts FILE\n"},
     {"--first-chain", 1, NULL},
     {"--counts", 1, "  --counts FILE       with a part: write its counts; alone: verify the counts in FILE\n"},
+    {"--checkpoint", 1, "  --checkpoint FILE   save the counts so far every --checkpoint-every SECONDS and on\n"
+                        "                      SIGINT/SIGTERM (a count file; under mpirun a prefix: FILE.rankR)\n"},
+    {"--checkpoint-every", 1, "  --checkpoint-every SECONDS   (default 60)\n"},
+    {"--resume", 1, "  --resume FILE       continue a checkpointed verification (any number of ranks)\n"},
     {"--max-memory", 1, "  --max-memory SIZE   the memory budget (e.g. 4G; also DLMSIM_MAX_MEMORY)\n"},
     {NULL, 0, NULL}};
 static const char *const verify_tail = "";
@@ -85,6 +90,16 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             a->counts = v;
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
+        } else if (!strcmp(o, "--checkpoint")) {
+            a->checkpoint = v;
+        } else if (!strcmp(o, "--resume")) {
+            a->resume = v;
+        } else if (!strcmp(o, "--checkpoint-every")) {
+            char *end;
+            errno = 0;
+            a->checkpoint_every = strtod(v, &end);
+            if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
+                return dlm_cli_bad(C, o, v, "seconds > 0");
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--alpha")) {
@@ -129,6 +144,10 @@ static int parse_verify(int argc, char **argv, verify_args *a)
                                    "verify the merged counts with dlmsim verify CIRCUIT --counts FILE");
     if (a->counts && !partial && dlm_cli_mpi_on())
         return dlm_cli_usage(C, "--counts FILE (verify the counts in FILE) needs no mpirun");
+    if (a->counts && !partial && (a->checkpoint || a->resume))
+        return dlm_cli_usage(C, "--checkpoint and --resume are for a sampled verification, not --counts FILE alone");
+    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+        return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     return 0;
 }
 
@@ -211,39 +230,146 @@ static void verify_text(const char *path, const dlm_verify_report *r)
     printf("verdict    %s\n", r->pass ? "PASS" : "FAIL");
 }
 
-/* One rank's chunk of a sampled verification (dlm_cli_mpi_share). */
+/* A sampled verification's chains, in calls of about a second when it can be stopped
+ * (--checkpoint, --resume), else one call per range: the sample function of the
+ * ranks' job (dlm_cli_mpi_job) and of one process. */
 typedef struct {
     dlm_verify_sampler *S;
     dlm_tally *t;
+    const volatile sig_atomic_t *stop; /* NULL: one call per range */
+    uint64_t chunk;                    /* the chains of the next call */
+    const char *checkpoint;            /* one process: t written there every `every` s */
+    double every, last;
+    /* one process's progress over the whole part: base chains were counted before */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total, double seconds);
+    void *progress_ctx;
+    uint64_t base, total;
+    double t0;
 } verify_part;
 
-static dlm_status verify_chunk(void *ctx, uint64_t first, uint64_t count, dlm_err *err)
+static void part_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    (void)total;
+    (void)secs;
+    verify_part *v = ctx;
+    v->progress(v->progress_ctx, v->base + done, v->total, dlm_now() - v->t0);
+}
+
+static dlm_status verify_range(void *ctx, uint64_t first, uint64_t end, uint64_t *next, dlm_err *e)
 {
     verify_part *v = ctx;
-    return dlm_verify_sample(v->S, first, count, v->t, err);
+    dlm_status s = DLM_OK;
+    *next = first;
+    while (*next < end && !s && !(v->stop && *v->stop)) {
+        uint64_t n = v->stop && end - *next > v->chunk ? v->chunk : end - *next;
+        v->base = v->t->counts.chains;
+        double c0 = dlm_now();
+        if ((s = dlm_verify_sample(v->S, *next, n, v->t, e))) break;
+        *next += n;
+        double dt = dlm_now() - c0; /* calls of about a second: a stop waits for one */
+        if (dt < 0.25 && v->chunk < (UINT64_C(1) << 36)) v->chunk *= 2;
+        else if (dt > 1 && v->chunk > 4096) v->chunk /= 2;
+        if (v->checkpoint && dlm_now() - v->last >= v->every) {
+            s = dlm_tally_write(v->checkpoint, v->t, e);
+            v->last = dlm_now();
+        }
+    }
+    return s;
+}
+
+/* One process: the tally of --resume FILE, checked against the job, into t. */
+static dlm_status verify_resume(const char *path, const dlm_cli_mpi_job *j, dlm_tally *t, dlm_err *e)
+{
+    dlm_tally r;
+    dlm_status s = dlm_tally_read(path, &r, j->max_bytes, e);
+    if (s) return s;
+    const char *what = dlm_cli_checkpoint_differs(j, &r);
+    if (what) {
+        dlm_tally_free(&r);
+        return dlm_fail(e, DLM_EINPUT, "%s: a checkpoint of another %s than this run", path, what);
+    }
+    dlm_tally_free(t);
+    *t = r;
+    return DLM_OK;
+}
+
+/* One process with --checkpoint or --resume: the chains t (resumed) does not hold,
+ * t written to the checkpoint every `every` seconds, on a stop and at the end. */
+static dlm_status verify_checkpointed(const dlm_cli_mpi_job *j, verify_part *part, int *stopped, dlm_err *e)
+{
+    dlm_tally *t = part->t;
+    dlm_status s = DLM_OK;
+    dlm_ranges gaps;
+    if ((s = dlm_tally_gaps(t, &gaps, e))) return s;
+    for (size_t q = 0; q < gaps.n && !s && !*stopped; q++) {
+        uint64_t end = j->first + j->count, next; /* the part's gaps (the batch may be longer) */
+        uint64_t g0 = gaps.r[q].first < j->first ? j->first : gaps.r[q].first;
+        uint64_t g1 = gaps.r[q].end > end ? end : gaps.r[q].end;
+        if (g1 <= g0) continue;
+        s = verify_range(part, g0, g1, &next, e);
+        *stopped = !s && next < g1;
+    }
+    dlm_ranges_free(&gaps);
+    if (!s) s = dlm_tally_write(part->checkpoint, t, e);
+    return s;
 }
 
 /* Samples chains first .. first+count-1 of a batch of `batch` into t, shared by the
- * ranks under mpirun and summed on rank 0. */
+ * ranks under mpirun and summed on rank 0; with --checkpoint or --resume it can be
+ * stopped (*stopped = 1, the checkpoints written) and resumed. */
 static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batch, uint64_t first,
-                                uint64_t count, dlm_verify_sampler *S, dlm_tally *t, dlm_err *e)
+                                uint64_t count, dlm_verify_sampler *S, dlm_tally *t, int *stopped, uint64_t max_bytes,
+                                dlm_err *e)
 {
+    *stopped = 0;
     dlm_status s = dlm_verify_sampler_open(&L->c, &L->lv, &a->o, S, e);
     if (s) return s;
-    if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
     if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
-    if (!dlm_cli_mpi_on()) return dlm_verify_sample(S, first, count, t, e);
+    const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
+    dlm_batch_id id = {t->circuit_hash, a->o.mode, a->o.seed, first + count, t->counts.nout, t->counts.hist != NULL};
+    double every = a->checkpoint_every > 0 ? a->checkpoint_every : 60;
+    verify_part part = {S, t, ckpt ? dlm_cli_stop_flag() : NULL, 65536, NULL, every, dlm_now(), NULL, NULL, 0, count,
+                        dlm_now()};
+    dlm_cli_mpi_job j;
+    memset(&j, 0, sizeof j);
+    j.id = &id;
+    j.first = first;
+    j.count = count;
+    j.batch = batch;
+    j.mode_name = t->mode;
+    j.checkpoint = ckpt;
+    j.resume = a->resume;
+    j.every = every;
+    j.stop = part.stop;
+    j.v = &t->v;
+    j.sample = verify_range;
+    j.sample_ctx = &part;
+    j.max_bytes = max_bytes;
+    /* one process: a checkpoint that does not match is refused before any notice */
+    if (!dlm_cli_mpi_on() && a->resume && (s = verify_resume(a->resume, &j, t, e))) return s;
+    if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
+    if (!dlm_cli_mpi_on() && !ckpt) return dlm_verify_sample(S, first, count, t, e);
+    if (ckpt) dlm_cli_catch_stop();
+    if (!dlm_cli_mpi_on()) {
+        part.checkpoint = ckpt;
+        if (S->o.progress) { /* the progress of the whole part, resumed chains included */
+            part.progress = S->o.progress;
+            part.progress_ctx = S->o.progress_ctx;
+            S->o.progress = part_progress;
+            S->o.progress_ctx = &part;
+        }
+        return verify_checkpointed(&j, &part, stopped, e);
+    }
     S->o.progress = NULL; /* one rank's view is not the job's progress */
     int gpu = dlm_cli_mpi_gpu(S->backend, e);
     if (gpu == -2) return DLM_ECUDA;
-    verify_part part = {S, t};
     uint64_t mine = 0;
-    if ((s = dlm_cli_mpi_share(first, count, dlm_cli_mpi_chunk(count), verify_chunk, &part, &mine, e))) return s;
-    dlm_cli_mpi_reduce(&t->counts, &t->v);
+    if ((s = dlm_cli_mpi_run(&j, &t->counts, &mine, stopped, e))) return s;
+    if (!a->quiet) dlm_cli_mpi_ran("chains", mine, gpu);
+    if (*stopped) return DLM_OK;
     /* rank 0 now holds the counts of the whole part */
     dlm_ranges_free(&t->ranges);
     if (dlm_cli_mpi_rank() == 0 && (s = dlm_ranges_add(&t->ranges, first, first + count, e))) return s;
-    if (!a->quiet) dlm_cli_mpi_ran("chains", mine, gpu);
     return DLM_OK;
 }
 
@@ -257,10 +383,14 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
     const int partial = a.part.have_shard || a.part.have_first, from_file = a.counts && !partial;
     const int root = dlm_cli_mpi_rank() == 0; /* under mpirun only rank 0 writes and prints */
     /* every output path is checked before the circuit is read (dlm_out_check) */
-    char resolved[4096];
-    const char *outs[2] = {partial ? a.counts : NULL, a.hist};
-    for (int i = 0; i < 2; i++)
-        if (outs[i] && (i == 0 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
+    /* under mpirun, --checkpoint and --resume are prefixes: this rank writes PREFIX.rankR */
+    char resolved[4096], rankfile[4200] = "";
+    const char *prefix = a.checkpoint ? a.checkpoint : a.resume;
+    if (dlm_cli_mpi_on() && prefix) snprintf(rankfile, sizeof rankfile, "%s.rank%d", prefix, dlm_cli_mpi_rank());
+    const char *outs[4] = {partial ? a.counts : NULL, a.hist, rankfile[0] ? rankfile : a.checkpoint,
+                           rankfile[0] ? NULL : a.resume};
+    for (int i = 0; i < 4; i++)
+        if (outs[i] && (i != 1 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_tally t;
     memset(&t, 0, sizeof t);
@@ -307,7 +437,7 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
     dlm_cli_progress_state pc = dlm_cli_phase("compile", "", a.quiet || !root); /* the compile's */
     a.o.compile_progress = dlm_cli_progress;
     a.o.compile_progress_ctx = &pc;
-    int have_report = 0;
+    int have_report = 0, stop_rc = 0;
     double t0 = dlm_now();
     if (from_file) {
         if ((s = dlm_verify_check(&L.c, &a.o, &t, &r, &e))) {
@@ -315,10 +445,23 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
             goto done;
         }
         have_report = 1;
-    } else if (partial || dlm_cli_mpi_on()) {
+    } else if (partial || dlm_cli_mpi_on() || prefix) {
         uint64_t first, count, batch; /* checked by parse_verify */
         dlm_cli_part_resolve(C, &a.part, a.o.chains, &first, &count, &batch);
-        if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &e))) goto done;
+        int stopped = 0;
+        if ((s = verify_sample(&L, &a, batch, first, count, &S, &t, &stopped, max_bytes, &e))) goto done;
+        if (stopped) {
+            int sig = *dlm_cli_stop_flag() ? (int)*dlm_cli_stop_flag() : SIGTERM;
+            if (dlm_cli_mpi_on() && root)
+                fprintf(stderr, "dlmsim: stopped by signal %d; the counts of every rank are in %s.rank* (continue "
+                        "with mpirun ... --resume %s)\n", sig, prefix, prefix);
+            else if (root)
+                fprintf(stderr, "dlmsim: stopped by signal %d after %llu of %llu chains; counts saved in %s "
+                        "(continue with --resume %s)\n", sig, (unsigned long long)t.counts.chains,
+                        (unsigned long long)count, prefix, prefix);
+            stop_rc = 128 + sig;
+            goto done;
+        }
         if (!root) goto done;
         if (partial) {
             if ((s = dlm_tally_write(a.counts, &t, &e))) goto done;
@@ -357,6 +500,7 @@ done:
     dlm_tally_free(&t);
     dlm_cli_unload(&L);
     if (s) return dlm_cli_fail(s, &e);
+    if (stop_rc) return stop_rc;
     if (partial || !root) return 0;
     return pass ? 0 : 1;
 }

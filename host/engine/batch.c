@@ -235,7 +235,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         double c0 = dlm_now();
         s = o->direct ? dlm_eval_run(o->direct, &ro, counts, err)
                       : dlm_engine_run(o->backend, p, &ro, counts, err);
-        if (!s && o->sink) s = o->sink(o->sink_ctx, buf, ro.chains, err);
+        if (!s && o->sink) s = o->sink(o->sink_ctx, ro.first_chain, buf, ro.chains, err);
         if (s) break;
         double dt = dlm_now() - c0;
         *next += ro.chains;
