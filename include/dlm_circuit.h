@@ -102,6 +102,11 @@ const char *dlm_gate_type_name(dlm_gate_type t);
  * (0: the default), which c keeps in c->max_bytes. Errors: "FILE:LINE: what" with
  * DLM_EINPUT; a circuit without outputs is refused (DLM_EINPUT). */
 dlm_status dlm_circuit_load(dlm_circuit *c, const char *path_or_spec, uint64_t max_bytes, dlm_err *err);
+/* The same with a progress hook (dlm_progress_fn, NULL for none), told the layers a
+ * generator has built (gen:random builds 2^24 gates and more; the others and the
+ * readers take well under a second). The same circuit. */
+dlm_status dlm_circuit_load_progress(dlm_circuit *c, const char *path_or_spec, uint64_t max_bytes,
+                                     dlm_progress_fn progress, void *ctx, dlm_err *err);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,9 @@ extern "C" {
 /* Builds the circuit named by spec (which starts with "gen:") into c, within the memory
  * budget dlm_memory_budget(max_bytes) (0: the default; kept in c->max_bytes). */
 dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_err *err);
+/* The same with a progress hook (NULL for none): gen:random reports its layers. */
+dlm_status dlm_gen_build_progress(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_progress_fn progress,
+                                  void *ctx, dlm_err *err);
 
 #ifdef __cplusplus
 }

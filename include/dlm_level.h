@@ -43,6 +43,10 @@ typedef struct {
 /* Levelizes c (which must be topologically ordered, as the IR guarantees). Memory is
  * owned by lv; release with dlm_levels_free. Cost O(nodes * fan-in). */
 dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err);
+/* The same with a progress hook (dlm_progress_fn, NULL for none): four passes over the
+ * nodes, told every 2^20 nodes. The same levels. */
+dlm_status dlm_levelize_progress(const dlm_circuit *c, dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                                 dlm_err *err);
 void dlm_levels_free(dlm_levels *lv);
 
 #ifdef __cplusplus

@@ -117,7 +117,7 @@ def main():
     case("kl path-KL", ["kl", "bsc:256:0.1", "--schedules", "uniform-first,cosine", "--steps", "1,16",
                         "--chains", "20000", "--csv", csv], [b"kl ["], [csv])
     case("kl exact", ["kl", "parity:7"], [b"kl ["])
-    case("info", ["info", "gen:random:256,256,1"], [b"info: "])
+    case("info", ["info", "gen:random:256,256,1"], [b"load [", b"levelize [", b"info: "])
     case("info --json", ["info", "gen:random:256,256,1", "--json"], [b"info: "])
     # the default threshold (1 s): a command of a fraction of a second draws nothing
     rc, out, err = run(["sample", "parity:6", "--chains", "1000", "--backend", "cpu"], True, after=None)

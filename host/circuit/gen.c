@@ -33,6 +33,9 @@ typedef struct {
     uint32_t lcap;
     dlm_status st;
     dlm_err *err;
+    dlm_progress_fn progress; /* NULL, or dlm_gen_build_progress's hook */
+    void *progress_ctx;
+    double t0;
 } gb;
 
 static uint32_t lvl_of(const gb *b, uint32_t lit)
@@ -582,6 +585,7 @@ static void gen_random(gb *b, uint32_t W, uint32_t D, uint64_t seed)
                 cur[k] = gb_gate(b, t, nin, lits, (int)((f >> 2) & 1u));
             }
             uint32_t *tmp = prev; prev = cur; cur = tmp;
+            if (b->progress) b->progress(b->progress_ctx, r, D, dlm_now() - b->t0);
         }
         for (uint32_t k = 0; k < W; k++) gb_out(b, prev[k], "y", k);
     }
@@ -628,6 +632,12 @@ static int parse_u64(const char *s, size_t len, uint64_t *v)
 
 dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_err *err)
 {
+    return dlm_gen_build_progress(c, spec, max_bytes, NULL, NULL, err);
+}
+
+dlm_status dlm_gen_build_progress(dlm_circuit *c, const char *spec, uint64_t max_bytes, dlm_progress_fn progress,
+                                  void *ctx, dlm_err *err)
+{
     memset(c, 0, sizeof *c);
     if (!spec) return dlm_fail(err, DLM_EINPUT, "(null): not a generator spec");
     if (strncmp(spec, "gen:", 4) != 0)
@@ -668,7 +678,7 @@ dlm_status dlm_gen_build(dlm_circuit *c, const char *spec, uint64_t max_bytes, d
      * scratch circuit and sweep; the others build into c directly */
     int need_sweep = kind == K_MULT || kind == K_MAJ;
     dlm_circuit tmp;
-    gb b = {need_sweep ? &tmp : c, NULL, 0, DLM_OK, err};
+    gb b = {need_sweep ? &tmp : c, NULL, 0, DLM_OK, err, progress, ctx, dlm_now()};
     dlm_status s = dlm_circuit_init(b.c, spec, err);
     if (s) {
         memset(c, 0, sizeof *c);

@@ -1,5 +1,6 @@
 /* level.c — the levelizer: levels, placement layers, live ranges, width (dlm_level.h). */
 #include "dlm_level.h"
+#include "dlm_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,31 @@ static int is_source(const dlm_circuit *c, uint32_t n)
     return 1;
 }
 
+/* The progress of dlm_levelize_progress: four passes over the nodes, told as each
+ * starts and every 2^20 nodes (a pass over 2^24 nodes takes about a second). */
+typedef struct {
+    dlm_progress_fn fn;
+    void *ctx;
+    double t0;
+    uint64_t n;
+} lv_progress;
+
+static void lv_tick(const lv_progress *lp, unsigned pass, uint32_t v)
+{
+    if (lp->fn && ((v & 0xfffffu) == 0 || v == 1))
+        lp->fn(lp->ctx, pass * lp->n + v, 4 * lp->n, dlm_now() - lp->t0);
+}
+
 dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
 {
+    return dlm_levelize_progress(c, lv, NULL, NULL, err);
+}
+
+dlm_status dlm_levelize_progress(const dlm_circuit *c, dlm_levels *lv, dlm_progress_fn progress, void *ctx,
+                                 dlm_err *err)
+{
     memset(lv, 0, sizeof *lv);
+    const lv_progress lp = {progress, ctx, dlm_now(), c->nnodes};
     uint32_t n = c->nnodes;
     uint64_t need = (uint64_t)n * (4 * sizeof(uint32_t) + 1);
     uint64_t budget = dlm_memory_budget(c->max_bytes);
@@ -47,6 +70,7 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
     }
     /* Levels (ABC convention) and statistics. */
     for (uint32_t v = 1; v < n; v++) {
+        lv_tick(&lp, 0, v);
         const dlm_gate *g = &c->g[v];
         minuse[v] = UINT32_MAX;
         if (g->type == DLM_G_COIN) continue;
@@ -78,6 +102,7 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
         }
     }
     for (uint32_t v = n; v-- > 1;) {
+        lv_tick(&lp, 1, n - v);
         const dlm_gate *g = &c->g[v];
         for (unsigned j = 0; j < g->nin; j++) {
             uint32_t u = DLM_LIT_NODE(g->in[j]);
@@ -91,6 +116,7 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
     }
     /* Placement: gates at their level, sources as late as possible. */
     for (uint32_t v = 1; v < n; v++) {
+        lv_tick(&lp, 2, v);
         if (is_source(c, v))
             lv->layer[v] = minuse[v] == UINT32_MAX ? d : minuse[v] - 1;
         else
@@ -116,6 +142,7 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
         return dlm_fail(err, DLM_ENOMEM, "out of memory levelizing");
     }
     for (uint32_t v = 1; v < n; v++) {
+        lv_tick(&lp, 3, v);
         lv->layer_count[lv->layer[v]]++;
         if (lv->is_dead[v]) continue;
         diff[lv->layer[v]]++;
@@ -127,5 +154,6 @@ dlm_status dlm_levelize(const dlm_circuit *c, dlm_levels *lv, dlm_err *err)
         if (lv->live_count[r] > lv->width) lv->width = lv->live_count[r];
     }
     free(diff);
+    if (progress) progress(ctx, 4 * lp.n, 4 * lp.n, dlm_now() - lp.t0);
     return DLM_OK;
 }

@@ -15,8 +15,14 @@ static int ends_with(const char *s, const char *suf)
 
 dlm_status dlm_circuit_load(dlm_circuit *c, const char *path, uint64_t max_bytes, dlm_err *err)
 {
+    return dlm_circuit_load_progress(c, path, max_bytes, NULL, NULL, err);
+}
+
+dlm_status dlm_circuit_load_progress(dlm_circuit *c, const char *path, uint64_t max_bytes,
+                                     dlm_progress_fn progress, void *ctx, dlm_err *err)
+{
     dlm_status s;
-    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build(c, path, max_bytes, err);
+    if (strncmp(path, "gen:", 4) == 0) s = dlm_gen_build_progress(c, path, max_bytes, progress, ctx, err);
     else if (ends_with(path, ".blif")) s = dlm_blif_read(c, path, max_bytes, err);
     else if (ends_with(path, ".aag") || ends_with(path, ".aig")) s = dlm_aiger_read(c, path, max_bytes, err);
     else

@@ -74,9 +74,10 @@ typedef struct {
     dlm_levels lv;
 } dlm_cli_loaded;
 
-/* dlm_circuit_load + dlm_levelize within the memory budget max_bytes; on failure
- * nothing is left to free. */
-dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, dlm_cli_loaded *L, dlm_err *e);
+/* dlm_circuit_load + dlm_levelize within the memory budget max_bytes, with the load's
+ * progress on a terminal unless quiet (phase "load"); on failure nothing is left to
+ * free. */
+dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, int quiet, dlm_cli_loaded *L, dlm_err *e);
 void dlm_cli_unload(dlm_cli_loaded *L);
 
 /* Progress of a long run on stderr (a dlm_progress_fn; ctx is a dlm_cli_progress_state):

@@ -68,7 +68,7 @@ int dlm_cli_info(int argc, char **argv, uint64_t max_bytes)
     if (!path) return dlm_cli_usage(C, "missing CIRCUIT");
     dlm_err e;
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(path, max_bytes, &L, &e);
+    dlm_status s = dlm_cli_load(path, max_bytes, quiet, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     const dlm_levels *lv = &L.lv;
     dlm_info in;

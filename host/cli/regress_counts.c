@@ -21,7 +21,7 @@ static long find_case(const dlm_regress_suite *s, const dlm_regress_opts *o, con
     for (size_t i = 0; i < s->ncases; i++) {
         const dlm_regress_case *c = &s->cases[i];
         if (strcmp(dlm_mode_name(c->mode), t->mode) || c->seed != t->seed || c->chains != t->batch) continue;
-        if (dlm_cli_load(c->circuit, o->max_bytes, L, &e)) continue; /* an unloadable case cannot be this file's */
+        if (dlm_cli_load(c->circuit, o->max_bytes, 1, L, &e)) continue; /* an unloadable case cannot be this file's */
         dlm_regress_case_opts(c, o, vo);
         uint64_t hash;
         if (!dlm_verify_sampled_hash(&L->c, vo, &hash, &e) && hash == t->circuit_hash) return (long)i;

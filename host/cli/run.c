@@ -260,7 +260,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
         if (outs[i] && (i >= 2 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
     dlm_cli_loaded L;
-    dlm_status s = dlm_cli_load(a.path, max_bytes, &L, &e);
+    dlm_status s = dlm_cli_load(a.path, max_bytes, a.quiet || dlm_cli_mpi_rank() != 0, &L, &e);
     if (s) return dlm_cli_fail(s, &e);
     dlm_program p;
     dlm_counts k;

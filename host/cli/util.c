@@ -163,12 +163,17 @@ int dlm_cli_fail(dlm_status s, const dlm_err *e)
 // ---------------------------------------------------------------------------
 // Loading and levelizing, shared by the commands.
 
-dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, dlm_cli_loaded *L, dlm_err *e)
+dlm_status dlm_cli_load(const char *path, uint64_t max_bytes, int quiet, dlm_cli_loaded *L, dlm_err *e)
 {
     memset(L, 0, sizeof *L);
-    dlm_status s = dlm_circuit_load(&L->c, path, max_bytes, e);
+    /* a large generator takes seconds: its layers are the progress */
+    dlm_cli_progress_state pl = dlm_cli_phase("load", "layers", quiet);
+    dlm_status s = dlm_circuit_load_progress(&L->c, path, max_bytes, dlm_cli_progress, &pl, e);
+    dlm_cli_phase_end(&pl);
     if (s) return s;
-    s = dlm_levelize(&L->c, &L->lv, e);
+    dlm_cli_progress_state pv = dlm_cli_phase("levelize", "", quiet);
+    s = dlm_levelize_progress(&L->c, &L->lv, dlm_cli_progress, &pv, e);
+    dlm_cli_phase_end(&pv);
     if (s) dlm_circuit_free(&L->c);
     return s;
 }

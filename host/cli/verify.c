@@ -413,7 +413,7 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
         a.o.chains = t.counts.chains;
     }
     dlm_cli_loaded L;
-    if ((s = dlm_cli_load(a.path, max_bytes, &L, &e))) {
+    if ((s = dlm_cli_load(a.path, max_bytes, a.quiet || dlm_cli_mpi_rank() != 0, &L, &e))) {
         dlm_tally_free(&t);
         return dlm_cli_fail(s, &e);
     }
