@@ -8,13 +8,15 @@
  *
  * Build: cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude bench/plan_ops.c build/libdlmsim.a \
  *        -lgsl -lgslcblas -lm -fopenmp -o build/bench/plan_ops   (and -lcudart with CUDA)
- * Usage: plan_ops CIRCUIT MODE
+ * Usage: plan_ops CIRCUIT MODE [jit]   (jit: print the plan's straight-line function
+ *        dlm_jit_f instead, dlm_jit_source of include/dlm_jit.h)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "dlmsim.h"
 #include "dlm_circuit.h"
+#include "dlm_jit.h"
 #include "dlm_level.h"
 #include "dlm_program.h"
 #include "dlm_slots.h"
@@ -22,8 +24,9 @@
 int main(int argc, char **argv)
 {
     dlm_mode mode;
-    if (argc != 3 || dlm_mode_parse(argv[2], &mode)) {
-        fprintf(stderr, "usage: plan_ops CIRCUIT MODE (cot, remask, revise, ar)\n");
+    const int jit = argc == 4 && !strcmp(argv[3], "jit");
+    if ((argc != 3 && !jit) || dlm_mode_parse(argv[2], &mode)) {
+        fprintf(stderr, "usage: plan_ops CIRCUIT MODE [jit] (MODE: cot, remask, revise, ar)\n");
         return 2;
     }
     dlm_err err = {0};
@@ -39,7 +42,10 @@ int main(int argc, char **argv)
     if (st == DLM_OK) st = dlm_levelize(&c, &lv, &err);
     if (st == DLM_OK) st = dlm_compile(&c, &lv, mode, &p, &err);
     if (st == DLM_OK) st = dlm_slot_plan_build(&p, &sp, &err);
-    if (st == DLM_OK) {
+    if (st == DLM_OK && jit) {
+        st = dlm_jit_source(stdout, "dlm_jit_f", &p, &sp, &err);
+        if (st != DLM_OK) fprintf(stderr, "plan_ops: %s\n", err.msg);
+    } else if (st == DLM_OK) {
         /* 0 fair, 1 biased, 2 + nin (gates, 2-input ones by table below), 9 inc */
         unsigned long long kind[10] = {0}, tt2[16] = {0};
         for (uint64_t i = 0; i < sp.nops; i++) {
