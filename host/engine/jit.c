@@ -29,14 +29,53 @@ static void emit_out(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, uin
                 sp->out_slot[k]);
 }
 
+/* Operation i: a literal dlm_op on a local copy of its inputs' words, then the outputs
+ * whose slot it writes last. */
+static void emit_op(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, const uint64_t *last,
+                    uint64_t i)
+{
+    const dlm_op *op = &sp->ops[i];
+    /* the inputs, renumbered 0.. in the local array; INC reads slots arg..arg+nin */
+    uint32_t in[7], nx = 0;
+    unsigned nin = op->nin, lin[6] = {0};
+    uint64_t arg = op->arg;
+    if (op->kind == DLM_OP_GATE) {
+        for (unsigned j = 0; j < nin; j++) {
+            in[nx] = op->in[j];
+            lin[j] = nx++;
+        }
+    } else if (op->kind == DLM_OP_INC) {
+        for (unsigned j = 0; j <= nin; j++) in[nx++] = (uint32_t)op->arg + j;
+        arg = 0;
+    }
+    fprintf(f, "    { /* op %" PRIu64 " */\n", i);
+    fprintf(f, "        const dlm_op op = {%uu, %uu, %uu, 0, {%uu, %uu, %uu, %uu, %uu, %uu}, "
+               "UINT64_C(%" PRIu64 "), UINT64_C(%" PRIu64 ")};\n",
+            op->pos, (unsigned)op->kind, nin, lin[0], lin[1], lin[2], lin[3], lin[4], lin[5],
+            arg, op->thr);
+    if (nx) {
+        fprintf(f, "        const uint64_t x[%u] = {", 2 * nx);
+        for (uint32_t j = 0; j < nx; j++) fprintf(f, "%sa%u, b%u", j ? ", " : "", in[j], in[j]);
+        fprintf(f, "};\n");
+    }
+    fprintf(f, "        uint64_t w[2] = {a%u, b%u};\n", op->pos, op->pos);
+    fprintf(f, "        dlm_step_op_words(&op, %s, 2, w, 2, c0, seed);\n", nx ? "x" : "w");
+    fprintf(f, "        a%u = w[0];\n        b%u = w[1];\n    }\n", op->pos, op->pos);
+    for (uint32_t k = 0; k < p->nout; k++)
+        if (sp->out_slot[k] == op->pos && last[op->pos] == i) emit_out(f, p, sp, k);
+}
+
 dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                           const dlm_slot_plan *sp, dlm_err *err)
 {
     if (!is_ident(name)) return dlm_fail(err, DLM_EINPUT, "jit: bad function name");
     const uint32_t S = sp->nslots;
-    /* last[s]: index of the last operation writing slot s, or nops (never written) */
-    uint64_t *last = malloc(((size_t)S + 1) * sizeof *last);
+    /* last[s]: index of the last operation writing slot s, or nops (never written);
+     * next[s], first[j], link[i]: below */
+    const size_t n = (size_t)sp->nops;
+    uint64_t *last = malloc((2 * ((size_t)S + 1) + 2 * (n + 1)) * sizeof *last);
     if (!last) return dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
+    uint64_t *next = last + S + 1, *first = next + S + 1, *link = first + n + 1;
     for (uint32_t s = 0; s < S; s++) last[s] = sp->nops;
     dlm_status st = DLM_OK;
     for (uint64_t i = 0; i < sp->nops && st == DLM_OK; i++) {
@@ -68,36 +107,28 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                "    const uint64_t c0 = chain0 & ~UINT64_C(127);\n",
             name, sp->nops, S, p->nout, name);
     for (uint32_t s = 0; s < S; s++) fprintf(f, "    [[maybe_unused]] uint64_t a%u = 0, b%u = 0;\n", s, s);
-    for (uint64_t i = 0; i < sp->nops; i++) {
+    /* A fair or biased coin reads nothing, so it is computed just before the first later
+     * operation that reads or writes its slot (at[i]; nops: the end), not where the
+     * program has it: parity-revise:64 revise draws its 63 coins first, which would keep
+     * 63 values live at once. next[s]: the next operation touching slot s; first[j] and
+     * link[i]: the coins computed before operation j, in program order. */
+    for (uint32_t s = 0; s < S; s++) next[s] = sp->nops;
+    for (size_t j = 0; j <= n; j++) first[j] = UINT64_MAX;
+    for (uint64_t i = sp->nops; i-- > 0;) {
         const dlm_op *op = &sp->ops[i];
-        /* the inputs, renumbered 0.. in the local array; INC reads slots arg..arg+nin */
-        uint32_t in[7], nx = 0;
-        unsigned nin = op->nin, lin[6] = {0};
-        uint64_t arg = op->arg;
-        if (op->kind == DLM_OP_GATE) {
-            for (unsigned j = 0; j < nin; j++) {
-                in[nx] = op->in[j];
-                lin[j] = nx++;
-            }
-        } else if (op->kind == DLM_OP_INC) {
-            for (unsigned j = 0; j <= nin; j++) in[nx++] = (uint32_t)op->arg + j;
-            arg = 0;
+        if (op->kind == DLM_OP_COIN) {
+            link[i] = first[next[op->pos]];
+            first[next[op->pos]] = i;
         }
-        fprintf(f, "    { /* op %" PRIu64 " */\n", i);
-        fprintf(f, "        const dlm_op op = {%uu, %uu, %uu, 0, {%uu, %uu, %uu, %uu, %uu, %uu}, "
-                   "UINT64_C(%" PRIu64 "), UINT64_C(%" PRIu64 ")};\n",
-                op->pos, (unsigned)op->kind, nin, lin[0], lin[1], lin[2], lin[3], lin[4], lin[5],
-                arg, op->thr);
-        if (nx) {
-            fprintf(f, "        const uint64_t x[%u] = {", 2 * nx);
-            for (uint32_t j = 0; j < nx; j++) fprintf(f, "%sa%u, b%u", j ? ", " : "", in[j], in[j]);
-            fprintf(f, "};\n");
-        }
-        fprintf(f, "        uint64_t w[2] = {a%u, b%u};\n", op->pos, op->pos);
-        fprintf(f, "        dlm_step_op_words(&op, %s, 2, w, 2, c0, seed);\n", nx ? "x" : "w");
-        fprintf(f, "        a%u = w[0];\n        b%u = w[1];\n    }\n", op->pos, op->pos);
-        for (uint32_t k = 0; k < p->nout; k++)
-            if (sp->out_slot[k] == op->pos && last[op->pos] == i) emit_out(f, p, sp, k);
+        next[op->pos] = i;
+        if (op->kind == DLM_OP_GATE)
+            for (unsigned j = 0; j < op->nin; j++) next[op->in[j]] = i;
+        else if (op->kind == DLM_OP_INC)
+            for (unsigned j = 0; j <= op->nin; j++) next[op->arg + j] = i;
+    }
+    for (uint64_t j = 0; j <= sp->nops; j++) {
+        for (uint64_t i = first[j]; i != UINT64_MAX; i = link[i]) emit_op(f, p, sp, last, i);
+        if (j < sp->nops && sp->ops[j].kind != DLM_OP_COIN) emit_op(f, p, sp, last, j);
     }
     for (uint32_t k = 0; k < p->nout; k++) /* constant outputs and never-written slots */
         if (sp->out_slot[k] == DLM_POS_CONST || last[sp->out_slot[k]] == sp->nops) emit_out(f, p, sp, k);
