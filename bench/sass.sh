@@ -11,6 +11,9 @@
 #    divides by the 4096 chains a warp handles (32 threads x 128 chains):
 #    `warp instructions per sample: X`; and prints `stack bytes: S`, the spills, the
 #    registers and the resident warps per SM that registers and shared memory allow.
+# SASS_JIT=1 also compiles the straight-line kernel of CIRCUIT's plan (dlm_jit_source,
+# include/dlm_jit_cuda.h; not wired into the engine) and prints its figures, `jit ...`
+# lines: one pass of its pair loop / 4096. Slow: nvcc takes minutes on 125 operations.
 # Tools: nvcc ($NVCC, PATH, /usr/local/cuda/bin); cuobjdump and nvdisasm beside it, else
 # from PyPI (nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm) into $BUILD/sass-venv. Exit 0
 # done, 2 bad input or a count not found, 77 a tool missing (nvcc, or pip offline).
@@ -111,3 +114,23 @@ awk -v s="$nslots" -v o="$nout" -v r="$regs" -v st="$smem" 'BEGIN {
     br = int(int(65536 / rw) / w); bs = int(228 * 1024 / (dyn + st + 1024)); bt = int(2048 / bd)
     n = br; if (bs < n) n = bs; if (bt < n) n = bt; if (32 < n) n = 32
     printf "resident warps per SM: %d (%d-thread blocks, values in %s memory, %d dynamic shared bytes; blocks by registers %d, by shared memory %d, by threads %d)\n", n * w, bd, where, dyn, br, bs, bt }'
+
+[ "${SASS_JIT:-0}" = 1 ] || exit 0
+{ echo '#include "dlm_jit_cuda.h"'; "$BUILD/bench/plan_ops" "$circuit" "$mode" jit; echo 'DLM_JIT_KERNEL(dlm_jit_f)'; } > "$out/jit.cu"
+"$nvcc" -std=c++17 -O3 --fmad=false -arch="$arch" -cubin -lineinfo -Iinclude -Xptxas -v \
+    "$out/jit.cu" -o "$out/jit.cubin" 2> "$out/jit_ptxas.txt"
+"$bin/nvdisasm" -c -gi "$out/jit.cubin" > "$out/jit.sass"
+read -r c_pass u_pass < <(sc loop "$out/jit.sass" dlm_jit_f_kernel 'ins:REDUX' 'REDUX')
+jregs=$(sed -n 's/.*Used \([0-9]*\) registers.*/\1/p' "$out/jit_ptxas.txt" | head -1)
+jstack=$(sed -n 's/.* \([0-9]*\) bytes stack frame.*/\1/p' "$out/jit_ptxas.txt" | head -1)
+jspills=$(sed -n 's/.*stack frame, \([0-9]*\) bytes spill stores, \([0-9]*\) bytes spill loads.*/\1 \2/p' "$out/jit_ptxas.txt" | head -1)
+jsmem=$(sed -n 's/.*registers.* \([0-9]*\) bytes smem.*/\1/p' "$out/jit_ptxas.txt" | head -1)
+echo "jit kernel: one pass of the pair loop $c_pass warp instructions ($u_pass outputs summed in it)"
+awk -v c="$c_pass" 'BEGIN {printf "jit warp instructions per sample: %.2f\n", c / 4096}'
+echo "jit stack bytes: $jstack"
+echo "jit spills: ${jspills% *} bytes stores, ${jspills#* } bytes loads"
+echo "jit registers: $jregs"
+awk -v o="$nout" -v r="$jregs" -v st="$jsmem" 'BEGIN {   # 256-thread blocks, 4 nout shared bytes
+    rw = int((r * 32 + 255) / 256) * 256; br = int(int(65536 / rw) / 8)
+    bs = int(228 * 1024 / (4 * o + st + 1024)); n = br; if (bs < n) n = bs; if (8 < n) n = 8
+    printf "jit resident warps per SM: %d (256-thread blocks; blocks by registers %d, by shared memory %d)\n", 8 * n, br, bs }'
