@@ -1,7 +1,7 @@
 /* test_jit.c — the straight-line source of dlm_jit_source (host/engine/jit.c), compiled
  * by g++ as plain C++ with test/jit_host.cc (the text a CUDA kernel would compile), gives
  * the cpu engine's samples byte for byte and its odd-parity and ones counts, on
- * small generators and biased coins in every mode, for a range of chains that
+ * small generators, biased coins and negated and constant outputs in every mode, for a range of chains that
  * starts and ends inside a 128-chain pair. Skipped without g++. Also: a bad name and a
  * plan naming a slot that does not exist are refused. Build and run:
  * make build/test/test_jit && ./build/test/test_jit */
@@ -19,8 +19,10 @@
 /* small ones: g++ compiles every function in every mode, about 20 s for these */
 static const char *const circuits[] = {
     "gen:parity-revise:16", "gen:adder-ripple:4", "gen:random:8,6,1", "gen:parity-chain:7",
-    "biased:gen:adder-ripple:4",
+    "biased:gen:adder-ripple:4", "aag:negated",
 };
+/* "aag:negated": outputs ~(a & b), a & b, the constant 1 and ~a (negations, a constant) */
+#define NEGATED_AAG "aag 3 2 0 4 1\n2\n4\n7\n6\n1\n3\n6 2 4\n"
 #define NCIRC (sizeof circuits / sizeof circuits[0])
 
 /* circuit i in mode m, compiled (biased: every third coin P(1) = 0.3) */
@@ -29,6 +31,7 @@ static void compile_ok(size_t i, int m, loaded *L, dlm_program *p)
     dlm_err e;
     const char *spec = circuits[i];
     const int biased = !strncmp(spec, "biased:", 7);
+    if (!strcmp(spec, "aag:negated")) spec = dlm_test_file("negated.aag", NEGATED_AAG);
     load_ok(biased ? spec + 7 : spec, L);
     if (biased) {
         L->c.coin_thr = malloc((L->c.coin_cap ? L->c.coin_cap : 1) * sizeof *L->c.coin_thr);
