@@ -63,7 +63,7 @@ TEST_SRC = $(wildcard test/test_*.c)
 TEST_BIN = $(TEST_SRC:test/%.c=$(BUILD)/test/%)
 # scripts that end with "N passed, N failed, N skipped" (test/run.sh adds them up)
 # (the install test and the docs' examples once, in the plain build, not under SAN=1)
-TEST_SCRIPTS = test/tree_check.sh test/outputs.sh test/cli_options.sh test/progress.py $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py test/require_gpu.sh test/device_refusals.sh test/gpu_sh.sh)
+TEST_SCRIPTS = test/tree_check.sh test/outputs.sh test/cli_options.sh test/progress.py $(if $(filter 0,$(SAN)),test/install_test.sh test/doctest.py test/require_gpu.sh test/device_refusals.sh test/gpu_sh.sh test/sass_sh.sh)
 DEPS_STAMP = build/.deps-installed
 include test/cuda_emu/emu.mk
 

@@ -1,0 +1,72 @@
+/* plan_ops.c — the operations of a program's slot plan by kind, for bench/sass.sh.
+ *
+ * Prints one line per kind, `KIND COUNT`, for the slot plan the bit-sliced engines run
+ * (dlm_slot_plan_build on the compiled program): coin_fair, coin_biased, gate0 .. gate2
+ * with the 4-bit table of a 2-input gate (`gate2:t=6` is XOR), gate3 .. gate6, inc, and
+ * then `outputs N` and `slots N`. bench/sass.sh multiplies these by the SASS cost of
+ * each kind.
+ *
+ * Build: cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude bench/plan_ops.c build/libdlmsim.a \
+ *        -lgsl -lgslcblas -lm -fopenmp -o build/bench/plan_ops   (and -lcudart with CUDA)
+ * Usage: plan_ops CIRCUIT MODE [jit]   (jit: print the plan's straight-line function
+ *        dlm_jit_f instead, dlm_jit_source of include/dlm_jit.h)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dlmsim.h"
+#include "dlm_circuit.h"
+#include "dlm_jit.h"
+#include "dlm_level.h"
+#include "dlm_program.h"
+#include "dlm_slots.h"
+
+int main(int argc, char **argv)
+{
+    dlm_mode mode;
+    const int jit = argc == 4 && !strcmp(argv[3], "jit");
+    if ((argc != 3 && !jit) || dlm_mode_parse(argv[2], &mode)) {
+        fprintf(stderr, "usage: plan_ops CIRCUIT MODE [jit] (MODE: cot, remask, revise, ar)\n");
+        return 2;
+    }
+    dlm_err err = {0};
+    dlm_circuit c;
+    dlm_levels lv;
+    dlm_program p;
+    dlm_slot_plan sp;
+    memset(&c, 0, sizeof c);
+    memset(&lv, 0, sizeof lv);
+    memset(&p, 0, sizeof p);
+    memset(&sp, 0, sizeof sp);
+    dlm_status st = dlm_circuit_load(&c, argv[1], &err);
+    if (st == DLM_OK) st = dlm_levelize(&c, &lv, &err);
+    if (st == DLM_OK) st = dlm_compile(&c, &lv, mode, &p, &err);
+    if (st == DLM_OK) st = dlm_slot_plan_build(&p, &sp, &err);
+    if (st == DLM_OK && jit) {
+        st = dlm_jit_source(stdout, "dlm_jit_f", &p, &sp, &err);
+        if (st != DLM_OK) fprintf(stderr, "plan_ops: %s\n", err.msg);
+    } else if (st == DLM_OK) {
+        /* 0 fair, 1 biased, 2 + nin (gates, 2-input ones by table below), 9 inc */
+        unsigned long long kind[10] = {0}, tt2[16] = {0};
+        for (uint64_t i = 0; i < sp.nops; i++) {
+            const dlm_op *op = &sp.ops[i];
+            if (op->kind == DLM_OP_COIN) kind[op->thr == DLM_COIN_FAIR ? 0 : 1]++;
+            else if (op->kind == DLM_OP_INC) kind[9]++;
+            else if (op->kind == DLM_OP_GATE && op->nin == 2) tt2[op->arg & 15u]++;
+            else if (op->kind == DLM_OP_GATE) kind[2 + (op->nin < 6 ? op->nin : 6)]++;
+        }
+        printf("coin_fair %llu\ncoin_biased %llu\n", kind[0], kind[1]);
+        for (unsigned n = 0; n <= 6; n++)
+            if (n != 2) printf("gate%u %llu\n", n, kind[2 + n]);
+        for (unsigned t = 0; t < 16; t++)
+            if (tt2[t]) printf("gate2:t=%u %llu\n", t, tt2[t]);
+        printf("inc %llu\noutputs %u\nslots %u\n", kind[9], p.nout, sp.nslots);
+    } else {
+        fprintf(stderr, "plan_ops: %s\n", err.msg);
+    }
+    dlm_slot_plan_free(&sp);
+    dlm_program_free(&p);
+    dlm_levels_free(&lv);
+    dlm_circuit_free(&c);
+    return st == DLM_OK ? 0 : 2;
+}

@@ -1,0 +1,41 @@
+/* dlm_jit.h — straight-line code generated from a slot plan (host/engine/jit.c), the
+ * first part of issue 18's JIT engine (docs/gpu.md, "Straight-line code").
+ *
+ * dlm_jit_source writes a C++ function, valid for g++ and nvcc alike,
+ *
+ *     DLM_JIT_FN void NAME(uint64_t seed, uint64_t chain0, dlm_jit_sink &o)
+ *
+ * that computes the words of the 128 chains chain0 .. chain0 + 127 (chain0 a multiple
+ * of 128: one Philox block per fair coin) of every operation of the plan in program
+ * order, each operation a call of dlm_step_op_words on a literal dlm_op (the one word
+ * step of include/dlm_step.h, constant-folded: no interpreter, no second step). Value
+ * slot s is a pair of local variables (aS, bS: words 0 and 1), so the compiler keeps
+ * live values in registers. Output k is handed over as soon as its slot is final, as
+ * `dlm_jit_out(o, k, w0, w1)` with the negation applied (a constant output is 0 before
+ * negation), in an order the caller must not rely on. The includer defines
+ * DLM_JIT_FN, dlm_jit_sink and dlm_jit_out before the generated text (include
+ * dlm_step.h first): a CUDA kernel reduces the words (test: test/test_jit.c compiles
+ * the same text with g++ and compares with the cpu engine).
+ */
+#ifndef DLM_JIT_H
+#define DLM_JIT_H
+
+#include <stdio.h>
+
+#include "dlm_program.h"
+#include "dlm_slots.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes NAME's source for plan sp of program p (for the outputs' negations) to f.
+ * DLM_EIO when writing fails; DLM_EINPUT for an operation the word step does not know
+ * or a name that is not a C identifier. */
+dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
+                          const dlm_slot_plan *sp, dlm_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,177 @@
+/* test_jit.c — the straight-line source of dlm_jit_source (host/engine/jit.c), compiled
+ * by g++ as plain C++ with test/jit_host.cc (the text a CUDA kernel would compile), gives
+ * the cpu engine's samples byte for byte and its odd-parity and ones counts, on
+ * small generators, biased coins and negated and constant outputs in every mode, for a range of chains that
+ * starts and ends inside a 128-chain pair. Skipped without g++. Also: a bad name and a
+ * plan naming a slot that does not exist are refused. Build and run:
+ * make build/test/test_jit && ./build/test/test_jit */
+#include "dlm_test.h"
+#include "dlm_engine.h"
+#include "dlm_jit.h"
+#include "dlm_level.h"
+#include "dlm_program.h"
+#include "dlm_slots.h"
+
+#define SEED 20261204u
+#define FIRST 1000003u /* not a multiple of 64 or 128 */
+#define CHAINS 3001u
+
+/* small ones: g++ compiles every function in every mode, about 20 s for these */
+static const char *const circuits[] = {
+    "gen:parity-revise:16", "gen:adder-ripple:4", "gen:random:8,6,1", "gen:parity-chain:7",
+    "biased:gen:adder-ripple:4", "aag:negated",
+};
+/* "aag:negated": outputs ~(a & b), a & b, the constant 1 and ~a (negations, a constant) */
+#define NEGATED_AAG "aag 3 2 0 4 1\n2\n4\n7\n6\n1\n3\n6 2 4\n"
+#define NCIRC (sizeof circuits / sizeof circuits[0])
+
+/* circuit i in mode m, compiled (biased: every third coin P(1) = 0.3) */
+static void compile_ok(size_t i, int m, loaded *L, dlm_program *p)
+{
+    dlm_err e;
+    const char *spec = circuits[i];
+    const int biased = !strncmp(spec, "biased:", 7);
+    if (!strcmp(spec, "aag:negated")) spec = dlm_test_file("negated.aag", NEGATED_AAG);
+    load_ok(biased ? spec + 7 : spec, L);
+    if (biased) {
+        L->c.coin_thr = malloc((L->c.coin_cap ? L->c.coin_cap : 1) * sizeof *L->c.coin_thr);
+        assert_non_null(L->c.coin_thr);
+        for (uint32_t k = 0; k < L->c.coin_cap; k++)
+            L->c.coin_thr[k] = k % 3 ? DLM_COIN_FAIR : (uint64_t)(0.3 * 4294967296.0);
+    }
+    if (dlm_compile(&L->c, &L->lv, (dlm_mode)m, p, &e)) fail_msg("%s: %s", spec, e.msg);
+}
+
+static void cpu_matches_generated(void **state)
+{
+    (void)state;
+    const char *cxx = getenv("CXX") ? getenv("CXX") : "g++";
+    char out[8192];
+    if (dlm_test_sh(out, sizeof out, "command -v %s", cxx) != 0) {
+        print_message("skipped: no %s\n", cxx);
+        skip();
+    }
+    const char *dir = dlm_test_tmpdir();
+    char gen[512];
+    snprintf(gen, sizeof gen, "%s/jit_gen.inc", dir);
+    FILE *f = fopen(gen, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < NCIRC; i++)
+        for (int m = 0; m < DLM_NMODES; m++) {
+            loaded L;
+            dlm_program p;
+            dlm_slot_plan sp;
+            dlm_err e;
+            char name[32];
+            compile_ok(i, m, &L, &p);
+            assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+            snprintf(name, sizeof name, "f%zu_%d", i, m);
+            if (dlm_jit_source(f, name, &p, &sp, &e)) fail_msg("%s: %s", circuits[i], e.msg);
+            dlm_slot_plan_free(&sp);
+            dlm_program_free(&p);
+            dlm_levels_free(&L.lv);
+            dlm_circuit_free(&L.c);
+        }
+    fprintf(f, "static const jit_entry jit_fns[] = {\n");
+    for (size_t i = 0; i < NCIRC; i++)
+        for (int m = 0; m < DLM_NMODES; m++) {
+            loaded L;
+            dlm_program p;
+            compile_ok(i, m, &L, &p);
+            fprintf(f, "    {\"f%zu_%d\", f%zu_%d, %uu},\n", i, m, i, m, p.nout);
+            dlm_program_free(&p);
+            dlm_levels_free(&L.lv);
+            dlm_circuit_free(&L.c);
+        }
+    fprintf(f, "};\n");
+    assert_int_equal(fclose(f), 0);
+    /* the flags of the tree's C++ (emu.mk; restrict is C only): warnings are errors */
+    int rc = dlm_test_sh(out, sizeof out,
+                         "%s -std=c++17 -O1 -Wall -Wextra -Werror -ffp-contract=off -Drestrict=__restrict__ -Iinclude -DJIT_GEN='\"%s\"' "
+                         "test/jit_host.cc -o %s/jit_host && %s/jit_host %u %u %u %s",
+                         cxx, gen, dir, dir, SEED, FIRST, CHAINS, dir);
+    if (rc != 0) fail_msg("compiling or running the generated source: %s", out);
+
+    for (size_t i = 0; i < NCIRC; i++)
+        for (int m = 0; m < DLM_NMODES; m++) {
+            loaded L;
+            dlm_program p;
+            dlm_err e;
+            compile_ok(i, m, &L, &p);
+            const size_t sb = dlm_sample_bytes(&p);
+            dlm_counts k;
+            assert_int_equal(dlm_counts_init(&k, p.nout, 0, &e), DLM_OK);
+            uint8_t *smp = calloc((size_t)CHAINS * sb + 1, 1);
+            assert_non_null(smp);
+            dlm_run_opts o;
+            memset(&o, 0, sizeof o);
+            o.first_chain = FIRST;
+            o.chains = CHAINS;
+            o.seed = SEED;
+            o.samples = smp;
+            o.threads = 1;
+            if (dlm_engine_bits_run(&p, &o, &k, &e)) fail_msg("cpu: %s", e.msg);
+            /* the counts as jit_host writes them */
+            char want[1 << 16], got[1 << 16], path[600];
+            size_t n = (size_t)snprintf(want, sizeof want, "odd %llu\n", (unsigned long long)k.odd_parity);
+            for (uint32_t q = 0; q < p.nout && n < sizeof want; q++)
+                n += (size_t)snprintf(want + n, sizeof want - n, "ones %u %llu\n", q,
+                                      (unsigned long long)k.ones[q]);
+            snprintf(path, sizeof path, "%s/f%zu_%d.txt", dir, i, m);
+            FILE *t = fopen(path, "r");
+            assert_non_null(t);
+            size_t gn = fread(got, 1, sizeof got - 1, t);
+            got[gn] = 0;
+            fclose(t);
+            if (strcmp(want, got))
+                fail_msg("%s %s: counts differ from cpu\n--- cpu\n%.400s\n--- generated\n%.400s",
+                         circuits[i], dlm_mode_name((dlm_mode)m), want, got);
+            snprintf(path, sizeof path, "%s/f%zu_%d.bin", dir, i, m);
+            t = fopen(path, "rb");
+            assert_non_null(t);
+            uint8_t *gs = calloc((size_t)CHAINS * sb + 1, 1);
+            assert_non_null(gs);
+            assert_int_equal(fread(gs, 1, (size_t)CHAINS * sb + 1, t), (size_t)CHAINS * sb);
+            fclose(t);
+            if (memcmp(gs, smp, (size_t)CHAINS * sb))
+                fail_msg("%s %s: samples differ from cpu", circuits[i], dlm_mode_name((dlm_mode)m));
+            free(gs);
+            free(smp);
+            dlm_counts_free(&k);
+            dlm_program_free(&p);
+            dlm_levels_free(&L.lv);
+            dlm_circuit_free(&L.c);
+        }
+}
+
+static void bad_input_refused(void **state)
+{
+    (void)state;
+    loaded L;
+    dlm_program p;
+    dlm_slot_plan sp;
+    dlm_err e;
+    compile_ok(0, DLM_MODE_REVISE, &L, &p);
+    assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+    char buf[1 << 16];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    assert_non_null(f);
+    assert_int_equal(dlm_jit_source(f, "1x", &p, &sp, &e), DLM_EINPUT);
+    sp.ops[0].pos = sp.nslots; /* a slot that does not exist */
+    assert_int_equal(dlm_jit_source(f, "f", &p, &sp, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "outside"));
+    fclose(f);
+    dlm_slot_plan_free(&sp);
+    dlm_program_free(&p);
+    dlm_levels_free(&L.lv);
+    dlm_circuit_free(&L.c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cpu_matches_generated),
+        cmocka_unit_test(bad_input_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
