@@ -24,6 +24,15 @@ typedef struct {
 } dlm_cli_part;
 /* 1 when o is --shard or --first-chain (then *rc is 0, or 2 after a usage error). */
 int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_part *p, int *rc);
+
+/* --checkpoint FILE, --resume FILE and --checkpoint-every SECONDS, as run, verify and
+ * sample take them. */
+typedef struct {
+    const char *checkpoint, *resume;
+    double every; /* 0 when not given */
+} dlm_cli_ckpt;
+/* 1 when o is one of them (then *rc is 0, or 2 after a usage error). */
+int dlm_cli_ckpt_option(const char *cmd, const char *o, const char *v, dlm_cli_ckpt *c, int *rc);
 /* The part's chains first .. first+count-1 of a batch of `batch` (a shard: the batch
  * is --chains; --first-chain A: A + --chains; no part: all of --chains). 0, or 2
  * after a usage error: both given, an empty shard, past 2^64. */

@@ -27,13 +27,13 @@
 // run
 
 typedef struct {
-    const char *path, *hist, *samples, *checkpoint, *resume, *counts;
+    const char *path, *hist, *samples, *counts;
     dlm_mode mode;
     uint64_t chains, seed;
     dlm_cli_part part;            /* --shard, --first-chain */
     uint64_t first, count, batch; /* chains first .. first+count-1 of a batch of `batch` */
     dlm_backend backend;
-    double checkpoint_every;
+    dlm_cli_ckpt ck; /* --checkpoint, --resume, --checkpoint-every */
     int threads, json, check, direct, quiet;
 } run_args;
 
@@ -107,16 +107,8 @@ static int parse_run(int argc, char **argv, run_args *a)
         } else if (!strcmp(o, "--quiet")) {
             a->quiet = 1;
             continue;
-        } else if (!strcmp(o, "--checkpoint")) {
-            a->checkpoint = v;
-        } else if (!strcmp(o, "--resume")) {
-            a->resume = v;
-        } else if (!strcmp(o, "--checkpoint-every")) {
-            char *end;
-            errno = 0;
-            a->checkpoint_every = strtod(v, &end);
-            if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
-                return dlm_cli_bad(C, o, v, "seconds > 0");
+        } else if (dlm_cli_ckpt_option(C, o, v, &a->ck, &rc)) {
+            if (rc) return rc;
         } else if (o[0] == '-' && o[1]) {
             return dlm_cli_usage(C, "unknown option %s", o);
         } else if (!a->path) {
@@ -128,9 +120,9 @@ static int parse_run(int argc, char **argv, run_args *a)
         i++;
     }
     if (!a->path) return dlm_cli_usage(C, "missing CIRCUIT");
-    if (a->samples && (a->checkpoint || a->resume))
+    if (a->samples && (a->ck.checkpoint || a->ck.resume))
         return dlm_cli_usage(C, "--samples cannot be combined with --checkpoint or --resume");
-    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+    if (a->ck.every > 0 && !a->ck.checkpoint && !a->ck.resume)
         return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     int rc = dlm_cli_part_resolve(C, &a->part, a->chains, &a->first, &a->count, &a->batch);
     if (rc) return rc;
@@ -251,9 +243,9 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     /* every output path is checked before the circuit is read (dlm_out_check) */
     /* under mpirun, --checkpoint and --resume are prefixes: this rank writes PREFIX.rankR */
     char rankfile[4200] = "";
-    const char *prefix = a.checkpoint ? a.checkpoint : a.resume;
+    const char *prefix = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
     if (dlm_cli_mpi_on() && prefix) snprintf(rankfile, sizeof rankfile, "%s.rank%d", prefix, dlm_cli_mpi_rank());
-    const char *outs[5] = {a.samples, a.hist, rankfile[0] ? rankfile : a.checkpoint, rankfile[0] ? NULL : a.resume,
+    const char *outs[5] = {a.samples, a.hist, rankfile[0] ? rankfile : a.ck.checkpoint, rankfile[0] ? NULL : a.ck.resume,
                            a.counts};
     char resolved[4096];
     for (int i = 0; i < 5; i++)
@@ -281,7 +273,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     /* SIGINT/SIGTERM stop the run between chunks: with a checkpoint its counts are kept;
      * without one the outputs are abandoned, so what was at their paths stays as it was.
      * Caught before any output is opened, so none that arrives once one exists is lost. */
-    if (a.checkpoint || a.resume || !dlm_cli_mpi_on()) dlm_cli_catch_stop();
+    if (a.ck.checkpoint || a.ck.resume || !dlm_cli_mpi_on()) dlm_cli_catch_stop();
     if (a.samples && dlm_cli_mpi_on()) {
         if ((s = open_samples_ranks(&ss, &so, a.count, &e))) goto done;
     } else if (a.samples) {
@@ -318,8 +310,8 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     dlm_batch_id id = {dlm_circuit_hash(&L.c), a.direct ? DLM_MODE_COT : a.mode, a.seed,
                        a.first + a.count, p.nout, want_hist};
     uint64_t next = a.first;
-    if (a.resume && !dlm_cli_mpi_on()) {
-        if ((s = dlm_checkpoint_read(a.resume, &id, &next, &k, max_bytes, &e))) goto done;
+    if (a.ck.resume && !dlm_cli_mpi_on()) {
+        if ((s = dlm_checkpoint_read(a.ck.resume, &id, &next, &k, max_bytes, &e))) goto done;
     } else if ((s = dlm_counts_init(&k, p.nout, want_hist, &e))) {
         goto done;
     }
@@ -334,8 +326,8 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     bo.direct = a.direct ? &L.c : NULL;
     bo.sink = a.samples ? write_samples : NULL;
     bo.sink_ctx = &ss;
-    bo.checkpoint = a.checkpoint ? a.checkpoint : a.resume;
-    bo.checkpoint_every = a.checkpoint_every;
+    bo.checkpoint = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
+    bo.checkpoint_every = a.ck.every;
     if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
     int gpu = dlm_cli_mpi_gpu(be, &e);
@@ -365,7 +357,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     double t0 = dlm_now();
     if (dlm_cli_mpi_on()) {
         dlm_cli_mpi_job job = {&p, &id, bo, a.first, a.count, a.batch,
-                               dlm_mode_name(a.mode), bo.checkpoint, a.resume, a.checkpoint_every > 0 ? a.checkpoint_every : 60,
+                               dlm_mode_name(a.mode), bo.checkpoint, a.ck.resume, a.ck.every > 0 ? a.ck.every : 60,
                                dlm_cli_stop_flag(), NULL, NULL, NULL, NULL, max_bytes};
         uint64_t mine = 0;
         s = dlm_cli_mpi_run(&job, &k, &mine, &stopped, &e);

@@ -73,8 +73,8 @@ int dlm_cli_is_law(const char *spec)
 
 
 typedef struct {
-    const char *law, *hist, *counts, *checkpoint, *resume;
-    double checkpoint_every;
+    const char *law, *hist, *counts;
+    dlm_cli_ckpt ck; /* --checkpoint, --resume, --checkpoint-every */
     dlm_policy pol;
     dlm_cli_part part;
     int have_seed, have_chains;
@@ -123,16 +123,8 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                 if (rc) return rc;
             } else if (!strcmp(o, "--counts")) {
                 a->counts = v;
-            } else if (!strcmp(o, "--checkpoint")) {
-                a->checkpoint = v;
-            } else if (!strcmp(o, "--resume")) {
-                a->resume = v;
-            } else if (!strcmp(o, "--checkpoint-every")) {
-                char *end;
-                errno = 0;
-                a->checkpoint_every = strtod(v, &end);
-                if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
-                    return dlm_cli_bad(C, o, v, "seconds > 0");
+            } else if (dlm_cli_ckpt_option(C, o, v, &a->ck, &rc)) {
+                if (rc) return rc;
             } else if (!strcmp(o, "--chains")) {
                 if (dlm_cli_parse_chains(v, 1, &a->chains)) return dlm_cli_bad(C, o, v, CHAINS_ALLOWED);
                 a->have_chains = 1;
@@ -168,9 +160,9 @@ static int parse_args(int argc, char **argv, sample_args *a, const char *C)
                                 "check the merged counts with dlmsim %s LAW --counts FILE", C);
     if (a->counts && !partial && dlm_cli_mpi_on())
         return dlm_cli_usage(C, "--counts FILE (report the counts in FILE) needs no mpirun");
-    if (a->counts && !partial && (a->checkpoint || a->resume))
+    if (a->counts && !partial && (a->ck.checkpoint || a->ck.resume))
         return dlm_cli_usage(C, "--checkpoint and --resume are for sampling, not --counts FILE alone");
-    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+    if (a->ck.every > 0 && !a->ck.checkpoint && !a->ck.resume)
         return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     if (partial && (a->exact || a->verify || a->hist))
         return dlm_cli_usage(C, "a part of the batch writes its counts only: --exact, --verify and --hist "
@@ -472,22 +464,22 @@ static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm
                                       uint64_t count, int *stopped, uint64_t max_bytes, dlm_err *e)
 {
     *stopped = 0;
-    const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
+    const char *ckpt = a->ck.checkpoint ? a->ck.checkpoint : a->ck.resume;
     dlm_sample_tally want = *t; /* the header only: what a checkpoint must match */
     memset(&want.ranges, 0, sizeof want.ranges);
     sample_job sj = {&want, first, first + count, &t->k, max_bytes};
     dlm_status s = DLM_OK;
-    if (!dlm_cli_mpi_on() && a->resume) { /* refused before any work */
+    if (!dlm_cli_mpi_on() && a->ck.resume) { /* refused before any work */
         void *file;
         const dlm_ranges *rs;
-        if ((s = ckpt_read(&sj, a->resume, &file, &rs, e))) return s;
+        if ((s = ckpt_read(&sj, a->ck.resume, &file, &rs, e))) return s;
         dlm_sample_tally *r = file;
         dlm_sample_tally_free(t);
         *t = *r;
         free(r);
     }
     dlm_cli_catch_stop();
-    double every = a->checkpoint_every > 0 ? a->checkpoint_every : 60;
+    double every = a->ck.every > 0 ? a->ck.every : 60;
     sample_ranges sr = {sp, dlm_cli_stop_flag(), 65536, NULL, NULL, every, dlm_now()};
     sp->k = &t->k;
     if (!dlm_cli_mpi_on()) {
@@ -518,7 +510,7 @@ static dlm_status sample_checkpointed(sample_part *sp, const sample_args *a, dlm
     j.batch = t->batch;
     j.mode_name = "sample";
     j.checkpoint = ckpt;
-    j.resume = a->resume;
+    j.resume = a->ck.resume;
     j.every = every;
     j.stop = sr.stop;
     j.sample = sample_range;
@@ -563,10 +555,10 @@ int dlm_cli_sample(int argc, char **argv, int verify, uint64_t max_bytes)
     if (a.hist && strcmp(a.hist, "-") && (s = dlm_out_check(a.hist, resolved, sizeof resolved, &e))) goto done;
     if (partial && (s = dlm_out_check(a.counts, resolved, sizeof resolved, &e))) goto done;
     /* checkpoints: FILE (and --resume's, rewritten), or under mpirun this rank's PREFIX.rankR */
-    const char *ckpt = a.checkpoint ? a.checkpoint : a.resume;
+    const char *ckpt = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
     char rankfile[4200] = "";
     if (ckpt && dlm_cli_mpi_on()) snprintf(rankfile, sizeof rankfile, "%s.rank%d", ckpt, dlm_cli_mpi_rank());
-    const char *couts[2] = {rankfile[0] ? rankfile : a.checkpoint, rankfile[0] ? NULL : a.resume};
+    const char *couts[2] = {rankfile[0] ? rankfile : a.ck.checkpoint, rankfile[0] ? NULL : a.ck.resume};
     for (int i = 0; i < 2 && !s; i++)
         if (couts[i]) s = dlm_out_check(couts[i], resolved, sizeof resolved, &e);
     if (s) goto done;

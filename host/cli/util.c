@@ -290,6 +290,24 @@ int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_p
     return 0;
 }
 
+int dlm_cli_ckpt_option(const char *cmd, const char *o, const char *v, dlm_cli_ckpt *c, int *rc)
+{
+    *rc = 0;
+    if (!strcmp(o, "--checkpoint")) {
+        c->checkpoint = v;
+    } else if (!strcmp(o, "--resume")) {
+        c->resume = v;
+    } else if (!strcmp(o, "--checkpoint-every")) {
+        char *end;
+        errno = 0;
+        c->every = strtod(v, &end);
+        if (*end || errno || !(c->every > 0) || c->every > 1e9) *rc = dlm_cli_bad(cmd, o, v, "seconds > 0");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int dlm_cli_part_resolve(const char *cmd, const dlm_cli_part *p, uint64_t chains, uint64_t *first, uint64_t *count,
                          uint64_t *batch)
 {

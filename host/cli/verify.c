@@ -25,8 +25,8 @@
 // verify (docs/verify.md; the JSON object is docs/report-format.md)
 
 typedef struct {
-    const char *path, *counts, *hist, *checkpoint, *resume;
-    double checkpoint_every;
+    const char *path, *counts, *hist;
+    dlm_cli_ckpt ck; /* --checkpoint, --resume, --checkpoint-every */
     dlm_verify_opts o;
     int json, quiet;
     int have_mode, have_seed, have_chains;
@@ -90,16 +90,8 @@ static int parse_verify(int argc, char **argv, verify_args *a)
             a->counts = v;
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
-        } else if (!strcmp(o, "--checkpoint")) {
-            a->checkpoint = v;
-        } else if (!strcmp(o, "--resume")) {
-            a->resume = v;
-        } else if (!strcmp(o, "--checkpoint-every")) {
-            char *end;
-            errno = 0;
-            a->checkpoint_every = strtod(v, &end);
-            if (*end || errno || !(a->checkpoint_every > 0) || a->checkpoint_every > 1e9)
-                return dlm_cli_bad(C, o, v, "seconds > 0");
+        } else if (dlm_cli_ckpt_option(C, o, v, &a->ck, &rc)) {
+            if (rc) return rc;
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);
         } else if (!strcmp(o, "--alpha")) {
@@ -144,9 +136,9 @@ static int parse_verify(int argc, char **argv, verify_args *a)
                                    "verify the merged counts with dlmsim verify CIRCUIT --counts FILE");
     if (a->counts && !partial && dlm_cli_mpi_on())
         return dlm_cli_usage(C, "--counts FILE (verify the counts in FILE) needs no mpirun");
-    if (a->counts && !partial && (a->checkpoint || a->resume))
+    if (a->counts && !partial && (a->ck.checkpoint || a->ck.resume))
         return dlm_cli_usage(C, "--checkpoint and --resume are for a sampled verification, not --counts FILE alone");
-    if (a->checkpoint_every > 0 && !a->checkpoint && !a->resume)
+    if (a->ck.every > 0 && !a->ck.checkpoint && !a->ck.resume)
         return dlm_cli_usage(C, "--checkpoint-every needs --checkpoint FILE");
     return 0;
 }
@@ -325,9 +317,9 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     dlm_status s = dlm_verify_sampler_open(&L->c, &L->lv, &a->o, S, e);
     if (s) return s;
     if ((s = dlm_verify_tally_init(S, batch, t, e))) return s;
-    const char *ckpt = a->checkpoint ? a->checkpoint : a->resume;
+    const char *ckpt = a->ck.checkpoint ? a->ck.checkpoint : a->ck.resume;
     dlm_batch_id id = {t->circuit_hash, a->o.mode, a->o.seed, first + count, t->counts.nout, t->counts.hist != NULL};
-    double every = a->checkpoint_every > 0 ? a->checkpoint_every : 60;
+    double every = a->ck.every > 0 ? a->ck.every : 60;
     verify_part part = {S, t, ckpt ? dlm_cli_stop_flag() : NULL, 65536, NULL, every, dlm_now(), NULL, NULL, 0, count,
                         dlm_now()};
     dlm_cli_mpi_job j;
@@ -338,7 +330,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     j.batch = batch;
     j.mode_name = t->mode;
     j.checkpoint = ckpt;
-    j.resume = a->resume;
+    j.resume = a->ck.resume;
     j.every = every;
     j.stop = part.stop;
     j.v = &t->v;
@@ -346,7 +338,7 @@ static dlm_status verify_sample(dlm_cli_loaded *L, verify_args *a, uint64_t batc
     j.sample_ctx = &part;
     j.max_bytes = max_bytes;
     /* one process: a checkpoint that does not match is refused before any notice */
-    if (!dlm_cli_mpi_on() && a->resume && (s = verify_resume(a->resume, &j, t, e))) return s;
+    if (!dlm_cli_mpi_on() && a->ck.resume && (s = verify_resume(a->ck.resume, &j, t, e))) return s;
     if (S->backend_notice[0] && dlm_cli_mpi_rank() == 0) fprintf(stderr, "%s\n", S->backend_notice);
     if (!dlm_cli_mpi_on() && !ckpt) return dlm_verify_sample(S, first, count, t, e);
     if (ckpt) dlm_cli_catch_stop();
@@ -385,10 +377,10 @@ int dlm_cli_verify(int argc, char **argv, uint64_t max_bytes)
     /* every output path is checked before the circuit is read (dlm_out_check) */
     /* under mpirun, --checkpoint and --resume are prefixes: this rank writes PREFIX.rankR */
     char resolved[4096], rankfile[4200] = "";
-    const char *prefix = a.checkpoint ? a.checkpoint : a.resume;
+    const char *prefix = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
     if (dlm_cli_mpi_on() && prefix) snprintf(rankfile, sizeof rankfile, "%s.rank%d", prefix, dlm_cli_mpi_rank());
-    const char *outs[4] = {partial ? a.counts : NULL, a.hist, rankfile[0] ? rankfile : a.checkpoint,
-                           rankfile[0] ? NULL : a.resume};
+    const char *outs[4] = {partial ? a.counts : NULL, a.hist, rankfile[0] ? rankfile : a.ck.checkpoint,
+                           rankfile[0] ? NULL : a.ck.resume};
     for (int i = 0; i < 4; i++)
         if (outs[i] && (i != 1 || strcmp(outs[i], "-")) && dlm_out_check(outs[i], resolved, sizeof resolved, &e))
             return dlm_cli_fail(DLM_EINPUT, &e);
