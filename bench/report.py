@@ -562,6 +562,19 @@ def render(d, meta, res):
       "chain instead of 57,375 (`cot`), so a GPU running `cuda-ref` holds ~90× more chains in "
       "flight; the bit-sliced engines need about w / 8 bytes per chain in every mode.\n")
     w(SETUP_SECTION)
+    vt = os.path.join(res, "verilator.md")
+    if os.path.exists(vt):
+        w("## 8. Against a bit-sliced Verilator model (one thread, CPU time)\n")
+        w("`python3 bench/verilator/bench.py --out bench/results/verilator.md` (make bench runs "
+          "it; FULL=1 for every EPFL circuit): each circuit, as an AIG, becomes a Verilog model "
+          "in which every signal is a 64-bit vector (one eval = 64 patterns), built by "
+          "Verilator -O3 and g++ -O2 -march=native, driven by xorshift64 stimulus and reducing "
+          "what `dlmsim run` reduces (ones per output, odd parity). dlmsim's rate is "
+          "chains / (CPU(N chains) - CPU(64 chains)) of `run --threads 1 --backend cpu`, so "
+          "set-up is left out; the harness times its own loop. CPU seconds from wait4, "
+          "contenders alternated, medians. dlmsim draws its coins from Philox4x32-10 (the "
+          "contract every backend shares), the model from xorshift64.\n")
+        w(open(vt).read())
     w("## What is not measured here\n")
     w("* GPU: no GPU was lent to this task; the CUDA backend builds but was not run. GPU columns "
       "(device memory measured, kernel throughput) are absent; `bench/bench.py` runs `--backend "

@@ -34,5 +34,18 @@ else
         | tee bench/results/check_abc.txt
     python3 bench/bench.py --bin "$bin" --out bench/results
 fi
+# dlmsim against a bit-sliced Verilator model of each circuit (issue 19), CPU time, one
+# thread: the small circuits in the quick profile, every EPFL circuit too with FULL=1.
+if ! command -v verilator >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "bench: installing verilator (Debian)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq verilator >/dev/null) || true
+fi
+if command -v verilator >/dev/null; then
+    if [ "$FULL" = 1 ]; then BUILD=$BUILD python3 bench/verilator/bench.py --out bench/results/verilator.md
+    else BUILD=$BUILD python3 bench/verilator/bench.py --reps 3 --seconds 0.2 --out bench/results/verilator.md \
+        c17 circuits/full_adder.aag gen:adder-ripple:16 gen:mult:8 arithmetic/adder; fi
+else
+    echo "bench: verilator not found: the Verilator comparison is left as it was"
+fi
 python3 bench/report.py --results bench/results --out docs/results.md
 echo "bench: done in $(( $(date +%s) - start )) s: bench/results/*.csv, docs/img/*.png, docs/results.md"
