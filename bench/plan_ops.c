@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     memset(&lv, 0, sizeof lv);
     memset(&p, 0, sizeof p);
     memset(&sp, 0, sizeof sp);
-    dlm_status st = dlm_circuit_load(&c, argv[1], &err);
+    dlm_status st = dlm_circuit_load(&c, argv[1], 0, &err);
     if (st == DLM_OK) st = dlm_levelize(&c, &lv, &err);
     if (st == DLM_OK) st = dlm_compile(&c, &lv, mode, &p, &err);
     if (st == DLM_OK) st = dlm_slot_plan_build(&p, &sp, &err);
