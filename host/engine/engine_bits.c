@@ -37,12 +37,20 @@
  * mostly mispredicted: about 10-20 cycles) and then about one cycle per word, so a
  * tile must hold many words: measured on the EPFL multiplier (docs/throughput.md),
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
- * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. */
+ * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. Where an L2-sized tile
+ * still holds WORDS_MIN words or more (circuits of up to 128 slots), it is used: the
+ * gate loops are bound by the tile's cache level, and L2 gives gen:mult:8 and ctrl
+ * 1.3x over L3 (docs/throughput.md, Update 5). */
 #define WORDS_MAX 4096u                       /* words per tile, at most */
+#define WORDS_MIN 512u                        /* words per L2-sized tile, at least */
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
+#ifndef DLM_TILE_L2_BYTES
+#define DLM_TILE_L2_BYTES (UINT64_C(512) << 10)
+#endif
 #define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
+#define TILE_L2_BYTES ((uint64_t)(DLM_TILE_L2_BYTES)) /* the same, small circuits */
 #define DEFAULT_BUDGET (UINT64_C(256) << 20)  /* value bytes for all threads together */
 
 // ---------------------------------------------------------------- popcount
@@ -343,9 +351,11 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint64_t base = o->first_chain & ~UINT64_C(63), skew = o->first_chain - base;
     const uint64_t end = o->first_chain + o->chains;
     const uint64_t nwords = o->chains ? (skew + o->chains + 63) / 64 : 0;
-    /* Tile: as many words as fit in TILE_BYTES, within the budget, and no more than
-     * an equal share of the words per thread. */
-    uint64_t G = TILE_BYTES / word_bytes;
+    /* Tile: as many words as fit in TILE_L2_BYTES if that is WORDS_MIN or more, else
+     * in TILE_BYTES (at most WORDS_MIN), within the budget, and no more than an
+     * equal share of the words per thread. */
+    uint64_t G = TILE_L2_BYTES / word_bytes;
+    if (G < WORDS_MIN) G = TILE_BYTES / word_bytes < WORDS_MIN ? TILE_BYTES / word_bytes : WORDS_MIN;
     if (G == 0) G = 1;
     if (G > WORDS_MAX) G = WORDS_MAX;
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
