@@ -301,6 +301,23 @@ static void fair_coin_words(philox_fn ph, uint64_t coin, uint64_t *dst, unsigned
 
 // ---------------------------------------------------------------- the operations
 
+/* A 2-input gate whose table has 1 or 3 ones is an AND with optional negations,
+ * ((a ^ x) & (b ^ y)) ^ z (x, y, z all-0 or all-1 words): every AIG gate. run_ops
+ * runs those in one loop, so that the branch to it is predicted (a switch on the
+ * table mispredicts where negations vary). */
+static inline int and_form(const dlm_op *op, uint64_t *x, uint64_t *y, uint64_t *z)
+{
+    if (op->kind != DLM_OP_GATE || op->nin != 2) return 0;
+    unsigned t = (unsigned)op->arg & 15u, ones = (unsigned)__builtin_popcount(t);
+    if (ones != 1 && ones != 3) return 0;
+    *z = ones == 3 ? ~UINT64_C(0) : 0;
+    if (ones == 3) t = ~t & 15u;
+    const unsigned k = (unsigned)__builtin_ctz(t); /* the one (a, b) = (k & 1, k >> 1) */
+    *x = (k & 1u) ? 0 : ~UINT64_C(0);
+    *y = (k & 2u) ? 0 : ~UINT64_C(0);
+    return 1;
+}
+
 /* Applies ops[0..nops) in program order to a tile of n words (stride G). The word
  * loops of dlm_step_op_words (forced inline) are vectorised: this file is compiled
  * with -fvect-cost-model=dynamic (Makefile; gcc's -O2 default leaves loops that need
@@ -319,7 +336,11 @@ static void run_ops(const dlm_op *ops, uint64_t nops, uint64_t *val, size_t G, u
         /* A local copy: value stores (uint64_t) may alias the op's fields. */
         const dlm_op op = ops[i];
         uint64_t *dst = val + (size_t)op.pos * G;
-        if (op.kind == DLM_OP_COIN && op.thr == DLM_COIN_FAIR)
+        uint64_t x, y, z;
+        if (and_form(&op, &x, &y, &z)) {
+            const uint64_t *a = val + (size_t)op.in[0] * G, *b = val + (size_t)op.in[1] * G;
+            for (unsigned g = 0; g < n; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+        } else if (op.kind == DLM_OP_COIN && op.thr == DLM_COIN_FAIR)
             fair_coin_words(ph, op.arg, dst, n, chain0, seed);
         else
             dlm_step_op_words(&op, val, G, dst, n, chain0, seed);
