@@ -37,12 +37,17 @@
  * mostly mispredicted: about 10-20 cycles) and then about one cycle per word, so a
  * tile must hold many words: measured on the EPFL multiplier (docs/throughput.md),
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
- * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. Where an L2-sized tile
- * still holds WORDS_MIN words or more (circuits of up to 128 slots), it is used: the
- * gate loops are bound by the tile's cache level, and L2 gives gen:mult:8 and ctrl
- * 1.3x over L3 (docs/throughput.md, Update 5). */
+ * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. But the gate loops are
+ * bound by the tile's cache level, so a tile is the first of TILE_L2_BYTES (with
+ * WORDS_MIN words or more: circuits of up to 128 slots), TILE_MID_BYTES (at most
+ * WORDS_MIN words, at least WORDS_MID: up to 1536 slots) and TILE_BYTES (at most
+ * WORDS_MID words) that fits: L2 gives gen:mult:8 and ctrl 1.3x over L3, 1.5 MiB
+ * gives arbiter (L = 679) 1.2x over 2.8 MiB, and sqrt (L = 275) keeps its 512 words
+ * (docs/throughput.md, Update 5). */
 #define WORDS_MAX 4096u                       /* words per tile, at most */
 #define WORDS_MIN 512u                        /* words per L2-sized tile, at least */
+#define WORDS_MID 128u                        /* words per mid-sized tile, at least */
+#define TILE_MID_BYTES (UINT64_C(3) << 19)    /* 1.5 MiB */
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
@@ -383,10 +388,12 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint64_t end = o->first_chain + o->chains;
     const uint64_t nwords = o->chains ? (skew + o->chains + 63) / 64 : 0;
     /* Tile: as many words as fit in TILE_L2_BYTES if that is WORDS_MIN or more, else
-     * in TILE_BYTES (at most WORDS_MIN), within the budget, and no more than an
-     * equal share of the words per thread. */
+     * in TILE_MID_BYTES (at most WORDS_MIN) if that is WORDS_MID or more, else in
+     * TILE_BYTES (at most WORDS_MID), within the budget, and no more than an equal
+     * share of the words per thread. */
     uint64_t G = TILE_L2_BYTES / word_bytes;
-    if (G < WORDS_MIN) G = TILE_BYTES / word_bytes < WORDS_MIN ? TILE_BYTES / word_bytes : WORDS_MIN;
+    if (G < WORDS_MIN) G = TILE_MID_BYTES / word_bytes < WORDS_MIN ? TILE_MID_BYTES / word_bytes : WORDS_MIN;
+    if (G < WORDS_MID) G = TILE_BYTES / word_bytes < WORDS_MID ? TILE_BYTES / word_bytes : WORDS_MID;
     if (G == 0) G = 1;
     if (G > WORDS_MAX) G = WORDS_MAX;
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
