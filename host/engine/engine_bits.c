@@ -51,7 +51,7 @@
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
-#ifndef DLM_TILE_L2_BYTES
+#ifndef DLM_TILE_L2_BYTES /* -DDLM_TILE_L2_BYTES=... likewise, for the small circuits' tiles */
 #define DLM_TILE_L2_BYTES (UINT64_C(512) << 10)
 #endif
 #define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
