@@ -37,12 +37,25 @@
  * mostly mispredicted: about 10-20 cycles) and then about one cycle per word, so a
  * tile must hold many words: measured on the EPFL multiplier (docs/throughput.md),
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
- * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. */
+ * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. But the gate loops are
+ * bound by the tile's cache level, so a tile is the first of TILE_L2_BYTES (with
+ * WORDS_MIN words or more: circuits of up to 128 slots), TILE_MID_BYTES (at most
+ * WORDS_MIN words, at least WORDS_MID: up to 1536 slots) and TILE_BYTES (at most
+ * WORDS_MID words) that fits: L2 gives gen:mult:8 and ctrl 1.3x over L3, 1.5 MiB
+ * gives arbiter (L = 679) 1.2x over 2.8 MiB, and sqrt (L = 275) keeps its 512 words
+ * (docs/throughput.md, Update 5). */
 #define WORDS_MAX 4096u                       /* words per tile, at most */
+#define WORDS_MIN 512u                        /* words per L2-sized tile, at least */
+#define WORDS_MID 128u                        /* words per mid-sized tile, at least */
+#define TILE_MID_BYTES (UINT64_C(3) << 19)    /* 1.5 MiB */
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
+#ifndef DLM_TILE_L2_BYTES /* -DDLM_TILE_L2_BYTES=... likewise, for the small circuits' tiles */
+#define DLM_TILE_L2_BYTES (UINT64_C(512) << 10)
+#endif
 #define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
+#define TILE_L2_BYTES ((uint64_t)(DLM_TILE_L2_BYTES)) /* the same, small circuits */
 #define DEFAULT_BUDGET (UINT64_C(256) << 20)  /* value bytes for all threads together */
 
 // ---------------------------------------------------------------- popcount
@@ -293,6 +306,28 @@ static void fair_coin_words(philox_fn ph, uint64_t coin, uint64_t *dst, unsigned
 
 // ---------------------------------------------------------------- the operations
 
+/* A 2-input gate whose table has 1 or 3 ones is an AND with optional negations,
+ * ((a ^ x) & (b ^ y)) ^ z (x, y, z all-0 or all-1 words): every AIG gate. run_ops
+ * runs those in one loop, so that the branch to it is predicted (a switch on the
+ * table mispredicts where negations vary), from an and_op decoded once per run (16
+ * bytes instead of the 48-byte operation and its decoding, per operation and tile). */
+typedef struct {
+    uint32_t pos, a, b; /* slots written and read */
+    uint32_t neg;       /* 8 | z << 2 | y << 1 | x for an AND gate; 0: ops[i] as it is */
+} and_op;
+
+static and_op and_form(const dlm_op *op)
+{
+    and_op c = {op->pos, op->in[0], op->in[1], 0};
+    if (op->kind != DLM_OP_GATE || op->nin != 2) return c;
+    unsigned t = (unsigned)op->arg & 15u, ones = (unsigned)__builtin_popcount(t);
+    if (ones != 1 && ones != 3) return c;
+    if (ones == 3) t = ~t & 15u;
+    const unsigned k = (unsigned)__builtin_ctz(t); /* the one (a, b) = (k & 1, k >> 1) */
+    c.neg = 8u | (ones == 3 ? 4u : 0u) | ((k & 2u) ? 0u : 2u) | ((k & 1u) ? 0u : 1u);
+    return c;
+}
+
 /* Applies ops[0..nops) in program order to a tile of n words (stride G). The word
  * loops of dlm_step_op_words (forced inline) are vectorised: this file is compiled
  * with -fvect-cost-model=dynamic (Makefile; gcc's -O2 default leaves loops that need
@@ -304,10 +339,19 @@ static void fair_coin_words(philox_fn ph, uint64_t coin, uint64_t *dst, unsigned
 #if defined(__GNUC__) && defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
-static void run_ops(const dlm_op *ops, uint64_t nops, uint64_t *val, size_t G, unsigned n, uint64_t chain0,
-        uint64_t seed, philox_fn ph)
+static void run_ops(const dlm_op *ops, const and_op *code, uint64_t nops, uint64_t *val, size_t G,
+        unsigned n, uint64_t chain0, uint64_t seed, philox_fn ph)
 {
     for (uint64_t i = 0; i < nops; i++) {
+        const and_op c = code[i];
+        if (c.neg) {
+            const uint64_t x = 0 - (uint64_t)(c.neg & 1u), y = 0 - (uint64_t)(c.neg >> 1 & 1u);
+            const uint64_t z = 0 - (uint64_t)(c.neg >> 2 & 1u);
+            const uint64_t *a = val + (size_t)c.a * G, *b = val + (size_t)c.b * G;
+            uint64_t *dst = val + (size_t)c.pos * G;
+            for (unsigned g = 0; g < n; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+            continue;
+        }
         /* A local copy: value stores (uint64_t) may alias the op's fields. */
         const dlm_op op = ops[i];
         uint64_t *dst = val + (size_t)op.pos * G;
@@ -343,9 +387,13 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint64_t base = o->first_chain & ~UINT64_C(63), skew = o->first_chain - base;
     const uint64_t end = o->first_chain + o->chains;
     const uint64_t nwords = o->chains ? (skew + o->chains + 63) / 64 : 0;
-    /* Tile: as many words as fit in TILE_BYTES, within the budget, and no more than
-     * an equal share of the words per thread. */
-    uint64_t G = TILE_BYTES / word_bytes;
+    /* Tile: as many words as fit in TILE_L2_BYTES if that is WORDS_MIN or more, else
+     * in TILE_MID_BYTES (at most WORDS_MIN) if that is WORDS_MID or more, else in
+     * TILE_BYTES (at most WORDS_MID), within the budget, and no more than an equal
+     * share of the words per thread. */
+    uint64_t G = TILE_L2_BYTES / word_bytes;
+    if (G < WORDS_MIN) G = TILE_MID_BYTES / word_bytes < WORDS_MIN ? TILE_MID_BYTES / word_bytes : WORDS_MIN;
+    if (G < WORDS_MID) G = TILE_BYTES / word_bytes < WORDS_MID ? TILE_BYTES / word_bytes : WORDS_MID;
     if (G == 0) G = 1;
     if (G > WORDS_MAX) G = WORDS_MAX;
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
@@ -362,6 +410,9 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     if (G > gb) G = gb;
     uint64_t share = (nwords + (uint64_t)nthreads - 1) / (uint64_t)nthreads;
     if (G > share && share > 0) G = share;
+    /* Whole 16-block vectors of the AVX-512 Philox kernel (else 4-15 blocks a coin
+     * take the scalar path, 0.8 % of gen:mult:8). */
+    if (G >= 64) G &= ~UINT64_C(31);
     const uint64_t ntiles = (nwords + G - 1) / G;
     if ((uint64_t)nthreads > ntiles) nthreads = ntiles ? (int)ntiles : 1;
     out->bytes_tokens = (uint64_t)nthreads * G * word_bytes;
@@ -369,11 +420,21 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint32_t nout = p->nout;
     const count_fn count = pick_count();
     const philox_fn ph = pick_philox();
+    and_op *code = dlm_malloc(sp.nops ? sp.nops : 1, sizeof *code);
+    if (!code) {
+        dlm_slot_plan_free(&own);
+        return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's operations");
+    }
+    for (uint64_t i = 0; i < sp.nops; i++) code[i] = and_form(&sp.ops[i]);
     volatile int failed = 0;
 
 #pragma omp parallel num_threads(nthreads)
     {
-        uint64_t *val = dlm_calloc(G * L, sizeof *val); /* zeroed: deterministic even unchecked */
+        /* 64-byte aligned (with G a multiple of 8, every plane starts a cache line) and
+         * zeroed: deterministic even unchecked. */
+        const size_t vb = ((size_t)(G * L) * sizeof(uint64_t) + 63u) & ~(size_t)63u;
+        uint64_t *val = aligned_alloc(64, vb);
+        if (val) memset(val, 0, vb);
         uint64_t *ow = dlm_malloc(nout ? nout : 1, sizeof *ow);
         uint8_t *pk = dlm_malloc(64 * (sb ? sb : 1), 1);
         uint64_t *ones = dlm_calloc(nout ? nout : 1, sizeof *ones);
@@ -386,7 +447,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
             const uint64_t w0 = t * G;
             const unsigned n = (unsigned)(nwords - w0 < G ? nwords - w0 : G);
             const uint64_t chain0 = base + 64 * w0, seed = o->seed;
-            run_ops(sp.ops, sp.nops, val, G, n, chain0, seed, ph);
+            run_ops(sp.ops, code, sp.nops, val, G, n, chain0, seed, ph);
             /* Chains [cw + lo[g], cw + hi[g]) of word g (cw = chain0 + 64 g) are in the
              * range: all 64 except in the first and the last word. */
             for (unsigned g = 0; g < n; g++) {
@@ -436,6 +497,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         free(live);
         free(par);
     }
+    free(code);
     dlm_slot_plan_free(&own);
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's value tiles");
     return DLM_OK;
