@@ -125,21 +125,24 @@ static void killed_ranks_resume_exactly(void **state)
     const char *d = dlm_test_tmpdir();
     char out[8192];
 #define K "gen:random:64,20,5 --mode revise --chains 300000000 --seed 4242 --threads 1 --backend cpu --quiet"
-/* starts R ranks in the background, waits for every rank's first checkpoint, signals
- * the ranks (the children of mpirun, itself the child of MPIRUN's timeout) */
-#define START_AND_SIGNAL(R, PREFIX, SIG) \
+/* starts R ranks in the background, waits until MIN ranks have written a checkpoint in
+ * this job (files newer than PREFIX.start: a resumed job finds the earlier job's files
+ * there, and on a loaded machine a late rank may write its first only at the end),
+ * signals the ranks (the children of mpirun, itself the child of MPIRUN's timeout) */
+#define START_AND_SIGNAL(R, MIN, PREFIX, SIG) \
+    "touch %s/" PREFIX ".start; sleep 0.01; " \
     MPIRUN " " #R " %s run " K " --checkpoint %s/" PREFIX " --checkpoint-every 0.05 > /dev/null 2> %s/" PREFIX ".err & " \
-    "m=$!; for i in $(seq 600); do n=$(ls %s/" PREFIX ".rank* 2>/dev/null | wc -l); [ $n -ge " #R " ] && break; " \
-    "sleep 0.05; done; pkill -" SIG " -P \"$(pgrep -d, -P $m)\"; wait $m"
+    "m=$!; for i in $(seq 600); do n=$(find %s -maxdepth 1 -name '" PREFIX ".rank*' -newer %s/" PREFIX ".start " \
+    "| wc -l); [ $n -ge " #MIN " ] && break; sleep 0.05; done; pkill -" SIG " -P \"$(pgrep -d, -P $m)\"; wait $m"
     assert_int_equal(dlm_test_sh(out, sizeof out, "%s run " K " --counts %s/ref.counts", DLM_BIN, d), 0);
-    dlm_test_sh(out, sizeof out, START_AND_SIGNAL(2, "ck", "KILL"), DLM_BIN, d, d, d);
+    dlm_test_sh(out, sizeof out, START_AND_SIGNAL(2, 2, "ck", "KILL"), d, DLM_BIN, d, d, d, d);
     assert_int_equal(dlm_test_sh(out, sizeof out, "cat %s/ck.rank0 %s/ck.rank1 | grep -c '^chains'", d, d), 0);
     assert_string_equal(out, "2\n");
     /* how far it got (a note; the check below holds wherever the kill landed) */
     dlm_test_sh(out, sizeof out, "grep -h '^chains' %s/ck.rank0 %s/ck.rank1 | awk '{s += $2} END {print s}'", d, d);
     print_message("killed after %s of 300000000 chains\n", strtok(out, "\n"));
     /* resumed with 3 ranks and stopped by SIGTERM: exit 143 and the counts saved */
-    assert_int_equal(dlm_test_sh(out, sizeof out, START_AND_SIGNAL(3, "ck", "TERM"), DLM_BIN, d, d, d), 143);
+    assert_int_equal(dlm_test_sh(out, sizeof out, START_AND_SIGNAL(3, 1, "ck", "TERM"), d, DLM_BIN, d, d, d, d), 143);
     assert_int_equal(dlm_test_sh(out, sizeof out, "grep -c 'stopped by signal 15' %s/ck.err", d), 0);
     assert_string_equal(out, "1\n");
     /* the last resume, with one rank: the counts of one process */

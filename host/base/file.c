@@ -259,8 +259,9 @@ int dlm_out_close(dlm_out *o)
     FILE *f = o->f;
     o->f = NULL;
     if (f == stdout) return fflush(f) ? -1 : 0;
+    errno = 0;
     int bad = fflush(f) != 0 || ferror(f) || fchmod(fileno(f), (mode_t)o->mode) || fsync(fileno(f));
-    int en = errno;
+    int en = errno ? errno : EIO; /* ferror alone leaves errno as it was */
     if (fclose(f) && !bad) {
         bad = 1;
         en = errno;
