@@ -101,42 +101,52 @@ def andnot(reps, seconds):
 
 
 def threads(reps, seconds, modes):
-    lines = ["| circuit | mode | chains | 1 thread s | 2 threads s | speed-up | per-repeat speed-ups | fastest / fastest | load avg |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| circuit | mode | chains | 1 thread s | 2 threads s | speed-up | per-repeat speed-ups | "
+             "fastest / fastest | CPU 2 thr / CPU 1 thr | cores busy, 1 thr / 2 thr | load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     ups = []
     for spec in LARGE:
         circ = "circuits/epfl/%s.aig" % spec
         for mode in modes:
             base = [BIN, "run", circ, "--mode", mode, "--backend", "cpu", "--quiet", "--json"]
 
-            def wall(t, n):
-                _, out = run(base + ["--threads", str(t), "--chains", str(n)])
-                return json.loads(out)["seconds"]
+            def one(t, n):  # (wall seconds of the sampling, CPU seconds of the process)
+                cpu, out = run(base + ["--threads", str(t), "--chains", str(n)])
+                return json.loads(out)["seconds"], cpu
             n = 1 << 14
             while True:  # chains for about `seconds` of one thread's sampling
-                s = wall(1, n)
+                s, _ = one(1, n)
                 if s >= seconds / 2 or n >= 1 << 30:
                     break
                 n *= 4 if s < seconds / 16 else 2
             n = int(n * seconds / max(s, 1e-3)) // 128 * 128 or 128
             res = {1: [], 2: []}
+            cpu = {1: [], 2: []}
             loads = [load()]
             for rep in range(reps):
+                _, s0 = one(1, 64)  # set-up CPU (one tile: one thread)
                 for t in ((1, 2) if rep % 2 == 0 else (2, 1)):
-                    res[t].append(wall(t, n))
+                    wall, c = one(t, n)
+                    res[t].append(wall)
+                    cpu[t].append(max(c - s0, 1e-9))
                     loads.append(load())
             m1, m2 = statistics.median(res[1]), statistics.median(res[2])
+            c1, c2 = statistics.median(cpu[1]), statistics.median(cpu[2])
             per = sorted(a / b for a, b in zip(res[1], res[2]))
             ups.append(m1 / m2)
-            lines.append("| %s | %s | %d | %.3f | %.3f | %.2f | %.2f-%.2f | %.2f | %.2f-%.2f |" % (
-                spec, mode, n, m1, m2, m1 / m2, per[0], per[-1], min(res[1]) / min(res[2]), min(loads), max(loads)))
+            lines.append("| %s | %s | %d | %.3f | %.3f | %.2f | %.2f-%.2f | %.2f | %.2f | %.2f / %.2f | %.2f-%.2f |" % (
+                spec, mode, n, m1, m2, m1 / m2, per[0], per[-1], min(res[1]) / min(res[2]), c2 / c1,
+                c1 / m1, c2 / m2, min(loads), max(loads)))
             print(lines[-1], file=sys.stderr)
     lines.append("")
     lines.append("speed-up = median 1-thread seconds / median 2-thread seconds (wall, sampling only), medians of %d; "
                  "worst %.2f, best %.2f (target >= 1.8); per-repeat: the 1-thread run over the 2-thread run of the "
                  "same repeat, lowest-highest; fastest / fastest: the fastest 1-thread run over the fastest "
-                 "2-thread run (the least disturbed of each); load avg: the 1-minute load average read before "
-                 "and after every run, lowest-highest" % (reps, min(ups), max(ups)))
+                 "2-thread run (the least disturbed of each); CPU: user + system seconds of the run (wait4) less "
+                 "those of a 64-chain run (set-up), medians, so CPU 2 thr / CPU 1 thr is the work the second "
+                 "thread adds (1.00: none); cores busy = that CPU / the wall seconds (2.00 would be both threads "
+                 "running all the time); load avg: the 1-minute load average read before and after every run, "
+                 "lowest-highest" % (reps, min(ups), max(ups)))
     return lines
 
 
