@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""targets19.py [--reps R] [--only andnot,threads] [--out FILE] — issue 19's second and
+"""targets19.py [--reps R] [--seconds S] [--only andnot,threads] [--modes M,..] [--circuits C,..] [--out FILE] — issue 19's second and
 fourth targets, measured (docs/results.md section 9).
 
 andnot: bench/andnot.c (c = a & ~b over three L1-resident 4 KiB uint64 arrays) built with
@@ -100,12 +100,12 @@ def andnot(reps, seconds):
     return lines
 
 
-def threads(reps, seconds, modes):
+def threads(reps, seconds, modes, circuits):
     lines = ["| circuit | mode | chains | 1 thread s | 2 threads s | speed-up | per-repeat speed-ups | "
              "fastest / fastest | CPU 2 thr / CPU 1 thr | cores busy, 1 thr / 2 thr | load avg |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     ups = []
-    for spec in LARGE:
+    for spec in circuits:
         circ = "circuits/epfl/%s.aig" % spec
         for mode in modes:
             base = [BIN, "run", circ, "--mode", mode, "--backend", "cpu", "--quiet", "--json"]
@@ -156,13 +156,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=0.5, help="target seconds of one timed run")
     ap.add_argument("--only", default="andnot,threads")
     ap.add_argument("--modes", default="cot,revise")
+    ap.add_argument("--circuits", default=",".join(LARGE), help="for threads, comma-separated")
     ap.add_argument("--out")
     a = ap.parse_args()
     lines = ["machine: %d CPUs, Linux %s" % (os.cpu_count(), os.uname().release), ""]
     if "andnot" in a.only:
         lines += andnot(a.reps, a.seconds) + [""]
     if "threads" in a.only:
-        lines += threads(a.reps, a.seconds, a.modes.split(",")) + [""]
+        lines += threads(a.reps, a.seconds, a.modes.split(","), a.circuits.split(",")) + [""]
     text = "\n".join(lines)
     print(text, end="")
     if a.out:
