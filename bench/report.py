@@ -582,7 +582,8 @@ def render(d, meta, res):
           "micro-benchmark on the widest vector unit, in the same bench) and fourth (two threads at least "
           "1.8x one thread on the large circuits), measured by bench/targets19.py, not by `make bench` "
           "(about 4 minutes here):\n")
-        w("    python3 bench/targets19.py --reps 5 --seconds 0.5 --out bench/results/targets19.md\n")
+        w("    python3 bench/targets19.py --reps 5 --seconds 0.5 --out bench/results/targets19.md\n"
+          "    bash bench/targets19_callgrind.sh      # instructions, 1 vs 2 threads (the last table)\n")
         w("The micro-benchmark is bench/andnot.c: `c[i] = a[i] & ~b[i]` over three 4 KiB uint64 arrays "
           "(L1-resident; two loads and a store per word, as one AND gate of the bit-sliced engine), "
           "built with `cc -std=c11 -O2 -march=native -mprefer-vector-width=512` (zmm `vpandnq`: this CPU "
