@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""targets19.py [--reps R] [--seconds S] [--only andnot,threads] [--modes M,..] [--circuits C,..] [--out FILE] — issue 19's second and
+"""targets19.py [--reps R] [--seconds S] [--only andnot,threads] [--modes M,..] [--circuits C,..] [--wait-idle F] [--out FILE] — issue 19's second and
 fourth targets, measured (docs/results.md section 9).
 
 andnot: bench/andnot.c (c = a & ~b over three L1-resident 4 KiB uint64 arrays) built with
@@ -13,7 +13,8 @@ andnot: bench/andnot.c (c = a & ~b over three L1-resident 4 KiB uint64 arrays) b
 threads: --threads 1 against --threads 2 on hyp, div, log2, multiplier, sqrt, square and
   mem_ctrl in cot and revise; wall time of the sampling only (run --json's "seconds"),
   chains calibrated so one thread samples for about --seconds; the two alternate in each
-  repeat; medians of R; the 1-minute load average (/proc/loadavg) is read around every run.
+  repeat; medians of R; the 1-minute load average (/proc/loadavg) is read around every run;
+  --wait-idle 0.85 starts each row only when the CPUs were 85 % idle over 3 s (/proc/stat).
 Prints markdown tables (also to --out).
 """
 import argparse
@@ -22,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -45,6 +47,27 @@ def run(cmd):
 def load():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
+
+
+def idle_share(dt=3.0):
+    """Share of the CPUs' time idle over dt seconds (/proc/stat)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v[:8])
+    i0, t0 = snap()
+    time.sleep(dt)
+    i1, t1 = snap()
+    return (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_idle(share, limit=600.0):
+    """Waits (at most limit seconds) until the CPUs are idle at least share of 3 s; returns it."""
+    start = time.time()
+    while True:
+        got = idle_share()
+        if got >= share or time.time() - start > limit:
+            return got
 
 
 def gates(circ):
@@ -100,7 +123,7 @@ def andnot(reps, seconds):
     return lines
 
 
-def threads(reps, seconds, modes, circuits):
+def threads(reps, seconds, modes, circuits, idle):
     lines = ["| circuit | mode | chains | 1 thread s | 2 threads s | speed-up | per-repeat speed-ups | "
              "fastest / fastest | CPU 2 thr / CPU 1 thr | cores busy, 1 thr / 2 thr | load avg |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -109,6 +132,9 @@ def threads(reps, seconds, modes, circuits):
         circ = "circuits/epfl/%s.aig" % spec
         for mode in modes:
             base = [BIN, "run", circ, "--mode", mode, "--backend", "cpu", "--quiet", "--json"]
+            if idle:
+                print("%s %s: CPUs %.0f %% idle before the row" % (spec, mode, 100 * wait_idle(idle)),
+                      file=sys.stderr)
 
             def one(t, n):  # (wall seconds of the sampling, CPU seconds of the process)
                 cpu, out = run(base + ["--threads", str(t), "--chains", str(n)])
@@ -157,13 +183,15 @@ def main():
     ap.add_argument("--only", default="andnot,threads")
     ap.add_argument("--modes", default="cot,revise")
     ap.add_argument("--circuits", default=",".join(LARGE), help="for threads, comma-separated")
+    ap.add_argument("--wait-idle", type=float, default=0,
+                    help="before each threads row, wait (at most 10 min) until the CPUs are this idle (0.85)")
     ap.add_argument("--out")
     a = ap.parse_args()
     lines = ["machine: %d CPUs, Linux %s" % (os.cpu_count(), os.uname().release), ""]
     if "andnot" in a.only:
         lines += andnot(a.reps, a.seconds) + [""]
     if "threads" in a.only:
-        lines += threads(a.reps, a.seconds, a.modes.split(","), a.circuits.split(",")) + [""]
+        lines += threads(a.reps, a.seconds, a.modes.split(","), a.circuits.split(","), a.wait_idle) + [""]
     text = "\n".join(lines)
     print(text, end="")
     if a.out:
