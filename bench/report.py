@@ -575,6 +575,26 @@ def render(d, meta, res):
           "contenders alternated, medians. dlmsim draws its coins from Philox4x32-10 (the "
           "contract every backend shares), the model from xorshift64.\n")
         w(open(vt).read())
+    t19 = os.path.join(res, "targets19.md")
+    if os.path.exists(t19):
+        w("## 9. Issue 19's other targets\n")
+        w("Issue #19's second target (multiplier in `revise` at least 60 % of an L1-resident AND-NOT "
+          "micro-benchmark on the widest vector unit, in the same bench) and fourth (two threads at least "
+          "1.8x one thread on the large circuits), measured by bench/targets19.py, not by `make bench` "
+          "(about 4 minutes here):\n")
+        w("    python3 bench/targets19.py --reps 5 --seconds 0.5 --out bench/results/targets19.md\n"
+          "    bash bench/targets19_callgrind.sh      # instructions, 1 vs 2 threads (the last table)\n")
+        w("The micro-benchmark is bench/andnot.c: `c[i] = a[i] & ~b[i]` over three 4 KiB uint64 arrays "
+          "(L1-resident; two loads and a store per word, as one AND gate of the bit-sliced engine), "
+          "built with `cc -std=c11 -O2 -march=native -mprefer-vector-width=512` (zmm `vpandnq`: this CPU "
+          "has avx512f) and with 256 (ymm, AVX2) for comparison, timed over its own loop in CPU time "
+          "(CLOCK_PROCESS_CPUTIME_ID), one word = 64 gate-evaluations. dlmsim's rate is gates x N / "
+          "(CPU(N chains) - CPU(64 chains)) of `dlmsim run circuits/epfl/arithmetic/multiplier.aig "
+          "--mode revise --threads 1 --backend cpu`, CPU time from wait4, so set-up cancels. The three "
+          "alternate in every repeat. The thread table is wall time of the sampling only (`run --json`'s "
+          "`seconds`), `--backend cpu`, 1 and 2 threads alternated in every repeat, chains calibrated so "
+          "that one thread samples for about 0.5 s.\n")
+        w(open(t19).read())
     w("## What is not measured here\n")
     w("* GPU: no GPU was lent to this task; the CUDA backend builds but was not run. GPU columns "
       "(device memory measured, kernel throughput) are absent; `bench/bench.py` runs `--backend "
