@@ -575,6 +575,10 @@ def render(d, meta, res):
           "contenders alternated, medians. dlmsim draws its coins from Philox4x32-10 (the "
           "contract every backend shares), the model from xorshift64.\n")
         w(open(vt).read())
+        # what was measured when, and what the figures say (written by hand with the run)
+        vn = os.path.join(res, "verilator_notes.md")
+        if os.path.exists(vn):
+            w(open(vn).read())
     t19 = os.path.join(res, "targets19.md")
     if os.path.exists(t19):
         w("## 9. Issue 19's other targets\n")
