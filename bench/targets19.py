@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from cputime import cpu_of
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 BIN = os.path.join(BUILD, "dlmsim")
@@ -34,14 +36,8 @@ LARGE = ["arithmetic/" + n for n in ("hyp", "div", "log2", "multiplier", "sqrt",
 
 
 def run(cmd):
-    """CPU seconds (user + system) of one child process, and its stdout."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
-    out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.stdout.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("targets19.py: %s failed" % " ".join(cmd))
-    return ru.ru_utime + ru.ru_stime, out.decode()
+    """CPU seconds (user + system) of one child process run in the repository, and its stdout."""
+    return cpu_of(cmd, cwd=ROOT)
 
 
 def load():

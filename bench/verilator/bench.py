@@ -20,6 +20,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from cputime import cpu_of  # noqa: E402
 BIN = os.path.join(ROOT, os.environ.get("BUILD", "build"), "dlmsim")
 WORK = os.path.join(ROOT, os.environ.get("BUILD", "build"), "verilator")
 EPFL = ["arithmetic/" + n for n in ("adder", "bar", "div", "hyp", "log2", "max", "multiplier", "sin",
@@ -28,17 +30,6 @@ EPFL = ["arithmetic/" + n for n in ("adder", "bar", "div", "hyp", "log2", "max",
 # ISCAS-85 c17: six NAND gates (inputs 1 2 3 6 7, outputs 22 23), written as an AIG.
 C17 = "aag 11 5 0 2 6\n2\n4\n6\n8\n10\n19\n23\n12 2 6\n14 6 8\n16 4 15\n18 13 17\n20 15 10\n22 17 21\n"
 SMALL = ["c17", "circuits/full_adder.aag", "gen:adder-ripple:16", "gen:mult:8"]
-
-
-def cpu_of(cmd):
-    """CPU seconds (user + system) of one child process, and its stdout."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.stdout.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("bench.py: %s failed" % " ".join(cmd))
-    return ru.ru_utime + ru.ru_stime, out.decode()
 
 
 def prepare(spec):
