@@ -35,6 +35,12 @@ typedef struct {
 dlm_status dlm_slot_plan_build(const dlm_program *p, dlm_slot_plan *sp, dlm_err *err);
 void dlm_slot_plan_free(dlm_slot_plan *sp);
 
+/* Checks that sp names only slots it has, in operations the word step knows, and that
+ * its nout outputs lie in its slots: what code run without checks (a GPU kernel, a
+ * generated kernel) needs, where an out-of-range slot is a memory fault. O(nops + nout).
+ * DLM_EINPUT with a message starting "who: " otherwise. */
+dlm_status dlm_slot_plan_validate(const dlm_slot_plan *sp, uint32_t nout, const char *who, dlm_err *err);
+
 /* dlm_compile and dlm_slot_plan_build in one, without ever holding the program's
  * operations (a deep circuit in mode remask has 10^7 and more, mostly copies and
  * remasks the plan drops; host/program/compile.c streams them into the plan): p gets

@@ -127,7 +127,7 @@ __device__ __forceinline__ unsigned warp_sum(unsigned v)
 /* Every operation of the plan, in program order, on the thread's two words v[0], v[1]
  * (stride apart per slot) for chains chain0 .. chain0 + 127: chain0 is a multiple of
  * 128 and n = 2, so a fair coin costs one Philox block. All lanes read the same op
- * (a broadcast load). The host validated every slot the plan names (validate_plan), so
+ * (a broadcast load). The host validated every slot the plan names (dlm_slot_plan_validate), so
  * nothing is checked here, on the hot path. */
 __device__ void run_ops(const bits_args &a, uint64_t *v, size_t stride, uint64_t chain0)
 {
@@ -281,34 +281,6 @@ typedef struct {
     int hist_mode;
     uint64_t pair_bytes; /* value bytes of one pair: 16 per slot */
 } bits_layout;
-
-// ---------------------------------------------------------------- host side: checks
-
-/* The plan must name only slots that exist, in operations the word step knows: on the
- * GPU an out-of-range slot is a memory fault, not an error message. O(nops + nout). */
-static dlm_status validate_plan(const dlm_slot_plan *sp, uint32_t nout, dlm_err *err)
-{
-    const uint32_t S = sp->nslots;
-    for (uint64_t i = 0; i < sp->nops; i++) {
-        const dlm_op *op = &sp->ops[i];
-        int bad = op->pos >= S || op->kind > DLM_OP_INC;
-        if (op->kind == DLM_OP_GATE) {
-            bad |= op->nin > 6;
-            for (unsigned j = 0; j < op->nin && j < 6; j++) bad |= op->in[j] >= S;
-        } else if (op->kind == DLM_OP_INC) {
-            bad |= op->arg >= S || op->arg + op->nin >= S;
-        }
-        if (bad)
-            return dlm_fail(err, DLM_EINPUT,
-                            WHO ": slot plan op %llu (kind %u) reads or writes outside %u slots",
-                            (unsigned long long)i, (unsigned)op->kind, S);
-    }
-    for (uint32_t k = 0; k < nout; k++)
-        if (sp->out_slot[k] != DLM_POS_CONST && sp->out_slot[k] >= S)
-            return dlm_fail(err, DLM_EINPUT, WHO ": output %u in slot %u >= %u slots", k,
-                            sp->out_slot[k], S);
-    return DLM_OK;
-}
 
 // ---------------------------------------------------------------- host side: layout
 
@@ -518,7 +490,7 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     memset(&x, 0, sizeof x);
     x.sp = o->plan ? o->plan : &x.own;
     if (!o->plan) st = dlm_slot_plan_build(p, &x.own, err);
-    if (st == DLM_OK) st = validate_plan(x.sp, p->nout, err);
+    if (st == DLM_OK) st = dlm_slot_plan_validate(x.sp, p->nout, WHO, err);
     dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
     ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
     if (st == DLM_OK) st = run_impl(&x, p, &ob, out, err);

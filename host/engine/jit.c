@@ -69,6 +69,8 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                           const dlm_slot_plan *sp, dlm_err *err)
 {
     if (!is_ident(name)) return dlm_fail(err, DLM_EINPUT, "jit: bad function name");
+    dlm_status st = dlm_slot_plan_validate(sp, p->nout, "jit", err);
+    if (st != DLM_OK) return st;
     const uint32_t S = sp->nslots;
     /* last[s]: index of the last operation writing slot s, or nops (never written);
      * next[s], first[j], link[i]: below */
@@ -77,30 +79,7 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
     if (!last) return dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
     uint64_t *next = last + S + 1, *first = next + S + 1, *link = first + n + 1;
     for (uint32_t s = 0; s < S; s++) last[s] = sp->nops;
-    dlm_status st = DLM_OK;
-    for (uint64_t i = 0; i < sp->nops && st == DLM_OK; i++) {
-        const dlm_op *op = &sp->ops[i];
-        int bad = op->pos >= S || op->kind > DLM_OP_INC;
-        if (op->kind == DLM_OP_GATE) {
-            bad |= op->nin > 6;
-            for (unsigned j = 0; j < op->nin && j < 6; j++) bad |= op->in[j] >= S;
-        } else if (op->kind == DLM_OP_INC) {
-            bad |= op->arg >= S || op->arg + op->nin >= S;
-        }
-        if (bad)
-            st = dlm_fail(err, DLM_EINPUT, "jit: slot plan op %" PRIu64 " (kind %u) outside %u slots",
-                          i, (unsigned)op->kind, S);
-        else
-            last[op->pos] = i;
-    }
-    for (uint32_t k = 0; k < p->nout && st == DLM_OK; k++)
-        if (sp->out_slot[k] != DLM_POS_CONST && sp->out_slot[k] >= S)
-            st = dlm_fail(err, DLM_EINPUT, "jit: output %u in slot %u >= %u slots", k,
-                          sp->out_slot[k], S);
-    if (st != DLM_OK) {
-        free(last);
-        return st;
-    }
+    for (uint64_t i = 0; i < sp->nops; i++) last[sp->ops[i].pos] = i;
 
     fprintf(f, "/* %s: %" PRIu64 " operations, %u slots, %u outputs (host/engine/jit.c) */\n"
                "DLM_JIT_FN void %s(uint64_t seed, uint64_t chain0, dlm_jit_sink &o)\n{\n"

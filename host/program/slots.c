@@ -35,6 +35,28 @@
 #define LAST_KEEP UINT64_MAX     /* an output: keep its slot to the end */
 #define PINNED(st, q) ((st)->npin && (q) >= (st)->pmin && (q) - (st)->pmin < (st)->npin)
 
+dlm_status dlm_slot_plan_validate(const dlm_slot_plan *sp, uint32_t nout, const char *who, dlm_err *err)
+{
+    const uint32_t S = sp->nslots;
+    for (uint64_t i = 0; i < sp->nops; i++) {
+        const dlm_op *op = &sp->ops[i];
+        int bad = op->pos >= S || op->kind > DLM_OP_INC;
+        if (op->kind == DLM_OP_GATE) {
+            bad |= op->nin > 6;
+            for (unsigned j = 0; j < op->nin && j < 6; j++) bad |= op->in[j] >= S;
+        } else if (op->kind == DLM_OP_INC) {
+            bad |= op->arg >= S || op->arg + op->nin >= S;
+        }
+        if (bad)
+            return dlm_fail(err, DLM_EINPUT, "%s: slot plan op %llu (kind %u) reads or writes outside %u slots", who,
+                            (unsigned long long)i, (unsigned)op->kind, S);
+    }
+    for (uint32_t k = 0; k < nout; k++)
+        if (sp->out_slot[k] != DLM_POS_CONST && sp->out_slot[k] >= S)
+            return dlm_fail(err, DLM_EINPUT, "%s: output %u in slot %u >= %u slots", who, k, sp->out_slot[k], S);
+    return DLM_OK;
+}
+
 void dlm_slot_plan_free(dlm_slot_plan *sp)
 {
     free(sp->ops);
