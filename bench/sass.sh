@@ -59,7 +59,7 @@ line() { # line number of the first line of FILE matching the fixed string
     grep -nF -- "$2" "$1" | head -1 | cut -d: -f1
 }
 fetch=$(line kernels/engine_cuda_bits.cu 'const dlm_op op = a.ops[i];')
-coin=$(line include/dlm_step.h 'dlm_coin_block(seed, b0 + h, op->arg)')
+coin=$(line include/dlm_step.h 'const philox4x32_ctr_t r = dlm_coin_block(seed, block, coin);')
 tt4=$(line include/dlm_step.h 'DLM_TT2_LOOP(4)')
 tt8=$(line include/dlm_step.h 'DLM_TT2_LOOP(8)')
 gones=$(line kernels/engine_cuda_bits.cu 'atomicAdd(&a.ones[k], (unsigned long long)c)')

@@ -77,6 +77,16 @@ DLM_HD_FORCE philox4x32_ctr_t dlm_coin_block(uint64_t seed, uint64_t block, uint
     return philox4x32_R(10, ctr, key);
 }
 
+/* The two 64-chain words of fair coin `coin` for chains 128*block .. 128*block+127:
+ * words 0, 1 and 2, 3 of the block (contract v2), lower chains first. */
+DLM_HD_FORCE void dlm_coin_pair(uint64_t seed, uint64_t block, uint64_t coin, uint64_t *w0,
+                                uint64_t *w1)
+{
+    const philox4x32_ctr_t r = dlm_coin_block(seed, block, coin);
+    *w0 = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;
+    *w1 = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
+}
+
 /* The uniform 32-bit word of a biased coin `coin` of chain `chain`. */
 DLM_HD uint32_t dlm_coin_word(uint64_t seed, uint64_t chain, uint64_t coin)
 {
@@ -247,11 +257,7 @@ DLM_HD_FORCE void dlm_step_op_words(const dlm_op *op, const uint64_t *val, size_
             const uint64_t b0 = (chain0 + 64u * (uint64_t)g) >> 7;
             const unsigned pairs = (n - g) / 2u;
             uint64_t *DLM_RESTRICT d = dst + g;
-            for (unsigned h = 0; h < pairs; h++) {
-                philox4x32_ctr_t r = dlm_coin_block(seed, b0 + h, op->arg);
-                d[2 * h] = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;
-                d[2 * h + 1] = (uint64_t)r.v[2] | (uint64_t)r.v[3] << 32;
-            }
+            for (unsigned h = 0; h < pairs; h++) dlm_coin_pair(seed, b0 + h, op->arg, d + 2 * h, d + 2 * h + 1);
             if ((n - g) & 1u) {
                 philox4x32_ctr_t r = dlm_coin_block(seed, b0 + pairs, op->arg);
                 dst[n - 1] = (uint64_t)r.v[0] | (uint64_t)r.v[1] << 32;

@@ -1,7 +1,8 @@
 /* test_jit.c — the straight-line source of dlm_jit_source (host/engine/jit.c), compiled
  * by g++ as plain C++ with test/jit_host.cc (the text a CUDA kernel would compile), gives
  * the cpu engine's samples byte for byte and its odd-parity and ones counts, on
- * small generators, biased coins and negated and constant outputs in every mode, for a range of chains that
+ * small generators, biased coins, negated and constant outputs, gates of 1 to 6 inputs
+ * and round counters (gen:mult:4 in remask and revise) in every mode, for a range of chains that
  * starts and ends inside a 128-chain pair. Skipped without g++. Also: a bad name and a
  * plan naming a slot that does not exist are refused. Build and run:
  * make build/test/test_jit && ./build/test/test_jit */
@@ -19,10 +20,18 @@
 /* small ones: g++ compiles every function in every mode, about 20 s for these */
 static const char *const circuits[] = {
     "gen:parity-revise:16", "gen:adder-ripple:4", "gen:random:8,6,1", "gen:parity-chain:7",
-    "biased:gen:adder-ripple:4", "aag:negated",
+    "biased:gen:adder-ripple:4", "aag:negated", "gen:mult:4", "blif:luts",
 };
 /* "aag:negated": outputs ~(a & b), a & b, the constant 1 and ~a (negations, a constant) */
 #define NEGATED_AAG "aag 3 2 0 4 1\n2\n4\n7\n6\n1\n3\n6 2 4\n"
+/* "blif:luts": gates of 3, 4, 5 and 6 inputs (dlm_lut_word) and one of 1 input */
+#define LUTS_BLIF                                                                         \
+    ".model luts\n.inputs a b c d e f\n.outputs y3 y4 y5 y6 n1\n"                          \
+    ".names a b c y3\n1-1 1\n011 1\n"                                                   \
+    ".names a b c d y4\n11-0 1\n0-11 1\n1001 1\n"                                      \
+    ".names y3 b y4 d e y5\n1-1-1 1\n01-0- 1\n00000 1\n"                               \
+    ".names a y5 c y4 e f y6\n1-1-1- 1\n-1-0-1 1\n000111 1\n"                          \
+    ".names y6 n1\n0 1\n.end\n"
 #define NCIRC (sizeof circuits / sizeof circuits[0])
 
 /* circuit i in mode m, compiled (biased: every third coin P(1) = 0.3) */
@@ -32,6 +41,7 @@ static void compile_ok(size_t i, int m, loaded *L, dlm_program *p)
     const char *spec = circuits[i];
     const int biased = !strncmp(spec, "biased:", 7);
     if (!strcmp(spec, "aag:negated")) spec = dlm_test_file("negated.aag", NEGATED_AAG);
+    if (!strcmp(spec, "blif:luts")) spec = dlm_test_file("luts.blif", LUTS_BLIF);
     load_ok(biased ? spec + 7 : spec, L);
     if (biased) {
         L->c.coin_thr = malloc((L->c.coin_cap ? L->c.coin_cap : 1) * sizeof *L->c.coin_thr);

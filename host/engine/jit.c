@@ -1,7 +1,6 @@
-/* jit.c — straight-line source from a slot plan (include/dlm_jit.h): one block per
- * operation, a literal dlm_op and dlm_step_op_words on the words of its inputs, copied
- * into a local array (stride 2: x[2 j + g] is word g of input j), the result into the
- * slot's two variables; each output handed over after the last write of its slot. */
+/* jit.c — straight-line source from a slot plan (include/dlm_jit.h): one statement or
+ * block per operation on the slot variables, each through the word step's helpers
+ * (include/dlm_step.h); each output handed over after the last write of its slot. */
 #include "dlm_jit.h"
 
 #include <inttypes.h>
@@ -29,40 +28,56 @@ static void emit_out(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, uin
                 sp->out_slot[k]);
 }
 
-/* Operation i: a literal dlm_op on a local copy of its inputs' words, then the outputs
- * whose slot it writes last. */
+/* Operation i as the word step computes it (include/dlm_step.h), then the outputs whose
+ * slot it writes last. Fair coins and gates call the step's own helpers on literal
+ * constants, so each compiles to its few instructions: a fair coin dlm_coin_pair, a
+ * gate of up to 2 inputs dlm_tt2_word on its table reduced as dlm_step_op_words reduces
+ * it, of 3..6 inputs dlm_lut_word. Counter increments and biased coins (rare) call
+ * dlm_step_op_words itself on a literal dlm_op and a local copy of their inputs' words.
+ * A remask leaves the slot as it is, as the word step does. */
 static void emit_op(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, const uint64_t *last,
                     uint64_t i)
 {
     const dlm_op *op = &sp->ops[i];
-    /* the inputs, renumbered 0.. in the local array; INC reads slots arg..arg+nin */
-    uint32_t in[7], nx = 0;
-    unsigned nin = op->nin, lin[6] = {0};
-    uint64_t arg = op->arg;
-    if (op->kind == DLM_OP_GATE) {
-        for (unsigned j = 0; j < nin; j++) {
-            in[nx] = op->in[j];
-            lin[j] = nx++;
+    const uint32_t d = op->pos;
+    const unsigned nin = op->nin < 6u ? op->nin : 6u;
+    if (op->kind == DLM_OP_COIN && op->thr == DLM_COIN_FAIR) {
+        fprintf(f, "    dlm_coin_pair(seed, c0 >> 7, UINT64_C(%" PRIu64 "), &a%u, &b%u); /* op %" PRIu64 " */\n",
+                op->arg, d, d, i);
+    } else if (op->kind == DLM_OP_GATE && nin <= 2) {
+        const unsigned t = (unsigned)op->arg;
+        const unsigned T = nin == 0 ? ((t & 1u) ? 15u : 0u) : nin == 1 ? (t & 3u) * 5u : (t & 15u);
+        const uint32_t x = nin >= 1 ? op->in[0] : d, y = nin == 2 ? op->in[1] : x;
+        fprintf(f, "    a%u = dlm_tt2_word(%uu, a%u, a%u); /* op %" PRIu64 " */\n", d, T, x, y, i);
+        fprintf(f, "    b%u = dlm_tt2_word(%uu, b%u, b%u);\n", d, T, x, y);
+    } else if (op->kind == DLM_OP_GATE) {
+        fprintf(f, "    { /* op %" PRIu64 " */\n        const uint64_t x0[%u] = {", i, nin);
+        for (unsigned j = 0; j < nin; j++) fprintf(f, "%sa%u", j ? ", " : "", op->in[j]);
+        fprintf(f, "}, x1[%u] = {", nin);
+        for (unsigned j = 0; j < nin; j++) fprintf(f, "%sb%u", j ? ", " : "", op->in[j]);
+        fprintf(f, "};\n        a%u = dlm_lut_word(%uu, UINT64_C(%" PRIu64 "), x0);\n"
+                   "        b%u = dlm_lut_word(%uu, UINT64_C(%" PRIu64 "), x1);\n    }\n",
+                d, nin, op->arg, d, nin, op->arg);
+    } else if (op->kind == DLM_OP_INC || op->kind == DLM_OP_COIN) {
+        /* INC reads slots arg .. arg + nin, renumbered 0.. in the local array */
+        const int inc = op->kind == DLM_OP_INC;
+        const unsigned nx = inc ? nin + 1u : 0u;
+        fprintf(f, "    { /* op %" PRIu64 " */\n", i);
+        fprintf(f, "        const dlm_op op = {%uu, %uu, %uu, 0, {0, 0, 0, 0, 0, 0}, "
+                   "UINT64_C(%" PRIu64 "), UINT64_C(%" PRIu64 ")};\n",
+                d, (unsigned)op->kind, op->nin, inc ? UINT64_C(0) : op->arg, op->thr);
+        if (nx) {
+            fprintf(f, "        const uint64_t x[%u] = {", 2 * nx);
+            for (unsigned j = 0; j < nx; j++)
+                fprintf(f, "%sa%" PRIu64 ", b%" PRIu64, j ? ", " : "", op->arg + j, op->arg + j);
+            fprintf(f, "};\n");
         }
-    } else if (op->kind == DLM_OP_INC) {
-        for (unsigned j = 0; j <= nin; j++) in[nx++] = (uint32_t)op->arg + j;
-        arg = 0;
+        fprintf(f, "        uint64_t w[2] = {a%u, b%u};\n", d, d);
+        fprintf(f, "        dlm_step_op_words(&op, %s, 2, w, 2, c0, seed);\n", nx ? "x" : "w");
+        fprintf(f, "        a%u = w[0];\n        b%u = w[1];\n    }\n", d, d);
     }
-    fprintf(f, "    { /* op %" PRIu64 " */\n", i);
-    fprintf(f, "        const dlm_op op = {%uu, %uu, %uu, 0, {%uu, %uu, %uu, %uu, %uu, %uu}, "
-               "UINT64_C(%" PRIu64 "), UINT64_C(%" PRIu64 ")};\n",
-            op->pos, (unsigned)op->kind, nin, lin[0], lin[1], lin[2], lin[3], lin[4], lin[5],
-            arg, op->thr);
-    if (nx) {
-        fprintf(f, "        const uint64_t x[%u] = {", 2 * nx);
-        for (uint32_t j = 0; j < nx; j++) fprintf(f, "%sa%u, b%u", j ? ", " : "", in[j], in[j]);
-        fprintf(f, "};\n");
-    }
-    fprintf(f, "        uint64_t w[2] = {a%u, b%u};\n", op->pos, op->pos);
-    fprintf(f, "        dlm_step_op_words(&op, %s, 2, w, 2, c0, seed);\n", nx ? "x" : "w");
-    fprintf(f, "        a%u = w[0];\n        b%u = w[1];\n    }\n", op->pos, op->pos);
     for (uint32_t k = 0; k < p->nout; k++)
-        if (sp->out_slot[k] == op->pos && last[op->pos] == i) emit_out(f, p, sp, k);
+        if (sp->out_slot[k] == d && last[d] == i) emit_out(f, p, sp, k);
 }
 
 dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
