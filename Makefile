@@ -35,7 +35,7 @@ TEST_CFLAGS =
 # cuRAND: only test/test_philox.c uses it (the cuRAND-vs-Random123 known-answer test).
 CURAND ?= $(if $(filter 1,$(CUDA)),$(if $(wildcard $(CUDA_HOME)/lib64/libcurand.so),1,0),0)
 ifeq ($(CUDA),1)
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lnvrtc -lstdc++
 TEST_CFLAGS += -isystem $(CUDA_HOME)/include
 endif
 TEST_CFLAGS += -DDLM_HAVE_CURAND=$(CURAND)
@@ -54,7 +54,8 @@ MPI_LIBS = $(shell $(MPICC) --showme:link 2>/dev/null)
 # code that prints and exits); the other folders make up the library.
 LIB_DIRS = base circuit program engine verify oracle
 LIB_SRC = $(foreach d,$(LIB_DIRS),$(wildcard host/$(d)/*.c))
-LIB_OBJ = $(LIB_SRC:host/%.c=$(BUILD)/host/%.o)
+# + the headers of the JIT kernel's NVRTC programs, as C strings (mk/embed.sh)
+LIB_OBJ = $(LIB_SRC:host/%.c=$(BUILD)/host/%.o) $(BUILD)/host/engine/jit_headers.o
 CLI_SRC = $(wildcard host/cli/*.c)
 CLI_OBJ = $(CLI_SRC:host/%.c=$(BUILD)/host/%.o)
 CU_SRC = $(if $(filter 1,$(CUDA)),$(wildcard kernels/*.cu))
@@ -117,6 +118,24 @@ $(BUILD)/host/engine/engine_bits.o: CFLAGS += -fvect-cost-model=dynamic
 $(BUILD)/kernels/%.o: kernels/%.cu | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MD -MP -MF $(@:.o=.d) -c $< -o $@
+
+# The JIT kernel's headers (kernels/engine_cuda_jit.cu), by the names their #include
+# lines give: include/, kernels/jit_nvrtc*.h (what NVRTC lacks) and Random123's Philox.
+R123_DIR ?= $(firstword $(wildcard /usr/include/Random123 /usr/local/include/Random123))
+JIT_STD = algorithm stdexcept iterator limits iostream
+JIT_HEADERS = dlm_jit_nvrtc.h=kernels/jit_nvrtc.h stddef.h=kernels/jit_nvrtc.h \
+    stdint.h=kernels/jit_nvrtc.h $(foreach h,$(JIT_STD),$(h)=kernels/jit_nvrtc_std.h) \
+    $(foreach h,dlm_jit_cuda.h dlm_step.h dlm_hd.h dlmsim.h dlm_words.h,$(h)=include/$(h)) \
+    Random123/philox.h=$(R123_DIR)/philox.h array.h=$(R123_DIR)/array.h \
+    features/compilerfeatures.h=$(R123_DIR)/features/compilerfeatures.h \
+    nvccfeatures.h=$(R123_DIR)/features/nvccfeatures.h features/sse.h=$(R123_DIR)/features/sse.h
+$(BUILD)/gen/jit_headers.c: mk/embed.sh kernels/jit_nvrtc.h kernels/jit_nvrtc_std.h \
+    $(wildcard include/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	bash mk/embed.sh $@ $(JIT_HEADERS)
+$(BUILD)/host/engine/jit_headers.o: $(BUILD)/gen/jit_headers.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libdlmsim.a: $(LIB_OBJ) $(CU_OBJ)
 	@rm -f $@

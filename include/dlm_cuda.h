@@ -147,6 +147,13 @@ void dlm_cuda_counters_free(dlm_cuda_counters *c);
 dlm_status dlm_cuda_engine_enter(const dlm_program *p, const dlm_run_opts *o,
                                  const dlm_counts *out, const char *who, dlm_err *err);
 
+// ---------------------------------------------------------------- the JIT kernel
+
+/* The bit-sliced engine's run of plan sp with the JIT kernel (kernels/engine_cuda_jit.cu):
+ * dlm_engine_cuda_bits_run's contract; the kernel from o->jit or compiled for this call. */
+extern "C" dlm_status dlm_cuda_jit_run(const dlm_program *p, const dlm_slot_plan *sp,
+                                       const dlm_run_opts *o, dlm_counts *out, dlm_err *err);
+
 // ---------------------------------------------------------------- device helpers
 
 /* Sum of v over the block, valid in thread 0. All threads of the block must call it

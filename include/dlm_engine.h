@@ -28,6 +28,42 @@ typedef enum {
     DLM_BACKEND_CUDA_REF
 } dlm_backend;
 
+/* The kernel of the bit-sliced CUDA engine (dlm_run_opts.cuda_kernel; docs/gpu.md,
+ * "The JIT kernel"): the interpreter (kernels/engine_cuda_bits.cu), which runs any plan
+ * at once, or the JIT kernel (kernels/engine_cuda_jit.cu), the plan compiled by NVRTC
+ * into straight-line code: several times fewer instructions per sample, after a
+ * compile that grows with the plan (dlm_cuda_jit_pays). AUTO: JIT when it pays. */
+typedef enum {
+    DLM_CUDA_KERNEL_AUTO = 0,
+    DLM_CUDA_KERNEL_INTERP,
+    DLM_CUDA_KERNEL_JIT
+} dlm_cuda_kernel;
+
+/* "auto", "interpreter", "jit"; dlm_cuda_kernel_parse: 0, or -1 for another name. */
+const char *dlm_cuda_kernel_name(dlm_cuda_kernel k);
+int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k);
+
+/* Whether the JIT kernel pays for a run of `chains` chains of a plan of nops
+ * operations: its estimated compile time (DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP s
+ * per operation, NVRTC on this project's x86 host) below the interpreter time it saves
+ * (DLM_JIT_SAVE_S_OP s per operation per chain on an H100/H200), and at most
+ * DLM_JIT_AUTO_MAX_OPS operations. docs/gpu.md, "The JIT kernel", says where these
+ * come from. */
+#define DLM_JIT_COMPILE_S0 0.3
+#define DLM_JIT_COMPILE_S_OP 0.015
+#define DLM_JIT_SAVE_S_OP 2.0e-14
+#define DLM_JIT_AUTO_MAX_OPS 32768u
+int dlm_cuda_jit_pays(uint64_t nops, uint64_t chains);
+
+/* The JIT kernels a caller has compiled (programs by exact source, variant and
+ * architecture), kept loaded for its later calls: make one per batch or verify run
+ * and pass it in dlm_run_opts.jit. Free it before the process leaves the device. */
+typedef struct dlm_jit_cache dlm_jit_cache;
+dlm_status dlm_jit_cache_new(dlm_jit_cache **c, dlm_err *err);
+void dlm_jit_cache_free(dlm_jit_cache *c);
+/* Programs compiled so far and their wall seconds (0, 0 for NULL). */
+void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s);
+
 typedef struct {
     uint64_t first_chain;
     uint64_t chains;
@@ -45,6 +81,8 @@ typedef struct {
      * keep the value words in global memory even where they fit in shared memory. */
     unsigned cuda_block;
     int cuda_global;
+    dlm_cuda_kernel cuda_kernel; /* bit-sliced CUDA engine: its kernel (AUTO: its choice) */
+    dlm_jit_cache *jit;   /* NULL, or the caller's JIT kernels (else compiled per call) */
 } dlm_run_opts;
 
 typedef struct {

@@ -29,11 +29,26 @@
 extern "C" {
 #endif
 
+/* The headers a JIT program includes, by include name, for NVRTC (which gets them in
+ * memory): written into the library by mk/embed.sh from include/, kernels/jit_nvrtc*.h
+ * and Random123. */
+typedef struct {
+    const char *name, *text;
+} dlm_jit_header;
+extern const dlm_jit_header dlm_jit_headers[];
+extern const unsigned dlm_jit_nheaders;
+
 /* Writes NAME's source for plan sp of program p (for the outputs' negations) to f.
  * DLM_EIO when writing fails; DLM_EINPUT for an operation the word step does not know
  * or a name that is not a C identifier. */
 dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                           const dlm_slot_plan *sp, dlm_err *err);
+
+/* CUDA builds only (kernels/engine_cuda_jit.cu): compiles the JIT kernel's program src
+ * (DLM_JIT_EMIT=emit) with NVRTC for sm_<arch> into a malloc'd cubin of *size bytes.
+ * Needs no device. DLM_ECUDA with NVRTC's first log line when it fails. */
+dlm_status dlm_cuda_jit_compile(const char *src, int emit, int arch, char **cubin, size_t *size,
+                                dlm_err *err);
 
 #ifdef __cplusplus
 }

@@ -493,7 +493,14 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     if (st == DLM_OK) st = dlm_slot_plan_validate(x.sp, p->nout, WHO, err);
     dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
     ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
-    if (st == DLM_OK) st = run_impl(&x, p, &ob, out, err);
+    /* the kernel: the JIT kernel when asked or when it pays (dlm_cuda_jit_pays) */
+    const int jit = o->cuda_kernel == DLM_CUDA_KERNEL_JIT ||
+                    (o->cuda_kernel == DLM_CUDA_KERNEL_AUTO && st == DLM_OK &&
+                     dlm_cuda_jit_pays(x.sp->nops, o->chains));
+    if (st == DLM_OK && jit && (o->cuda_block || o->cuda_global))
+        st = dlm_fail(err, DLM_EINPUT, WHO ": cuda_block and cuda_global are the interpreter's; "
+                      "the JIT kernel has neither");
+    if (st == DLM_OK) st = jit ? dlm_cuda_jit_run(p, x.sp, &ob, out, err) : run_impl(&x, p, &ob, out, err);
     ctx_free(&x);
     return st;
 }

@@ -37,7 +37,7 @@ DLM_PIC_AR = $(BUILD)/pic/libdlmsim.a
 # what the static library needs beyond itself, for pkg-config --static and the .so
 DLM_PC_PRIVATE = -lgsl -lgslcblas -lgomp -lm
 ifeq ($(CUDA),1)
-DLM_PC_PRIVATE += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -lstdc++
+DLM_PC_PRIVATE += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcurand -lcudart -lnvrtc -lstdc++
 endif
 
 ifneq ($(filter install uninstall,$(MAKECMDGOALS)),)

@@ -177,11 +177,60 @@ static void bad_input_refused(void **state)
     dlm_circuit_free(&L.c);
 }
 
+/* The engine's NVRTC compile (kernels/engine_cuda_jit.cu, dlm_cuda_jit_compile) of the
+ * program it would run, both variants, with the headers in memory only: a cubin (an
+ * ELF file) for sm_90, no device needed; a broken program is refused with NVRTC's
+ * message. CUDA builds only (skipped otherwise). */
+static void nvrtc_compiles_the_program(void **state)
+{
+    (void)state;
+#if DLM_HAVE_CUDA && !defined(DLM_CUDA_EMU)
+    loaded L;
+    dlm_program p;
+    dlm_slot_plan sp;
+    dlm_err e;
+    compile_ok(0, DLM_MODE_REVISE, &L, &p); /* parity-revise:16 */
+    assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+    char *src = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&src, &len);
+    assert_non_null(f);
+    fprintf(f, "#include \"dlm_jit_nvrtc.h\"\n#include \"dlm_jit_cuda.h\"\n");
+    assert_int_equal(dlm_jit_source(f, "dlm_jit_f", &p, &sp, &e), DLM_OK);
+    fprintf(f, "DLM_JIT_KERNEL(dlm_jit_f)\n");
+    assert_int_equal(fclose(f), 0);
+    for (int emit = 0; emit < 2; emit++) {
+        char *cubin = NULL;
+        size_t n = 0;
+        if (dlm_cuda_jit_compile(src, emit, 90, &cubin, &n, &e)) fail_msg("emit %d: %s", emit, e.msg);
+        assert_true(n > 1000);
+        assert_memory_equal(cubin, "\177ELF", 4);
+        free(cubin);
+    }
+    char *cubin = NULL;
+    size_t n = 0;
+    assert_int_equal(dlm_cuda_jit_compile("#include \"dlm_jit_cuda.h\"\nint x = y;\n", 0, 90,
+                                          &cubin, &n, &e), DLM_ECUDA);
+    assert_null(cubin);
+    assert_non_null(strstr(e.msg, "NVRTC"));
+    assert_non_null(strstr(e.msg, "\"y\""));
+    free(src);
+    dlm_slot_plan_free(&sp);
+    dlm_program_free(&p);
+    dlm_levels_free(&L.lv);
+    dlm_circuit_free(&L.c);
+#else
+    print_message("skipped: built without CUDA\n");
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cpu_matches_generated),
         cmocka_unit_test(bad_input_refused),
+        cmocka_unit_test(nvrtc_compiles_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

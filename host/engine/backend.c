@@ -20,7 +20,34 @@
 #include "dlm_engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+// ---------------------------------------------------------------- the CUDA kernel choice
+
+static const char *const kernel_names[] = {"auto", "interpreter", "jit"};
+
+const char *dlm_cuda_kernel_name(dlm_cuda_kernel k)
+{
+    return (unsigned)k < 3u ? kernel_names[k] : "?";
+}
+
+int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k)
+{
+    for (unsigned i = 0; s && i < 3u; i++)
+        if (!strcmp(s, kernel_names[i])) {
+            *k = (dlm_cuda_kernel)i;
+            return 0;
+        }
+    return -1;
+}
+
+int dlm_cuda_jit_pays(uint64_t nops, uint64_t chains)
+{
+    if (nops == 0 || nops > DLM_JIT_AUTO_MAX_OPS) return 0;
+    const double compile = DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * (double)nops;
+    return (double)chains * (double)nops * DLM_JIT_SAVE_S_OP > compile;
+}
 
 // ---------------------------------------------------------------- CPU-only stubs
 
@@ -62,6 +89,26 @@ dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_run_opts *o,
     (void)o;
     (void)out;
     return no_cuda(err);
+}
+
+/* No kernels to keep: an empty cache, so callers need no case of their own. */
+struct dlm_jit_cache {
+    int unused;
+};
+
+dlm_status dlm_jit_cache_new(dlm_jit_cache **c, dlm_err *err)
+{
+    *c = calloc(1, sizeof **c);
+    return *c ? DLM_OK : dlm_fail(err, DLM_ENOMEM, "out of memory for the kernel cache");
+}
+
+void dlm_jit_cache_free(dlm_jit_cache *c) { free(c); }
+
+void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s)
+{
+    (void)c;
+    *compiled = 0;
+    *compile_s = 0;
 }
 #endif
 

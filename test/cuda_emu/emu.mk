@@ -23,7 +23,7 @@ EMU_CXXFLAGS = -std=c++17 -O2 -Wall -Wextra -Werror -ffp-contract=off -MMD -MP \
 EMU_CU = $(wildcard kernels/*.cu)
 EMU_KOBJ = $(EMU_CU:kernels/%.cu=$(EMU_DIR)/kernels/%.o)
 # the host objects: with CUDA=1 those of the normal build (also DLM_HAVE_CUDA=1)
-EMU_HOST_OBJ = $(if $(filter 1,$(CUDA)),$(LIB_OBJ),$(LIB_SRC:host/%.c=$(EMU_DIR)/host/%.o))
+EMU_HOST_OBJ = $(if $(filter 1,$(CUDA)),$(LIB_OBJ),$(LIB_SRC:host/%.c=$(EMU_DIR)/host/%.o) $(BUILD)/host/engine/jit_headers.o)
 EMU_CLI_OBJ = $(if $(filter 1,$(CUDA)),$(CLI_OBJ),$(CLI_SRC:host/%.c=$(EMU_DIR)/host/%.o))
 EMU_CURAND = $(if $(wildcard $(CUDA_HOME)/include/curand.h),1,0)
 EMU_TESTS = test_cuda test_sampler test_philox
