@@ -49,6 +49,11 @@ typedef struct {
      * first+n-1 in chain order. */
     dlm_status (*sink)(void *ctx, uint64_t first, const uint8_t *samples, uint64_t n, dlm_err *err);
     void *sink_ctx;
+    /* DLM_BACKEND_CUDA: the bit-sliced engine's kernel (AUTO: resolved once, for the
+     * chains left, by dlm_cuda_kernel_resolve) and the caller's JIT kernels (NULL: the
+     * batch keeps its own for its calls). */
+    dlm_cuda_kernel cuda_kernel;
+    dlm_jit_cache *jit;
     const char *checkpoint;     /* NULL: none */
     double checkpoint_every;    /* seconds between checkpoints (0: 60) */
 } dlm_batch_opts;

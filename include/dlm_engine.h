@@ -54,6 +54,9 @@ int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k);
 #define DLM_JIT_SAVE_S_OP 2.0e-14
 #define DLM_JIT_AUTO_MAX_OPS 32768u
 int dlm_cuda_jit_pays(uint64_t nops, uint64_t chains);
+/* The kernel a run of `chains` chains of a plan of nops operations takes: asked, or
+ * for AUTO the JIT kernel when dlm_cuda_jit_pays, else the interpreter. */
+dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, uint64_t nops, uint64_t chains);
 
 /* The JIT kernels a caller has compiled (programs by exact source, variant and
  * architecture), kept loaded for its later calls: make one per batch or verify run

@@ -122,6 +122,7 @@ void dlm_target_free(dlm_target *t);
 typedef struct {
     dlm_mode mode;            /* default DLM_MODE_REVISE */
     dlm_backend backend;      /* default AUTO */
+    dlm_cuda_kernel cuda_kernel; /* DLM_BACKEND_CUDA: its kernel (default AUTO) */
     uint64_t chains;          /* default 1000000 */
     uint64_t seed;            /* default 0 */
     double alpha;             /* default 1e-3: overall level after Holm */
@@ -220,6 +221,7 @@ typedef struct {
     dlm_program p;
     int have_prog;
     dlm_slot_plan plan;
+    dlm_jit_cache *jit;        /* the cuda backend's JIT kernels, kept for every part */
     dlm_pair *pairs, *sp;      /* dlm_verify_pairs, and the same as slots */
     uint32_t npairs, nslots, *slot_out;
     uint64_t *scratch, *outw;

@@ -32,6 +32,13 @@ typedef struct {
     double every; /* 0 when not given */
 } dlm_cli_ckpt;
 /* 1 when o is one of them (then *rc is 0, or 2 after a usage error). */
+/* --cuda-kernel auto|interpreter|jit into *k: 1 if o is it (*rc: 0, or the usage
+ * error's exit code), 0 for another option. */
+#define DLM_CLI_KERNEL_HELP "  --cuda-kernel auto|interpreter|jit   the cuda backend's kernel (default auto: jit when it pays; docs/gpu.md)\n"
+int dlm_cli_kernel_option(const char *cmd, const char *o, const char *v, dlm_cuda_kernel *k, int *rc);
+/* 2 (with one line) when --cuda-kernel names a kernel but the run's backend is not cuda. */
+int dlm_cli_kernel_check(const char *cmd, dlm_cuda_kernel k, dlm_backend be);
+
 int dlm_cli_ckpt_option(const char *cmd, const char *o, const char *v, dlm_cli_ckpt *c, int *rc);
 /* The part's chains first .. first+count-1 of a batch of `batch` (a shard: the batch
  * is --chains; --first-chain A: A + --chains; no part: all of --chains). 0, or 2

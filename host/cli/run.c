@@ -33,6 +33,7 @@ typedef struct {
     dlm_cli_part part;            /* --shard, --first-chain */
     uint64_t first, count, batch; /* chains first .. first+count-1 of a batch of `batch` */
     dlm_backend backend;
+    dlm_cuda_kernel kernel;       /* --cuda-kernel */
     dlm_cli_ckpt ck; /* --checkpoint, --resume, --checkpoint-every */
     int threads, json, check, direct, quiet;
 } run_args;
@@ -49,6 +50,7 @@ static const dlm_cli_opt run_opts[] = {
     {"--chains", 1, "  --chains B          chains, 1 .. 2^56 (default 1e6; e.g. 1e6)\n"},
     {"--seed", 1, "  --seed S            an integer 0 .. 2^64-1 (default 0)\n"},
     {"--backend", 1, "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"},
+    {"--cuda-kernel", 1, DLM_CLI_KERNEL_HELP},
     {"--threads", 1, "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"},
     {"--hist", 1, "  --hist FILE         the output histogram (at most 24 output bits; - for stdout)\n"},
     {"--samples", 1, "  --samples FILE      every sample, one line each (- for stdout; under mpirun a FILE)\n"},
@@ -108,6 +110,8 @@ static int parse_run(int argc, char **argv, run_args *a)
             a->quiet = 1;
             continue;
         } else if (dlm_cli_ckpt_option(C, o, v, &a->ck, &rc)) {
+            if (rc) return rc;
+        } else if (dlm_cli_kernel_option(C, o, v, &a->kernel, &rc)) {
             if (rc) return rc;
         } else if (o[0] == '-' && o[1]) {
             return dlm_cli_usage(C, "unknown option %s", o);
@@ -264,6 +268,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     dlm_slot_plan plan;
     memset(&plan, 0, sizeof plan);
     memset(&p, 0, sizeof p);
+    dlm_jit_cache *jit = NULL; /* the JIT kernels of the warm-up and the batch */
     /* Everything that can be refused is refused before any notice or any work. */
     if (a.hist && L.c.nout > DLM_HIST_MAX_BITS) {
         s = dlm_fail(&e, DLM_EINPUT, "--hist needs at most %d output bits, %s has %u", DLM_HIST_MAX_BITS,
@@ -288,11 +293,13 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
             s = dlm_fail(&e, DLM_EINPUT, "--direct runs on the CPU only");
             goto done;
         }
+        if ((rc = dlm_cli_kernel_check(C, a.kernel, be))) goto done;
     } else {
         /* the no-device notice, then the compile's progress (a large circuit's takes long) */
         char notice[256] = "";
         if ((s = dlm_backend_resolve(a.backend, &be, notice, sizeof notice, &e))) goto done;
         if (notice[0] && root) fprintf(stderr, "%s\n", notice);
+        if ((rc = dlm_cli_kernel_check(C, a.kernel, be))) goto done;
         /* the bit-sliced engines' slot plan, made once and, like compiling, not timed:
          * streamed from the compiler (the per-round program is never held) unless the
          * checker needs the program */
@@ -329,15 +336,22 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     bo.checkpoint = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
     bo.checkpoint_every = a.ck.every;
     if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
+    /* the cuda backend's kernel, for the chains this process runs (dlm_cuda_kernel_resolve) */
+    const dlm_cuda_kernel kern = be == DLM_BACKEND_CUDA && !a.direct
+        ? dlm_cuda_kernel_resolve(a.kernel, plan.nops, a.first + a.count - next) : a.kernel;
+    if (kern == DLM_CUDA_KERNEL_JIT && (s = dlm_jit_cache_new(&jit, &e))) goto done;
+    bo.cuda_kernel = kern;
+    bo.jit = jit;
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
     int gpu = dlm_cli_mpi_gpu(be, &e);
     if (gpu == -2) {
         s = DLM_ECUDA;
         goto done;
     }
-    /* A CUDA run first creates the context and loads the kernels: one untimed warm-up
-     * call of up to 4096 chains, into counts that are thrown away (the samples and
-     * counts reported are those of the timed run alone), so "seconds" is the sampling. */
+    /* A CUDA run first creates the context and loads the kernels (compiles the JIT
+     * kernel the run takes, with samples and histogram if it writes them): one untimed
+     * warm-up call of up to 4096 chains, into counts and samples that are thrown away
+     * (those reported are of the timed run alone), so "seconds" is the sampling. */
     double warm = 0;
     if (be == DLM_BACKEND_CUDA || be == DLM_BACKEND_CUDA_REF) {
         dlm_counts wk;
@@ -346,10 +360,19 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
         wo.chains = a.chains < 4096 ? a.chains : 4096;
         wo.seed = a.seed;
         wo.plan = bo.plan;
+        wo.want_hist = want_hist;
+        wo.cuda_kernel = kern;
+        wo.jit = jit;
+        const size_t sb = dlm_sample_bytes(&p);
+        uint8_t *wsmp = a.samples && sb ? dlm_malloc(wo.chains, sb) : NULL;
+        wo.samples = wsmp;
         double w0 = dlm_now();
-        if ((s = dlm_counts_init(&wk, p.nout, 0, &e))) goto done;
-        s = wo.chains ? dlm_engine_run(be, &p, &wo, &wk, &e) : DLM_OK;
-        dlm_counts_free(&wk);
+        if (a.samples && sb && !wsmp) s = dlm_fail(&e, DLM_ENOMEM, "out of memory for the warm-up's samples");
+        else if (!(s = dlm_counts_init(&wk, p.nout, want_hist, &e))) {
+            s = wo.chains ? dlm_engine_run(be, &p, &wo, &wk, &e) : DLM_OK;
+            dlm_counts_free(&wk);
+        }
+        free(wsmp);
         if (s) goto done;
         warm = dlm_now() - w0;
     }
@@ -419,6 +442,16 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     }
     double rate = secs > 0 ? (double)(a.first + a.count - first) / secs : 0;
     const char *bname = dlm_backend_name(be);
+    uint64_t jit_n = 0;
+    double jit_s = 0;
+    dlm_jit_cache_stats(jit, &jit_n, &jit_s);
+    char kinfo[96] = ""; /* the cuda backend's kernel */
+    if (be == DLM_BACKEND_CUDA && a.json)
+        snprintf(kinfo, sizeof kinfo, ",\"cuda_kernel\":\"%s\",\"jit_compile_seconds\":%.3f",
+                 dlm_cuda_kernel_name(kern), jit_s);
+    else if (be == DLM_BACKEND_CUDA)
+        snprintf(kinfo, sizeof kinfo, "cuda kernel     %s%s\n", dlm_cuda_kernel_name(kern),
+                 kern == DLM_CUDA_KERNEL_JIT ? " (compiled in the warm-up, not timed)" : "");
     if (a.json) {
         printf("{\"circuit\":");
         dlm_json_str(stdout, a.path);
@@ -426,12 +459,12 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
                "\"L\":%u,\"depth\":%u,\"width\":%u,\"size\":%llu,\"coins\":%u,\"outputs\":%u,"
                "\"bytes_per_chain\":%u,\"bytes_tokens\":%llu,\"bytes_device_measured\":%llu,"
                "\"warmup_seconds\":%.6f,\"seconds\":%.6f,\"samples_per_s\":%.6g,\"odd_parity\":%llu,"
-               "\"checked\":%s}\n",
+               "\"checked\":%s%s}\n",
                a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.count,
                (unsigned long long)a.seed, p.rounds, p.L, L.lv.depth, L.lv.width,
                (unsigned long long)L.lv.size, L.c.ncoins, L.c.nout, p.L,
                (unsigned long long)k.bytes_tokens, (unsigned long long)k.bytes_device_measured, warm, secs,
-               rate, (unsigned long long)k.odd_parity, a.check ? "true" : "false");
+               rate, (unsigned long long)k.odd_parity, a.check ? "true" : "false", kinfo);
     } else {
         printf("circuit         %s\nmode            %s\nbackend         %s\nchains          %llu\n"
                "seed            %llu\nrounds          %u\nL               %u\nbytes/chain     %u\n"
@@ -440,9 +473,11 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
                a.path, a.direct ? "direct" : dlm_mode_name(a.mode), bname, (unsigned long long)a.count,
                (unsigned long long)a.seed, p.rounds, p.L, p.L, (unsigned long long)k.bytes_tokens,
                secs, rate, (unsigned long long)k.odd_parity);
+        fputs(kinfo, stdout);
         if (a.check) printf("program check   passed\n");
     }
 done:
+    dlm_jit_cache_free(jit);
     dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
     dlm_out_abort(&ho); /* a failed or stopped run leaves what was at these paths */

@@ -290,6 +290,22 @@ int dlm_cli_part_option(const char *cmd, const char *o, const char *v, dlm_cli_p
     return 0;
 }
 
+int dlm_cli_kernel_option(const char *cmd, const char *o, const char *v, dlm_cuda_kernel *k, int *rc)
+{
+    *rc = 0;
+    if (strcmp(o, "--cuda-kernel")) return 0;
+    if (dlm_cuda_kernel_parse(v, k)) *rc = dlm_cli_bad(cmd, o, v, "auto, interpreter or jit");
+    return 1;
+}
+
+int dlm_cli_kernel_check(const char *cmd, dlm_cuda_kernel k, dlm_backend be)
+{
+    if (k == DLM_CUDA_KERNEL_AUTO || be == DLM_BACKEND_CUDA) return 0;
+    fprintf(stderr, "dlmsim: %s: --cuda-kernel %s is for --backend cuda (this run uses %s)\n", cmd,
+            dlm_cuda_kernel_name(k), dlm_backend_name(be));
+    return 2;
+}
+
 int dlm_cli_ckpt_option(const char *cmd, const char *o, const char *v, dlm_cli_ckpt *c, int *rc)
 {
     *rc = 0;

@@ -49,6 +49,7 @@ static const dlm_cli_opt verify_opts[] = {
     {"--alpha", 1, "  --alpha A           family-wise error rate, in (0, 1) (default 1e-3)\n"},
     {"--target", 1, "  --target auto|exact|reference   the law tested against (default auto)\n"},
     {"--backend", 1, "  --backend auto|cpu|cpu-ref|cuda|cuda-ref   (default auto: cuda with a device, else cpu)\n"},
+    {"--cuda-kernel", 1, DLM_CLI_KERNEL_HELP},
     {"--threads", 1, "  --threads N         CPU threads, 0 .. 4096 (default 0: one per core)\n"},
     {"--inject-bias", 1, "  --inject-bias K:EPS testing aid: coin K gets P(1) = 1/2 + EPS (the run should FAIL)\n"},
     {"--hist", 1, "  --hist FILE         the output histogram (- for stdout)\n"},
@@ -91,6 +92,8 @@ static int parse_verify(int argc, char **argv, verify_args *a)
         } else if (!strcmp(o, "--hist")) {
             a->hist = v;
         } else if (dlm_cli_ckpt_option(C, o, v, &a->ck, &rc)) {
+            if (rc) return rc;
+        } else if (dlm_cli_kernel_option(C, o, v, &a->o.cuda_kernel, &rc)) {
             if (rc) return rc;
         } else if (!strcmp(o, "--threads")) {
             if (dlm_cli_parse_threads(v, &a->o.threads)) return dlm_cli_bad(C, o, v, THREADS_ALLOWED);

@@ -42,6 +42,12 @@ int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k)
     return -1;
 }
 
+dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, uint64_t nops, uint64_t chains)
+{
+    if (asked != DLM_CUDA_KERNEL_AUTO) return asked;
+    return dlm_cuda_jit_pays(nops, chains) ? DLM_CUDA_KERNEL_JIT : DLM_CUDA_KERNEL_INTERP;
+}
+
 int dlm_cuda_jit_pays(uint64_t nops, uint64_t chains)
 {
     if (nops == 0 || nops > DLM_JIT_AUTO_MAX_OPS) return 0;

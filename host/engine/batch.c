@@ -207,6 +207,12 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     memset(&plan, 0, sizeof plan);
     const int planned = !o->direct && dlm_backend_uses_plan(o->backend);
     if (planned && !o->plan) s = dlm_slot_plan_build(p, &plan, err);
+    const dlm_slot_plan *sp = !planned ? NULL : o->plan ? o->plan : &plan;
+    /* the CUDA kernel, chosen once for the whole batch; its JIT kernels kept for every call */
+    const dlm_cuda_kernel kern = o->backend == DLM_BACKEND_CUDA && sp && !s
+        ? dlm_cuda_kernel_resolve(o->cuda_kernel, sp->nops, id->chains - *next) : o->cuda_kernel;
+    dlm_jit_cache *own_jit = NULL;
+    if (!s && kern == DLM_CUDA_KERNEL_JIT && !o->jit) s = dlm_jit_cache_new(&own_jit, err);
     while (*next < id->chains && !s) {
         if (o->stop && *o->stop) {
             *stopped = 1;
@@ -219,7 +225,9 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         ro.seed = id->seed;
         ro.want_hist = id->hist;
         ro.threads = o->threads;
-        ro.plan = !planned ? NULL : o->plan ? o->plan : &plan;
+        ro.plan = sp;
+        ro.cuda_kernel = kern;
+        ro.jit = o->jit ? o->jit : own_jit;
         if (o->sink) {
             if (ro.chains > bufn) {
                 free(buf);
@@ -250,6 +258,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         }
     }
     free(buf);
+    dlm_jit_cache_free(own_jit);
     dlm_slot_plan_free(&plan);
     if (!s && o->checkpoint) s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
     return s;

@@ -344,6 +344,7 @@ void dlm_verify_sampler_close(dlm_verify_sampler *S)
 {
     if (!S) return;
     dlm_slot_plan_free(&S->plan);
+    dlm_jit_cache_free(S->jit);
     if (S->have_prog) dlm_program_free(&S->p);
     free(S->thr);
     free(S->pairs);
@@ -375,6 +376,12 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
     if ((s = dlm_verify_pairs(c->nout, &S->pairs, &S->npairs, err))) goto fail;
     if ((s = dlm_backend_resolve(o->backend, &S->backend, S->backend_notice, sizeof S->backend_notice, err)))
         goto fail;
+    if (o->cuda_kernel != DLM_CUDA_KERNEL_AUTO && S->backend != DLM_BACKEND_CUDA) {
+        s = dlm_fail(err, DLM_EINPUT, "--cuda-kernel %s is for --backend cuda (this run uses %s)",
+                     dlm_cuda_kernel_name(o->cuda_kernel), dlm_backend_name(S->backend));
+        goto fail;
+    }
+    if (S->backend == DLM_BACKEND_CUDA && (s = dlm_jit_cache_new(&S->jit, err))) goto fail;
     /* the bit-sliced engines get the slot plan streamed from the compiler (the
      * per-round program is never held), the byte engines the program */
     if (dlm_backend_uses_plan(S->backend))
@@ -464,6 +471,8 @@ dlm_status dlm_verify_sample(dlm_verify_sampler *S, uint64_t first, uint64_t cou
     dlm_batch_opts bo;
     memset(&bo, 0, sizeof bo);
     bo.backend = S->backend;
+    bo.cuda_kernel = S->o.cuda_kernel;
+    bo.jit = S->jit;
     bo.threads = S->o.threads;
     bo.plan = dlm_backend_uses_plan(S->backend) ? &S->plan : NULL;
     bo.sink = sink_samples;
