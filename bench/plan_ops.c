@@ -8,10 +8,13 @@
  *
  * Build: cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude bench/plan_ops.c build/libdlmsim.a \
  *        -lgsl -lgslcblas -lm -fopenmp -o build/bench/plan_ops   (and -lcudart with CUDA)
- * Usage: plan_ops CIRCUIT MODE [jit]   (jit: print the plan's straight-line function
- *        dlm_jit_f instead, dlm_jit_source of include/dlm_jit.h)
+ * Usage: plan_ops CIRCUIT MODE [jit | cubin FILE [emit]]
+ *   jit    print the JIT kernel's whole program instead (dlm_jit_program, dlm_jit.h)
+ *   cubin  compile it as the engine does (dlm_cuda_jit_compile: NVRTC, sm_90; with
+ *          emit the DLM_JIT_EMIT variant) and write the cubin to FILE (CUDA builds)
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dlmsim.h"
@@ -21,12 +24,39 @@
 #include "dlm_program.h"
 #include "dlm_slots.h"
 
+/* The engine's cubin of plan sp (NVRTC, sm_90) written to path. */
+static dlm_status write_cubin(const char *path, int emit, const dlm_program *p, const dlm_slot_plan *sp,
+                              dlm_err *err)
+{
+#if DLM_HAVE_CUDA
+    char *src = NULL, *bin = NULL;
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&src, &len);
+    if (!f) return dlm_fail(err, DLM_ENOMEM, "out of memory");
+    dlm_status st = dlm_jit_program(f, p, sp, err);
+    if (fclose(f) && st == DLM_OK) st = dlm_fail(err, DLM_EIO, "writing the source failed");
+    if (st == DLM_OK) st = dlm_cuda_jit_compile(src, emit, 90, &bin, &n, err);
+    free(src);
+    if (st == DLM_OK) {
+        FILE *o = fopen(path, "wb");
+        if (!o || fwrite(bin, 1, n, o) != n || fclose(o)) st = dlm_fail(err, DLM_EIO, "%s: cannot write", path);
+    }
+    free(bin);
+    return st;
+#else
+    (void)path, (void)emit, (void)p, (void)sp;
+    return dlm_fail(err, DLM_EINPUT, "built without CUDA: no NVRTC");
+#endif
+}
+
 int main(int argc, char **argv)
 {
     dlm_mode mode;
     const int jit = argc == 4 && !strcmp(argv[3], "jit");
-    if ((argc != 3 && !jit) || dlm_mode_parse(argv[2], &mode)) {
-        fprintf(stderr, "usage: plan_ops CIRCUIT MODE [jit] (MODE: cot, remask, revise, ar)\n");
+    const int cubin = (argc == 5 || argc == 6) && !strcmp(argv[3], "cubin");
+    const int emit = argc == 6 && !strcmp(argv[5], "emit");
+    if ((argc != 3 && !jit && !cubin) || (argc == 6 && !emit) || dlm_mode_parse(argv[2], &mode)) {
+        fprintf(stderr, "usage: plan_ops CIRCUIT MODE [jit | cubin FILE [emit]] (MODE: cot, remask, revise, ar)\n");
         return 2;
     }
     dlm_err err = {0};
@@ -43,7 +73,10 @@ int main(int argc, char **argv)
     if (st == DLM_OK) st = dlm_compile(&c, &lv, mode, &p, &err);
     if (st == DLM_OK) st = dlm_slot_plan_build(&p, &sp, &err);
     if (st == DLM_OK && jit) {
-        st = dlm_jit_source(stdout, "dlm_jit_f", &p, &sp, &err);
+        st = dlm_jit_program(stdout, &p, &sp, &err);
+        if (st != DLM_OK) fprintf(stderr, "plan_ops: %s\n", err.msg);
+    } else if (st == DLM_OK && cubin) {
+        st = write_cubin(argv[4], emit, &p, &sp, &err);
         if (st != DLM_OK) fprintf(stderr, "plan_ops: %s\n", err.msg);
     } else if (st == DLM_OK) {
         /* 0 fair, 1 biased, 2 + nin (gates, 2-input ones by table below), 9 inc */

@@ -11,9 +11,10 @@
 #    divides by the 4096 chains a warp handles (32 threads x 128 chains):
 #    `warp instructions per sample: X`; and prints `stack bytes: S`, the spills, the
 #    registers and the resident warps per SM that registers and shared memory allow.
-# SASS_JIT=1 also compiles the straight-line kernel of CIRCUIT's plan (dlm_jit_source,
-# include/dlm_jit_cuda.h; not wired into the engine) and prints its figures, `jit ...`
-# lines: one pass of its pair loop / 4096. Slow: nvcc takes minutes on 125 operations.
+# 4. then the JIT kernel of CIRCUIT's plan as the engine compiles it (NVRTC), `jit ...`
+#    lines: one pass of its pair loop / 4096, instructions per 2-input gate, stack,
+#    registers, resident warps; and the per-gate figure for small EPFL circuits
+#    (SASS_JIT=0 skips both, SASS_EPFL=0 the EPFL ones).
 # Tools: nvcc ($NVCC, PATH, /usr/local/cuda/bin); cuobjdump and nvdisasm beside it, else
 # from PyPI (nvidia-cuda-cuobjdump, nvidia-cuda-nvdisasm) into $BUILD/sass-venv. Exit 0
 # done, 2 bad input or a count not found, 77 a tool missing (nvcc, or pip offline).
@@ -43,9 +44,9 @@ bin=$(tools) || { echo "sass.sh: no cuobjdump/nvdisasm and pip could not install
 # the slot plan's operations by kind (needs the library)
 [ -f "$BUILD/libdlmsim.a" ] || make -s BUILD="$BUILD" "$BUILD/libdlmsim.a" >&2
 cudalib=$(dirname "$(dirname "$nvcc")")/lib64
-${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude bench/plan_ops.c \
+${CC:-cc} -std=c11 -O2 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Iinclude -DDLM_HAVE_CUDA=1 bench/plan_ops.c \
     "$BUILD/libdlmsim.a" -lgsl -lgslcblas -lm -fopenmp -L"$cudalib" -Wl,-rpath,"$cudalib" \
-    -lcudart -lstdc++ -o "$BUILD/bench/plan_ops"
+    -lcudart -lnvrtc -lstdc++ -o "$BUILD/bench/plan_ops"
 "$BUILD/bench/plan_ops" "$circuit" "$mode" > "$out/plan.txt" || exit 2
 plan() { awk -v k="$1" '$1 == k {print $2; f = 1} END {if (!f) print 0}' "$out/plan.txt"; }
 
@@ -115,27 +116,51 @@ awk -v s="$nslots" -v o="$nout" -v r="$regs" -v st="$smem" 'BEGIN {
     n = br; if (bs < n) n = bs; if (bt < n) n = bt; if (32 < n) n = 32
     printf "resident warps per SM: %d (%d-thread blocks, values in %s memory, %d dynamic shared bytes; blocks by registers %d, by shared memory %d, by threads %d)\n", n * w, bd, where, dyn, br, bs, bt }'
 
-[ "${SASS_JIT:-0}" = 1 ] || exit 0
-{ echo '#include "dlm_jit_cuda.h"'; "$BUILD/bench/plan_ops" "$circuit" "$mode" jit; echo 'DLM_JIT_KERNEL(dlm_jit_f)'; } > "$out/jit.cu.new"
-# the same source as last time, headers unchanged: the last cubin (nvcc takes minutes)
-if ! cmp -s "$out/jit.cu.new" "$out/jit.cu" || [ ! -s "$out/jit_ptxas.txt" ] ||
-   [ -n "$(find include/dlm_jit_cuda.h include/dlm_step.h -newer "$out/jit.cubin" 2>/dev/null)" ]; then
-    mv "$out/jit.cu.new" "$out/jit.cu"
-    "$nvcc" -std=c++17 -O3 --fmad=false -arch="$arch" -cubin -lineinfo -Iinclude -Xptxas -v \
-        "$out/jit.cu" -o "$out/jit.cubin" 2> "$out/jit_ptxas.txt"
-fi
-"$bin/nvdisasm" -c -gi "$out/jit.cubin" > "$out/jit.sass"
-read -r c_pass u_pass < <(sc loop "$out/jit.sass" dlm_jit_f_kernel 'ins:REDUX' 'REDUX')
-jregs=$(sed -n 's/.*Used \([0-9]*\) registers.*/\1/p' "$out/jit_ptxas.txt" | head -1)
-jstack=$(sed -n 's/.* \([0-9]*\) bytes stack frame.*/\1/p' "$out/jit_ptxas.txt" | head -1)
-jspills=$(sed -n 's/.*stack frame, \([0-9]*\) bytes spill stores, \([0-9]*\) bytes spill loads.*/\1 \2/p' "$out/jit_ptxas.txt" | head -1)
-jsmem=$(sed -n 's/.*registers.* \([0-9]*\) bytes smem.*/\1/p' "$out/jit_ptxas.txt" | head -1)
-echo "jit kernel: one pass of the pair loop $c_pass warp instructions ($u_pass outputs summed in it)"
+# The JIT kernel (kernels/engine_cuda_jit.cu): CIRCUIT's program compiled by the
+# engine's own NVRTC call (plan_ops cubin: dlm_cuda_jit_compile, sm_90), so these are the
+# figures of the code the engine loads. One pass of its pair loop is one thread's 128
+# chains; its instructions by source: Philox (the coins), dlm_jit_cuda.h (the output
+# sums and the loop), the rest (the gates, from dlm_step.h's dlm_tt2_word/dlm_lut_word
+# or the generated lines).
+[ "${SASS_JIT:-1}" = 1 ] || exit 0
+jit_figures() { # CIRCUIT MODE PREFIX: cubin, SASS, loop pass, split, resources
+    "$BUILD/bench/plan_ops" "$1" "$2" cubin "$out/$3.cubin" || return 2
+    "$bin/nvdisasm" -c -gi "$out/$3.cubin" > "$out/$3.sass"
+    "$bin/cuobjdump" --dump-resource-usage "$out/$3.cubin" > "$out/$3_res.txt"
+    sc loop "$out/$3.sass" dlm_jit_f_kernel 'ins:REDUX' 'REDUX' > "$out/$3_loop.txt" || return 2
+    sc split "$out/$3.sass" dlm_jit_f_kernel 'ins:REDUX' 'coin=philox\.h|array\.h' \
+        'out=dlm_jit_cuda\.h' > "$out/$3_split.txt" || return 2
+}
+jit_figures "$circuit" "$mode" jit || { echo "sass.sh: the JIT kernel's figures failed" >&2; exit 2; }
+read -r c_pass u_pass < "$out/jit_loop.txt"
+res() { grep -o "$1:[0-9]*" "$out/$2_res.txt" | head -1 | cut -d: -f2; }
+jregs=$(res REG jit) jstack=$(res STACK jit) jlocal=$(res LOCAL jit) jsmem=$(res SHARED jit)
+part() { awk -v k="$1" '$1 == k {print $2}' "$out/$2_split.txt"; }
+echo "jit kernel: dlm_jit_f_kernel (NVRTC, as the engine compiles it), one pass of the pair loop $c_pass warp instructions ($u_pass output sums; Philox $(part coin jit), outputs and loop $(part out jit), gates $(part other jit))"
 awk -v c="$c_pass" 'BEGIN {printf "jit warp instructions per sample: %.2f\n", c / 4096}'
+awk -v g="$(part other jit)" -v n="$((nxor + nand))" 'BEGIN {
+    if (n > 0) printf "jit per 2-input gate per 4096 chains: %.2f warp instructions\n", g / n }'
 echo "jit stack bytes: $jstack"
-echo "jit spills: ${jspills% *} bytes stores, ${jspills#* } bytes loads"
+echo "jit local bytes: $jlocal (cuobjdump; spills go to the stack, so 0 stack bytes means no spills)"
 echo "jit registers: $jregs"
 awk -v o="$nout" -v r="$jregs" -v st="$jsmem" 'BEGIN {   # 256-thread blocks, 4 nout shared bytes
     rw = int((r * 32 + 255) / 256) * 256; br = int(int(65536 / rw) / 8)
     bs = int(228 * 1024 / (4 * o + st + 1024)); n = br; if (bs < n) n = bs; if (8 < n) n = 8
     printf "jit resident warps per SM: %d (256-thread blocks; blocks by registers %d, by shared memory %d)\n", 8 * n, br, bs }'
+
+# The EPFL circuits whose programs compile in seconds: gate instructions per 2-input
+# gate (those not from Philox or dlm_jit_cuda.h) per 4096 chains, and the stack.
+[ "${SASS_EPFL:-1}" = 1 ] || exit 0
+for c in ${SASS_EPFL_CIRCUITS:-random_control/ctrl random_control/dec random_control/priority}; do
+    f=circuits/epfl/$c.aig
+    [ -f "$f" ] || continue
+    n=$(basename "$c")
+    "$BUILD/bench/plan_ops" "$f" revise > "$out/epfl_$n.txt" || exit 2
+    g2=$(awk '$1 ~ /^gate2:/ {s += $2} END {print s + 0}' "$out/epfl_$n.txt")
+    other=$(awk '$1 ~ /^gate[013456]$/ || $1 == "coin_biased" || $1 == "inc" {s += $2} END {print s + 0}' "$out/epfl_$n.txt")
+    jit_figures "$f" revise "epfl_$n" || { echo "sass.sh: $n: the JIT kernel's figures failed" >&2; exit 2; }
+    awk -v n="$n" -v g="$(part other "epfl_$n")" -v k="$g2" -v x="$other" -v s="$(res STACK "epfl_$n")" \
+        -v r="$(res REG "epfl_$n")" 'BEGIN {
+        printf "jit EPFL %s revise: %.2f warp instructions per 2-input gate per 4096 chains (%d gates%s), stack %d bytes, %d registers\n",
+            n, g / k, k, (x > 0 ? sprintf(", %d other operations counted with them", x) : ""), s, r }'
+done

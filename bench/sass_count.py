@@ -18,6 +18,10 @@ only one, and the shortest way back to the fetch is the loop's continuation.
   sass_count.py path FILE KERNEL W1 W2 ...    instructions of the shortest cycle
       W = 'line:REGEX' (an instruction's line chain matches), 'ins:REGEX' (its text
       matches), or both joined by '&'.
+  sass_count.py split FILE KERNEL W LABEL=REGEX ...
+      the same loop's instructions by source: each counted under the first LABEL whose
+      REGEX matches its line chain (the innermost-first "file:line" list, joined by
+      spaces), else under "other"; prints "LABEL N" lines.
   sass_count.py loop FILE KERNEL W UNIT [SKIP]
       the innermost loop around the first block of W (a back edge to a block at or
       before it from one at or after it): prints its instructions, all blocks entered
@@ -178,7 +182,31 @@ def loop(ins, spec, unit, skip):
     return n, u
 
 
+def split(ins, spec, labels):
+    """{label: instructions of one pass of the loop around spec, by source}."""
+    blk, succ = blocks(ins)
+    w = min(witness(ins, blk, spec))
+    back = [(t, h) for t in range(len(blk)) for h in succ[t] if h <= w <= t]
+    if not back:
+        sys.exit("sass_count.py: no loop around %r" % spec)
+    t, h = min(back, key=lambda e: e[0] - e[1])
+    rx = [(lab, re.compile(r)) for lab, _, r in (x.partition("=") for x in labels)]
+    out = {lab: 0 for lab, _ in rx}
+    out["other"] = 0
+    for b in range(h, t + 1):
+        for i in blk[b]:
+            if ins[i]["op"] == "NOP":
+                continue
+            chain = ins[i]["lines"]
+            out[next((lab for lab, r in rx if r.search(chain)), "other")] += 1
+    return out
+
+
 def main(argv):
+    if argv[:1] == ["split"] and len(argv) >= 5:
+        for lab, n in split(parse(argv[1], argv[2]), argv[3], argv[4:]).items():
+            print(lab, n)
+        return
     if argv[:1] == ["loop"] and len(argv) in (5, 6):
         print("%d %d" % loop(parse(argv[1], argv[2]), argv[3], argv[4],
                              argv[5] if len(argv) == 6 else None))

@@ -44,6 +44,13 @@ extern const unsigned dlm_jit_nheaders;
 dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                           const dlm_slot_plan *sp, dlm_err *err);
 
+/* The whole program the JIT kernel compiles (kernels/engine_cuda_jit.cu): under NVRTC
+ * (__CUDACC_RTC__) kernels/jit_nvrtc.h, then include/dlm_jit_cuda.h, the plan's function
+ * DLM_JIT_FN_NAME (dlm_jit_source) and its kernel DLM_JIT_KERNEL_NAME. */
+#define DLM_JIT_FN_NAME "dlm_jit_f"
+#define DLM_JIT_KERNEL_NAME "dlm_jit_f_kernel"
+dlm_status dlm_jit_program(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, dlm_err *err);
+
 /* CUDA builds only (kernels/engine_cuda_jit.cu): compiles the JIT kernel's program src
  * (DLM_JIT_EMIT=emit) with NVRTC for sm_<arch> into a malloc'd cubin of *size bytes.
  * Needs no device. DLM_ECUDA with NVRTC's first log line when it fails. */

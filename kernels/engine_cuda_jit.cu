@@ -44,7 +44,6 @@ extern "C" {
 #define JIT_BLOCK 256u                         /* __launch_bounds__(256) in dlm_jit_cuda.h */
 #define JIT_MAX_CHUNK_PAIRS (UINT64_C(1) << 23) /* 2^30 chains: 32-bit shared counts hold */
 #define JIT_ONES_SHARED_MAX (16u << 10)        /* per-block ones counters (4096 outputs) */
-#define JIT_FN "dlm_jit_f"                     /* the generated function's name */
 
 // ---------------------------------------------------------------- the cache
 
@@ -103,9 +102,7 @@ static dlm_status jit_program_source(const dlm_program *p, const dlm_slot_plan *
 {
     FILE *f = open_memstream(src, len);
     if (!f) return dlm_fail(err, DLM_ENOMEM, WHO ": out of memory for the kernel source");
-    fprintf(f, "#include \"dlm_jit_nvrtc.h\"\n#include \"dlm_jit_cuda.h\"\n");
-    dlm_status st = dlm_jit_source(f, JIT_FN, p, sp, err);
-    fprintf(f, "DLM_JIT_KERNEL(" JIT_FN ")\n");
+    dlm_status st = dlm_jit_program(f, p, sp, err);
     if (fclose(f) && st == DLM_OK) st = dlm_fail(err, DLM_EIO, WHO ": writing the kernel source failed");
     if (st != DLM_OK) {
         free(*src);
@@ -129,7 +126,9 @@ extern "C" dlm_status dlm_cuda_jit_compile(const char *src, int emit, int arch, 
     snprintf(gpu, sizeof gpu, "--gpu-architecture=sm_%d", arch);
     snprintf(cuv, sizeof cuv, "-DDLM_JIT_CUDART_VERSION=%d", CUDART_VERSION);
     /* 161: Random123's "#pragma diag_suppress", which NVRTC does not know */
-    const char *opts[] = {gpu, "-std=c++17", "--fmad=false", "-default-device", "-diag-suppress=161", cuv,
+    /* line info: source lines in the SASS (bench/sass.sh), the same code */
+    const char *opts[] = {gpu, "-std=c++17", "--fmad=false", "-default-device", "-diag-suppress=161",
+                          "--generate-line-info", cuv,
                           "-DDLM_HAVE_CUDA=1", emit ? "-DDLM_JIT_EMIT=1" : "-DDLM_JIT_EMIT=0"};
     nvrtcProgram prog = NULL;
     dlm_status st = DLM_OK;
@@ -219,7 +218,7 @@ static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_s
     if (st == DLM_OK) {
         const cudaError_t r = cudaLibraryLoadData(&e.lib, cubin, NULL, NULL, 0, NULL, NULL, 0);
         if (r == cudaSuccess) {
-            const cudaError_t g = cudaLibraryGetKernel(&e.kern, e.lib, JIT_FN "_kernel");
+            const cudaError_t g = cudaLibraryGetKernel(&e.kern, e.lib, DLM_JIT_KERNEL_NAME);
             if (g != cudaSuccess) {
                 cudaLibraryUnload(e.lib);
                 st = dlm_fail(err, DLM_ECUDA, WHO ": cudaLibraryGetKernel: %s (%s)",

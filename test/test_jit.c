@@ -195,9 +195,7 @@ static void nvrtc_compiles_the_program(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&src, &len);
     assert_non_null(f);
-    fprintf(f, "#include \"dlm_jit_nvrtc.h\"\n#include \"dlm_jit_cuda.h\"\n");
-    assert_int_equal(dlm_jit_source(f, "dlm_jit_f", &p, &sp, &e), DLM_OK);
-    fprintf(f, "DLM_JIT_KERNEL(dlm_jit_f)\n");
+    assert_int_equal(dlm_jit_program(f, &p, &sp, &e), DLM_OK);
     assert_int_equal(fclose(f), 0);
     for (int emit = 0; emit < 2; emit++) {
         char *cubin = NULL;

@@ -42,17 +42,17 @@ int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k)
     return -1;
 }
 
-dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, uint64_t nops, uint64_t chains)
+dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_plan *sp, uint64_t chains)
 {
     if (asked != DLM_CUDA_KERNEL_AUTO) return asked;
-    return dlm_cuda_jit_pays(nops, chains) ? DLM_CUDA_KERNEL_JIT : DLM_CUDA_KERNEL_INTERP;
+    return dlm_cuda_jit_pays(sp, chains) ? DLM_CUDA_KERNEL_JIT : DLM_CUDA_KERNEL_INTERP;
 }
 
-int dlm_cuda_jit_pays(uint64_t nops, uint64_t chains)
+int dlm_cuda_jit_pays(const dlm_slot_plan *sp, uint64_t chains)
 {
-    if (nops == 0 || nops > DLM_JIT_AUTO_MAX_OPS) return 0;
-    const double compile = DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * (double)nops;
-    return (double)chains * (double)nops * DLM_JIT_SAVE_S_OP > compile;
+    if (!sp || sp->nops == 0 || sp->nops > DLM_JIT_AUTO_MAX_OPS || sp->nslots > DLM_JIT_AUTO_MAX_SLOTS) return 0;
+    const double nops = (double)sp->nops;
+    return (double)chains * nops * DLM_JIT_SAVE_S_OP > DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * nops;
 }
 
 // ---------------------------------------------------------------- CPU-only stubs

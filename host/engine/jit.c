@@ -130,3 +130,12 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
     free(last);
     return ferror(f) ? dlm_fail(err, DLM_EIO, "jit: writing the source failed") : DLM_OK;
 }
+
+dlm_status dlm_jit_program(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, dlm_err *err)
+{
+    fprintf(f, "#ifdef __CUDACC_RTC__\n#include \"dlm_jit_nvrtc.h\"\n#endif\n#include \"dlm_jit_cuda.h\"\n");
+    dlm_status st = dlm_jit_source(f, DLM_JIT_FN_NAME, p, sp, err);
+    if (st != DLM_OK) return st;
+    fprintf(f, "DLM_JIT_KERNEL(" DLM_JIT_FN_NAME ")\n");
+    return ferror(f) ? dlm_fail(err, DLM_EIO, "jit: writing the source failed") : DLM_OK;
+}
