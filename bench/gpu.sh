@@ -9,8 +9,10 @@
 #      (exit 1); CPU = GPU equality is what these tests assert;
 #   3. the Philox SASS count (bench/philox_sass.sh, where cuobjdump exists);
 #   4. throughput: `dlmsim run X --mode M --chains N --backend E --quiet --json` for
-#      E = cuda, cuda-ref, cpu. Its "seconds" excludes context creation and kernel
-#      loading (an untimed warm-up call inside the process, "warmup_seconds"). Per row
+#      E = cuda with --cuda-kernel jit (small plans: the JIT kernel, docs/gpu.md) and
+#      interpreter, cuda-ref, cpu. Its "seconds" excludes context creation and kernel
+#      loading and compiling (an untimed warm-up call inside the process,
+#      "warmup_seconds"; the JIT compile also as "jit_compile_seconds"). Per row
 #      one calibration run from a SCALE-scaled start, chains multiplied until a run
 #      takes at least MIN_S seconds (default 1), then the median of REPEATS runs.
 # A hard guard: every step runs under `timeout` with what is left of BUDGET_S; when it
@@ -105,32 +107,38 @@ import json, statistics, subprocess, sys, time
 bin, repeats, scale, min_s, deadline, rows = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
     float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 EPFL = "circuits/epfl"
-# (circuit, modes, starting chains per backend, before SCALE and calibration)
-ROWS = [("gen:parity-revise:64", ["revise"], {"cuda": 1e9, "cuda-ref": 1e8, "cpu": 2e7}),
-        ("gen:parity-revise:64", ["cot", "ar"], {"cuda": 2e8, "cuda-ref": 2e7, "cpu": 1e7})]
+# (circuit, modes, starting chains per contender, before SCALE and calibration); the
+# JIT kernel only where its program compiles in seconds and fits in registers
+J = {"cuda:jit": 2e9, "cuda:interpreter": 1e9, "cuda-ref": 1e8, "cpu": 2e7}
+ROWS = [("gen:parity-revise:64", ["revise"], J),
+        ("gen:parity-revise:64", ["cot", "ar"], {k: v / 5 for k, v in J.items()})]
+for f in ["random_control/ctrl", "random_control/dec"]:
+    ROWS.append((f"{EPFL}/{f}.aig", ["revise", "cot"], {k: v / 100 for k, v in J.items()}))
 for f in ["arithmetic/multiplier", "random_control/voter", "arithmetic/log2", "random_control/arbiter"]:
-    ROWS.append((f"{EPFL}/{f}.aig", ["revise", "cot"], {"cuda": 1e7, "cuda-ref": 1e6, "cpu": 2e5}))
+    ROWS.append((f"{EPFL}/{f}.aig", ["revise", "cot"], {"cuda:interpreter": 1e7, "cuda-ref": 1e6, "cpu": 2e5}))
 if rows == "quick":
-    ROWS = [("gen:parity-revise:16", ["revise"], {"cuda": 1e9, "cuda-ref": 1e8, "cpu": 2e7}),
-            (f"{EPFL}/random_control/ctrl.aig", ["cot"], {"cuda": 1e7, "cuda-ref": 1e6, "cpu": 2e5})]
+    ROWS = [("gen:parity-revise:16", ["revise"], J),
+            (f"{EPFL}/random_control/ctrl.aig", ["cot"], {k: v / 100 for k, v in J.items()})]
 
 class Cut(Exception):
     pass
 
-def run(x, m, be, n):
+def run(x, m, who, n):
     t = deadline - time.time()
     if t <= 0:
         raise Cut()
+    be, _, kern = who.partition(":")
     try:
         p = subprocess.run([bin, "run", x, "--mode", m, "--chains", str(n), "--backend", be,
-                            "--quiet", "--json"], capture_output=True, text=True, timeout=t)
+                            "--quiet", "--json"] + (["--cuda-kernel", kern] if kern else []),
+                           capture_output=True, text=True, timeout=t)
     except subprocess.TimeoutExpired:
         raise Cut()
     if p.returncode != 0:
         sys.exit(f"gpu.sh: {x} {m} {be} --chains {n}: exit {p.returncode}: {p.stderr.strip()}")
     r = json.loads(p.stdout)
-    if r["backend"] != be:
-        sys.exit(f"gpu.sh: {x} {m}: asked for {be}, ran {r['backend']}")
+    if r["backend"] != be or (kern and r.get("cuda_kernel") != kern):
+        sys.exit(f"gpu.sh: {x} {m}: asked for {who}, ran {r['backend']} {r.get('cuda_kernel', '')}")
     return r
 
 def gates(x):
@@ -138,16 +146,16 @@ def gates(x):
                                      text=True, check=True).stdout)["gates"]
 
 print("| circuit | mode | backend | chains | seconds (median) | samples/s (median of %d) | "
-      "gate·samples/s | warm-up s | calibration s | odd parity | bytes_device_measured |" % repeats)
+      "gate·samples/s | warm-up s (JIT compile s) | calibration s | odd parity | bytes_device_measured |" % repeats)
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 done = total = 0
 for x, modes, start in ROWS:
-    total += 3 * len(modes)
+    total += len(start) * len(modes)
 try:
     for x, modes, start in ROWS:
         g = gates(x)
         for m in modes:
-            for be in ["cuda", "cuda-ref", "cpu"]:
+            for be in start:                      # contenders in turn, row by row
                 n = max(1000, int(start[be] * scale))
                 r = run(x, m, be, n)              # calibration: at least min_s of sampling
                 for _ in range(20):                # at least x2 a step: fixed costs
@@ -160,8 +168,9 @@ try:
                 runs = [r] + [run(x, m, be, n) for _ in range(repeats - 1)]
                 secs = statistics.median(q["seconds"] for q in runs)
                 rate = statistics.median(q["samples_per_s"] for q in runs)
+                jit = f" ({r['jit_compile_seconds']:.3g})" if "jit_compile_seconds" in r else ""
                 print(f"| {x.split('/')[-1]} | {m} | {be} | {n:.3g} | {secs:.3g} | {rate:.3g} | "
-                      f"{rate * g:.3g} | {r['warmup_seconds']:.3g} | {cal:.3g} | {r['odd_parity']} | "
+                      f"{rate * g:.3g} | {r['warmup_seconds']:.3g}{jit} | {cal:.3g} | {r['odd_parity']} | "
                       f"{r['bytes_device_measured']} |", flush=True)
                 done += 1
 except Cut:

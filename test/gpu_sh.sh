@@ -24,19 +24,19 @@ gpush() { # gpu.sh on the emulated build, quick rows; extra environment as argum
         OUT_MD="$tmp/gpu.md" "$@" bash bench/gpu.sh > "$tmp/out" 2>&1
 }
 
-# (a) a device: every row, each calibrated until one run sampled for at least MIN_S
+# (a) a device: every row (the JIT and the interpreter kernel among them), each calibrated until one run sampled for at least MIN_S
 # seconds (the calibration column; the median of the repeats may be a little less)
 gpush MIN_S=0.02; rc=$?
 md=$tmp/gpu.md
-rows=$(grep -cE '^\| [^|]+ \| (revise|cot) \| (cuda|cuda-ref|cpu) \|' "$md" 2>/dev/null)
-short=$(awk -F'|' '/^\| .* \| (cuda|cuda-ref|cpu) \|/ && $10 + 0 < 0.02 {n++} END {print n + 0}' "$md" 2>/dev/null)
+rows=$(grep -cE '^\| [^|]+ \| (revise|cot) \| (cuda:jit|cuda:interpreter|cuda-ref|cpu) \|' "$md" 2>/dev/null)
+short=$(awk -F'|' '/^\| .* \| (cuda:jit|cuda:interpreter|cuda-ref|cpu) \|/ && $10 + 0 < 0.02 {n++} END {print n + 0}' "$md" 2>/dev/null)
 if [ "$rc" -eq 0 ] && grep -q '^- test_philox: exit 0, \[ PASSED \] [1-9]' "$md" &&
-   [ "$rows" = 6 ] && [ "$short" = 0 ] && grep -q '^6 of 6 rows$' "$md"; then
-    ok "gpu.sh with a device: tests passed, 6 rows calibrated to >= 0.02 s, report written"
+   [ "$rows" = 8 ] && [ "$short" = 0 ] && grep -q '^8 of 8 rows$' "$md"; then
+    ok "gpu.sh with a device: tests passed, 8 rows calibrated to >= 0.02 s, report written"
 else
     bad "gpu.sh with a device: exit $rc, $rows rows, $short short"; tail -20 "$tmp/out"; cat "$md"
 fi
-for be in cuda cuda-ref cpu; do
+for be in cuda:jit cuda:interpreter cuda-ref cpu; do
     if grep -qE "^\| ctrl.aig \| cot \| $be \| " "$md"; then ok "row ctrl.aig cot $be"
     else bad "no row ctrl.aig cot $be"; fi
 done
@@ -52,7 +52,7 @@ fi
 
 # (c) the time guard: a row that wants 100 s cannot finish in a budget of 8
 gpush MIN_S=100 BUDGET_S=8; rc=$?
-if [ "$rc" -eq 3 ] && grep -q '^cut: the time guard (BUDGET_S) ran out after 0 of 6 rows$' "$md" &&
+if [ "$rc" -eq 3 ] && grep -q '^cut: the time guard (BUDGET_S) ran out after 0 of 8 rows$' "$md" &&
    grep -q '^- test_philox: exit 0' "$md"; then
     ok "gpu.sh over its budget: cut, partial report, exit 3"
 else

@@ -79,14 +79,21 @@ typedef struct {
     uint8_t *samples;
 } run_result;
 
-/* Engine knobs of one run: max_bytes and the bit-sliced CUDA kernel's test knobs. */
+/* Engine knobs of one run: max_bytes, the bit-sliced CUDA kernel's test knobs, its
+ * kernel (default auto: the interpreter at these chain counts) and JIT kernels. */
 typedef struct {
     uint64_t max_bytes;
     unsigned cuda_block;
     int cuda_global;
+    dlm_cuda_kernel kernel;
+    dlm_jit_cache *jit;
 } knobs;
 
-static const knobs DEFAULTS = {0, 0, 0};
+static const knobs DEFAULTS = {0, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL};
+
+/* JIT kernels in the tests: plans of at most this many operations (the emulation
+ * compiles each program with g++; the larger ones take the interpreter only). */
+#define JIT_TEST_MAX_OPS 6000u
 
 /* Runs chains [first, first+n) of p on backend b into fresh counts (and samples). */
 static void run_on(dlm_backend b, const dlm_program *p, uint64_t first, uint64_t n,
@@ -109,6 +116,8 @@ static void run_on(dlm_backend b, const dlm_program *p, uint64_t first, uint64_t
     o.max_bytes = kn->max_bytes;
     o.cuda_block = kn->cuda_block;
     o.cuda_global = kn->cuda_global;
+    o.cuda_kernel = kn->kernel;
+    o.jit = kn->jit;
     dlm_status st = dlm_engine_run(b, p, &o, &r->k, &e);
     if (st != DLM_OK) print_error("%s engine: %s\n", dlm_backend_name(b), e.msg);
     assert_int_equal(st, DLM_OK);
@@ -183,15 +192,67 @@ static void expect_same(const char *what, const char *variant, const dlm_program
     expect_same_counts(w, &want->k, &got->k);
 }
 
-/* Value slots of p's slot plan (16 value bytes per slot per pair of words). */
-static uint64_t plan_slots(const dlm_program *p)
+/* Value slots of p's slot plan (16 value bytes per slot per pair of words); its
+ * operations in *nops when nops is not NULL. */
+static uint64_t plan_slots_ops(const dlm_program *p, uint64_t *nops)
 {
     dlm_slot_plan sp;
     dlm_err e;
     assert_int_equal(dlm_slot_plan_build(p, &sp, &e), DLM_OK);
     const uint64_t n = sp.nslots;
+    if (nops) *nops = sp.nops;
     dlm_slot_plan_free(&sp);
     return n;
+}
+
+static uint64_t plan_slots(const dlm_program *p) { return plan_slots_ops(p, NULL); }
+
+/* The JIT kernel (kernels/engine_cuda_jit.cu) against the CPU's run `cpu` (samples and
+ * histogram: the DLM_JIT_EMIT program), then without samples and histogram (the counts
+ * program), under an output-word budget of 37 pairs (ragged chunks) and split over two
+ * calls at a chain inside a pair. Both programs are compiled once, into one cache. */
+static void jit_variants(const char *what, const dlm_program *p, uint64_t first, uint64_t n,
+                         int want_hist, const run_result *cpu)
+{
+    dlm_err e;
+    knobs kn = DEFAULTS;
+    kn.kernel = DLM_CUDA_KERNEL_JIT;
+    assert_int_equal(dlm_jit_cache_new(&kn.jit, &e), DLM_OK);
+    run_result r;
+    run_on(DLM_BACKEND_CUDA, p, first, n, &kn, want_hist, 1, &r);
+    expect_same(what, "cuda jit vs cpu", p, first, n, cpu, &r);
+    result_free(&r);
+    run_result counts_only;
+    run_on(DLM_BACKEND_CUDA, p, first, n, &kn, 0, 0, &counts_only);
+    assert_int_equal(counts_only.k.odd_parity, cpu->k.odd_parity);
+    assert_memory_equal(counts_only.k.ones, cpu->k.ones, p->nout * sizeof *cpu->k.ones);
+    result_free(&counts_only);
+    if (p->nout) {
+        knobs b37 = kn;
+        b37.max_bytes = 37 * 16 * (uint64_t)p->nout;
+        run_on(DLM_BACKEND_CUDA, p, first, n, &b37, want_hist, 1, &r);
+        expect_same(what, "cuda jit, 37-pair budget", p, first, n, cpu, &r);
+        assert_true(r.k.bytes_tokens <= b37.max_bytes);
+        result_free(&r);
+    }
+    run_result half;
+    run_on(DLM_BACKEND_CUDA, p, first, n / 2, &kn, want_hist, 0, &half);
+    dlm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.first_chain = first + n / 2;
+    o.chains = n - n / 2;
+    o.seed = SEED;
+    o.want_hist = want_hist;
+    o.cuda_kernel = DLM_CUDA_KERNEL_JIT;
+    o.jit = kn.jit;
+    assert_int_equal(dlm_engine_cuda_bits_run(p, &o, &half.k, &e), DLM_OK);
+    expect_same_counts(what, &cpu->k, &half.k);
+    result_free(&half);
+    uint64_t compiled = 0;
+    double secs = 0;
+    dlm_jit_cache_stats(kn.jit, &compiled, &secs);
+    assert_int_equal(compiled, 2); /* the EMIT program and the counts program, once each */
+    dlm_jit_cache_free(kn.jit);
 }
 
 /* The bit-sliced kernel under one knob setting, against the default run `gpu`; a value
@@ -217,7 +278,8 @@ static void compare_circuit(const char *spec, uint64_t first, uint64_t n, int re
         char what[256];
         snprintf(what, sizeof what, "%s --mode %s", spec, dlm_mode_name((dlm_mode)m));
         const int want_hist = p.nout <= HIST_BITS_MAX;
-        const uint64_t pair_bytes = 16 * plan_slots(&p);
+        uint64_t nops = 0;
+        const uint64_t pair_bytes = 16 * plan_slots_ops(&p, &nops);
 
         /* cpu (bit-sliced) = cuda (bit-sliced) = cuda-ref (byte) */
         run_result cpu, gpu, ref;
@@ -228,10 +290,12 @@ static void compare_circuit(const char *spec, uint64_t first, uint64_t n, int re
         expect_same(what, "cuda-ref vs cpu", &p, first, n, &cpu, &ref);
         expect_same(what, "cuda vs cuda-ref", &p, first, n, &ref, &gpu);
         assert_true(gpu.k.bytes_tokens >= pair_bytes); /* something was reported */
+        if (nops <= JIT_TEST_MAX_OPS) jit_variants(what, &p, first, n, want_hist, &cpu);
 
         /* the kernel's other layouts and chunkings */
-        const knobs global = {0, 0, 1}, warp = {0, 32, 0};
-        const knobs pairs37 = {37 * pair_bytes, 0, 0}, pairs1000 = {1000 * pair_bytes, 0, 0};
+        const knobs global = {0, 0, 1, DLM_CUDA_KERNEL_AUTO, NULL}, warp = {0, 32, 0, DLM_CUDA_KERNEL_AUTO, NULL};
+        const knobs pairs37 = {37 * pair_bytes, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL},
+                    pairs1000 = {1000 * pair_bytes, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL};
         bits_variant(what, "cuda, global values", &p, first, n, &global, want_hist, &gpu);
         bits_variant(what, "cuda, 32-thread blocks", &p, first, n, &warp, want_hist, &gpu);
         bits_variant(what, "cuda, 37-pair budget", &p, first, n, &pairs37, want_hist, &gpu);
@@ -239,7 +303,7 @@ static void compare_circuit(const char *spec, uint64_t first, uint64_t n, int re
 
         /* the byte engine's chunkings (token budgets of 1000 and 37 chains) */
         const uint64_t L = p.L ? p.L : 1;
-        const knobs tok1000 = {1000 * L, 0, 0}, tok37 = {37 * L, 0, 0};
+        const knobs tok1000 = {1000 * L, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL}, tok37 = {37 * L, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL};
         for (int i = 0; ref_chunks && i < 2; i++) {
             run_result small;
             run_on(DLM_BACKEND_CUDA_REF, &p, first, n, i ? &tok37 : &tok1000, want_hist, 1, &small);
@@ -417,7 +481,7 @@ static void cuda_bits_budget_of_one_pair(void **state)
     assert_int_equal(k.chains, 0);
     dlm_counts_free(&k);
 
-    const knobs one_pair = {pair_bytes, 0, 0};
+    const knobs one_pair = {pair_bytes, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL};
     run_result cpu, gpu;
     run_on(DLM_BACKEND_CPU, &p, 77, 3001, &DEFAULTS, 1, 1, &cpu);
     run_on(DLM_BACKEND_CUDA, &p, 77, 3001, &one_pair, 1, 1, &gpu);

@@ -223,12 +223,64 @@ static void nvrtc_compiles_the_program(void **state)
 #endif
 }
 
+/* The auto choice (dlm_cuda_kernel_resolve, dlm_cuda_jit_pays): the interpreter for a
+ * short run, the JIT kernel for a long one, never for a plan wider than the registers
+ * (gen:mult:16: hundreds of slots) or without operations; an explicit kernel is kept;
+ * the names parse and print. */
+static void auto_choice(void **state)
+{
+    (void)state;
+    loaded L;
+    dlm_program p;
+    dlm_slot_plan sp;
+    dlm_err e;
+    compile_ok(0, DLM_MODE_REVISE, &L, &p); /* parity-revise:16: 31 operations, 16 slots */
+    assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+    assert_true(sp.nslots <= DLM_JIT_AUTO_MAX_SLOTS);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, 1000000), DLM_CUDA_KERNEL_INTERP);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, UINT64_C(1) << 50), DLM_CUDA_KERNEL_JIT);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_INTERP, &sp, UINT64_C(1) << 50),
+                     DLM_CUDA_KERNEL_INTERP);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_JIT, &sp, 1), DLM_CUDA_KERNEL_JIT);
+    /* the break-even of the model, to the chain */
+    const double be = (DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * (double)sp.nops) /
+                      ((double)sp.nops * DLM_JIT_SAVE_S_OP);
+    assert_false(dlm_cuda_jit_pays(&sp, (uint64_t)(be * 0.99)));
+    assert_true(dlm_cuda_jit_pays(&sp, (uint64_t)(be * 1.01)));
+    const uint64_t nops = sp.nops;
+    sp.nops = 0;
+    assert_false(dlm_cuda_jit_pays(&sp, UINT64_C(1) << 60));
+    sp.nops = nops;
+    assert_false(dlm_cuda_jit_pays(NULL, UINT64_C(1) << 60));
+    dlm_slot_plan_free(&sp);
+    dlm_program_free(&p);
+    dlm_levels_free(&L.lv);
+    dlm_circuit_free(&L.c);
+    load_ok("gen:mult:16", &L);
+    assert_int_equal(dlm_compile(&L.c, &L.lv, DLM_MODE_REVISE, &p, &e), DLM_OK);
+    assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+    assert_true(sp.nslots > DLM_JIT_AUTO_MAX_SLOTS);
+    assert_false(dlm_cuda_jit_pays(&sp, UINT64_C(1) << 60));
+    dlm_slot_plan_free(&sp);
+    dlm_program_free(&p);
+    dlm_levels_free(&L.lv);
+    dlm_circuit_free(&L.c);
+    dlm_cuda_kernel k = DLM_CUDA_KERNEL_AUTO;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dlm_cuda_kernel_parse(dlm_cuda_kernel_name((dlm_cuda_kernel)i), &k), 0);
+        assert_int_equal(k, i);
+    }
+    assert_int_equal(dlm_cuda_kernel_parse("interp", &k), -1);
+    assert_int_equal(dlm_cuda_kernel_parse(NULL, &k), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cpu_matches_generated),
         cmocka_unit_test(bad_input_refused),
         cmocka_unit_test(nvrtc_compiles_the_program),
+        cmocka_unit_test(auto_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
