@@ -188,24 +188,28 @@ class Program:
             raise ValueError("first_chain + chains is over 2^64")
         return chains, seed, first_chain, _str(backend, "backend"), _threads(threads)
 
-    def sample(self, chains, seed=0, first_chain=0, backend="auto", threads=None, packed=True):
+    def sample(self, chains, seed=0, first_chain=0, backend="auto", threads=None, packed=True,
+               cuda_kernel="auto"):
         """Samples of chains first_chain .. first_chain+chains-1 under seed.
 
         packed=True: numpy uint8 of shape (chains, ceil(outputs/8)), bit k of a row
         (byte k // 8, bit k % 8, least significant first) is output k, as the engines
-        and the CLI's --samples write them; packed=False: bool (chains, outputs)."""
+        and the CLI's --samples write them; packed=False: bool (chains, outputs).
+        cuda_kernel: the cuda backend's kernel, "auto", "interpreter" or "jit" (as the
+        CLI's --cuda-kernel; docs/gpu.md)."""
         chains, seed, first_chain, backend, threads = self._args(chains, seed, first_chain, backend, threads)
         if not packed:
             _alloc((chains, max(self.outputs, 1)), np.bool_, "samples")  # the unpacked size, checked first
         x = _alloc((chains, self.sample_bytes), np.uint8, "samples")
-        _, notice, _, _ = self._p.run(chains, seed, first_chain, backend, threads, x, None, None)
+        _, _, notice, _, _ = self._p.run(chains, seed, first_chain, backend, _str(cuda_kernel, "cuda_kernel"),
+                                         threads, x, None, None)
         _notice(notice)
         if packed:
             return x
         return np.unpackbits(x, axis=1, count=self.outputs, bitorder="little").view(np.bool_)
 
     def iter_samples(self, chains, chunk=1 << 20, seed=0, first_chain=0, backend="auto", threads=None,
-                     packed=True):
+                     packed=True, cuda_kernel="auto"):
         """The samples of sample() in pieces of at most chunk chains (an iterator of
         arrays, in chain order), for batches larger than memory."""
         chains, seed, first_chain, backend, threads = self._args(chains, seed, first_chain, backend, threads)
@@ -213,15 +217,17 @@ class Program:
         done = 0
         while done < chains:
             n = min(chunk, chains - done)
-            yield self.sample(n, seed, first_chain + done, backend, threads or None, packed)
+            yield self.sample(n, seed, first_chain + done, backend, threads or None, packed, cuda_kernel)
             done += n
 
-    def counts(self, chains, seed=0, first_chain=0, backend="auto", threads=None, histogram=None):
+    def counts(self, chains, seed=0, first_chain=0, backend="auto", threads=None, histogram=None,
+               cuda_kernel="auto"):
         """Exact counts of chains first_chain .. first_chain+chains-1 under seed: a dict
         with "ones" (numpy uint64 per output: chains whose output k is 1), "odd"
         (numpy uint64: chains whose outputs XOR to 1), "histogram" (numpy uint64 of
         2^outputs, index bit k = output k; None when not asked for, and by default for
-        more than 24 outputs), "chains" and "backend"."""
+        more than 24 outputs), "chains", "backend" and "cuda_kernel" (the kernel that
+        ran, "interpreter" or "jit", with the cuda backend; else None)."""
         chains, seed, first_chain, backend, threads = self._args(chains, seed, first_chain, backend, threads)
         if histogram is None:
             histogram = self.outputs <= _core.hist_max_bits
@@ -232,15 +238,17 @@ class Program:
                 raise ValueError("a histogram needs at most %d output bits, the circuit has %d"
                                  % (_core.hist_max_bits, self.outputs))
             hist = _alloc((1 << self.outputs,), np.uint64, "histogram")
-        bname, notice, n, odd = self._p.run(chains, seed, first_chain, backend, threads, None, ones, hist)
+        bname, kname, notice, n, odd = self._p.run(chains, seed, first_chain, backend,
+                                                   _str(cuda_kernel, "cuda_kernel"), threads, None, ones, hist)
         _notice(notice)
-        return {"ones": ones, "odd": np.uint64(odd), "histogram": hist, "chains": n, "backend": bname}
+        return {"ones": ones, "odd": np.uint64(odd), "histogram": hist, "chains": n, "backend": bname,
+                "cuda_kernel": kname}
 
 
 # ---------------------------------------------------------------- verification
 
 def verify(circuit, mode="revise", chains=1000000, seed=0, alpha=1e-3, target="auto", backend="auto",
-           threads=None, inject_bias=None):
+           threads=None, inject_bias=None, cuda_kernel="auto"):
     """Samples a circuit (a Circuit, a file or a "gen:" spec) and checks it against its
     exact target, as `dlmsim verify`: the report of docs/report-format.md as a dict
     ("verdict" is "PASS" or "FAIL"). inject_bias=(K, EPS) makes coin K come up 1 with
@@ -263,7 +271,8 @@ def verify(circuit, mode="revise", chains=1000000, seed=0, alpha=1e-3, target="a
         if coin >= 1 << 32 or not (-0.5 < eps < 0.5):
             raise ValueError("bad inject_bias %r (K, EPS with -1/2 < EPS < 1/2)" % (inject_bias,))
     text = _core.verify(circuit._c, _str(mode, "mode"), chains, seed, alpha, _str(target, "target"),
-                        _str(backend, "backend"), _threads(threads), coin, eps, circuit.name)
+                        _str(backend, "backend"), _str(cuda_kernel, "cuda_kernel"), _threads(threads), coin, eps,
+                        circuit.name)
     return json.loads(text)
 
 

@@ -218,11 +218,13 @@ typedef struct {
     dlm_program p;
     dlm_slot_plan plan;
     int have_plan, compiled;
+    dlm_jit_cache *jit;     /* the cuda backend's JIT kernels of this program, made once */
     CircuitObject *circuit; /* owned reference: check() needs its levels */
 } ProgramObject;
 
 static void Program_dealloc(ProgramObject *self)
 {
+    dlm_jit_cache_free(self->jit);
     if (self->have_plan) dlm_slot_plan_free(&self->plan);
     if (self->compiled) dlm_program_free(&self->p);
     Py_XDECREF(self->circuit);
@@ -239,6 +241,7 @@ static PyObject *Circuit_compile(CircuitObject *self, PyObject *args)
     ProgramObject *o = PyObject_New(ProgramObject, &ProgramType);
     if (!o) return NULL;
     o->have_plan = o->compiled = 0;
+    o->jit = NULL;
     o->circuit = NULL;
     dlm_err e;
     dlm_status s;
@@ -286,6 +289,8 @@ typedef struct {
     size_t sb;
     int threads, want_hist;
     uint64_t seed;
+    dlm_cuda_kernel kernel;
+    dlm_jit_cache *jit;
 } engine_ctx;
 
 static dlm_status engine_chunk(void *ctx, uint64_t first, uint64_t done, uint64_t n, dlm_err *err)
@@ -300,23 +305,34 @@ static dlm_status engine_chunk(void *ctx, uint64_t first, uint64_t done, uint64_
     o.samples = c->samples ? c->samples + done * c->sb : NULL;
     o.threads = c->threads;
     o.plan = c->plan;
+    o.cuda_kernel = c->kernel;
+    o.jit = c->jit;
     return dlm_engine_run(c->be, c->p, &o, c->k, err);
 }
 
-/* Program.run(chains, seed, first_chain, backend, threads, samples, ones, hist)
+/* A cuda kernel by name. */
+static int parse_kernel(const char *name, dlm_cuda_kernel *k)
+{
+    if (!dlm_cuda_kernel_parse(name, k)) return 0;
+    PyErr_Format(PyExc_ValueError, "unknown cuda_kernel %s (auto, interpreter, jit)", name);
+    return -1;
+}
+
+/* Program.run(chains, seed, first_chain, backend, cuda_kernel, threads, samples, ones, hist)
  *   samples: None or a writable buffer of chains * ceil(outputs/8) bytes (packed)
  *   ones: None or nout uint64; hist: None or 2^nout uint64 (outputs <= 24)
- * -> (backend name, notice, chains counted, odd parity) */
+ * -> (backend name, cuda kernel name or None, notice, chains counted, odd parity) */
 static PyObject *Program_run(ProgramObject *self, PyObject *args)
 {
     unsigned long long chains, seed, first;
-    const char *bname;
+    const char *bname, *kname;
     int threads;
     PyObject *so, *oo, *ho;
-    if (!PyArg_ParseTuple(args, "KKKsiOOO", &chains, &seed, &first, &bname, &threads, &so, &oo, &ho))
+    if (!PyArg_ParseTuple(args, "KKKssiOOO", &chains, &seed, &first, &bname, &kname, &threads, &so, &oo, &ho))
         return NULL;
     dlm_backend want, be;
-    if (parse_backend(bname, 0, &want)) return NULL;
+    dlm_cuda_kernel kern;
+    if (parse_backend(bname, 0, &want) || parse_kernel(kname, &kern)) return NULL;
     const dlm_program *p = &self->p;
     size_t sb = dlm_sample_bytes(p);
     int want_hist = ho != Py_None;
@@ -329,6 +345,9 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
     char notice[256] = "";
     dlm_status s = dlm_backend_resolve(want, &be, notice, sizeof notice, &e);
     if (s) return raise_status(s, &e);
+    if (kern != DLM_CUDA_KERNEL_AUTO && be != DLM_BACKEND_CUDA)
+        return PyErr_Format(PyExc_ValueError, "cuda_kernel %s is for backend cuda (this run uses %s)",
+                            kname, dlm_backend_name(be));
     Py_buffer bs, bo, bh;
     if (get_out_buffer(so, &bs, (size_t)chains * sb, "samples")) return NULL;
     if (get_out_buffer(oo, &bo, (size_t)p->nout * 8, "ones")) {
@@ -350,15 +369,20 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
         if (s) goto done;
         self->have_plan = 1;
     }
+    /* the cuda kernel, chosen once for all chains; its JIT kernels kept with the program */
+    if (be == DLM_BACKEND_CUDA) kern = dlm_cuda_kernel_resolve(kern, &self->plan, chains);
+    if (be == DLM_BACKEND_CUDA && kern == DLM_CUDA_KERNEL_JIT && !self->jit &&
+        (s = dlm_jit_cache_new(&self->jit, &e)))
+        goto done;
     if ((s = dlm_counts_init(&k, p->nout, want_hist, &e))) goto done;
     engine_ctx c = {be, p, dlm_backend_uses_plan(be) ? &self->plan : NULL, &k, bs.buf, sb, threads,
-                    want_hist, seed};
+                    want_hist, seed, kern, self->jit};
     if (run_chunks(engine_chunk, &c, first, chains, 1 << 16, &s, &e) < 0) goto done;
     if (s) goto done;
     if (bo.buf) memcpy(bo.buf, k.ones, (size_t)p->nout * 8);
     if (bh.buf) memcpy(bh.buf, k.hist, (size_t)8 << p->nout);
-    ret = Py_BuildValue("ssKK", dlm_backend_name(be), notice, (unsigned long long)k.chains,
-                        (unsigned long long)k.odd_parity);
+    ret = Py_BuildValue("szsKK", dlm_backend_name(be), be == DLM_BACKEND_CUDA ? dlm_cuda_kernel_name(kern) : NULL,
+                        notice, (unsigned long long)k.chains, (unsigned long long)k.odd_parity);
 done:
     dlm_counts_free(&k);
     release(&bs);
@@ -399,26 +423,26 @@ static PyObject *mod_info_json(PyObject *mod, PyObject *args)
 
 // ---------------------------------------------------------------- verify
 
-/* verify(circuit, mode, chains, seed, alpha, target, backend, threads, inject_coin,
- * inject_eps, name) -> the report as JSON text (dlm_verify_write_json) */
+/* verify(circuit, mode, chains, seed, alpha, target, backend, cuda_kernel, threads,
+ * inject_coin, inject_eps, name) -> the report as JSON text (dlm_verify_write_json) */
 static PyObject *mod_verify(PyObject *mod, PyObject *args)
 {
     (void)mod;
     CircuitObject *c;
-    const char *mode, *target, *bname, *name;
+    const char *mode, *target, *bname, *kname, *name;
     unsigned long long chains, seed;
     double alpha, eps;
     int threads;
     long long coin;
-    if (!PyArg_ParseTuple(args, "O!sKKdssiLds", &CircuitType, &c, &mode, &chains, &seed, &alpha, &target,
-                          &bname, &threads, &coin, &eps, &name))
+    if (!PyArg_ParseTuple(args, "O!sKKdsssiLds", &CircuitType, &c, &mode, &chains, &seed, &alpha, &target,
+                          &bname, &kname, &threads, &coin, &eps, &name))
         return NULL;
     dlm_verify_opts o;
     dlm_verify_opts_default(&o);
     if (dlm_mode_parse(mode, &o.mode)) return PyErr_Format(PyExc_ValueError, "unknown mode %s (cot, remask, revise, ar)", mode);
     if (dlm_target_want_parse(target, &o.target))
         return PyErr_Format(PyExc_ValueError, "unknown target %s (auto, exact, reference)", target);
-    if (parse_backend(bname, 0, &o.backend)) return NULL;
+    if (parse_backend(bname, 0, &o.backend) || parse_kernel(kname, &o.cuda_kernel)) return NULL;
     o.chains = chains;
     o.seed = seed;
     o.alpha = alpha;

@@ -430,3 +430,31 @@ def test_docs_synopses_run(tmp_path, monkeypatch):
             eval(expr, ns)
         # "..." in the page stands for any text
         assert re.fullmatch(".*".join(map(re.escape, msg.split("..."))), str(e.value)), (msg, str(e.value))
+
+
+# ---------------------------------------------------------------- the cuda kernel
+
+def test_cuda_kernel_checked():
+    """cuda_kernel is one of auto, interpreter, jit, and names a kernel of the cuda
+    backend only (as the CLI's --cuda-kernel)."""
+    p = dlmsim.Circuit.load("gen:parity-revise:16").compile("revise")
+    with pytest.raises(ValueError, match="unknown cuda_kernel"):
+        p.counts(100, backend="cpu", cuda_kernel="fast")
+    with pytest.raises(ValueError, match="is for backend cuda"):
+        p.sample(100, backend="cpu", cuda_kernel="jit")
+    with pytest.raises(ValueError, match="unknown cuda_kernel"):
+        dlmsim.verify("gen:parity-revise:16", chains=100, backend="cpu", cuda_kernel="x")
+    k = p.counts(100, backend="cpu")
+    assert k["cuda_kernel"] is None and k["backend"] == "cpu"
+
+
+@pytest.mark.skipif(not HAVE_CUDA, reason="no CUDA device")
+@pytest.mark.parametrize("kernel", ["interpreter", "jit"])
+@pytest.mark.parametrize("spec,mode", CASES)
+def test_cuda_kernels_equal_cpu(spec, mode, kernel):
+    p = dlmsim.Circuit.load(spec).compile(mode)
+    cpu = p.sample(5003, seed=9, first_chain=77, backend="cpu")
+    assert np.array_equal(p.sample(5003, seed=9, first_chain=77, backend="cuda", cuda_kernel=kernel), cpu)
+    k = p.counts(5003, seed=9, first_chain=77, backend="cuda", cuda_kernel=kernel)
+    assert k["cuda_kernel"] == kernel
+    assert np.array_equal(k["ones"], p.counts(5003, seed=9, first_chain=77, backend="cpu")["ones"])
