@@ -93,7 +93,9 @@ int main(int argc, char **argv)
             if (n != 2) printf("gate%u %llu\n", n, kind[2 + n]);
         for (unsigned t = 0; t < 16; t++)
             if (tt2[t]) printf("gate2:t=%u %llu\n", t, tt2[t]);
-        printf("inc %llu\noutputs %u\nslots %u\n", kind[9], p.nout, sp.nslots);
+        uint32_t peak = 0;
+        st = dlm_jit_live_peak(&sp, p.nout, &peak, &err);
+        printf("inc %llu\noutputs %u\nslots %u\nlive %u\n", kind[9], p.nout, sp.nslots, peak);
     } else {
         fprintf(stderr, "plan_ops: %s\n", err.msg);
     }

@@ -87,7 +87,7 @@ spills=$(sed -n 's/.*stack frame, \([0-9]*\) bytes spill stores, \([0-9]*\) byte
 smem=$(sed -n 's/.*registers.* \([0-9]*\) bytes smem.*/\1/p' "$out/ptxas.txt" | head -1)
 nf=$(plan coin_fair) nxor=$(plan gate2:t=6) nand=$(plan gate2:t=8)
 nout=$(plan outputs) nslots=$(plan slots)
-other=$(awk '$1 != "coin_fair" && $1 != "gate2:t=6" && $1 != "gate2:t=8" && $1 != "outputs" &&
+other=$(awk '$1 != "coin_fair" && $1 != "gate2:t=6" && $1 != "gate2:t=8" && $1 != "outputs" && $1 != "live" &&
              $1 != "slots" && $2 > 0 {printf "%s%s %s", s, $1, $2; s = ", "}' "$out/plan.txt")
 
 echo "kernel: bits_kernel (the interpreter), nvcc $("$nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'), $arch"

@@ -43,9 +43,9 @@ typedef enum {
 const char *dlm_cuda_kernel_name(dlm_cuda_kernel k);
 int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k);
 
-/* Whether the JIT kernel pays for a run of `chains` chains of plan sp: its values fit
- * in registers (at most DLM_JIT_AUTO_MAX_SLOTS slots: 4 32-bit registers each; wider
- * plans spill to local memory), it has at most DLM_JIT_AUTO_MAX_OPS operations, and its
+/* Whether the JIT kernel pays for a run of `chains` chains of plan sp (of a program of
+ * nout outputs): its values fit in registers (at most DLM_JIT_AUTO_MAX_LIVE live at
+ * once, dlm_jit_live_peak: about 4 32-bit registers each; wider code spills), it has at most DLM_JIT_AUTO_MAX_OPS operations, and its
  * estimated compile time (DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP s per operation,
  * NVRTC on this project's x86 host) is below the interpreter time it saves
  * (DLM_JIT_SAVE_S_OP s per operation per chain on an H100/H200). docs/gpu.md, "The JIT
@@ -54,11 +54,12 @@ int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k);
 #define DLM_JIT_COMPILE_S_OP 0.015
 #define DLM_JIT_SAVE_S_OP 2.0e-14
 #define DLM_JIT_AUTO_MAX_OPS 32768u
-#define DLM_JIT_AUTO_MAX_SLOTS 56u
-int dlm_cuda_jit_pays(const dlm_slot_plan *sp, uint64_t chains);
+#define DLM_JIT_AUTO_MAX_LIVE 64u
+int dlm_cuda_jit_pays(const dlm_slot_plan *sp, uint32_t nout, uint64_t chains);
 /* The kernel a run of `chains` chains of plan sp takes: asked, or for AUTO the JIT
  * kernel when dlm_cuda_jit_pays, else the interpreter. */
-dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_plan *sp, uint64_t chains);
+dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_plan *sp, uint32_t nout,
+                                        uint64_t chains);
 
 /* The JIT kernels a caller has compiled (programs by exact source, variant and
  * architecture), kept loaded for its later calls: make one per batch or verify run

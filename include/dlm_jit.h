@@ -44,6 +44,11 @@ extern const unsigned dlm_jit_nheaders;
 dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
                           const dlm_slot_plan *sp, dlm_err *err);
 
+/* The most slot values live at once in the generated code (its order: coins where
+ * first needed): each holds 4 32-bit registers on the GPU (about 3.5 a value measured,
+ * bench/jit_compile.sh), so much more than 64 spill (dlm_cuda_jit_pays). */
+dlm_status dlm_jit_live_peak(const dlm_slot_plan *sp, uint32_t nout, uint32_t *peak, dlm_err *err);
+
 /* The whole program the JIT kernel compiles (kernels/engine_cuda_jit.cu): under NVRTC
  * (__CUDACC_RTC__) kernels/jit_nvrtc.h, then include/dlm_jit_cuda.h, the plan's function
  * DLM_JIT_FN_NAME (dlm_jit_source) and its kernel DLM_JIT_KERNEL_NAME. */

@@ -495,7 +495,7 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
     /* the kernel: the JIT kernel when asked or when it pays (dlm_cuda_jit_pays) */
     const int jit = st == DLM_OK &&
-                    dlm_cuda_kernel_resolve(o->cuda_kernel, x.sp, o->chains) == DLM_CUDA_KERNEL_JIT;
+                    dlm_cuda_kernel_resolve(o->cuda_kernel, x.sp, p->nout, o->chains) == DLM_CUDA_KERNEL_JIT;
     if (st == DLM_OK && jit && (o->cuda_block || o->cuda_global))
         st = dlm_fail(err, DLM_EINPUT, WHO ": cuda_block and cuda_global are the interpreter's; "
                       "the JIT kernel has neither");

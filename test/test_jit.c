@@ -236,22 +236,24 @@ static void auto_choice(void **state)
     dlm_err e;
     compile_ok(0, DLM_MODE_REVISE, &L, &p); /* parity-revise:16: 31 operations, 16 slots */
     assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
-    assert_true(sp.nslots <= DLM_JIT_AUTO_MAX_SLOTS);
-    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, 1000000), DLM_CUDA_KERNEL_INTERP);
-    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, UINT64_C(1) << 50), DLM_CUDA_KERNEL_JIT);
-    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_INTERP, &sp, UINT64_C(1) << 50),
+    uint32_t peak = 0;
+    assert_int_equal(dlm_jit_live_peak(&sp, p.nout, &peak, &e), DLM_OK);
+    assert_true(peak >= 2 && peak <= DLM_JIT_AUTO_MAX_LIVE);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, p.nout, 1000000), DLM_CUDA_KERNEL_INTERP);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_AUTO, &sp, p.nout, UINT64_C(1) << 50), DLM_CUDA_KERNEL_JIT);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_INTERP, &sp, p.nout, UINT64_C(1) << 50),
                      DLM_CUDA_KERNEL_INTERP);
-    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_JIT, &sp, 1), DLM_CUDA_KERNEL_JIT);
+    assert_int_equal(dlm_cuda_kernel_resolve(DLM_CUDA_KERNEL_JIT, &sp, p.nout, 1), DLM_CUDA_KERNEL_JIT);
     /* the break-even of the model, to the chain */
     const double be = (DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * (double)sp.nops) /
                       ((double)sp.nops * DLM_JIT_SAVE_S_OP);
-    assert_false(dlm_cuda_jit_pays(&sp, (uint64_t)(be * 0.99)));
-    assert_true(dlm_cuda_jit_pays(&sp, (uint64_t)(be * 1.01)));
+    assert_false(dlm_cuda_jit_pays(&sp, p.nout, (uint64_t)(be * 0.99)));
+    assert_true(dlm_cuda_jit_pays(&sp, p.nout, (uint64_t)(be * 1.01)));
     const uint64_t nops = sp.nops;
     sp.nops = 0;
-    assert_false(dlm_cuda_jit_pays(&sp, UINT64_C(1) << 60));
+    assert_false(dlm_cuda_jit_pays(&sp, p.nout, UINT64_C(1) << 60));
     sp.nops = nops;
-    assert_false(dlm_cuda_jit_pays(NULL, UINT64_C(1) << 60));
+    assert_false(dlm_cuda_jit_pays(NULL, 0, UINT64_C(1) << 60));
     dlm_slot_plan_free(&sp);
     dlm_program_free(&p);
     dlm_levels_free(&L.lv);
@@ -259,8 +261,9 @@ static void auto_choice(void **state)
     load_ok("gen:mult:16", &L);
     assert_int_equal(dlm_compile(&L.c, &L.lv, DLM_MODE_REVISE, &p, &e), DLM_OK);
     assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
-    assert_true(sp.nslots > DLM_JIT_AUTO_MAX_SLOTS);
-    assert_false(dlm_cuda_jit_pays(&sp, UINT64_C(1) << 60));
+    assert_int_equal(dlm_jit_live_peak(&sp, p.nout, &peak, &e), DLM_OK);
+    assert_true(peak > DLM_JIT_AUTO_MAX_LIVE);
+    assert_false(dlm_cuda_jit_pays(&sp, p.nout, UINT64_C(1) << 60));
     dlm_slot_plan_free(&sp);
     dlm_program_free(&p);
     dlm_levels_free(&L.lv);

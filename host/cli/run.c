@@ -338,7 +338,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
     /* the cuda backend's kernel, for the chains this process runs (dlm_cuda_kernel_resolve) */
     const dlm_cuda_kernel kern = be == DLM_BACKEND_CUDA && !a.direct
-        ? dlm_cuda_kernel_resolve(a.kernel, &plan, a.first + a.count - next) : a.kernel;
+        ? dlm_cuda_kernel_resolve(a.kernel, &plan, p.nout, a.first + a.count - next) : a.kernel;
     if (kern == DLM_CUDA_KERNEL_JIT && (s = dlm_jit_cache_new(&jit, &e))) goto done;
     bo.cuda_kernel = kern;
     bo.jit = jit;

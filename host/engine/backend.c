@@ -18,6 +18,7 @@
  * "built without CUDA", so the library links the same way in both builds.
  */
 #include "dlm_engine.h"
+#include "dlm_jit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,17 +43,21 @@ int dlm_cuda_kernel_parse(const char *s, dlm_cuda_kernel *k)
     return -1;
 }
 
-dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_plan *sp, uint64_t chains)
+dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_plan *sp, uint32_t nout,
+                                        uint64_t chains)
 {
     if (asked != DLM_CUDA_KERNEL_AUTO) return asked;
-    return dlm_cuda_jit_pays(sp, chains) ? DLM_CUDA_KERNEL_JIT : DLM_CUDA_KERNEL_INTERP;
+    return dlm_cuda_jit_pays(sp, nout, chains) ? DLM_CUDA_KERNEL_JIT : DLM_CUDA_KERNEL_INTERP;
 }
 
-int dlm_cuda_jit_pays(const dlm_slot_plan *sp, uint64_t chains)
+int dlm_cuda_jit_pays(const dlm_slot_plan *sp, uint32_t nout, uint64_t chains)
 {
-    if (!sp || sp->nops == 0 || sp->nops > DLM_JIT_AUTO_MAX_OPS || sp->nslots > DLM_JIT_AUTO_MAX_SLOTS) return 0;
+    if (!sp || sp->nops == 0 || sp->nops > DLM_JIT_AUTO_MAX_OPS) return 0;
     const double nops = (double)sp->nops;
-    return (double)chains * nops * DLM_JIT_SAVE_S_OP > DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * nops;
+    if ((double)chains * nops * DLM_JIT_SAVE_S_OP <= DLM_JIT_COMPILE_S0 + DLM_JIT_COMPILE_S_OP * nops) return 0;
+    uint32_t peak = 0;
+    dlm_err e;
+    return dlm_jit_live_peak(sp, nout, &peak, &e) == DLM_OK && peak <= DLM_JIT_AUTO_MAX_LIVE;
 }
 
 // ---------------------------------------------------------------- CPU-only stubs

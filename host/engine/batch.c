@@ -210,7 +210,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     const dlm_slot_plan *sp = !planned ? NULL : o->plan ? o->plan : &plan;
     /* the CUDA kernel, chosen once for the whole batch; its JIT kernels kept for every call */
     const dlm_cuda_kernel kern = o->backend == DLM_BACKEND_CUDA && sp && !s
-        ? dlm_cuda_kernel_resolve(o->cuda_kernel, sp, id->chains - *next) : o->cuda_kernel;
+        ? dlm_cuda_kernel_resolve(o->cuda_kernel, sp, p->nout, id->chains - *next) : o->cuda_kernel;
     dlm_jit_cache *own_jit = NULL;
     if (!s && kern == DLM_CUDA_KERNEL_JIT && !o->jit) s = dlm_jit_cache_new(&own_jit, err);
     while (*next < id->chains && !s) {

@@ -80,33 +80,26 @@ static void emit_op(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, cons
         if (sp->out_slot[k] == d && last[d] == i) emit_out(f, p, sp, k);
 }
 
-dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
-                          const dlm_slot_plan *sp, dlm_err *err)
+/* The order the generated code computes sp's operations in: program order, except
+ * that a fair or biased coin (which reads nothing) comes just before the first later
+ * operation that reads or writes its slot (or at the end), not where the program has it:
+ * parity-revise:64 revise draws its 63 coins first, which would keep 63 values live at
+ * once. *order: nops indices (malloc'd). */
+static dlm_status jit_order(const dlm_slot_plan *sp, uint64_t **order, dlm_err *err)
 {
-    if (!is_ident(name)) return dlm_fail(err, DLM_EINPUT, "jit: bad function name");
-    dlm_status st = dlm_slot_plan_validate(sp, p->nout, "jit", err);
-    if (st != DLM_OK) return st;
-    const uint32_t S = sp->nslots;
-    /* last[s]: index of the last operation writing slot s, or nops (never written);
-     * next[s], first[j], link[i]: below */
-    const size_t n = (size_t)sp->nops;
-    uint64_t *last = malloc((2 * ((size_t)S + 1) + 2 * (n + 1)) * sizeof *last);
-    if (!last) return dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
-    uint64_t *next = last + S + 1, *first = next + S + 1, *link = first + n + 1;
-    for (uint32_t s = 0; s < S; s++) last[s] = sp->nops;
-    for (uint64_t i = 0; i < sp->nops; i++) last[sp->ops[i].pos] = i;
-
-    fprintf(f, "/* %s: %" PRIu64 " operations, %u slots, %u outputs (host/engine/jit.c) */\n"
-               "DLM_JIT_FN void %s(uint64_t seed, uint64_t chain0, dlm_jit_sink &o)\n{\n"
-               "    const uint64_t c0 = chain0 & ~UINT64_C(127);\n",
-            name, sp->nops, S, p->nout, name);
-    for (uint32_t s = 0; s < S; s++) fprintf(f, "    [[maybe_unused]] uint64_t a%u = 0, b%u = 0;\n", s, s);
-    /* A fair or biased coin reads nothing, so it is computed just before the first later
-     * operation that reads or writes its slot (at[i]; nops: the end), not where the
-     * program has it: parity-revise:64 revise draws its 63 coins first, which would keep
-     * 63 values live at once. next[s]: the next operation touching slot s; first[j] and
-     * link[i]: the coins computed before operation j, in program order. */
-    for (uint32_t s = 0; s < S; s++) next[s] = sp->nops;
+    const size_t S = sp->nslots, n = (size_t)sp->nops;
+    /* next[s]: the next operation touching slot s; first[j] and link[i]: the coins
+     * computed before operation j, in program order */
+    uint64_t *next = malloc(((S + 1) + 2 * (n + 1)) * sizeof *next);
+    *order = malloc((n + 1) * sizeof **order);
+    if (!next || !*order) {
+        free(next);
+        free(*order);
+        *order = NULL;
+        return dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
+    }
+    uint64_t *first = next + S + 1, *link = first + n + 1;
+    for (size_t s = 0; s < S; s++) next[s] = sp->nops;
     for (size_t j = 0; j <= n; j++) first[j] = UINT64_MAX;
     for (uint64_t i = sp->nops; i-- > 0;) {
         const dlm_op *op = &sp->ops[i];
@@ -120,15 +113,96 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
         else if (op->kind == DLM_OP_INC)
             for (unsigned j = 0; j <= op->nin; j++) next[op->arg + j] = i;
     }
+    size_t k = 0;
     for (uint64_t j = 0; j <= sp->nops; j++) {
-        for (uint64_t i = first[j]; i != UINT64_MAX; i = link[i]) emit_op(f, p, sp, last, i);
-        if (j < sp->nops && sp->ops[j].kind != DLM_OP_COIN) emit_op(f, p, sp, last, j);
+        for (uint64_t i = first[j]; i != UINT64_MAX; i = link[i]) (*order)[k++] = i;
+        if (j < sp->nops && sp->ops[j].kind != DLM_OP_COIN) (*order)[k++] = j;
     }
+    free(next);
+    return DLM_OK;
+}
+
+dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
+                          const dlm_slot_plan *sp, dlm_err *err)
+{
+    if (!is_ident(name)) return dlm_fail(err, DLM_EINPUT, "jit: bad function name");
+    dlm_status st = dlm_slot_plan_validate(sp, p->nout, "jit", err);
+    if (st != DLM_OK) return st;
+    const uint32_t S = sp->nslots;
+    /* last[s]: index of the last operation writing slot s, or nops (never written) */
+    uint64_t *last = malloc(((size_t)S + 1) * sizeof *last), *order = NULL;
+    if (!last) return dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
+    for (uint32_t s = 0; s < S; s++) last[s] = sp->nops;
+    for (uint64_t i = 0; i < sp->nops; i++) last[sp->ops[i].pos] = i;
+    if ((st = jit_order(sp, &order, err)) != DLM_OK) {
+        free(last);
+        return st;
+    }
+    fprintf(f, "/* %s: %" PRIu64 " operations, %u slots, %u outputs (host/engine/jit.c) */\n"
+               "DLM_JIT_FN void %s(uint64_t seed, uint64_t chain0, dlm_jit_sink &o)\n{\n"
+               "    const uint64_t c0 = chain0 & ~UINT64_C(127);\n",
+            name, sp->nops, S, p->nout, name);
+    for (uint32_t s = 0; s < S; s++) fprintf(f, "    [[maybe_unused]] uint64_t a%u = 0, b%u = 0;\n", s, s);
+    for (uint64_t k = 0; k < sp->nops; k++) emit_op(f, p, sp, last, order[k]);
     for (uint32_t k = 0; k < p->nout; k++) /* constant outputs and never-written slots */
         if (sp->out_slot[k] == DLM_POS_CONST || last[sp->out_slot[k]] == sp->nops) emit_out(f, p, sp, k);
     fprintf(f, "}\n");
+    free(order);
     free(last);
     return ferror(f) ? dlm_fail(err, DLM_EIO, "jit: writing the source failed") : DLM_OK;
+}
+
+dlm_status dlm_jit_live_peak(const dlm_slot_plan *sp, uint32_t nout, uint32_t *peak, dlm_err *err)
+{
+    *peak = 0;
+    dlm_status st = dlm_slot_plan_validate(sp, nout, "jit", err);
+    if (st != DLM_OK) return st;
+    const size_t S = sp->nslots;
+    uint64_t *order = NULL, *last = malloc((S + 1) * sizeof *last);
+    uint8_t *live = calloc(S + 1, 1), *is_out = calloc(S + 1, 1);
+    if (!last || !live || !is_out || (st = jit_order(sp, &order, err)) != DLM_OK) {
+        free(last);
+        free(live);
+        free(is_out);
+        return st != DLM_OK ? st : dlm_fail(err, DLM_ENOMEM, "jit: out of memory");
+    }
+    for (size_t s = 0; s < S; s++) last[s] = sp->nops;
+    for (uint64_t i = 0; i < sp->nops; i++) last[sp->ops[i].pos] = i;
+    for (uint32_t k = 0; k < nout; k++)
+        if (sp->out_slot[k] != DLM_POS_CONST) is_out[sp->out_slot[k]] = 1;
+    /* backwards over the order: live before an operation = (live after - what it
+     * writes) + what it reads; an output is read just after its slot's last write */
+    uint32_t cnt = 0;
+    for (uint64_t k = sp->nops; k-- > 0;) {
+        const uint64_t i = order[k];
+        const dlm_op *op = &sp->ops[i];
+        if (op->kind == DLM_OP_REMASK) continue;
+        const uint32_t d = op->pos;
+        if (is_out[d] && last[d] == i && !live[d]) {
+            live[d] = 1;
+            cnt++;
+        }
+        const uint32_t at_end = cnt + (live[d] ? 0u : 1u); /* the result beside what stays live */
+        if (at_end > *peak) *peak = at_end;
+        if (live[d]) {
+            live[d] = 0;
+            cnt--;
+        }
+        const unsigned nr = op->kind == DLM_OP_GATE ? op->nin : op->kind == DLM_OP_INC ? op->nin + 1u : 0u;
+        for (unsigned j = 0; j < nr; j++) {
+            const uint32_t r = op->kind == DLM_OP_GATE ? op->in[j] : (uint32_t)op->arg + j;
+            if (!live[r]) {
+                live[r] = 1;
+                cnt++;
+            }
+        }
+        if (cnt > *peak) *peak = cnt;
+    }
+    free(order);
+    free(last);
+    free(live);
+    free(is_out);
+    return DLM_OK;
 }
 
 dlm_status dlm_jit_program(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, dlm_err *err)

@@ -370,7 +370,7 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
         self->have_plan = 1;
     }
     /* the cuda kernel, chosen once for all chains; its JIT kernels kept with the program */
-    if (be == DLM_BACKEND_CUDA) kern = dlm_cuda_kernel_resolve(kern, &self->plan, chains);
+    if (be == DLM_BACKEND_CUDA) kern = dlm_cuda_kernel_resolve(kern, &self->plan, p->nout, chains);
     if (be == DLM_BACKEND_CUDA && kern == DLM_CUDA_KERNEL_JIT && !self->jit &&
         (s = dlm_jit_cache_new(&self->jit, &e)))
         goto done;
