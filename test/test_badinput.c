@@ -309,6 +309,14 @@ static void make_cases(void)
     add(0, "sample: missing table file", "sample table:%s", fpath("missing.table"));
     add(1, "sample --chains 0", "sample parity:4 --chains 0");
 
+    /* --cuda-kernel: a name of the three, and for the cuda backend only */
+    add(1, "run --cuda-kernel foo", "run gen:maj:3 --cuda-kernel foo");
+    add(1, "verify --cuda-kernel foo", "verify gen:maj:3 --cuda-kernel foo");
+    add(0, "run --cuda-kernel jit --backend cpu", "run gen:maj:3 --chains 100 --backend cpu --cuda-kernel jit");
+    add(0, "run --cuda-kernel jit --direct", "run gen:maj:3 --chains 100 --direct --cuda-kernel jit");
+    add(0, "verify --cuda-kernel interpreter --backend cpu",
+        "verify gen:maj:3 --chains 1000 --backend cpu --cuda-kernel interpreter");
+
     /* CUDA backends: --direct is CPU-only; asked for without a device, they are refused */
     add(0, "run --direct --backend cuda", "run gen:maj:3 --chains 100 --direct --backend cuda");
     add(0, "run --direct --backend cuda-ref", "run gen:maj:3 --chains 100 --direct --backend cuda-ref");
