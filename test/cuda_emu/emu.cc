@@ -26,6 +26,11 @@
  *              CUDA, for test/cuda_emu/mutants.sh) lets the other warps run first.
  *   shared     dynamic and static shared memory are per block, filled with garbage at
  *              the start of every block; dynamic shared memory ends at a guard page.
+ *   libraries  cudaLibraryLoadData opens the emulated NVRTC's shared object (nvrtc.h)
+ *              with dlopen; cudaLibraryGetKernel("NAME") finds NAME and its launcher
+ *              NAME_emu (include/dlm_jit_cuda.h, DLM_JIT_KERNEL); cudaLaunchKernel runs
+ *              the launcher, a launch as any other. Kernel handles stand for NAME in
+ *              the function attributes (maxThreadsPerBlock 256: __launch_bounds__).
  *
  * All state is one emulated device (`dev`), as the CUDA runtime's own; one OS thread
  * runs a launch at a time (a mutex), fibers are switched cooperatively, so atomics are
