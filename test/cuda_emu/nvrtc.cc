@@ -237,28 +237,34 @@ nvrtcResult compile(nvrtcProgram p, const std::vector<std::string> &defs)
     pre.push_back("-I" + s.dir);
     pre.insert(pre.end(), flags.begin(), flags.end());
 
-    std::string key_text;
-    const std::string ii = s.file("program.ii");
-    std::vector<std::string> cpp = pre;
-    cpp.insert(cpp.end(), {"-E", "-P", cc});
-    if (!run_tool(cpp, ii.c_str(), s.file("cpp.log"), &p->log)) return NVRTC_ERROR_COMPILATION;
-    if (!read_file(ii, &key_text)) return NVRTC_ERROR_INTERNAL_ERROR;
-    uint64_t h = fnv1a(0xcbf29ce484222325ull, key_text);
-    for (size_t i = 0; i < pre.size(); i++)
-        if (i != scratch_at) h = fnv1a(h, pre[i]); /* not -I<scratch> */
-    h = fnv1a(h, std::string(__VERSION__)); /* the compiler that built the emulation */
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
-
+    /* the cache's key: the preprocessed program (every header, #line-mapped to stable
+     * names, -P: no line markers naming the scratch directory) and the arguments */
     const char *cache = std::getenv("DLM_EMU_JIT_CACHE");
-    const std::string cached = cache && *cache ? std::string(cache) + "/" + hex + ".so" : "";
-    if (!cached.empty() && read_file(cached, &p->cubin) && !p->cubin.empty()) {
-        p->compiled = true;
-        return NVRTC_SUCCESS;
+    std::string cached;
+    if (cache && *cache) {
+        std::string key_text;
+        const std::string ii = s.file("program.ii");
+        std::vector<std::string> cpp = pre;
+        cpp.insert(cpp.end(), {"-E", "-P", cc});
+        if (!run_tool(cpp, ii.c_str(), s.file("cpp.log"), &p->log)) return NVRTC_ERROR_COMPILATION;
+        if (!read_file(ii, &key_text)) return NVRTC_ERROR_INTERNAL_ERROR;
+        uint64_t h = fnv1a(0xcbf29ce484222325ull, key_text);
+        for (size_t i = 0; i < pre.size(); i++)
+            if (i != scratch_at) h = fnv1a(h, pre[i]); /* not -I<scratch> */
+        h = fnv1a(h, std::string(__VERSION__)); /* the compiler that built the emulation */
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+        cached = std::string(cache) + "/" + hex + ".so";
+        if (read_file(cached, &p->cubin) && !p->cubin.empty()) {
+            p->compiled = true;
+            return NVRTC_SUCCESS;
+        }
     }
+    /* -Bsymbolic: the program's own symbols bind inside it, never to an executable's
+     * (or an earlier library's) of the same name */
     const std::string so = s.file("program.so");
     std::vector<std::string> cxx = pre;
-    cxx.insert(cxx.end(), {"-O1", "-fPIC", "-shared", cc, "-o", so});
+    cxx.insert(cxx.end(), {"-O1", "-fPIC", "-shared", "-Wl,-Bsymbolic", cc, "-o", so});
     if (!run_tool(cxx, nullptr, s.file("cxx.log"), &p->log)) return NVRTC_ERROR_COMPILATION;
     if (!read_file(so, &p->cubin) || p->cubin.empty()) {
         p->log += "nvrtc (emulated): cannot read " + so + "\n";
