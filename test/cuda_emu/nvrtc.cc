@@ -236,6 +236,9 @@ nvrtcResult compile(nvrtcProgram p, const std::vector<std::string> &defs)
     const size_t scratch_at = pre.size();
     pre.push_back("-I" + s.dir);
     pre.insert(pre.end(), flags.begin(), flags.end());
+    /* -Bsymbolic: the program's own symbols bind inside it, never to an executable's
+     * (or an earlier library's) of the same name */
+    const std::vector<std::string> link = {"-O1", "-fPIC", "-shared", "-Wl,-Bsymbolic"};
 
     /* the cache's key: the preprocessed program (every header, #line-mapped to stable
      * names, -P: no line markers naming the scratch directory) and the arguments */
@@ -251,6 +254,7 @@ nvrtcResult compile(nvrtcProgram p, const std::vector<std::string> &defs)
         uint64_t h = fnv1a(0xcbf29ce484222325ull, key_text);
         for (size_t i = 0; i < pre.size(); i++)
             if (i != scratch_at) h = fnv1a(h, pre[i]); /* not -I<scratch> */
+        for (const std::string &f : link) h = fnv1a(h, f);
         h = fnv1a(h, std::string(__VERSION__)); /* the compiler that built the emulation */
         char hex[17];
         std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
@@ -260,11 +264,10 @@ nvrtcResult compile(nvrtcProgram p, const std::vector<std::string> &defs)
             return NVRTC_SUCCESS;
         }
     }
-    /* -Bsymbolic: the program's own symbols bind inside it, never to an executable's
-     * (or an earlier library's) of the same name */
     const std::string so = s.file("program.so");
     std::vector<std::string> cxx = pre;
-    cxx.insert(cxx.end(), {"-O1", "-fPIC", "-shared", "-Wl,-Bsymbolic", cc, "-o", so});
+    cxx.insert(cxx.end(), link.begin(), link.end());
+    cxx.insert(cxx.end(), {cc, "-o", so});
     if (!run_tool(cxx, nullptr, s.file("cxx.log"), &p->log)) return NVRTC_ERROR_COMPILATION;
     if (!read_file(so, &p->cubin) || p->cubin.empty()) {
         p->log += "nvrtc (emulated): cannot read " + so + "\n";
