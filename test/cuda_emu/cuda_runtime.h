@@ -38,6 +38,9 @@ typedef enum cudaError {
     cudaErrorNoDevice = 100,
     cudaErrorInvalidDevice = 101,
     cudaErrorInvalidDeviceFunction = 98,
+    cudaErrorInvalidKernelImage = 200,
+    cudaErrorInvalidResourceHandle = 400,
+    cudaErrorSymbolNotFound = 500,
     cudaErrorLaunchOutOfResources = 701,
     cudaErrorUnknown = 999
 } cudaError_t;
@@ -79,9 +82,31 @@ typedef struct cudaFuncAttributes {
     int preferredShmemCarveout;
 } cudaFuncAttributes;
 
+/* Loaded code (cudaLibraryLoadData and friends, CUDA 12+): the emulation takes the bytes
+ * its NVRTC (test/cuda_emu/nvrtc.h) returns as a cubin. No option is emulated; the
+ * enumerations carry only their first values. */
+typedef struct CUlib_st *cudaLibrary_t;
+typedef struct CUkern_st *cudaKernel_t;
+typedef enum cudaJitOption { cudaJitMaxRegisters = 0 } cudaJitOption;
+typedef enum cudaLibraryOption {
+    cudaLibraryHostUniversalFunctionAndDataTable = 0,
+    cudaLibraryBinaryIsPreserved = 1
+} cudaLibraryOption;
+
 typedef enum libraryPropertyType_t { MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL } libraryPropertyType;
 typedef struct CUstream_st *cudaStream_t;
 typedef struct CUevent_st *cudaEvent_t;
+
+/* As the toolkit's vector_types.h: C structs, with dim3's constructor in C++. */
+typedef struct uint3 {
+    unsigned int x, y, z;
+} uint3;
+typedef struct dim3 {
+    unsigned int x, y, z;
+#ifdef __cplusplus
+    constexpr dim3(unsigned int x_ = 1, unsigned int y_ = 1, unsigned int z_ = 1) : x(x_), y(y_), z(z_) {}
+#endif
+} dim3;
 
 // ---------------------------------------------------------------- runtime API (C)
 
@@ -109,7 +134,24 @@ cudaError_t cudaEventDestroy(cudaEvent_t e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end);
-/* Function attributes and occupancy, by the kernel's address (the templates below). */
+cudaError_t cudaLibraryLoadData(cudaLibrary_t *library, const void *code, cudaJitOption *jitOptions,
+                                void **jitOptionsValues, unsigned int numJitOptions,
+                                cudaLibraryOption *libraryOptions, void **libraryOptionValues,
+                                unsigned int numLibraryOptions);
+cudaError_t cudaLibraryGetKernel(cudaKernel_t *pKernel, cudaLibrary_t library, const char *name);
+cudaError_t cudaLibraryUnload(cudaLibrary_t library);
+/* Launches a kernel of a loaded library (func: a cudaKernel_t cast to const void *), its
+ * parameters at args[0..]; synchronous, as every emulated launch. Only kernels that
+ * cudaLibraryGetKernel returned: a kernel of the executable cannot be launched this
+ * way (the emulation does not know its parameters). */
+cudaError_t cudaLaunchKernel(const void *func, dim3 gridDim, dim3 blockDim, void **args,
+                             size_t sharedMem, cudaStream_t stream);
+/* Function attributes and occupancy, by the kernel's address (the templates below take
+ * a kernel itself), or by a cudaKernel_t cast to const void *. */
+cudaError_t cudaFuncGetAttributes(cudaFuncAttributes *fa, const void *func);
+cudaError_t cudaFuncSetAttribute(const void *func, cudaFuncAttribute attr, int value);
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, const void *func,
+                                                          int block_threads, size_t dyn_shmem);
 cudaError_t dlm_emu_func_get_attributes(cudaFuncAttributes *fa, const void *func);
 cudaError_t dlm_emu_func_set_attribute(const void *func, cudaFuncAttribute attr, int value);
 cudaError_t dlm_emu_occupancy(int *blocks, const void *func, int block_threads, size_t dyn_shmem);
@@ -155,14 +197,6 @@ static inline cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *blo
 #define __launch_bounds__(...)
 /* dlm_hd.h spells C's restrict outside nvcc; g++ has it as __restrict__ */
 #define restrict __restrict__
-
-struct uint3 {
-    unsigned int x, y, z;
-};
-struct dim3 {
-    unsigned int x, y, z;
-    constexpr dim3(unsigned int x_ = 1, unsigned int y_ = 1, unsigned int z_ = 1) : x(x_), y(y_), z(z_) {}
-};
 
 namespace dlm_emu {
 

@@ -26,6 +26,11 @@
  *              CUDA, for test/cuda_emu/mutants.sh) lets the other warps run first.
  *   shared     dynamic and static shared memory are per block, filled with garbage at
  *              the start of every block; dynamic shared memory ends at a guard page.
+ *   libraries  cudaLibraryLoadData opens the emulated NVRTC's shared object (nvrtc.h)
+ *              with dlopen; cudaLibraryGetKernel("NAME") finds NAME and its launcher
+ *              NAME_emu (include/dlm_jit_cuda.h, DLM_JIT_KERNEL); cudaLaunchKernel runs
+ *              the launcher, a launch as any other. Kernel handles stand for NAME in
+ *              the function attributes (maxThreadsPerBlock 256: __launch_bounds__).
  *
  * All state is one emulated device (`dev`), as the CUDA runtime's own; one OS thread
  * runs a launch at a time (a mutex), fibers are switched cooperatively, so atomics are
@@ -35,7 +40,10 @@
 #include "cuda_runtime.h"
 #include "dlm_emu.h"
 
+#include <dlfcn.h>
+#include <elf.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,8 +53,24 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
+
+/* A library that cudaLibraryLoadData loaded (a shared object from the emulated NVRTC,
+ * nvrtc.cc), and a kernel in it: DLM_JIT_KERNEL(NAME) (include/dlm_jit_cuda.h) defines
+ * NAME_kernel and its launcher NAME_kernel_emu. */
+typedef void (*dlm_emu_jit_launcher)(dim3 grid, dim3 block, size_t shmem, void **args);
+struct CUkern_st {
+    cudaLibrary_t lib;
+    std::string name;
+    dlm_emu_jit_launcher launch;
+    const void *fn; /* NAME_kernel in the library: the key of its attributes (max_dyn) */
+};
+struct CUlib_st {
+    void *dl;
+    std::vector<CUkern_st *> kernels;
+};
 
 namespace dlm_emu {
 
@@ -62,6 +86,7 @@ constexpr int DEFAULT_SHARED = 49152;                /* 48 KiB without the attri
 constexpr int SM_SHARED = 233472;                    /* 228 KiB per SM */
 constexpr int SM_THREADS = 2048, SM_BLOCKS = 32, SM_REGS = 65536;
 constexpr int REGS_PER_THREAD = 64;                  /* assumed for every kernel */
+constexpr int JIT_MAX_THREADS = 256;                 /* DLM_JIT_KERNEL's __launch_bounds__(256) */
 constexpr size_t STATIC_SHARED = 256;                /* static shared bytes a kernel may use */
 constexpr size_t FIBER_STACK = size_t(256) << 10;
 constexpr int DRIVER_OK = 13000, DRIVER_OLD = 12040;
@@ -188,7 +213,10 @@ struct device {
     int ndev = 1, current = 0;             /* DLM_EMU_DEVICES; cudaSetDevice's choice */
     std::map<uintptr_t, alloc_rec> allocs; /* by user pointer */
     std::map<const void *, int> max_dyn;   /* cudaFuncAttributeMaxDynamicSharedMemorySize */
+    std::set<const CUlib_st *> libs;       /* loaded libraries (cudaLibraryLoadData) */
+    std::map<const void *, CUkern_st *> kernels; /* their kernels, by handle */
     cudaError_t last = cudaSuccess;
+    cudaError_t grid_result = cudaSuccess; /* of the last run_grid (for cudaLaunchKernel) */
     uint64_t fills = 0;
     std::vector<char *> stacks;            /* fiber stacks, reused */
     char *dyn_end = nullptr;               /* end of the dynamic shared memory mapping */
@@ -647,8 +675,9 @@ void run_grid(const char *name, const void *func, dim3 grid, dim3 block, size_t 
               thread_body body, void *ctx)
 {
     std::lock_guard<std::mutex> lock(dev.mu);
+    dev.grid_result = cudaSuccess;
     if (enter() != cudaSuccess) {
-        ret(dev.init_error);
+        dev.grid_result = ret(dev.init_error);
         return;
     }
     {
@@ -666,13 +695,13 @@ void run_grid(const char *name, const void *func, dim3 grid, dim3 block, size_t 
     if (nthreads == 0 || nthreads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64 ||
         grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 ||
         grid.z > 65535) {
-        ret(cudaErrorInvalidConfiguration);
+        dev.grid_result = ret(cudaErrorInvalidConfiguration);
         return;
     }
     auto md = dev.max_dyn.find(func);
     const size_t max_dyn = md == dev.max_dyn.end() ? DEFAULT_SHARED : (size_t)md->second;
     if (shmem > max_dyn || shmem + STATIC_SHARED > (size_t)OPTIN_SHARED) {
-        ret(cudaErrorInvalidValue);
+        dev.grid_result = ret(cudaErrorInvalidValue);
         return;
     }
     launch_state L;
@@ -735,6 +764,49 @@ using namespace dlm_emu;
 #define ENTER()                                                      \
     std::lock_guard<std::mutex> lock_(dev.mu);                       \
     if (enter() != cudaSuccess) return ret(dev.init_error)
+
+namespace {
+
+/* The key of a function's attributes: a loaded kernel's handle (cudaKernel_t cast to
+ * const void *) stands for the kernel in its library, which is what its launch passes
+ * to run_grid; *jit tells which. */
+const void *func_key(const void *func, bool *jit)
+{
+    auto k = dev.kernels.find(func);
+    *jit = k != dev.kernels.end();
+    return *jit ? k->second->fn : func;
+}
+
+/* The size of the ELF file at code, from its headers (the end of the last section,
+ * segment or header table), or 0 when code is not a 64-bit ELF file. */
+size_t elf_size(const void *code)
+{
+    const unsigned char *b = static_cast<const unsigned char *>(code);
+    if (std::memcmp(b, ELFMAG, SELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64) return 0;
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, b, sizeof eh);
+    if ((eh.e_shnum && eh.e_shentsize != sizeof(Elf64_Shdr)) ||
+        (eh.e_phnum && eh.e_phentsize != sizeof(Elf64_Phdr)) || eh.e_shoff > (1ull << 32) ||
+        eh.e_phoff > (1ull << 32))
+        return 0;
+    uint64_t end = sizeof eh;
+    auto upto = [&end](uint64_t e) { end = e > end ? e : end; };
+    upto(eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr));
+    upto(eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr));
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        std::memcpy(&sh, b + eh.e_shoff + i * sizeof sh, sizeof sh);
+        if (sh.sh_type != SHT_NOBITS) upto(sh.sh_offset + sh.sh_size);
+    }
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        std::memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
+        upto(ph.p_offset + ph.p_filesz);
+    }
+    return end <= (1ull << 32) ? (size_t)end : 0;
+}
+
+} // namespace
 
 extern "C" {
 
@@ -832,6 +904,9 @@ const char *cudaGetErrorName(cudaError_t e)
     case cudaErrorNoDevice: return "cudaErrorNoDevice";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorInvalidDeviceFunction: return "cudaErrorInvalidDeviceFunction";
+    case cudaErrorInvalidKernelImage: return "cudaErrorInvalidKernelImage";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorSymbolNotFound: return "cudaErrorSymbolNotFound";
     case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
     case cudaErrorUnknown: return "cudaErrorUnknown";
     }
@@ -853,6 +928,9 @@ const char *cudaGetErrorString(cudaError_t e)
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorInvalidDeviceFunction: return "invalid device function";
+    case cudaErrorInvalidKernelImage: return "device kernel image is invalid";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorSymbolNotFound: return "named symbol not found";
     case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
     case cudaErrorUnknown: return "unknown error";
     }
@@ -974,9 +1052,10 @@ cudaError_t dlm_emu_func_get_attributes(cudaFuncAttributes *fa, const void *func
     ENTER();
     if (!fa || !func) return ret(cudaErrorInvalidDeviceFunction);
     std::memset(fa, 0, sizeof *fa);
-    auto md = dev.max_dyn.find(func);
+    bool jit;
+    auto md = dev.max_dyn.find(func_key(func, &jit));
     fa->sharedSizeBytes = STATIC_SHARED;
-    fa->maxThreadsPerBlock = 1024;
+    fa->maxThreadsPerBlock = jit ? JIT_MAX_THREADS : 1024;
     fa->numRegs = REGS_PER_THREAD;
     fa->ptxVersion = fa->binaryVersion = 90;
     fa->maxDynamicSharedSizeBytes = md == dev.max_dyn.end() ? DEFAULT_SHARED : md->second;
@@ -991,7 +1070,8 @@ cudaError_t dlm_emu_func_set_attribute(const void *func, cudaFuncAttribute attr,
     if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) {
         if (value < 0 || (size_t)value + STATIC_SHARED > (size_t)OPTIN_SHARED)
             return ret(cudaErrorInvalidValue);
-        dev.max_dyn[func] = value;
+        bool jit;
+        dev.max_dyn[func_key(func, &jit)] = value;
         return cudaSuccess;
     }
     if (attr == cudaFuncAttributePreferredSharedMemoryCarveout) return cudaSuccess;
@@ -1003,8 +1083,10 @@ cudaError_t dlm_emu_occupancy(int *blocks, const void *func, int block_threads, 
     ENTER();
     if (!blocks || !func || block_threads <= 0) return ret(cudaErrorInvalidValue);
     *blocks = 0;
-    if (block_threads > 1024) return cudaSuccess;
-    auto md = dev.max_dyn.find(func);
+    bool jit;
+    const void *key = func_key(func, &jit);
+    if (block_threads > (jit ? JIT_MAX_THREADS : 1024)) return cudaSuccess;
+    auto md = dev.max_dyn.find(key);
     const size_t max_dyn = md == dev.max_dyn.end() ? DEFAULT_SHARED : (size_t)md->second;
     if (dyn_shmem > max_dyn) return cudaSuccess;
     const int warps = (block_threads + 31) / 32;
@@ -1015,6 +1097,127 @@ cudaError_t dlm_emu_occupancy(int *blocks, const void *func, int block_threads, 
     const int by_shared = (int)(SM_SHARED / per_block);
     *blocks = n < by_shared ? n : by_shared;
     return cudaSuccess;
+}
+
+cudaError_t cudaFuncGetAttributes(cudaFuncAttributes *fa, const void *func)
+{
+    return dlm_emu_func_get_attributes(fa, func);
+}
+
+cudaError_t cudaFuncSetAttribute(const void *func, cudaFuncAttribute attr, int value)
+{
+    return dlm_emu_func_set_attribute(func, attr, value);
+}
+
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *blocks, const void *func,
+                                                          int block_threads, size_t dyn_shmem)
+{
+    return dlm_emu_occupancy(blocks, func, block_threads, dyn_shmem);
+}
+
+// ---------------------------------------------------------------- libraries (JIT)
+
+/* The code is an ELF shared object (the emulated NVRTC's "cubin"): written to a
+ * temporary file, opened with dlopen (it calls into this emulation, which the
+ * executable exports: emulated binaries are linked with -rdynamic), and the file
+ * removed. No option is emulated: numJitOptions and numLibraryOptions must be 0. */
+cudaError_t cudaLibraryLoadData(cudaLibrary_t *library, const void *code, cudaJitOption *,
+                                void **, unsigned int numJitOptions, cudaLibraryOption *,
+                                void **, unsigned int numLibraryOptions)
+{
+    ENTER();
+    if (!library || !code || numJitOptions || numLibraryOptions) return ret(cudaErrorInvalidValue);
+    *library = nullptr;
+    const size_t n = elf_size(code);
+    if (n == 0) return ret(cudaErrorInvalidKernelImage);
+    const char *t = std::getenv("TMPDIR");
+    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/dlm-emu-lib-XXXXXX";
+    std::vector<char> path(tmpl.begin(), tmpl.end());
+    path.push_back(0);
+    const int fd = mkstemp(path.data());
+    if (fd < 0) return ret(cudaErrorMemoryAllocation);
+    const char *p = static_cast<const char *>(code);
+    size_t at = 0;
+    while (at < n) {
+        const ssize_t w = write(fd, p + at, n - at);
+        if (w <= 0) break;
+        at += (size_t)w;
+    }
+    close(fd);
+    void *dl = at == n ? dlopen(path.data(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+    unlink(path.data());
+    if (!dl) {
+        if (at == n) std::fprintf(stderr, "cuda emulation: cudaLibraryLoadData: %s\n", dlerror());
+        return ret(at == n ? cudaErrorInvalidKernelImage : cudaErrorMemoryAllocation);
+    }
+    CUlib_st *l = new CUlib_st;
+    l->dl = dl;
+    dev.libs.insert(l);
+    *library = l;
+    return cudaSuccess;
+}
+
+/* The kernel NAME needs NAME and its launcher NAME_emu in the library. */
+cudaError_t cudaLibraryGetKernel(cudaKernel_t *kernel, cudaLibrary_t library, const char *name)
+{
+    ENTER();
+    if (!kernel || !name) return ret(cudaErrorInvalidValue);
+    if (!dev.libs.count(library)) return ret(cudaErrorInvalidResourceHandle);
+    for (CUkern_st *k : library->kernels)
+        if (k->name == name) {
+            *kernel = k;
+            return cudaSuccess;
+        }
+    void *fn = dlsym(library->dl, name);
+    void *launch = dlsym(library->dl, (std::string(name) + "_emu").c_str());
+    if (!fn || !launch) return ret(cudaErrorSymbolNotFound);
+    CUkern_st *k = new CUkern_st;
+    k->lib = library;
+    k->name = name;
+    std::memcpy(&k->launch, &launch, sizeof k->launch);
+    k->fn = fn;
+    library->kernels.push_back(k);
+    dev.kernels[k] = k;
+    *kernel = k;
+    return cudaSuccess;
+}
+
+/* Its kernels' handles and attributes go with it. */
+cudaError_t cudaLibraryUnload(cudaLibrary_t library)
+{
+    ENTER();
+    auto it = dev.libs.find(library);
+    if (it == dev.libs.end()) return ret(cudaErrorInvalidResourceHandle);
+    for (CUkern_st *k : library->kernels) {
+        dev.max_dyn.erase(k->fn);
+        dev.kernels.erase(k);
+        delete k;
+    }
+    dlclose(library->dl);
+    dev.libs.erase(it);
+    delete library;
+    return cudaSuccess;
+}
+
+/* A loaded kernel only; checked here as the runtime does, the rest by run_grid (through
+ * the kernel's launcher, which the emulation's lock must not be held across). */
+cudaError_t cudaLaunchKernel(const void *func, dim3 grid, dim3 block, void **args, size_t shmem,
+                             cudaStream_t)
+{
+    dlm_emu_jit_launcher launch;
+    {
+        ENTER();
+        auto k = dev.kernels.find(func);
+        if (k == dev.kernels.end()) return ret(cudaErrorInvalidDeviceFunction);
+        if (!args) return ret(cudaErrorInvalidValue);
+        const uint64_t nthreads = (uint64_t)block.x * block.y * block.z;
+        if (nthreads > (uint64_t)JIT_MAX_THREADS && nthreads <= 1024)
+            return ret(cudaErrorLaunchOutOfResources); /* more than its __launch_bounds__ */
+        launch = k->second->launch;
+    }
+    launch(grid, block, shmem, args);
+    std::lock_guard<std::mutex> lock(dev.mu);
+    return dev.grid_result;
 }
 
 // ---------------------------------------------------------------- dlm_emu.h
