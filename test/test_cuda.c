@@ -93,7 +93,7 @@ static const knobs DEFAULTS = {0, 0, 0, DLM_CUDA_KERNEL_AUTO, NULL};
 
 /* JIT kernels in the tests: plans of at most this many operations (the emulation
  * compiles each program with g++; the larger ones take the interpreter only). */
-#define JIT_TEST_MAX_OPS 6000u
+#define JIT_TEST_MAX_OPS 2000u
 
 /* Runs chains [first, first+n) of p on backend b into fresh counts (and samples). */
 static void run_on(dlm_backend b, const dlm_program *p, uint64_t first, uint64_t n,
@@ -400,6 +400,36 @@ static void random_4200_many_outputs(void **state)
     (void)state;
     SKIP_WITHOUT_DEVICE();
     compare_circuit("gen:random:4200,2,1", FIRST_CHAIN, FEWER(5000), 0);
+}
+
+/* The JIT kernel with 4200 outputs (global ones counts, 525 sample bytes) from a tiny
+ * program: an AIGER file of two inputs, one AND and 4200 outputs cycling through a, ~a,
+ * b, a & b and ~(a & b). */
+static void jit_4200_outputs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    const unsigned nout = 4200;
+    char *text = malloc(64 + 8 * nout);
+    assert_non_null(text);
+    static const char *const lits[] = {"2", "3", "4", "6", "7"};
+    int n = sprintf(text, "aag 3 2 0 %u 1\n2\n4\n", nout);
+    for (unsigned k = 0; k < nout; k++) n += sprintf(text + n, "%s\n", lits[k % 5]);
+    sprintf(text + n, "6 2 4\n");
+    const char *path = dlm_test_file("outputs4200.aag", text);
+    free(text);
+    for (int m = 0; m < DLM_NMODES; m++) {
+        dlm_program p;
+        build_program(path, (dlm_mode)m, &p);
+        assert_int_equal(p.nout, nout);
+        char what[64];
+        snprintf(what, sizeof what, "outputs4200.aag --mode %s", dlm_mode_name((dlm_mode)m));
+        run_result cpu;
+        run_on(DLM_BACKEND_CPU, &p, FIRST_CHAIN, FEWER(8000), &DEFAULTS, 0, 1, &cpu);
+        jit_variants(what, &p, FIRST_CHAIN, FEWER(8000), 0, &cpu);
+        result_free(&cpu);
+        dlm_program_free(&p);
+    }
 }
 
 /* A token budget below one chain is refused with the numbers, not run (byte engine). */
@@ -783,6 +813,7 @@ int main(void)
         cmocka_unit_test(mult_16_one_warp_blocks),
         cmocka_unit_test(random_600_global_values),
         cmocka_unit_test(random_4200_many_outputs),
+        cmocka_unit_test(jit_4200_outputs),
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),
         cmocka_unit_test(cuda_engines_obey_max_memory),

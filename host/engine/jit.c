@@ -139,8 +139,9 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
         return st;
     }
     fprintf(f, "/* %s: %" PRIu64 " operations, %u slots, %u outputs (host/engine/jit.c) */\n"
-               "DLM_JIT_FN void %s(uint64_t seed, uint64_t chain0, dlm_jit_sink &o)\n{\n"
-               "    const uint64_t c0 = chain0 & ~UINT64_C(127);\n",
+               "DLM_JIT_FN void %s([[maybe_unused]] uint64_t seed, uint64_t chain0,\n"
+               "                   [[maybe_unused]] dlm_jit_sink &o)\n{\n"
+               "    [[maybe_unused]] const uint64_t c0 = chain0 & ~UINT64_C(127);\n",
             name, sp->nops, S, p->nout, name);
     for (uint32_t s = 0; s < S; s++) fprintf(f, "    [[maybe_unused]] uint64_t a%u = 0, b%u = 0;\n", s, s);
     for (uint64_t k = 0; k < sp->nops; k++) emit_op(f, p, sp, last, order[k]);
