@@ -3,7 +3,9 @@
 # no GPU; cuobjdump/nvdisasm beside nvcc or from PyPI under $BUILD), finds every count it
 # needs in the SASS, and the figures are sane: a fair coin costs more than one Philox
 # block (79 instructions, docs/gpu.md), a 2-input gate more than its two LOP3s, and the
-# per-sample figure is the plan's sum. Skipped without nvcc or the tools.
+# per-sample figure is the plan's sum; the JIT kernel (NVRTC) keeps issue 18's static
+# targets (<= 1.5 warp instructions per sample, no stack, >= 16 warps/SM; <= 6 per
+# 2-input gate and no stack on EPFL ctrl). Skipped without nvcc or the tools.
 # Ends with "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
@@ -46,6 +48,22 @@ if grep -q '^plan of gen:parity-revise:64 --mode revise: 63 fair coins, 62 XOR, 
     ok "plan 63 coins + 62 XOR: operations $ops = (63 x $coin + 62 x $xor) / 4096; $w warps/SM in 1..64"
 else
     bad "plan or sum: operations ${ops:-?} vs $want, warps ${w:-?}"; cat "$tmp/out"
+fi
+# the JIT kernel the engine compiles (NVRTC): issue 18's static targets, kept
+jx=$(num 'jit warp instructions per sample:')
+js=$(num 'jit stack bytes:')
+jw=$(num 'jit resident warps per SM:')
+if [ -n "$jx" ] && [ -n "$js" ] && [ -n "$jw" ] &&
+   awk -v x="$jx" 'BEGIN {exit !(x > 0.5 && x <= 1.5)}' && [ "$js" = 0 ] && [ "$jw" -ge 16 ]; then
+    ok "jit kernel: $jx <= 1.5 warp instructions per sample, stack 0, $jw >= 16 warps/SM"
+else
+    bad "jit kernel: X ${jx:-?}, stack ${js:-?}, warps ${jw:-?}"; grep '^jit' "$tmp/out"
+fi
+read -r cg cs < <(sed -n 's/^jit EPFL ctrl revise: \([0-9.]*\) warp instructions per 2-input gate per 4096 chains ([0-9]* gates), stack \([0-9]*\) bytes.*/\1 \2/p' "$tmp/out")
+if [ -n "${cs:-}" ] && awk -v g="$cg" 'BEGIN {exit !(g > 0 && g <= 6)}' && [ "$cs" = 0 ]; then
+    ok "jit kernel of EPFL ctrl revise: $cg <= 6 warp instructions per 2-input gate, stack 0"
+else
+    bad "jit kernel of EPFL ctrl: per gate ${cg:-?}, stack ${cs:-?}"; grep '^jit EPFL' "$tmp/out"
 fi
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" = 0 ]
