@@ -493,10 +493,12 @@ extern "C" dlm_status dlm_engine_cuda_bits_run(const dlm_program *p, const dlm_r
     if (st == DLM_OK) st = dlm_slot_plan_validate(x.sp, p->nout, WHO, err);
     dlm_run_opts ob = *o; /* the buffers' budget: max_bytes and --max-memory */
     ob.max_bytes = dlm_cuda_budget(o->max_bytes, p->max_bytes);
-    /* the kernel: the JIT kernel when asked or when it pays (dlm_cuda_jit_pays) */
-    const int jit = st == DLM_OK &&
+    /* the kernel: the JIT kernel when asked or when it pays (dlm_cuda_jit_pays); the
+     * interpreter's own knobs keep auto on the interpreter */
+    const int knobs = o->cuda_block || o->cuda_global;
+    const int jit = st == DLM_OK && !(knobs && o->cuda_kernel == DLM_CUDA_KERNEL_AUTO) &&
                     dlm_cuda_kernel_resolve(o->cuda_kernel, x.sp, p->nout, o->chains) == DLM_CUDA_KERNEL_JIT;
-    if (st == DLM_OK && jit && (o->cuda_block || o->cuda_global))
+    if (st == DLM_OK && jit && knobs)
         st = dlm_fail(err, DLM_EINPUT, WHO ": cuda_block and cuda_global are the interpreter's; "
                       "the JIT kernel has neither");
     if (st == DLM_OK) st = jit ? dlm_cuda_jit_run(p, x.sp, &ob, out, err) : run_impl(&x, p, &ob, out, err);

@@ -432,6 +432,38 @@ static void jit_4200_outputs(void **state)
     }
 }
 
+/* The JIT kernel refuses the interpreter's knobs (auto with them stays on the
+ * interpreter) and an output-word budget below one pair, with the numbers. */
+static void jit_refusals(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    dlm_program p;
+    build_program("gen:adder-ripple:8", DLM_MODE_REVISE, &p);
+    dlm_counts k;
+    dlm_err e;
+    assert_int_equal(dlm_counts_init(&k, p.nout, 1, &e), DLM_OK);
+    dlm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.chains = 1000;
+    o.want_hist = 1;
+    o.cuda_kernel = DLM_CUDA_KERNEL_JIT;
+    o.cuda_block = 64;
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "interpreter's"));
+    o.cuda_kernel = DLM_CUDA_KERNEL_AUTO; /* the interpreter, with its knob */
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_OK);
+    assert_int_equal(k.chains, 1000);
+    o.cuda_block = 0;
+    o.cuda_kernel = DLM_CUDA_KERNEL_JIT;
+    o.max_bytes = 16 * (uint64_t)p.nout - 1; /* the histogram's output words of one pair */
+    assert_int_equal(dlm_engine_cuda_bits_run(&p, &o, &k, &e), DLM_EINPUT);
+    assert_non_null(strstr(e.msg, "does not fit"));
+    assert_int_equal(k.chains, 1000);
+    dlm_counts_free(&k);
+    dlm_program_free(&p);
+}
+
 /* A token budget below one chain is refused with the numbers, not run (byte engine). */
 static void cuda_ref_refuses_budget_below_one_chain(void **state)
 {
@@ -814,6 +846,7 @@ int main(void)
         cmocka_unit_test(random_600_global_values),
         cmocka_unit_test(random_4200_many_outputs),
         cmocka_unit_test(jit_4200_outputs),
+        cmocka_unit_test(jit_refusals),
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),
         cmocka_unit_test(cuda_engines_obey_max_memory),
