@@ -67,8 +67,16 @@ dlm_cuda_kernel dlm_cuda_kernel_resolve(dlm_cuda_kernel asked, const dlm_slot_pl
 typedef struct dlm_jit_cache dlm_jit_cache;
 dlm_status dlm_jit_cache_new(dlm_jit_cache **c, dlm_err *err);
 void dlm_jit_cache_free(dlm_jit_cache *c);
-/* Programs compiled so far and their wall seconds (0, 0 for NULL). */
-void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s);
+/* Also keep the cubins in directory dir (made when missing, one level) across processes
+ * (the CLI's DLMSIM_JIT_CACHE):
+ * one file per program, named by a 64-bit FNV-1a hash of its source, the embedded
+ * headers, the variant, the architecture and the NVRTC version, and checked against
+ * them when read back; written atomically. A file that cannot be read or written only
+ * costs a compile. NULL: none. DLM_ENOMEM. */
+dlm_status dlm_jit_cache_keep_in(dlm_jit_cache *c, const char *dir, dlm_err *err);
+/* Programs compiled so far, their wall seconds, and programs read from the directory
+ * instead (0 for NULL). */
+void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s, uint64_t *loaded);
 
 typedef struct {
     uint64_t first_chain;

@@ -90,6 +90,7 @@ int dlm_regress_digest_parse(const char *s, size_t n, uint64_t *d);
 
 typedef struct {
     dlm_backend backend;      /* default AUTO */
+    const char *jit_dir;      /* NULL, or where JIT cubins are kept (dlm_jit_cache_keep_in) */
     int threads;              /* CPU threads, 0 = all cores */
     double alpha;             /* default 1e-3 */
     int update;               /* --update: a differing digest does not fail the case

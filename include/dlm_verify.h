@@ -123,6 +123,7 @@ typedef struct {
     dlm_mode mode;            /* default DLM_MODE_REVISE */
     dlm_backend backend;      /* default AUTO */
     dlm_cuda_kernel cuda_kernel; /* DLM_BACKEND_CUDA: its kernel (default AUTO) */
+    const char *jit_dir;      /* NULL, or where JIT cubins are kept (dlm_jit_cache_keep_in) */
     uint64_t chains;          /* default 1000000 */
     uint64_t seed;            /* default 0 */
     double alpha;             /* default 1e-3: overall level after Holm */

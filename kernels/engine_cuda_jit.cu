@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "dlm_jit_cuda.h"
@@ -60,6 +61,8 @@ struct dlm_jit_cache {
     size_t n, cap;
     uint64_t compiled;    /* programs compiled (NVRTC) */
     double compile_s;     /* their wall seconds */
+    uint64_t loaded;      /* programs read from dir instead */
+    char *dir;            /* NULL, or where cubins are kept across processes */
 };
 
 extern "C" dlm_status dlm_jit_cache_new(dlm_jit_cache **c, dlm_err *err)
@@ -76,13 +79,104 @@ extern "C" void dlm_jit_cache_free(dlm_jit_cache *c)
         free(c->e[i].src);
     }
     free(c->e);
+    free(c->dir);
     free(c);
 }
 
-extern "C" void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s)
+extern "C" dlm_status dlm_jit_cache_keep_in(dlm_jit_cache *c, const char *dir, dlm_err *err)
+{
+    free(c->dir);
+    c->dir = NULL;
+    if (!dir || !*dir) return DLM_OK;
+    if (!(c->dir = strdup(dir))) return dlm_fail(err, DLM_ENOMEM, WHO ": out of memory");
+    mkdir(dir, 0755); /* made when missing (one level); any failure shows as no copy kept */
+    return DLM_OK;
+}
+
+extern "C" void dlm_jit_cache_stats(const dlm_jit_cache *c, uint64_t *compiled, double *compile_s,
+                                    uint64_t *loaded)
 {
     *compiled = c ? c->compiled : 0;
     *compile_s = c ? c->compile_s : 0;
+    *loaded = c ? c->loaded : 0;
+}
+
+// ---------------------------------------------------------------- cubins kept on disk
+
+/* File: JIT_MAGIC, then the key, the source's length and the cubin's size (three
+ * little-endian u64), then the cubin. */
+#define JIT_MAGIC "DLMJITC1"
+#define JIT_HEAD 32u
+
+/* The key of a program: FNV-1a 64 of the embedded headers, its source, the variant,
+ * the architecture and NVRTC's version. */
+static uint64_t jit_key(const char *src, size_t len, int emit, int arch)
+{
+    uint64_t h = DLM_FNV_OFFSET;
+    for (unsigned i = 0; i < dlm_jit_nheaders; i++) {
+        h = dlm_fnv1a(h, dlm_jit_headers[i].name, strlen(dlm_jit_headers[i].name) + 1);
+        h = dlm_fnv1a(h, dlm_jit_headers[i].text, strlen(dlm_jit_headers[i].text) + 1);
+    }
+    h = dlm_fnv1a(h, src, len);
+    int major = 0, minor = 0;
+    nvrtcVersion(&major, &minor);
+    const uint64_t v[4] = {(uint64_t)emit, (uint64_t)arch, (uint64_t)major, (uint64_t)minor};
+    for (unsigned i = 0; i < 4; i++) h = dlm_fnv1a_u64(h, v[i]);
+    return h;
+}
+
+static void jit_path(const dlm_jit_cache *c, uint64_t key, int arch, int emit, char *path, size_t n)
+{
+    snprintf(path, n, "%s/dlmsim-jit-sm%d-%s-%016llx.cubin", c->dir, arch, emit ? "emit" : "counts",
+             (unsigned long long)key);
+}
+
+static uint64_t get_u64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (unsigned i = 8; i-- > 0;) v = v << 8 | b[i];
+    return v;
+}
+
+static void put_u64(unsigned char *b, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++, v >>= 8) b[i] = (unsigned char)v;
+}
+
+/* The cubin kept for (key, len) at path, or NULL (none, unreadable, or another's). */
+static char *jit_disk_read(const char *path, uint64_t key, size_t len, uint64_t max_bytes, size_t *size)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    dlm_err e;
+    if (dlm_read_file_max(path, dlm_memory_budget(max_bytes), &buf, &n, &e) != DLM_OK) return NULL;
+    const unsigned char *b = (const unsigned char *)buf;
+    if (n < JIT_HEAD || memcmp(buf, JIT_MAGIC, 8) || get_u64(b + 8) != key || get_u64(b + 16) != len ||
+        get_u64(b + 24) != n - JIT_HEAD || n == JIT_HEAD) {
+        free(buf);
+        return NULL;
+    }
+    memmove(buf, buf + JIT_HEAD, n - JIT_HEAD);
+    *size = n - JIT_HEAD;
+    return buf;
+}
+
+/* Keeps cubin at path (atomically: dlm_out); a failure only loses the copy. */
+static void jit_disk_write(const char *path, uint64_t key, size_t len, const char *cubin, size_t size)
+{
+    dlm_out o;
+    dlm_err e;
+    unsigned char head[JIT_HEAD];
+    memcpy(head, JIT_MAGIC, 8);
+    put_u64(head + 8, key);
+    put_u64(head + 16, len);
+    put_u64(head + 24, size);
+    if (dlm_out_open(&o, path, 1, &e) != DLM_OK) return;
+    if (fwrite(head, 1, JIT_HEAD, o.f) != JIT_HEAD || fwrite(cubin, 1, size, o.f) != size) {
+        dlm_out_abort(&o);
+        return;
+    }
+    dlm_out_close(&o);
 }
 
 // ---------------------------------------------------------------- NVRTC
@@ -179,8 +273,8 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The loaded kernel of (p, sp, emit) for the current device, from c or compiled into
- * it. */
+/* The loaded kernel of (p, sp, emit) for the current device, from c, else from c's
+ * directory, else compiled (and kept there). */
 static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_slot_plan *sp,
                              int emit, cudaKernel_t *kern, dlm_err *err)
 {
@@ -211,9 +305,15 @@ static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_s
         c->cap = cap;
     }
     const double t0 = now_s();
-    char *cubin = NULL;
+    char *cubin = NULL, path[4096] = "";
     size_t size = 0;
-    st = dlm_cuda_jit_compile(src, emit, arch, &cubin, &size, err);
+    const uint64_t key = c->dir ? jit_key(src, len, emit, arch) : 0;
+    if (c->dir) jit_path(c, key, arch, emit, path, sizeof path);
+    const int from_disk = c->dir && (cubin = jit_disk_read(path, key, len, p->max_bytes, &size)) != NULL;
+    if (!from_disk) {
+        st = dlm_cuda_jit_compile(src, emit, arch, &cubin, &size, err);
+        if (st == DLM_OK && c->dir) jit_disk_write(path, key, len, cubin, size);
+    }
     jit_entry e = {};
     if (st == DLM_OK) {
         const cudaError_t r = cudaLibraryLoadData(&e.lib, cubin, NULL, NULL, 0, NULL, NULL, 0);
@@ -234,8 +334,12 @@ static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_s
         free(src);
         return st;
     }
-    c->compiled++;
-    c->compile_s += now_s() - t0;
+    if (from_disk) {
+        c->loaded++;
+    } else {
+        c->compiled++;
+        c->compile_s += now_s() - t0;
+    }
     e.src = src;
     e.len = len;
     e.emit = emit;

@@ -250,7 +250,8 @@ static void jit_variants(const char *what, const dlm_program *p, uint64_t first,
     result_free(&half);
     uint64_t compiled = 0;
     double secs = 0;
-    dlm_jit_cache_stats(kn.jit, &compiled, &secs);
+    uint64_t loaded = 0;
+    dlm_jit_cache_stats(kn.jit, &compiled, &secs, &loaded);
     assert_int_equal(compiled, 2); /* the EMIT program and the counts program, once each */
     dlm_jit_cache_free(kn.jit);
 }
@@ -430,6 +431,48 @@ static void jit_4200_outputs(void **state)
         result_free(&cpu);
         dlm_program_free(&p);
     }
+}
+
+/* Cubins kept in a directory (dlm_jit_cache_keep_in): a first cache compiles both
+ * programs and writes two files; a second one, in a new cache, reads them back instead
+ * (the same counts); a file overwritten with garbage is compiled again and rewritten. */
+static void jit_disk_cache(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+    dlm_program p;
+    build_program("gen:adder-ripple:8", DLM_MODE_REVISE, &p);
+    char dir[512], out[4096];
+    snprintf(dir, sizeof dir, "%s/jitdir", dlm_test_tmpdir());
+    run_result cpu;
+    run_on(DLM_BACKEND_CPU, &p, FIRST_CHAIN, 3000, &DEFAULTS, 1, 1, &cpu);
+    for (int round = 0; round < 3; round++) {
+        dlm_err e;
+        knobs kn = DEFAULTS;
+        kn.kernel = DLM_CUDA_KERNEL_JIT;
+        assert_int_equal(dlm_jit_cache_new(&kn.jit, &e), DLM_OK);
+        assert_int_equal(dlm_jit_cache_keep_in(kn.jit, dir, &e), DLM_OK);
+        run_result r, c;
+        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, 3000, &kn, 1, 1, &r); /* the EMIT program */
+        run_on(DLM_BACKEND_CUDA, &p, FIRST_CHAIN, 3000, &kn, 0, 0, &c); /* the counts program */
+        expect_same("adder-ripple:8 revise", "jit, cubins kept", &p, FIRST_CHAIN, 3000, &cpu, &r);
+        assert_memory_equal(c.k.ones, cpu.k.ones, p.nout * sizeof *cpu.k.ones);
+        uint64_t compiled = 0, loaded = 0;
+        double secs = 0;
+        dlm_jit_cache_stats(kn.jit, &compiled, &secs, &loaded);
+        const uint64_t want_compiled[] = {2, 0, 1};
+        assert_int_equal(compiled, want_compiled[round]);
+        assert_int_equal(loaded, 2 - want_compiled[round]);
+        assert_int_equal(dlm_test_sh(out, sizeof out, "ls %s | grep -c '^dlmsim-jit-sm[0-9]*-\\(emit\\|counts\\)-[0-9a-f]\\{16\\}[.]cubin$'", dir), 0);
+        assert_int_equal(atoi(out), 2);
+        if (round == 1) /* garbage in the counts program's file */
+            assert_int_equal(dlm_test_sh(out, sizeof out, "for f in %s/dlmsim-jit-sm*-counts-*.cubin; do printf garbage > \"$f\"; done", dir), 0);
+        result_free(&r);
+        result_free(&c);
+        dlm_jit_cache_free(kn.jit);
+    }
+    result_free(&cpu);
+    dlm_program_free(&p);
 }
 
 /* The JIT kernel refuses the interpreter's knobs (auto with them stays on the
@@ -847,6 +890,7 @@ int main(void)
         cmocka_unit_test(random_4200_many_outputs),
         cmocka_unit_test(jit_4200_outputs),
         cmocka_unit_test(jit_refusals),
+        cmocka_unit_test(jit_disk_cache),
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),
         cmocka_unit_test(cuda_engines_obey_max_memory),

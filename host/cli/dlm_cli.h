@@ -36,6 +36,9 @@ typedef struct {
  * error's exit code), 0 for another option. */
 #define DLM_CLI_KERNEL_HELP "  --cuda-kernel auto|interpreter|jit   the cuda backend's kernel (default auto: jit when it pays; docs/gpu.md)\n"
 int dlm_cli_kernel_option(const char *cmd, const char *o, const char *v, dlm_cuda_kernel *k, int *rc);
+/* The directory where JIT cubins are kept across runs: DLMSIM_JIT_CACHE, or NULL when
+ * it is unset or empty (dlm_jit_cache_keep_in; docs/gpu.md, "The JIT kernel"). */
+const char *dlm_cli_jit_dir(void);
 /* 2 (with one line) when --cuda-kernel names a kernel but the run's backend is not cuda. */
 int dlm_cli_kernel_check(const char *cmd, dlm_cuda_kernel k, dlm_backend be);
 

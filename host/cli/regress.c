@@ -53,6 +53,7 @@ static int parse_args(int argc, char **argv, regress_args *a, const char **count
     memset(a, 0, sizeof *a);
     a->counts = counts;
     dlm_regress_opts_default(&a->o);
+    a->o.jit_dir = dlm_cli_jit_dir();
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -339,7 +339,9 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     /* the cuda backend's kernel, for the chains this process runs (dlm_cuda_kernel_resolve) */
     const dlm_cuda_kernel kern = be == DLM_BACKEND_CUDA && !a.direct
         ? dlm_cuda_kernel_resolve(a.kernel, &plan, p.nout, a.first + a.count - next) : a.kernel;
-    if (kern == DLM_CUDA_KERNEL_JIT && (s = dlm_jit_cache_new(&jit, &e))) goto done;
+    if (kern == DLM_CUDA_KERNEL_JIT &&
+        ((s = dlm_jit_cache_new(&jit, &e)) || (s = dlm_jit_cache_keep_in(jit, dlm_cli_jit_dir(), &e))))
+        goto done;
     bo.cuda_kernel = kern;
     bo.jit = jit;
     /* under mpirun: this rank's GPU, by its node-local rank, before any CUDA call */
@@ -442,13 +444,14 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     }
     double rate = secs > 0 ? (double)(a.first + a.count - first) / secs : 0;
     const char *bname = dlm_backend_name(be);
-    uint64_t jit_n = 0;
+    uint64_t jit_n = 0, jit_loaded = 0;
     double jit_s = 0;
-    dlm_jit_cache_stats(jit, &jit_n, &jit_s);
-    char kinfo[96] = ""; /* the cuda backend's kernel */
+    dlm_jit_cache_stats(jit, &jit_n, &jit_s, &jit_loaded);
+    char kinfo[160] = ""; /* the cuda backend's kernel */
     if (be == DLM_BACKEND_CUDA && a.json)
-        snprintf(kinfo, sizeof kinfo, ",\"cuda_kernel\":\"%s\",\"jit_compile_seconds\":%.3f",
-                 dlm_cuda_kernel_name(kern), jit_s);
+        snprintf(kinfo, sizeof kinfo, ",\"cuda_kernel\":\"%s\",\"jit_compiled\":%llu,\"jit_loaded\":%llu,"
+                 "\"jit_compile_seconds\":%.3f", dlm_cuda_kernel_name(kern), (unsigned long long)jit_n,
+                 (unsigned long long)jit_loaded, jit_s);
     else if (be == DLM_BACKEND_CUDA)
         snprintf(kinfo, sizeof kinfo, "cuda kernel     %s%s\n", dlm_cuda_kernel_name(kern),
                  kern == DLM_CUDA_KERNEL_JIT ? " (compiled in the warm-up, not timed)" : "");

@@ -298,6 +298,12 @@ int dlm_cli_kernel_option(const char *cmd, const char *o, const char *v, dlm_cud
     return 1;
 }
 
+const char *dlm_cli_jit_dir(void)
+{
+    const char *d = getenv("DLMSIM_JIT_CACHE");
+    return d && *d ? d : NULL;
+}
+
 int dlm_cli_kernel_check(const char *cmd, dlm_cuda_kernel k, dlm_backend be)
 {
     if (k == DLM_CUDA_KERNEL_AUTO || be == DLM_BACKEND_CUDA) return 0;

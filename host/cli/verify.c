@@ -70,6 +70,7 @@ static int parse_verify(int argc, char **argv, verify_args *a)
 {
     memset(a, 0, sizeof *a);
     dlm_verify_opts_default(&a->o);
+    a->o.jit_dir = dlm_cli_jit_dir();
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -290,6 +290,7 @@ void dlm_regress_case_opts(const dlm_regress_case *c, const dlm_regress_opts *o,
     vo->alpha = o->alpha;
     vo->target = c->target;
     vo->backend = o->backend;
+    vo->jit_dir = o->jit_dir;
     vo->threads = o->threads;
     vo->inject = c->inject;
     vo->inject_coin = c->inject_coin;

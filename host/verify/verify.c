@@ -381,7 +381,9 @@ dlm_status dlm_verify_sampler_open(const dlm_circuit *c, const dlm_levels *lv, c
                      dlm_cuda_kernel_name(o->cuda_kernel), dlm_backend_name(S->backend));
         goto fail;
     }
-    if (S->backend == DLM_BACKEND_CUDA && (s = dlm_jit_cache_new(&S->jit, err))) goto fail;
+    if (S->backend == DLM_BACKEND_CUDA &&
+        ((s = dlm_jit_cache_new(&S->jit, err)) || (s = dlm_jit_cache_keep_in(S->jit, o->jit_dir, err))))
+        goto fail;
     /* the bit-sliced engines get the slot plan streamed from the compiler (the
      * per-round program is never held), the byte engines the program */
     if (dlm_backend_uses_plan(S->backend))

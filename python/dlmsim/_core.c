@@ -310,6 +310,13 @@ static dlm_status engine_chunk(void *ctx, uint64_t first, uint64_t done, uint64_
     return dlm_engine_run(c->be, c->p, &o, c->k, err);
 }
 
+/* Where JIT cubins are kept across processes: DLMSIM_JIT_CACHE, as the CLI. */
+static const char *jit_dir(void)
+{
+    const char *d = getenv("DLMSIM_JIT_CACHE");
+    return d && *d ? d : NULL;
+}
+
 /* A cuda kernel by name. */
 static int parse_kernel(const char *name, dlm_cuda_kernel *k)
 {
@@ -372,7 +379,7 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
     /* the cuda kernel, chosen once for all chains; its JIT kernels kept with the program */
     if (be == DLM_BACKEND_CUDA) kern = dlm_cuda_kernel_resolve(kern, &self->plan, p->nout, chains);
     if (be == DLM_BACKEND_CUDA && kern == DLM_CUDA_KERNEL_JIT && !self->jit &&
-        (s = dlm_jit_cache_new(&self->jit, &e)))
+        ((s = dlm_jit_cache_new(&self->jit, &e)) || (s = dlm_jit_cache_keep_in(self->jit, jit_dir(), &e))))
         goto done;
     if ((s = dlm_counts_init(&k, p->nout, want_hist, &e))) goto done;
     engine_ctx c = {be, p, dlm_backend_uses_plan(be) ? &self->plan : NULL, &k, bs.buf, sb, threads,
@@ -443,6 +450,7 @@ static PyObject *mod_verify(PyObject *mod, PyObject *args)
     if (dlm_target_want_parse(target, &o.target))
         return PyErr_Format(PyExc_ValueError, "unknown target %s (auto, exact, reference)", target);
     if (parse_backend(bname, 0, &o.backend) || parse_kernel(kname, &o.cuda_kernel)) return NULL;
+    o.jit_dir = jit_dir();
     o.chains = chains;
     o.seed = seed;
     o.alpha = alpha;
