@@ -166,15 +166,21 @@ def cycle(ins, specs):
     return best, blk
 
 
-def loop(ins, spec, unit, skip):
-    """(instructions of one pass of the loop around witness spec, UNIT matches in it)."""
+def loop_body(ins, spec):
+    """(blocks, the block indices of the innermost loop around witness spec): the
+    shortest back edge to a block at or before it from one at or after it."""
     blk, succ = blocks(ins)
     w = min(witness(ins, blk, spec))
     back = [(t, h) for t in range(len(blk)) for h in succ[t] if h <= w <= t]
     if not back:
         sys.exit("sass_count.py: no loop around %r" % spec)
     t, h = min(back, key=lambda e: e[0] - e[1])
-    body = range(h, t + 1)
+    return blk, range(h, t + 1)
+
+
+def loop(ins, spec, unit, skip):
+    """(instructions of one pass of the loop around witness spec, UNIT matches in it)."""
+    blk, body = loop_body(ins, spec)
     drop = witness(ins, blk, skip) if skip else set()
     n = sum(cost(ins, blk[b]) for b in body if b not in drop)
     urx = re.compile(unit)
@@ -184,16 +190,11 @@ def loop(ins, spec, unit, skip):
 
 def split(ins, spec, labels):
     """{label: instructions of one pass of the loop around spec, by source}."""
-    blk, succ = blocks(ins)
-    w = min(witness(ins, blk, spec))
-    back = [(t, h) for t in range(len(blk)) for h in succ[t] if h <= w <= t]
-    if not back:
-        sys.exit("sass_count.py: no loop around %r" % spec)
-    t, h = min(back, key=lambda e: e[0] - e[1])
+    blk, body = loop_body(ins, spec)
     rx = [(lab, re.compile(r)) for lab, _, r in (x.partition("=") for x in labels)]
     out = {lab: 0 for lab, _ in rx}
     out["other"] = 0
-    for b in range(h, t + 1):
+    for b in body:
         for i in blk[b]:
             if ins[i]["op"] == "NOP":
                 continue
