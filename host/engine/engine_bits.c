@@ -321,11 +321,31 @@ static and_op and_form(const dlm_op *op)
     and_op c = {op->pos, op->in[0], op->in[1], 0};
     if (op->kind != DLM_OP_GATE || op->nin != 2) return c;
     unsigned t = (unsigned)op->arg & 15u, ones = (unsigned)__builtin_popcount(t);
+    if (t == 6u || t == 9u) { /* a ^ b, ~(a ^ b) */
+        c.neg = 8u | 16u | (t == 9u ? 4u : 0u);
+        return c;
+    }
     if (ones != 1 && ones != 3) return c;
     if (ones == 3) t = ~t & 15u;
     const unsigned k = (unsigned)__builtin_ctz(t); /* the one (a, b) = (k & 1, k >> 1) */
     c.neg = 8u | (ones == 3 ? 4u : 0u) | ((k & 2u) ? 0u : 2u) | ((k & 1u) ? 0u : 1u);
     return c;
+}
+
+#define AND_BLOCK 32u
+static inline __attribute__((always_inline)) void
+and_blocks(uint64_t *DLM_RESTRICT dst, const uint64_t *DLM_RESTRICT a, const uint64_t *DLM_RESTRICT b,
+           uint64_t x, uint64_t y, uint64_t z, unsigned nblk)
+{
+    for (unsigned k = 0; k < nblk; k++, dst += AND_BLOCK, a += AND_BLOCK, b += AND_BLOCK)
+        _Pragma("GCC unroll 32") for (unsigned g = 0; g < AND_BLOCK; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+}
+static inline __attribute__((always_inline)) void
+xor_blocks(uint64_t *DLM_RESTRICT dst, const uint64_t *DLM_RESTRICT a, const uint64_t *DLM_RESTRICT b,
+           uint64_t z, unsigned nblk)
+{
+    for (unsigned k = 0; k < nblk; k++, dst += AND_BLOCK, a += AND_BLOCK, b += AND_BLOCK)
+        _Pragma("GCC unroll 32") for (unsigned g = 0; g < AND_BLOCK; g++) dst[g] = a[g] ^ b[g] ^ z;
 }
 
 /* Applies ops[0..nops) in program order to a tile of n words (stride G). The word
@@ -349,7 +369,15 @@ static void run_ops(const dlm_op *ops, const and_op *code, uint64_t nops, uint64
             const uint64_t z = 0 - (uint64_t)(c.neg >> 2 & 1u);
             const uint64_t *a = val + (size_t)c.a * G, *b = val + (size_t)c.b * G;
             uint64_t *dst = val + (size_t)c.pos * G;
-            for (unsigned g = 0; g < n; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+            if (G % AND_BLOCK == 0) {
+                const unsigned nblk = (n + AND_BLOCK - 1) / AND_BLOCK;
+                if (c.neg & 16u) xor_blocks(dst, a, b, z, nblk);
+                else and_blocks(dst, a, b, x, y, z, nblk);
+            } else if (c.neg & 16u) {
+                for (unsigned g = 0; g < n; g++) dst[g] = a[g] ^ b[g] ^ z;
+            } else {
+                for (unsigned g = 0; g < n; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+            }
             continue;
         }
         /* A local copy: value stores (uint64_t) may alias the op's fields. */
