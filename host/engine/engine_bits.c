@@ -33,30 +33,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tile size. Every operation costs a dispatch (a switch on its kind and truth table,
- * mostly mispredicted: about 10-20 cycles) and then about one cycle per word, so a
+/* Tile size. Every operation costs a dispatch and then about one cycle per word, so a
  * tile must hold many words: measured on the EPFL multiplier (docs/throughput.md),
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
  * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. But the gate loops are
- * bound by the tile's cache level, so a tile is the first of TILE_L2_BYTES (with
- * WORDS_MIN words or more: circuits of up to 128 slots), TILE_MID_BYTES (at most
- * WORDS_MIN words, at least WORDS_MID: up to 1536 slots) and TILE_BYTES (at most
- * WORDS_MID words) that fits: L2 gives gen:mult:8 and ctrl 1.3x over L3, 1.5 MiB
- * gives arbiter (L = 679) 1.2x over 2.8 MiB, and sqrt (L = 275) keeps its 512 words
- * (docs/throughput.md, Update 5). */
-#define WORDS_MAX 4096u                       /* words per tile, at most */
-#define WORDS_MIN 512u                        /* words per L2-sized tile, at least */
+ * bound by the tile's cache level, so a tile is the first of TILE_MID_BYTES (at most
+ * WORDS_MAX words, at least WORDS_MID: up to 1536 slots) and TILE_BYTES (at most
+ * WORDS_MID words) that fits. With fused pairs (below) 128-384 words beat 512-1504 on
+ * gen:mult:8 and ctrl by 1.1-1.4x, and 256 is as good or better than 512 on
+ * priority, i2c, bar, arbiter and the multiplier (docs/throughput.md, Updates 5, 7). */
+#define WORDS_MAX 256u                        /* words per tile, at most */
 #define WORDS_MID 128u                        /* words per mid-sized tile, at least */
 #define TILE_MID_BYTES (UINT64_C(3) << 19)    /* 1.5 MiB */
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
-#ifndef DLM_TILE_L2_BYTES /* -DDLM_TILE_L2_BYTES=... likewise, for the small circuits' tiles */
-#define DLM_TILE_L2_BYTES (UINT64_C(512) << 10)
-#endif
 #define TILE_BYTES ((uint64_t)(DLM_TILE_BYTES)) /* value bytes per thread */
-#define TILE_L2_BYTES ((uint64_t)(DLM_TILE_L2_BYTES)) /* the same, small circuits */
 #define DEFAULT_BUDGET (UINT64_C(256) << 20)  /* value bytes for all threads together */
+#ifndef DLM_FUSE /* -DDLM_FUSE=0: no fused pairs (the operations below), for A/B comparisons */
+#define DLM_FUSE 1
+#endif
 
 // ---------------------------------------------------------------- popcount
 
@@ -307,46 +303,225 @@ static void fair_coin_words(philox_fn ph, uint64_t coin, uint64_t *dst, unsigned
 // ---------------------------------------------------------------- the operations
 
 /* A 2-input gate whose table has 1 or 3 ones is an AND with optional negations,
- * ((a ^ x) & (b ^ y)) ^ z (x, y, z all-0 or all-1 words): every AIG gate. run_ops
- * runs those in one loop, so that the branch to it is predicted (a switch on the
- * table mispredicts where negations vary), from an and_op decoded once per run (16
- * bytes instead of the 48-byte operation and its decoding, per operation and tile). */
+ * ((a ^ x) & (b ^ y)) ^ z (x, y, z all-0 or all-1 words): every AIG gate; tables 6
+ * and 9 are a ^ b ^ z. run_ops runs those in their own loops, so that the branch to
+ * them is predicted (a switch on the table mispredicts where negations vary), from a
+ * gate_op decoded once per run (20 bytes instead of the 48-byte operation and its
+ * decoding, per operation and tile). Its form f: 0 for any other operation (ops[i] as
+ * it is); else GF_FAST | GF_XOR? | z << 2 | y << 1 | x.
+ *
+ * Fused pairs: the gate loops are bound by their loads and stores (on a tile in L2
+ * they run at about 80 % of the L1-resident AND-NOT micro-benchmark, bench/andnot.c),
+ * so a gate P whose value has one reader R, also such a gate, and is no output, is
+ * evaluated inside R's loop (t = P(a, b) in a register, then R(t, c)) and never
+ * stored: 3 loads and a store for two gates instead of 4 and 2. The form's bits 8-12
+ * are then P's form (GF_FUSED set) and bits 0-4 R's, with t as R's first input. */
+#define GF_FAST 8u
+#define GF_XOR 16u
+#define GF_FUSED (GF_FAST << 8)
 typedef struct {
-    uint32_t pos, a, b; /* slots written and read */
-    uint32_t neg;       /* 8 | z << 2 | y << 1 | x for an AND gate; 0: ops[i] as it is */
-} and_op;
+    uint32_t pos, a, b, c; /* slot written; slots read (c: a fused pair's third input) */
+    uint32_t f;            /* the form, above */
+} gate_op;
 
-static and_op and_form(const dlm_op *op)
+static uint32_t gate_form(const dlm_op *op)
 {
-    and_op c = {op->pos, op->in[0], op->in[1], 0};
-    if (op->kind != DLM_OP_GATE || op->nin != 2) return c;
+    if (op->kind != DLM_OP_GATE || op->nin != 2) return 0;
     unsigned t = (unsigned)op->arg & 15u, ones = (unsigned)__builtin_popcount(t);
-    if (t == 6u || t == 9u) { /* a ^ b, ~(a ^ b) */
-        c.neg = 8u | 16u | (t == 9u ? 4u : 0u);
-        return c;
-    }
-    if (ones != 1 && ones != 3) return c;
+    if (t == 6u || t == 9u) return GF_FAST | GF_XOR | (t == 9u ? 4u : 0u); /* a ^ b, ~(a ^ b) */
+    if (ones != 1 && ones != 3) return 0;
     if (ones == 3) t = ~t & 15u;
     const unsigned k = (unsigned)__builtin_ctz(t); /* the one (a, b) = (k & 1, k >> 1) */
-    c.neg = 8u | (ones == 3 ? 4u : 0u) | ((k & 2u) ? 0u : 2u) | ((k & 1u) ? 0u : 1u);
-    return c;
+    return GF_FAST | (ones == 3 ? 4u : 0u) | ((k & 2u) ? 0u : 2u) | ((k & 1u) ? 0u : 1u);
 }
 
+/* The slot plan the engine runs: sp's operations with fused pairs (above), the other
+ * operations as they are, slots allocated anew. */
+typedef struct {
+    dlm_op *ops;        /* renamed operations (a fused pair's reader only) */
+    gate_op *code;      /* their forms */
+    uint64_t nops;
+    uint32_t nslots;
+    uint32_t *out_slot; /* slot of output k, or DLM_POS_CONST */
+} fused_plan;
+
+static void fused_plan_free(fused_plan *fp)
+{
+    free(fp->ops);
+    free(fp->code);
+    free(fp->out_slot);
+    memset(fp, 0, sizeof *fp);
+}
+
+#define NO_VALUE UINT32_MAX
+
+/* Builds fp from sp: values numbered by the operation that writes them (SSA), pairs
+ * chosen in program order (a reader fuses at most one input, a fused gate hosts
+ * none), and slots by a linear scan over the remaining operations (an operation's
+ * slot is taken before its inputs' dead slots are freed, so no operation writes a
+ * slot it reads, as dlm_step_op_words and the restrict loops need). Without fusion
+ * (fuse = 0), or for a plan with operations other than gates and coins, fp is sp's
+ * operations with their forms. DLM_ENOMEM. */
+static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int fuse, fused_plan *fp,
+                                   dlm_err *err)
+{
+    const uint64_t n = sp->nops, n1 = n ? n : 1;
+    memset(fp, 0, sizeof *fp);
+    fp->ops = dlm_malloc(n1, sizeof *fp->ops);
+    fp->code = dlm_malloc(n1, sizeof *fp->code);
+    fp->out_slot = dlm_malloc(nout ? nout : 1, sizeof *fp->out_slot);
+    uint32_t *cur = dlm_malloc(sp->nslots ? sp->nslots : 1, sizeof *cur); /* slot -> value */
+    uint32_t *inv = dlm_malloc(n1, 6 * sizeof *inv); /* inv[6i + j]: value of op i's input j */
+    uint32_t *nread = dlm_calloc(n1, sizeof *nread); /* per value: readers */
+    uint32_t *last = dlm_calloc(n1, sizeof *last);   /* per value: last reader's new index + 1 */
+    uint32_t *slot = dlm_malloc(n1, sizeof *slot), *stack = dlm_malloc(n1, sizeof *stack);
+    uint8_t *fs = dlm_calloc(n1, 1); /* per op: 1 fused into its reader, 2 + j hosts input j */
+    uint8_t *isout = dlm_calloc(n1, 1);
+    dlm_status s = DLM_OK;
+    if (!fp->ops || !fp->code || !fp->out_slot || !cur || !inv || !nread || !last || !slot ||
+        !stack || !fs || !isout) {
+        s = dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's operations");
+        goto done;
+    }
+    if (n > UINT32_MAX - 1) fuse = 0;
+    for (uint32_t q = 0; q < sp->nslots; q++) cur[q] = NO_VALUE;
+    for (uint64_t i = 0; i < n && fuse; i++) {
+        const dlm_op *op = &sp->ops[i];
+        if (op->kind != DLM_OP_GATE && op->kind != DLM_OP_COIN) fuse = 0;
+        for (unsigned j = 0; j < op->nin && fuse && op->kind == DLM_OP_GATE; j++) {
+            const uint32_t v = cur[op->in[j]];
+            inv[6 * i + j] = v;
+            if (v == NO_VALUE) fuse = 0; /* a read before any write: keep sp */
+            else nread[v]++;
+        }
+        cur[op->pos] = (uint32_t)i;
+    }
+    for (uint32_t k = 0; k < nout && fuse; k++)
+        if (sp->out_slot[k] != DLM_POS_CONST) {
+            if (cur[sp->out_slot[k]] == NO_VALUE) fuse = 0;
+            else isout[cur[sp->out_slot[k]]] = 1;
+        }
+    if (!fuse) { /* sp as it is */
+        for (uint64_t i = 0; i < n; i++) {
+            const dlm_op *op = &sp->ops[i];
+            fp->ops[i] = *op;
+            fp->code[i] = (gate_op){op->pos, op->in[0], op->in[1], 0, gate_form(op)};
+        }
+        memcpy(fp->out_slot, sp->out_slot, (nout ? nout : 1) * sizeof *fp->out_slot);
+        fp->nops = n;
+        fp->nslots = sp->nslots;
+        goto done;
+    }
+    /* Pairs: a reader takes the first input that qualifies. */
+    for (uint64_t i = 0; i < n; i++) {
+        if (!gate_form(&sp->ops[i])) continue;
+        for (unsigned j = 0; j < 2; j++) {
+            const uint32_t v = inv[6 * i + j];
+            if (nread[v] == 1 && !isout[v] && fs[v] == 0 && gate_form(&sp->ops[v])) {
+                fs[v] = 1;
+                fs[i] = (uint8_t)(2 + j);
+                break;
+            }
+        }
+    }
+    /* The values each remaining operation reads: a fused reader P's inputs and its other one. */
+#define READS(i, r, nr)                                                                  \
+    do {                                                                                 \
+        nr = 0;                                                                          \
+        if (fs[i] >= 2) {                                                                \
+            const unsigned j_ = fs[i] - 2u;                                              \
+            const uint32_t p_ = inv[6 * (i) + j_];                                       \
+            r[0] = inv[6 * p_];                                                          \
+            r[1] = inv[6 * p_ + 1];                                                      \
+            r[2] = inv[6 * (i) + 1 - j_];                                                \
+            nr = 3;                                                                      \
+        } else if (sp->ops[i].kind == DLM_OP_GATE)                                       \
+            for (; nr < sp->ops[i].nin; nr++) r[nr] = inv[6 * (i) + nr];                 \
+    } while (0)
+    uint32_t m = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (fs[i] == 1) continue;
+        uint32_t r[6];
+        unsigned nr;
+        READS(i, r, nr);
+        m++;
+        for (unsigned j = 0; j < nr; j++) last[r[j]] = m;
+    }
+    uint32_t nfree = 0, nslots = 0;
+    m = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (fs[i] == 1) continue;
+        const dlm_op *op = &sp->ops[i];
+        uint32_t r[6];
+        unsigned nr;
+        READS(i, r, nr);
+        m++;
+        slot[i] = nfree ? stack[--nfree] : nslots++;
+        dlm_op *no = &fp->ops[m - 1];
+        *no = *op;
+        no->pos = slot[i];
+        const uint32_t f = gate_form(op);
+        if (nr == 3) {
+            const unsigned j = fs[i] - 2u;
+            /* t is R's first input: where it was R's second, swap R's x and y */
+            const uint32_t fr = j ? (f & ~3u) | (f >> 1 & 1u) | (f << 1 & 2u) : f;
+            fp->code[m - 1] = (gate_op){slot[i], slot[r[0]], slot[r[1]], slot[r[2]],
+                                        fr | gate_form(&sp->ops[inv[6 * i + j]]) << 8};
+        } else {
+            for (unsigned j = 0; j < nr; j++) no->in[j] = slot[r[j]];
+            fp->code[m - 1] = (gate_op){slot[i], no->in[0], no->in[1], 0, f};
+        }
+        /* Free the slots of values read for the last time (once each), and of a value no
+         * one reads, after the operation's own slot is taken. */
+        for (unsigned j = 0; j < nr; j++)
+            if (last[r[j]] == m && !isout[r[j]]) {
+                last[r[j]] = 0;
+                stack[nfree++] = slot[r[j]];
+            }
+        if (last[i] == 0 && !isout[i]) stack[nfree++] = slot[i];
+    }
+#undef READS
+    for (uint32_t k = 0; k < nout; k++)
+        fp->out_slot[k] = sp->out_slot[k] == DLM_POS_CONST ? DLM_POS_CONST : slot[cur[sp->out_slot[k]]];
+    fp->nops = m;
+    fp->nslots = nslots ? nslots : 1;
+done:
+    free(cur);
+    free(inv);
+    free(nread);
+    free(last);
+    free(slot);
+    free(stack);
+    free(fs);
+    free(isout);
+    if (s) fused_plan_free(fp);
+    return s;
+}
+
+/* The gate loops, d[g] = EXPR for g < n (with `blocked`, n is a multiple of AND_BLOCK
+ * and every block is unrolled: no remainder loops), restrict: no alias checks. x, y, z
+ * negate the (outer) gate's inputs and output, u, v, w a fused pair's inner gate's. */
 #define AND_BLOCK 32u
-static inline __attribute__((always_inline)) void
-and_blocks(uint64_t *DLM_RESTRICT dst, const uint64_t *DLM_RESTRICT a, const uint64_t *DLM_RESTRICT b,
-           uint64_t x, uint64_t y, uint64_t z, unsigned nblk)
-{
-    for (unsigned k = 0; k < nblk; k++, dst += AND_BLOCK, a += AND_BLOCK, b += AND_BLOCK)
-        _Pragma("GCC unroll 32") for (unsigned g = 0; g < AND_BLOCK; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
-}
-static inline __attribute__((always_inline)) void
-xor_blocks(uint64_t *DLM_RESTRICT dst, const uint64_t *DLM_RESTRICT a, const uint64_t *DLM_RESTRICT b,
-           uint64_t z, unsigned nblk)
-{
-    for (unsigned k = 0; k < nblk; k++, dst += AND_BLOCK, a += AND_BLOCK, b += AND_BLOCK)
-        _Pragma("GCC unroll 32") for (unsigned g = 0; g < AND_BLOCK; g++) dst[g] = a[g] ^ b[g] ^ z;
-}
+#define GATE_KERNEL(NAME, EXPR)                                                          \
+    static inline __attribute__((always_inline)) void NAME(                              \
+        uint64_t *DLM_RESTRICT d, const uint64_t *DLM_RESTRICT a,                        \
+        const uint64_t *DLM_RESTRICT b, const uint64_t *DLM_RESTRICT c, uint64_t x,      \
+        uint64_t y, uint64_t z, uint64_t u, uint64_t v, uint64_t w, unsigned n, int blocked) \
+    {                                                                                    \
+        (void)c, (void)x, (void)y, (void)u, (void)v, (void)w;                            \
+        if (blocked)                                                                     \
+            for (unsigned k = 0; k < n; k += AND_BLOCK, d += AND_BLOCK, a += AND_BLOCK,  \
+                          b += AND_BLOCK, c += AND_BLOCK)                                \
+                _Pragma("GCC unroll 32") for (unsigned g = 0; g < AND_BLOCK; g++) d[g] = EXPR; \
+        else                                                                             \
+            for (unsigned g = 0; g < n; g++) d[g] = EXPR;                                \
+    }
+GATE_KERNEL(gate_and, ((a[g] ^ x) & (b[g] ^ y)) ^ z)
+GATE_KERNEL(gate_xor, a[g] ^ b[g] ^ z)
+GATE_KERNEL(gate_and_and, ((((a[g] ^ u) & (b[g] ^ v)) ^ w ^ x) & (c[g] ^ y)) ^ z)
+GATE_KERNEL(gate_xor_and, ((a[g] ^ u) & (b[g] ^ v)) ^ w ^ c[g] ^ z)
+GATE_KERNEL(gate_and_xor, ((a[g] ^ b[g] ^ w ^ x) & (c[g] ^ y)) ^ z)
+GATE_KERNEL(gate_xor_xor, a[g] ^ b[g] ^ c[g] ^ w ^ z)
 
 /* Applies ops[0..nops) in program order to a tile of n words (stride G). The word
  * loops of dlm_step_op_words (forced inline) are vectorised: this file is compiled
@@ -354,29 +529,36 @@ xor_blocks(uint64_t *DLM_RESTRICT dst, const uint64_t *DLM_RESTRICT a, const uin
  * an alias check scalar, and the slot plan never lets an operation write a slot it
  * reads, so the check passes), and on x86-64 in three versions, x86-64-v4 (AVX-512:
  * 8 words per instruction), AVX2 (4) and the baseline (SSE2, 2), chosen once by the
- * loader (target_clones). Fair coins go to `ph` (above). Measured in
- * docs/throughput.md ("Update: vectorised word loops", "Update 3"). */
+ * loader (target_clones). Gates of a fast form run the loops above (over whole
+ * AND_BLOCKs where G is a multiple of it: the words past n are computed, never
+ * counted); fair coins go to `ph` (above). Measured in docs/throughput.md ("Update:
+ * vectorised word loops", "Update 3", "Update 7"). */
 #if defined(__GNUC__) && defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
-static void run_ops(const dlm_op *ops, const and_op *code, uint64_t nops, uint64_t *val, size_t G,
+static void run_ops(const dlm_op *ops, const gate_op *code, uint64_t nops, uint64_t *val, size_t G,
         unsigned n, uint64_t chain0, uint64_t seed, philox_fn ph)
 {
+    const int blocked = G % AND_BLOCK == 0;
+    const unsigned nb = blocked ? (n + AND_BLOCK - 1) / AND_BLOCK * AND_BLOCK : n;
     for (uint64_t i = 0; i < nops; i++) {
-        const and_op c = code[i];
-        if (c.neg) {
-            const uint64_t x = 0 - (uint64_t)(c.neg & 1u), y = 0 - (uint64_t)(c.neg >> 1 & 1u);
-            const uint64_t z = 0 - (uint64_t)(c.neg >> 2 & 1u);
+        const gate_op c = code[i];
+        if (c.f) {
+            const uint64_t x = 0 - (uint64_t)(c.f & 1u), y = 0 - (uint64_t)(c.f >> 1 & 1u);
+            const uint64_t z = 0 - (uint64_t)(c.f >> 2 & 1u), u = 0 - (uint64_t)(c.f >> 8 & 1u);
+            const uint64_t v = 0 - (uint64_t)(c.f >> 9 & 1u), w = 0 - (uint64_t)(c.f >> 10 & 1u);
             const uint64_t *a = val + (size_t)c.a * G, *b = val + (size_t)c.b * G;
+            const uint64_t *cc = val + (size_t)c.c * G;
             uint64_t *dst = val + (size_t)c.pos * G;
-            if (G % AND_BLOCK == 0) {
-                const unsigned nblk = (n + AND_BLOCK - 1) / AND_BLOCK;
-                if (c.neg & 16u) xor_blocks(dst, a, b, z, nblk);
-                else and_blocks(dst, a, b, x, y, z, nblk);
-            } else if (c.neg & 16u) {
-                for (unsigned g = 0; g < n; g++) dst[g] = a[g] ^ b[g] ^ z;
+            if (!(c.f & GF_FUSED)) {
+                if (c.f & GF_XOR) gate_xor(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
+                else gate_and(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
+            } else if (c.f & GF_XOR) {
+                if (c.f & (GF_XOR << 8)) gate_xor_xor(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
+                else gate_xor_and(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
             } else {
-                for (unsigned g = 0; g < n; g++) dst[g] = ((a[g] ^ x) & (b[g] ^ y)) ^ z;
+                if (c.f & (GF_XOR << 8)) gate_and_xor(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
+                else gate_and_and(dst, a, b, cc, x, y, z, u, v, w, nb, blocked);
             }
             continue;
         }
@@ -405,7 +587,10 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         dlm_status ps = dlm_slot_plan_build(p, &own, err);
         if (ps) return ps;
     }
-    const dlm_slot_plan sp = o->plan ? *o->plan : own;
+    fused_plan sp;
+    const dlm_status fs = fused_plan_build(o->plan ? o->plan : &own, p->nout, DLM_FUSE, &sp, err);
+    dlm_slot_plan_free(&own);
+    if (fs) return fs;
     /* The renamed program: slots for positions (the counting code reads out_pos). */
     dlm_program rp = *p;
     rp.out_pos = sp.out_slot;
@@ -415,19 +600,17 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint64_t base = o->first_chain & ~UINT64_C(63), skew = o->first_chain - base;
     const uint64_t end = o->first_chain + o->chains;
     const uint64_t nwords = o->chains ? (skew + o->chains + 63) / 64 : 0;
-    /* Tile: as many words as fit in TILE_L2_BYTES if that is WORDS_MIN or more, else
-     * in TILE_MID_BYTES (at most WORDS_MIN) if that is WORDS_MID or more, else in
-     * TILE_BYTES (at most WORDS_MID), within the budget, and no more than an equal
-     * share of the words per thread. */
-    uint64_t G = TILE_L2_BYTES / word_bytes;
-    if (G < WORDS_MIN) G = TILE_MID_BYTES / word_bytes < WORDS_MIN ? TILE_MID_BYTES / word_bytes : WORDS_MIN;
+    /* Tile: as many words as fit in TILE_MID_BYTES (at most WORDS_MAX) if that is
+     * WORDS_MID or more, else in TILE_BYTES (at most WORDS_MID), within the budget, and
+     * no more than an equal share of the words per thread. */
+    uint64_t G = TILE_MID_BYTES / word_bytes < WORDS_MAX ? TILE_MID_BYTES / word_bytes : WORDS_MAX;
     if (G < WORDS_MID) G = TILE_BYTES / word_bytes < WORDS_MID ? TILE_BYTES / word_bytes : WORDS_MID;
     if (G == 0) G = 1;
     if (G > WORDS_MAX) G = WORDS_MAX;
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
     if (gb == 0) {
         if (word_bytes > budget) {
-            dlm_slot_plan_free(&own);
+            fused_plan_free(&sp);
             return dlm_fail(err, DLM_EINPUT,
                             "one word of 64 chains needs %llu value bytes, over the budget of %llu",
                             (unsigned long long)word_bytes, (unsigned long long)budget);
@@ -448,12 +631,6 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint32_t nout = p->nout;
     const count_fn count = pick_count();
     const philox_fn ph = pick_philox();
-    and_op *code = dlm_malloc(sp.nops ? sp.nops : 1, sizeof *code);
-    if (!code) {
-        dlm_slot_plan_free(&own);
-        return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's operations");
-    }
-    for (uint64_t i = 0; i < sp.nops; i++) code[i] = and_form(&sp.ops[i]);
     volatile int failed = 0;
 
 #pragma omp parallel num_threads(nthreads)
@@ -475,7 +652,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
             const uint64_t w0 = t * G;
             const unsigned n = (unsigned)(nwords - w0 < G ? nwords - w0 : G);
             const uint64_t chain0 = base + 64 * w0, seed = o->seed;
-            run_ops(sp.ops, code, sp.nops, val, G, n, chain0, seed, ph);
+            run_ops(sp.ops, sp.code, sp.nops, val, G, n, chain0, seed, ph);
             /* Chains [cw + lo[g], cw + hi[g]) of word g (cw = chain0 + 64 g) are in the
              * range: all 64 except in the first and the last word. */
             for (unsigned g = 0; g < n; g++) {
@@ -525,8 +702,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         free(live);
         free(par);
     }
-    free(code);
-    dlm_slot_plan_free(&own);
+    fused_plan_free(&sp);
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's value tiles");
     return DLM_OK;
 }
