@@ -37,14 +37,11 @@
  * tile must hold many words: measured on the EPFL multiplier (docs/throughput.md),
  * tiles of 2-4 MiB (L3-resident, read plane by plane, sequentially) beat L2-sized
  * ones (256 KiB: 1-7 words for L = 4316-27190) by 1.5-5x. But the gate loops are
- * bound by the tile's cache level, so a tile is the first of TILE_MID_BYTES (at most
- * WORDS_MAX words, at least WORDS_MID: up to 1536 slots) and TILE_BYTES (at most
- * WORDS_MID words) that fits. With fused pairs (below) 128-384 words beat 512-1504 on
- * gen:mult:8 and ctrl by 1.1-1.4x, and 256 is as good or better than 512 on
- * priority, i2c, bar, arbiter and the multiplier (docs/throughput.md, Updates 5, 7). */
-#define WORDS_MAX 256u                        /* words per tile, at most */
-#define WORDS_MID 128u                        /* words per mid-sized tile, at least */
-#define TILE_MID_BYTES (UINT64_C(3) << 19)    /* 1.5 MiB */
+ * bound by the tile's cache level, so a tile is WORDS_MAX words, or fewer where those
+ * would exceed TILE_BYTES. With fused pairs (below) 128 words beat 512-1504 on
+ * gen:mult:8 and ctrl by 1.1-1.4x and 256 by up to 1.1x (gen:mult:8, arbiter), and
+ * are within noise of 256 elsewhere (docs/throughput.md, Updates 5 and 7). */
+#define WORDS_MAX 128u                        /* words per tile, at most */
 #ifndef DLM_TILE_BYTES /* -DDLM_TILE_BYTES=... for bench/engine_ab.sh's tile comparison */
 #define DLM_TILE_BYTES (UINT64_C(4) << 20)
 #endif
@@ -600,13 +597,10 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     const uint64_t base = o->first_chain & ~UINT64_C(63), skew = o->first_chain - base;
     const uint64_t end = o->first_chain + o->chains;
     const uint64_t nwords = o->chains ? (skew + o->chains + 63) / 64 : 0;
-    /* Tile: as many words as fit in TILE_MID_BYTES (at most WORDS_MAX) if that is
-     * WORDS_MID or more, else in TILE_BYTES (at most WORDS_MID), within the budget, and
-     * no more than an equal share of the words per thread. */
-    uint64_t G = TILE_MID_BYTES / word_bytes < WORDS_MAX ? TILE_MID_BYTES / word_bytes : WORDS_MAX;
-    if (G < WORDS_MID) G = TILE_BYTES / word_bytes < WORDS_MID ? TILE_BYTES / word_bytes : WORDS_MID;
+    /* Tile: WORDS_MAX words, or as many as fit in TILE_BYTES, within the budget, and no
+     * more than an equal share of the words per thread. */
+    uint64_t G = TILE_BYTES / word_bytes < WORDS_MAX ? TILE_BYTES / word_bytes : WORDS_MAX;
     if (G == 0) G = 1;
-    if (G > WORDS_MAX) G = WORDS_MAX;
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
     if (gb == 0) {
         if (word_bytes > budget) {
