@@ -351,14 +351,17 @@ static void fused_plan_free(fused_plan *fp)
 }
 
 #define NO_VALUE UINT32_MAX
+#define FUSE_SPAN 4096u
 
 /* Builds fp from sp: values numbered by the operation that writes them (SSA), pairs
  * chosen in program order (a reader fuses at most one input, a fused gate hosts
  * none), and slots by a linear scan over the remaining operations (an operation's
  * slot is taken before its inputs' dead slots are freed, so no operation writes a
- * slot it reads, as dlm_step_op_words and the restrict loops need). Without fusion
- * (fuse = 0), or for a plan with operations other than gates and coins, fp is sp's
- * operations with their forms. DLM_ENOMEM. */
+ * slot it reads, as dlm_step_op_words and the restrict loops need). fuse = 1 takes
+ * every pair (fewer slots than sp's where pairs shorten lives: the multiplier 4316 ->
+ * 1891, but more on others), 2 only pairs that keep the slots within sp's (below), 0
+ * none: fp is sp's operations with their forms, as also for a plan with operations
+ * other than gates and coins. DLM_ENOMEM. */
 static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int fuse, fused_plan *fp,
                                    dlm_err *err)
 {
@@ -371,12 +374,13 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
     uint32_t *inv = dlm_malloc(n1, 6 * sizeof *inv); /* inv[6i + j]: value of op i's input j */
     uint32_t *nread = dlm_calloc(n1, sizeof *nread); /* per value: readers */
     uint32_t *last = dlm_calloc(n1, sizeof *last);   /* per value: last reader's new index + 1 */
+    uint64_t *need = dlm_malloc(n + 1, sizeof *need); /* per op: slots held (pairs, below) */
     uint32_t *slot = dlm_malloc(n1, sizeof *slot), *stack = dlm_malloc(n1, sizeof *stack);
     uint8_t *fs = dlm_calloc(n1, 1); /* per op: 1 fused into its reader, 2 + j hosts input j */
     uint8_t *isout = dlm_calloc(n1, 1);
     dlm_status s = DLM_OK;
-    if (!fp->ops || !fp->code || !fp->out_slot || !cur || !inv || !nread || !last || !slot ||
-        !stack || !fs || !isout) {
+    if (!fp->ops || !fp->code || !fp->out_slot || !cur || !inv || !nread || !last || !need ||
+        !slot || !stack || !fs || !isout) {
         s = dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's operations");
         goto done;
     }
@@ -398,29 +402,53 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
             if (cur[sp->out_slot[k]] == NO_VALUE) fuse = 0;
             else isout[cur[sp->out_slot[k]]] = 1;
         }
-    if (!fuse) { /* sp as it is */
-        for (uint64_t i = 0; i < n; i++) {
-            const dlm_op *op = &sp->ops[i];
-            fp->ops[i] = *op;
-            fp->code[i] = (gate_op){op->pos, op->in[0], op->in[1], 0, gate_form(op)};
-        }
-        memcpy(fp->out_slot, sp->out_slot, (nout ? nout : 1) * sizeof *fp->out_slot);
-        fp->nops = n;
-        fp->nslots = sp->nslots;
-        goto done;
+    if (!fuse) goto plain;
+    /* Pairs: a reader takes the first input that qualifies, if the slots stay within
+     * sp's (the memory budget is sized by them): need[k] is the slots the linear scan
+     * below holds at operation k (its own, and the values written before k and read at
+     * k or later; outputs to the end), and a pair (P, R) changes it on (P, R] by -1 (P's
+     * value) and +1 for each input of P whose last reader was before k (now R). Pairs
+     * more than FUSE_SPAN operations apart are not tried (bounds the set-up time). */
+    for (uint64_t i = 0; i < n; i++) { /* last reader (original index), or i for none */
+        last[i] = isout[i] ? (uint32_t)n : (uint32_t)i;
+        const dlm_op *op = &sp->ops[i];
+        for (unsigned j = 0; op->kind == DLM_OP_GATE && j < op->nin; j++)
+            if (!isout[inv[6 * i + j]]) last[inv[6 * i + j]] = (uint32_t)i;
     }
-    /* Pairs: a reader takes the first input that qualifies. */
+    for (uint64_t k = 0; k <= n; k++) need[k] = 0;
+    for (uint64_t v = 0; v < n; v++)
+        if (last[v] > v) {
+            need[v + 1]++;
+            if (last[v] < n) need[last[v] + 1]--;
+        }
+    for (uint64_t k = 0, run = 0; k < n; k++) { /* prefix sums, plus the op's own slot */
+        run += need[k];
+        need[k] = run + 1;
+    }
+    for (uint64_t k = 0; k < n && fuse == 2; k++)
+        if (need[k] > sp->nslots) goto plain; /* not even the plain linear scan fits */
     for (uint64_t i = 0; i < n; i++) {
         if (!gate_form(&sp->ops[i])) continue;
         for (unsigned j = 0; j < 2; j++) {
             const uint32_t v = inv[6 * i + j];
-            if (nread[v] == 1 && !isout[v] && fs[v] == 0 && gate_form(&sp->ops[v])) {
-                fs[v] = 1;
-                fs[i] = (uint8_t)(2 + j);
-                break;
-            }
+            if (nread[v] != 1 || isout[v] || fs[v] != 0 || !gate_form(&sp->ops[v]) ||
+                (fuse == 2 && i - v > FUSE_SPAN))
+                continue;
+            const uint32_t a = inv[6 * v], b = inv[6 * v + 1];
+            int fits = 1;
+            for (uint64_t k = v + 1; k <= i && fits && fuse == 2; k++)
+                fits = need[k] - 1 + (last[a] < k) + (b != a && last[b] < k) <= sp->nslots;
+            if (!fits) continue;
+            for (uint64_t k = v + 1; k <= i && fuse == 2; k++)
+                need[k] = need[k] - 1 + (uint64_t)((last[a] < k) + (b != a && last[b] < k));
+            if (last[a] < i) last[a] = (uint32_t)i;
+            if (last[b] < i) last[b] = (uint32_t)i;
+            fs[v] = 1;
+            fs[i] = (uint8_t)(2 + j);
+            break;
         }
     }
+    for (uint64_t i = 0; i < n; i++) last[i] = 0;
     /* The values each remaining operation reads: a fused reader P's inputs and its other one. */
 #define READS(i, r, nr)                                                                  \
     do {                                                                                 \
@@ -458,7 +486,7 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
         *no = *op;
         no->pos = slot[i];
         const uint32_t f = gate_form(op);
-        if (nr == 3) {
+        if (fs[i] >= 2) {
             const unsigned j = fs[i] - 2u;
             /* t is R's first input: where it was R's second, swap R's x and y */
             const uint32_t fr = j ? (f & ~3u) | (f >> 1 & 1u) | (f << 1 & 2u) : f;
@@ -482,11 +510,22 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
         fp->out_slot[k] = sp->out_slot[k] == DLM_POS_CONST ? DLM_POS_CONST : slot[cur[sp->out_slot[k]]];
     fp->nops = m;
     fp->nslots = nslots ? nslots : 1;
+    goto done;
+plain: /* sp as it is */
+    for (uint64_t i = 0; i < n; i++) {
+        const dlm_op *op = &sp->ops[i];
+        fp->ops[i] = *op;
+        fp->code[i] = (gate_op){op->pos, op->in[0], op->in[1], 0, gate_form(op)};
+    }
+    memcpy(fp->out_slot, sp->out_slot, (nout ? nout : 1) * sizeof *fp->out_slot);
+    fp->nops = n;
+    fp->nslots = sp->nslots;
 done:
     free(cur);
     free(inv);
     free(nread);
     free(last);
+    free(need);
     free(slot);
     free(stack);
     free(fs);
@@ -584,8 +623,16 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         dlm_status ps = dlm_slot_plan_build(p, &own, err);
         if (ps) return ps;
     }
+    /* The fused plan in as many slots as the slot plan at most (the memory budget is
+     * sized by those): every pair if that fits, else the pairs that fit, else none. */
+    const dlm_slot_plan *plan = o->plan ? o->plan : &own;
     fused_plan sp;
-    const dlm_status fs = fused_plan_build(o->plan ? o->plan : &own, p->nout, DLM_FUSE, &sp, err);
+    dlm_status fs = DLM_OK;
+    for (int fuse = DLM_FUSE ? 1 : 0;; fuse = fuse == 1 ? 2 : 0) {
+        fs = fused_plan_build(plan, p->nout, fuse, &sp, err);
+        if (fs || sp.nslots <= plan->nslots || fuse == 0) break;
+        fused_plan_free(&sp);
+    }
     dlm_slot_plan_free(&own);
     if (fs) return fs;
     /* The renamed program: slots for positions (the counting code reads out_pos). */
