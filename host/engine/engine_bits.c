@@ -6,7 +6,8 @@
  * Why values only: an operation never depends on chain data, so the mask state of a
  * position is the same for all chains at every point of a program. The engine keeps
  * one uint64_t per live value per 64 chains (bit i = chain i of the word; positions
- * renamed to value slots by the slot plan, include/dlm_slots.h) and applies
+ * renamed to value slots by the slot plan, include/dlm_slots.h, and once per run
+ * allocated anew by this engine to fuse pairs of gates, "Fused pairs" below) and applies
  * the operations in program order, in place, exactly as the byte engine does; the
  * program checker guarantees that no operation reads a position written earlier in
  * its round, so in-place, in-order execution equals the model's simultaneous update.
