@@ -127,8 +127,8 @@ jit_figures() { # CIRCUIT MODE PREFIX: cubin, SASS, loop pass, split, resources
     "$BUILD/bench/plan_ops" "$1" "$2" cubin "$out/$3.cubin" || return 2
     "$bin/nvdisasm" -c -gi "$out/$3.cubin" > "$out/$3.sass"
     "$bin/cuobjdump" --dump-resource-usage "$out/$3.cubin" > "$out/$3_res.txt"
-    sc loop "$out/$3.sass" dlm_jit_f_kernel 'ins:REDUX' 'REDUX' > "$out/$3_loop.txt" || return 2
-    sc split "$out/$3.sass" dlm_jit_f_kernel 'ins:REDUX' 'coin=philox\.h|array\.h' \
+    sc loop "$out/$3.sass" dlm_jit_f_kernel 'ins:POPC' 'POPC' > "$out/$3_loop.txt" || return 2
+    sc split "$out/$3.sass" dlm_jit_f_kernel 'ins:POPC' 'coin=philox\.h|array\.h' \
         'out=dlm_jit_cuda\.h' > "$out/$3_split.txt" || return 2
 }
 jit_figures "$circuit" "$mode" jit || { echo "sass.sh: the JIT kernel's figures failed" >&2; exit 2; }
@@ -136,7 +136,7 @@ read -r c_pass u_pass < "$out/jit_loop.txt"
 res() { grep -o "$1:[0-9]*" "$out/$2_res.txt" | head -1 | cut -d: -f2; }
 jregs=$(res REG jit) jstack=$(res STACK jit) jlocal=$(res LOCAL jit) jsmem=$(res SHARED jit)
 part() { awk -v k="$1" '$1 == k {print $2}' "$out/$2_split.txt"; }
-echo "jit kernel: dlm_jit_f_kernel (NVRTC, as the engine compiles it), one pass of the pair loop $c_pass warp instructions ($u_pass output sums; Philox $(part coin jit), outputs and loop $(part out jit), gates $(part other jit))"
+echo "jit kernel: dlm_jit_f_kernel (NVRTC, as the engine compiles it), one pass of the pair loop $c_pass warp instructions ($u_pass POPC; Philox $(part coin jit), outputs and loop $(part out jit), gates $(part other jit))"
 awk -v c="$c_pass" 'BEGIN {printf "jit warp instructions per sample: %.2f\n", c / 4096}'
 awk -v g="$(part other jit)" -v n="$((nxor + nand))" 'BEGIN {
     if (n > 0) printf "jit per 2-input gate per 4096 chains: %.2f warp instructions\n", g / n }'

@@ -50,7 +50,8 @@ dlm_status dlm_jit_source(FILE *f, const char *name, const dlm_program *p,
 dlm_status dlm_jit_live_peak(const dlm_slot_plan *sp, uint32_t nout, uint32_t *peak, dlm_err *err);
 
 /* The whole program the JIT kernel compiles (kernels/engine_cuda_jit.cu): under NVRTC
- * (__CUDACC_RTC__) kernels/jit_nvrtc.h, then include/dlm_jit_cuda.h, the plan's function
+ * (__CUDACC_RTC__) kernels/jit_nvrtc.h, then DLM_JIT_NOUT (p's outputs: up to 64 the
+ * kernel counts them in registers), include/dlm_jit_cuda.h, the plan's function
  * DLM_JIT_FN_NAME (dlm_jit_source) and its kernel DLM_JIT_KERNEL_NAME. */
 #define DLM_JIT_FN_NAME "dlm_jit_f"
 #define DLM_JIT_KERNEL_NAME "dlm_jit_f_kernel"

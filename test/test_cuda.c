@@ -475,6 +475,52 @@ static void jit_disk_cache(void **state)
     dlm_program_free(&p);
 }
 
+/* The JIT kernel's per-thread ones counters (programs of at most 32 outputs keep them
+ * in registers across a thread's pairs, include/dlm_jit_cuda.h) over many pairs per
+ * thread: on one emulated multiprocessor (DLM_EMU_SMS=1: 2048 resident threads) 600000
+ * chains are over two pairs a thread; on a device, 10^8 chains. Counts (and the odd
+ * parity) equal the CPU's, in two modes. */
+static void jit_counts_over_many_pairs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_DEVICE();
+#if defined(DLM_CUDA_EMU)
+    const uint64_t n = 600000;
+    setenv("DLM_EMU_SMS", "1", 1);
+    assert_int_equal(dlm_emu_reset(), 0);
+#else
+    const uint64_t n = 100000000;
+#endif
+    for (int m = 0; m < 2; m++) {
+        dlm_program p;
+        build_program("gen:adder-ripple:8", m ? DLM_MODE_REVISE : DLM_MODE_COT, &p);
+        assert_true(p.nout <= 32);
+        knobs kn = DEFAULTS;
+        kn.kernel = DLM_CUDA_KERNEL_JIT;
+        run_result cpu, jit;
+        run_on(DLM_BACKEND_CPU, &p, 77, n, &DEFAULTS, 0, 0, &cpu);
+#if defined(DLM_CUDA_EMU)
+        dlm_emu_launch_clear();
+#endif
+        run_on(DLM_BACKEND_CUDA, &p, 77, n, &kn, 0, 0, &jit);
+        expect_same_counts("adder-ripple:8, many pairs a thread", &cpu.k, &jit.k);
+#if defined(DLM_CUDA_EMU) /* one launch, at least two pairs a thread */
+        dlm_emu_launch_rec rec;
+        assert_int_equal(dlm_emu_launch_count(), 1);
+        assert_int_equal(dlm_emu_launch_get(0, &rec), 0);
+        assert_string_equal(rec.name, "dlm_jit_f_kernel");
+        assert_true(2 * (uint64_t)rec.grid[0] * rec.block[0] <= (n + 77) / 128);
+#endif
+        result_free(&cpu);
+        result_free(&jit);
+        dlm_program_free(&p);
+    }
+#if defined(DLM_CUDA_EMU)
+    unsetenv("DLM_EMU_SMS");
+    assert_int_equal(dlm_emu_reset(), 0);
+#endif
+}
+
 /* The JIT kernel refuses the interpreter's knobs (auto with them stays on the
  * interpreter) and an output-word budget below one pair, with the numbers. */
 static void jit_refusals(void **state)
@@ -890,6 +936,7 @@ int main(void)
         cmocka_unit_test(random_4200_many_outputs),
         cmocka_unit_test(jit_4200_outputs),
         cmocka_unit_test(jit_refusals),
+        cmocka_unit_test(jit_counts_over_many_pairs),
         cmocka_unit_test(jit_disk_cache),
         cmocka_unit_test(cuda_ref_refuses_budget_below_one_chain),
         cmocka_unit_test(cuda_bits_budget_of_one_pair),

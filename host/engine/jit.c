@@ -208,7 +208,8 @@ dlm_status dlm_jit_live_peak(const dlm_slot_plan *sp, uint32_t nout, uint32_t *p
 
 dlm_status dlm_jit_program(FILE *f, const dlm_program *p, const dlm_slot_plan *sp, dlm_err *err)
 {
-    fprintf(f, "#ifdef __CUDACC_RTC__\n#include \"dlm_jit_nvrtc.h\"\n#endif\n#include \"dlm_jit_cuda.h\"\n");
+    fprintf(f, "#ifdef __CUDACC_RTC__\n#include \"dlm_jit_nvrtc.h\"\n#endif\n#define DLM_JIT_NOUT %u\n"
+               "#include \"dlm_jit_cuda.h\"\n", p->nout);
     dlm_status st = dlm_jit_source(f, DLM_JIT_FN_NAME, p, sp, err);
     if (st != DLM_OK) return st;
     fprintf(f, "DLM_JIT_KERNEL(" DLM_JIT_FN_NAME ")\n");
