@@ -143,12 +143,15 @@ static void put_u64(unsigned char *b, uint64_t v)
     for (unsigned i = 0; i < 8; i++, v >>= 8) b[i] = (unsigned char)v;
 }
 
-/* The cubin kept for (key, len) at path, or NULL (none, unreadable, or another's). */
+/* The cubin kept for (key, len) at path, or NULL (none, unreadable, or another's).
+ * Only a regular file is opened: opening a FIFO would wait for a writer. */
 static char *jit_disk_read(const char *path, uint64_t key, size_t len, uint64_t max_bytes, size_t *size)
 {
     char *buf = NULL;
     size_t n = 0;
     dlm_err e;
+    struct stat sb;
+    if (stat(path, &sb) || !S_ISREG(sb.st_mode)) return NULL;
     if (dlm_read_file_max(path, dlm_memory_budget(max_bytes), &buf, &n, &e) != DLM_OK) return NULL;
     const unsigned char *b = (const unsigned char *)buf;
     if (n < JIT_HEAD || memcmp(buf, JIT_MAGIC, 8) || get_u64(b + 8) != key || get_u64(b + 16) != len ||

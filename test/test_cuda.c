@@ -435,7 +435,8 @@ static void jit_4200_outputs(void **state)
 
 /* Cubins kept in a directory (dlm_jit_cache_keep_in): a first cache compiles both
  * programs and writes two files; a second one, in a new cache, reads them back instead
- * (the same counts); a file overwritten with garbage is compiled again and rewritten. */
+ * (the same counts); a file overwritten with garbage is compiled again and rewritten;
+ * a FIFO in a file's place is neither opened (no wait for a writer) nor replaced. */
 static void jit_disk_cache(void **state)
 {
     (void)state;
@@ -446,7 +447,7 @@ static void jit_disk_cache(void **state)
     snprintf(dir, sizeof dir, "%s/jitdir", dlm_test_tmpdir());
     run_result cpu;
     run_on(DLM_BACKEND_CPU, &p, FIRST_CHAIN, 3000, &DEFAULTS, 1, 1, &cpu);
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 4; round++) {
         dlm_err e;
         knobs kn = DEFAULTS;
         kn.kernel = DLM_CUDA_KERNEL_JIT;
@@ -460,13 +461,17 @@ static void jit_disk_cache(void **state)
         uint64_t compiled = 0, loaded = 0;
         double secs = 0;
         dlm_jit_cache_stats(kn.jit, &compiled, &secs, &loaded);
-        const uint64_t want_compiled[] = {2, 0, 1};
+        const uint64_t want_compiled[] = {2, 0, 1, 1};
         assert_int_equal(compiled, want_compiled[round]);
         assert_int_equal(loaded, 2 - want_compiled[round]);
         assert_int_equal(dlm_test_sh(out, sizeof out, "ls %s | grep -c '^dlmsim-jit-sm[0-9]*-\\(emit\\|counts\\)-[0-9a-f]\\{16\\}[.]cubin$'", dir), 0);
         assert_int_equal(atoi(out), 2);
         if (round == 1) /* garbage in the counts program's file */
             assert_int_equal(dlm_test_sh(out, sizeof out, "for f in %s/dlmsim-jit-sm*-counts-*.cubin; do printf garbage > \"$f\"; done", dir), 0);
+        if (round == 2) /* a FIFO in its place */
+            assert_int_equal(dlm_test_sh(out, sizeof out, "for f in %s/dlmsim-jit-sm*-counts-*.cubin; do rm \"$f\" && mkfifo \"$f\"; done", dir), 0);
+        if (round == 3) /* still a FIFO */
+            assert_int_equal(dlm_test_sh(out, sizeof out, "test -p %s/dlmsim-jit-sm*-counts-*.cubin", dir), 0);
         result_free(&r);
         result_free(&c);
         dlm_jit_cache_free(kn.jit);
