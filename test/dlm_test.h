@@ -83,6 +83,17 @@ static inline const char *dlm_test_file(const char *name, const char *text)
             fail_msg("%s not found (it is part of the tree)", (path));               \
     } while (0)
 
+
+/* A progress hook for the library's *_progress calls: ctx is uint64_t[2], {calls, last
+ * done}; fails the test when done falls or passes total. */
+static inline void dlm_test_count_progress(void *ctx, uint64_t done, uint64_t total, double secs)
+{
+    uint64_t *c = ctx;
+    (void)secs;
+    assert_true(done >= c[1] && done <= total);
+    c[0]++;
+    c[1] = done;
+}
 /* 1 when DLMSIM_REQUIRE_GPU=1 (GPU CI runners, bench/gpu.sh): then a test that would
  * be skipped for want of a CUDA device fails instead. */
 static inline int dlm_test_require_gpu(void)

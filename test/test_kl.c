@@ -364,16 +364,6 @@ static void qbar_and_divergences(void **state)
 
 // ---------------------------------------------------------------- laws: path-KL, Markov dependence
 
-/* ctx: {calls, last done}; fails when done falls. */
-static void count_progress(void *ctx, uint64_t done, uint64_t total, double secs)
-{
-    uint64_t *c = ctx;
-    (void)secs;
-    assert_true(done >= c[1] && done <= total);
-    c[0]++;
-    c[1] = done;
-}
-
 static void law_ok(const char *spec, dlm_law *law)
 {
     dlm_err e;
@@ -437,12 +427,12 @@ static void path_kl_brackets_exact_value(void **state)
     {
         dlm_kl_est a, b;
         assert_int_equal(dlm_kl_path(&law, &sc[0], 5000, 7, 2, 1, &a, &e), DLM_OK);
-        assert_int_equal(dlm_kl_path_progress(&law, &sc[0], 5000, 7, 2, 1, count_progress, (uint64_t[2]){0, 0}, &b, &e),
+        assert_int_equal(dlm_kl_path_progress(&law, &sc[0], 5000, 7, 2, 1, dlm_test_count_progress, (uint64_t[2]){0, 0}, &b, &e),
                          DLM_OK);
         assert_memory_equal(&a, &b, sizeof a);
         double g2[11];
         uint64_t lg[2] = {0, 0};
-        assert_int_equal(dlm_kl_g_progress(p, 10, 2, 2, 0, count_progress, lg, g2, &e), DLM_OK);
+        assert_int_equal(dlm_kl_g_progress(p, 10, 2, 2, 0, dlm_test_count_progress, lg, g2, &e), DLM_OK);
         assert_memory_equal(g, g2, sizeof g2);
         if (!(lg[0] >= 1 && lg[1] == 64)) fail_msg("calls %llu last %llu", (unsigned long long)lg[0], (unsigned long long)lg[1]);
     }

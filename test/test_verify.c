@@ -43,16 +43,6 @@ static void verify_ok(const loaded *L, const dlm_verify_opts *o, dlm_verify_repo
 
 // ---------------------------------------------------------------- exact targets
 
-/* ctx: {calls, last done}; fails when done falls or passes total. */
-static void count_progress(void *ctx, uint64_t done, uint64_t total, double secs)
-{
-    uint64_t *c = ctx;
-    (void)secs;
-    assert_true(done >= c[1] && done <= total);
-    c[0]++;
-    c[1] = done;
-}
-
 /* A progress hook on the target changes nothing and ends at the assignments' number. */
 static void target_progress_changes_nothing(void **state)
 {
@@ -65,7 +55,7 @@ static void target_progress_changes_nothing(void **state)
         dlm_err e;
         uint64_t log[2] = {0, 0};
         assert_int_equal(dlm_target_build(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, &a, &e), DLM_OK);
-        assert_int_equal(dlm_target_build_progress(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, count_progress, log, &b, &e),
+        assert_int_equal(dlm_target_build_progress(&L.c, DLM_TARGET_AUTO, 5, 300000, 2, dlm_test_count_progress, log, &b, &e),
                          DLM_OK);
         assert_int_equal(a.kind, b.kind);
         assert_true(log[0] >= 1 && log[1] == a.total);
@@ -89,7 +79,7 @@ static void compile_progress_changes_nothing(void **state)
         dlm_err e;
         uint64_t log[2] = {0, 0};
         assert_int_equal(dlm_compile(&L.c, &L.lv, (dlm_mode)m, &a, &e), DLM_OK);
-        assert_int_equal(dlm_compile_progress(&L.c, &L.lv, (dlm_mode)m, count_progress, log, &b, &e), DLM_OK);
+        assert_int_equal(dlm_compile_progress(&L.c, &L.lv, (dlm_mode)m, dlm_test_count_progress, log, &b, &e), DLM_OK);
         assert_true(log[0] >= 1 && log[1] == 1000000);
         assert_true(a.L == b.L && a.rounds == b.rounds && a.nops == b.nops && a.counter_bits == b.counter_bits);
         assert_memory_equal(a.ops, b.ops, a.nops * sizeof *a.ops);
@@ -100,7 +90,7 @@ static void compile_progress_changes_nothing(void **state)
     dlm_info i1, i2;
     uint64_t log[2] = {0, 0};
     dlm_info_of(&L.c, &L.lv, &i1);
-    dlm_info_of_progress(&L.c, &L.lv, count_progress, log, &i2);
+    dlm_info_of_progress(&L.c, &L.lv, dlm_test_count_progress, log, &i2);
     assert_memory_equal(&i1, &i2, sizeof i1);
     assert_true(log[0] >= 2 * DLM_NMODES && log[1] == 2 * DLM_NMODES * 1000000u);
     unload(&L);
