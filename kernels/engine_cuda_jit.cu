@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "dlm_jit_cuda.h"
 
@@ -269,13 +268,6 @@ done:
     return st;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* The loaded kernel of (p, sp, emit) for the current device, from c, else from c's
  * directory, else compiled (and kept there). */
 static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_slot_plan *sp,
@@ -307,7 +299,7 @@ static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_s
         c->e = e;
         c->cap = cap;
     }
-    const double t0 = now_s();
+    const double t0 = dlm_now();
     char *cubin = NULL, path[4096] = "";
     size_t size = 0;
     const uint64_t key = c->dir ? jit_key(src, len, emit, arch) : 0;
@@ -341,7 +333,7 @@ static dlm_status jit_kernel(dlm_jit_cache *c, const dlm_program *p, const dlm_s
         c->loaded++;
     } else {
         c->compiled++;
-        c->compile_s += now_s() - t0;
+        c->compile_s += dlm_now() - t0;
     }
     e.src = src;
     e.len = len;
