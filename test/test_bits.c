@@ -233,6 +233,24 @@ static void epfl_bits_equal_ref(void **state)
     globfree(&gl);
 }
 
+/* Collapsed triples (engine_bits.c): an AIG's XORs, written as three ANDs, run as one
+ * XOR gate. A ^ B; XNOR(~(A ^ B), C) with Q's inputs in the other order (Q = C & ~X,
+ * P = X & ~C: asymmetric, so the order matters) and its P and Q reading a collapsed gate; a triple whose P is also an output (not collapsed); one
+ * whose function is the constant 0 (no fast form: not collapsed). Bit-sliced == byte. */
+static void collapsed_xors_bits_equal_ref(void **state)
+{
+    (void)state;
+    const char *aag = "aag 15 3 0 5 12\n2\n4\n6\n13\n18\n20\n24\n30\n"
+                      "8 2 5\n10 3 4\n12 9 11\n"      /* 13 = a ^ b */
+                      "14 12 7\n16 6 13\n18 15 17\n"  /* 18 = XNOR(~(a ^ b), c) */
+                      "20 2 6\n22 3 7\n24 21 23\n"    /* 24 = XNOR(a, c), P an output */
+                      "26 4 6\n28 4 7\n30 26 28\n";   /* 30 = 0 */
+    loaded L;
+    load_ok(dlm_test_file("xors.aag", aag), &L);
+    bits_equal_ref_all_modes(&L, 1000, 5);
+    unload(&L);
+}
+
 /* Biased coins (per-chain words) next to fair ones. */
 static void biased_coins_bits_equal_ref(void **state)
 {
@@ -425,6 +443,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(word_step_equals_byte_step),
         cmocka_unit_test(generators_bits_equal_ref),
+        cmocka_unit_test(collapsed_xors_bits_equal_ref),
         cmocka_unit_test(biased_coins_bits_equal_ref),
         cmocka_unit_test(coin_runs_equal_ref),
         cmocka_unit_test(splits_empty_and_budget),

@@ -322,15 +322,38 @@ typedef struct {
     uint32_t f;            /* the form, above */
 } gate_op;
 
-static uint32_t gate_form(const dlm_op *op)
+static uint32_t table_form(unsigned t) /* of a 2-input gate's table t */
 {
-    if (op->kind != DLM_OP_GATE || op->nin != 2) return 0;
-    unsigned t = (unsigned)op->arg & 15u, ones = (unsigned)__builtin_popcount(t);
+    const unsigned ones = (unsigned)__builtin_popcount(t);
     if (t == 6u || t == 9u) return GF_FAST | GF_XOR | (t == 9u ? 4u : 0u); /* a ^ b, ~(a ^ b) */
     if (ones != 1 && ones != 3) return 0;
     if (ones == 3) t = ~t & 15u;
     const unsigned k = (unsigned)__builtin_ctz(t); /* the one (a, b) = (k & 1, k >> 1) */
     return GF_FAST | (ones == 3 ? 4u : 0u) | ((k & 2u) ? 0u : 2u) | ((k & 1u) ? 0u : 1u);
+}
+
+static uint32_t gate_form(const dlm_op *op)
+{
+    return op->kind == DLM_OP_GATE && op->nin == 2 ? table_form((unsigned)op->arg & 15u) : 0;
+}
+
+/* Collapsed triples: a 2-input gate R whose inputs are gates P and Q, each read by R
+ * alone, no output, on the same two values (A, B), is a function of (A, B) alone; where
+ * that function has a fast form, R computes it from (A, B) and P and Q are not run. An
+ * AIG writes A ^ B so, ~(~(A & ~B) & ~(~A & B)): three ANDs become one XOR (gen:mult:8
+ * exported as an AIG: 104 triples, its revise plan 628 operations -> 339 with the pairs
+ * below; EPFL adder 128 triples, hyp 15168). Samples are unchanged. The table
+ * of R(P(A, B), Q(A, B)) as a function of (A, B), P's inputs in P's order, bit
+ * A + 2B (the order of dlm_op's tables): */
+static unsigned collapsed_table(unsigned tr, unsigned tp, unsigned tq, int q_swapped)
+{
+    unsigned t = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        const unsigned kq = q_swapped ? (k >> 1 | (k & 1u) << 1) : k;
+        const unsigned p = tp >> k & 1u, q = tq >> kq & 1u;
+        t |= (tr >> (p | q << 1) & 1u) << k;
+    }
+    return t;
 }
 
 /* The slot plan the engine runs: sp's operations with fused pairs (above), the other
@@ -379,9 +402,11 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
     uint32_t *slot = dlm_malloc(n1, sizeof *slot), *stack = dlm_malloc(n1, sizeof *stack);
     uint8_t *fs = dlm_calloc(n1, 1); /* per op: 1 fused into its reader, 2 + j hosts input j */
     uint8_t *isout = dlm_calloc(n1, 1);
+    uint32_t *form = dlm_malloc(n1, sizeof *form); /* per op: its form (of its table in tt) */
+    uint8_t *tt = dlm_malloc(n1, 1);               /* per op: its table, collapsed (16: as is) */
     dlm_status s = DLM_OK;
     if (!fp->ops || !fp->code || !fp->out_slot || !cur || !inv || !nread || !last || !need ||
-        !slot || !stack || !fs || !isout) {
+        !slot || !stack || !fs || !isout || !form || !tt) {
         s = dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's operations");
         goto done;
     }
@@ -404,6 +429,35 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
             else isout[cur[sp->out_slot[k]]] = 1;
         }
     if (!fuse) goto plain;
+    /* Collapsed triples (above), in program order (so a collapsed R can be a P or Q of a
+     * later one): P and Q become fused-away (fs 1), R reads (A, B) with table tt. */
+    for (uint64_t i = 0; i < n; i++) {
+        const dlm_op *op = &sp->ops[i];
+        form[i] = gate_form(op);
+        tt[i] = 16;
+        if (op->kind != DLM_OP_GATE || op->nin != 2) continue;
+        const uint32_t P = inv[6 * i], Q = inv[6 * i + 1];
+        if (P == Q || nread[P] != 1 || nread[Q] != 1 || isout[P] || isout[Q] ||
+            sp->ops[P].kind != DLM_OP_GATE || sp->ops[P].nin != 2 ||
+            sp->ops[Q].kind != DLM_OP_GATE || sp->ops[Q].nin != 2)
+            continue;
+        const uint32_t A = inv[6 * P], B = inv[6 * P + 1];
+        const int swapped = inv[6 * Q] == B;
+        if (A == B || (swapped ? inv[6 * Q + 1] != A : inv[6 * Q] != A || inv[6 * Q + 1] != B))
+            continue;
+#define TABLE(k) (tt[k] < 16 ? tt[k] : (unsigned)sp->ops[k].arg & 15u)
+        const unsigned t = collapsed_table(TABLE(i), TABLE(P), TABLE(Q), swapped);
+#undef TABLE
+        if (!table_form(t)) continue;
+        tt[i] = (uint8_t)t;
+        form[i] = table_form(t);
+        form[P] = form[Q] = 0;
+        fs[P] = fs[Q] = 1;
+        inv[6 * i] = A;
+        inv[6 * i + 1] = B;
+        nread[A]--; /* read by P and Q before, by R now */
+        nread[B]--;
+    }
     /* Pairs: a reader takes the first input that qualifies, if the slots stay within
      * sp's (the memory budget is sized by them): need[k] is the slots the linear scan
      * below holds at operation k (its own, and the values written before k and read at
@@ -413,7 +467,7 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
     for (uint64_t i = 0; i < n; i++) { /* last reader (original index), or i for none */
         last[i] = isout[i] ? (uint32_t)n : (uint32_t)i;
         const dlm_op *op = &sp->ops[i];
-        for (unsigned j = 0; op->kind == DLM_OP_GATE && j < op->nin; j++)
+        for (unsigned j = 0; op->kind == DLM_OP_GATE && j < op->nin && !fs[i]; j++)
             if (!isout[inv[6 * i + j]]) last[inv[6 * i + j]] = (uint32_t)i;
     }
     for (uint64_t k = 0; k <= n; k++) need[k] = 0;
@@ -429,10 +483,10 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
     for (uint64_t k = 0; k < n && fuse == 2; k++)
         if (need[k] > sp->nslots) goto plain; /* not even the plain linear scan fits */
     for (uint64_t i = 0; i < n; i++) {
-        if (!gate_form(&sp->ops[i])) continue;
+        if (!form[i] || fs[i]) continue;
         for (unsigned j = 0; j < 2; j++) {
             const uint32_t v = inv[6 * i + j];
-            if (nread[v] != 1 || isout[v] || fs[v] != 0 || !gate_form(&sp->ops[v]) ||
+            if (nread[v] != 1 || isout[v] || fs[v] != 0 || !form[v] ||
                 (fuse == 2 && i - v > FUSE_SPAN))
                 continue;
             const uint32_t a = inv[6 * v], b = inv[6 * v + 1];
@@ -486,13 +540,14 @@ static dlm_status fused_plan_build(const dlm_slot_plan *sp, uint32_t nout, int f
         dlm_op *no = &fp->ops[m - 1];
         *no = *op;
         no->pos = slot[i];
-        const uint32_t f = gate_form(op);
+        if (tt[i] < 16) no->arg = tt[i];
+        const uint32_t f = form[i];
         if (fs[i] >= 2) {
             const unsigned j = fs[i] - 2u;
             /* t is R's first input: where it was R's second, swap R's x and y */
             const uint32_t fr = j ? (f & ~3u) | (f >> 1 & 1u) | (f << 1 & 2u) : f;
             fp->code[m - 1] = (gate_op){slot[i], slot[r[0]], slot[r[1]], slot[r[2]],
-                                        fr | gate_form(&sp->ops[inv[6 * i + j]]) << 8};
+                                        fr | form[inv[6 * i + j]] << 8};
         } else {
             for (unsigned j = 0; j < nr; j++) no->in[j] = slot[r[j]];
             fp->code[m - 1] = (gate_op){slot[i], no->in[0], no->in[1], 0, f};
@@ -531,6 +586,8 @@ done:
     free(stack);
     free(fs);
     free(isout);
+    free(form);
+    free(tt);
     if (s) fused_plan_free(fp);
     return s;
 }
