@@ -45,6 +45,8 @@ typedef struct {
     const dlm_circuit *direct;  /* non-NULL: run the direct evaluator instead of p */
     const dlm_slot_plan *plan;  /* p's slot plan for the bit-sliced backends, made by the
                                    caller (then not timed with the batch); NULL: made here */
+    const struct dlm_bits_plan *bits; /* the same for the bit-sliced CPU engine's plan
+                                   (dlm_bits_plan_build of p and plan); NULL: made here */
     /* Non-NULL: called after every chunk with its packed samples, chains first ..
      * first+n-1 in chain order. */
     dlm_status (*sink)(void *ctx, uint64_t first, const uint8_t *samples, uint64_t n, dlm_err *err);

@@ -97,6 +97,9 @@ typedef struct {
     int cuda_global;
     dlm_cuda_kernel cuda_kernel; /* bit-sliced CUDA engine: its kernel (AUTO: its choice) */
     dlm_jit_cache *jit;   /* NULL, or the caller's JIT kernels (else compiled per call) */
+    const struct dlm_bits_plan *bits; /* NULL, or the bit-sliced CPU engine's plan of p
+                             (dlm_bits_plan_build) made once by a caller that runs many
+                             calls (else made on every call, O(program operations)) */
 } dlm_run_opts;
 
 typedef struct {
@@ -122,6 +125,13 @@ void dlm_counts_free(dlm_counts *k);
  * tiles of chains; tokens position-major within a tile. */
 dlm_status dlm_engine_cpu_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                               dlm_err *err);
+
+/* The bit-sliced CPU engine's form of p's slot plan sp (NULL: made here): fused pairs,
+ * collapsed triples, slots anew (host/engine/engine_bits.c). DLM_ENOMEM. */
+typedef struct dlm_bits_plan dlm_bits_plan;
+dlm_status dlm_bits_plan_build(const dlm_program *p, const dlm_slot_plan *sp, dlm_bits_plan **out,
+                               dlm_err *err);
+void dlm_bits_plan_free(dlm_bits_plan *bp);
 
 /* Bit-sliced CPU engine (host/engine/engine_bits.c), the CPU backend: the same contract and
  * the same samples and counts, bit for bit, as dlm_engine_cpu_run, computed 64 chains

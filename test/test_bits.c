@@ -251,6 +251,56 @@ static void collapsed_xors_bits_equal_ref(void **state)
     unload(&L);
 }
 
+/* A caller's plan (dlm_bits_plan_build, from the slot plan or from p alone) gives what
+ * the engine's own per-call plan gives, over two calls that split the range. */
+static void bits_plan_given_equals_own(void **state)
+{
+    (void)state;
+    const char *specs[] = {"gen:mult:4", "gen:adder-ripple:6", "gen:random:6,5,1"};
+    for (size_t g = 0; g < sizeof specs / sizeof *specs; g++) {
+        loaded L;
+        load_ok(specs[g], &L);
+        for (int m = 0; m < DLM_NMODES; m++) {
+            dlm_err e;
+            dlm_program p;
+            dlm_slot_plan sp;
+            if (dlm_compile(&L.c, &L.lv, (dlm_mode)m, &p, &e)) fail_msg("%s: %s", specs[g], e.msg);
+            assert_int_equal(dlm_slot_plan_build(&p, &sp, &e), DLM_OK);
+            result want;
+            run_engine(0, &p, 37, 1000, 2, 0, 3, &want);
+            for (int from_sp = 0; from_sp < 2; from_sp++) {
+                dlm_bits_plan *bp = NULL;
+                assert_int_equal(dlm_bits_plan_build(&p, from_sp ? &sp : NULL, &bp, &e), DLM_OK);
+                result got;
+                assert_int_equal(dlm_counts_init(&got.k, p.nout, p.nout <= DLM_HIST_MAX_BITS, &e), DLM_OK);
+                const size_t sb = dlm_sample_bytes(&p);
+                got.smp = calloc(1000, sb ? sb : 1);
+                assert_non_null(got.smp);
+                for (int half = 0; half < 2; half++) {
+                    dlm_run_opts o;
+                    memset(&o, 0, sizeof o);
+                    o.first_chain = 37 + 500 * (uint64_t)half;
+                    o.chains = 500;
+                    o.seed = 3;
+                    o.want_hist = p.nout <= DLM_HIST_MAX_BITS;
+                    o.samples = got.smp + 500 * (size_t)half * sb;
+                    o.threads = 2;
+                    o.plan = from_sp ? &sp : NULL;
+                    o.bits = bp;
+                    assert_int_equal(dlm_engine_bits_run(&p, &o, &got.k, &e), DLM_OK);
+                }
+                same_result(specs[g], &p, 37, 1000, &want, &got);
+                result_free(&got);
+                dlm_bits_plan_free(bp);
+            }
+            result_free(&want);
+            dlm_slot_plan_free(&sp);
+            dlm_program_free(&p);
+        }
+        unload(&L);
+    }
+}
+
 /* Biased coins (per-chain words) next to fair ones. */
 static void biased_coins_bits_equal_ref(void **state)
 {
@@ -444,6 +494,7 @@ int main(void)
         cmocka_unit_test(word_step_equals_byte_step),
         cmocka_unit_test(generators_bits_equal_ref),
         cmocka_unit_test(collapsed_xors_bits_equal_ref),
+        cmocka_unit_test(bits_plan_given_equals_own),
         cmocka_unit_test(biased_coins_bits_equal_ref),
         cmocka_unit_test(coin_runs_equal_ref),
         cmocka_unit_test(splits_empty_and_budget),

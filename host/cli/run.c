@@ -267,6 +267,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     dlm_backend be = DLM_BACKEND_CPU;
     dlm_slot_plan plan;
     memset(&plan, 0, sizeof plan);
+    dlm_bits_plan *bits = NULL;
     memset(&p, 0, sizeof p);
     dlm_jit_cache *jit = NULL; /* the JIT kernels of the warm-up and the batch */
     /* Everything that can be refused is refused before any notice or any work. */
@@ -336,6 +337,9 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     bo.checkpoint = a.ck.checkpoint ? a.ck.checkpoint : a.ck.resume;
     bo.checkpoint_every = a.ck.every;
     if (!a.direct && dlm_backend_uses_plan(be)) bo.plan = &plan;
+    /* the CPU engine's form of it, likewise made once and not timed */
+    if (!a.direct && be == DLM_BACKEND_CPU && (s = dlm_bits_plan_build(&p, &plan, &bits, &e))) goto done;
+    bo.bits = bits;
     /* the cuda backend's kernel, for the chains this process runs (dlm_cuda_kernel_resolve) */
     const dlm_cuda_kernel kern = be == DLM_BACKEND_CUDA && !a.direct
         ? dlm_cuda_kernel_resolve(a.kernel, &plan, p.nout, a.first + a.count - next) : a.kernel;
@@ -481,6 +485,7 @@ int dlm_cli_run(int argc, char **argv, uint64_t max_bytes)
     }
 done:
     dlm_jit_cache_free(jit);
+    dlm_bits_plan_free(bits);
     dlm_slot_plan_free(&plan);
     dlm_program_free(&p);
     dlm_out_abort(&ho); /* a failed or stopped run leaves what was at these paths */

@@ -208,6 +208,9 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     const int planned = !o->direct && dlm_backend_uses_plan(o->backend);
     if (planned && !o->plan) s = dlm_slot_plan_build(p, &plan, err);
     const dlm_slot_plan *sp = !planned ? NULL : o->plan ? o->plan : &plan;
+    dlm_bits_plan *own_bits = NULL; /* the CPU engine's plan, likewise once */
+    if (!s && sp && o->backend == DLM_BACKEND_CPU && !o->bits)
+        s = dlm_bits_plan_build(p, sp, &own_bits, err);
     /* the CUDA kernel, chosen once for the whole batch; its JIT kernels kept for every call */
     const dlm_cuda_kernel kern = o->backend == DLM_BACKEND_CUDA && sp && !s
         ? dlm_cuda_kernel_resolve(o->cuda_kernel, sp, p->nout, id->chains - *next) : o->cuda_kernel;
@@ -226,6 +229,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
         ro.want_hist = id->hist;
         ro.threads = o->threads;
         ro.plan = sp;
+        ro.bits = o->bits ? o->bits : own_bits;
         ro.cuda_kernel = kern;
         ro.jit = o->jit ? o->jit : own_jit;
         if (o->sink) {
@@ -259,6 +263,7 @@ dlm_status dlm_batch_run(const dlm_program *p, const dlm_batch_id *id, const dlm
     }
     free(buf);
     dlm_jit_cache_free(own_jit);
+    dlm_bits_plan_free(own_bits);
     dlm_slot_plan_free(&plan);
     if (!s && o->checkpoint) s = dlm_checkpoint_write(o->checkpoint, id, *next, counts, err);
     return s;

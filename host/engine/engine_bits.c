@@ -668,6 +668,54 @@ static void run_ops(const dlm_op *ops, const gate_op *code, uint64_t nops, uint6
 
 // ---------------------------------------------------------------- the engine
 
+struct dlm_bits_plan {
+    fused_plan fp;
+};
+
+/* The fused plan in as many slots as the slot plan at most (the memory budget is sized
+ * by those): every pair if that fits, else the pairs that fit, else none. sp NULL:
+ * p's slot plan is made here. */
+static dlm_status bits_plan_make(const dlm_program *p, const dlm_slot_plan *sp, fused_plan *fp,
+                                 dlm_err *err)
+{
+    dlm_slot_plan own;
+    memset(&own, 0, sizeof own);
+    if (!sp) {
+        dlm_status ps = dlm_slot_plan_build(p, &own, err);
+        if (ps) return ps;
+    }
+    const dlm_slot_plan *plan = sp ? sp : &own;
+    dlm_status fs = DLM_OK;
+    for (int fuse = DLM_FUSE ? 1 : 0;; fuse = fuse == 1 ? 2 : 0) {
+        fs = fused_plan_build(plan, p->nout, fuse, fp, err);
+        if (fs || fp->nslots <= plan->nslots || fuse == 0) break;
+        fused_plan_free(fp);
+    }
+    dlm_slot_plan_free(&own);
+    return fs;
+}
+
+dlm_status dlm_bits_plan_build(const dlm_program *p, const dlm_slot_plan *sp, dlm_bits_plan **out,
+                               dlm_err *err)
+{
+    if (!p || !out) return dlm_fail(err, DLM_EINPUT, "dlm_bits_plan_build: NULL argument");
+    *out = dlm_calloc(1, sizeof **out);
+    if (!*out) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's plan");
+    dlm_status s = bits_plan_make(p, sp, &(*out)->fp, err);
+    if (s) {
+        free(*out);
+        *out = NULL;
+    }
+    return s;
+}
+
+void dlm_bits_plan_free(dlm_bits_plan *bp)
+{
+    if (!bp) return;
+    fused_plan_free(&bp->fp);
+    free(bp);
+}
+
 dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_counts *out,
                                dlm_err *err)
 {
@@ -675,24 +723,14 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     int nthreads = dlm_threads_of(o->threads);
     uint64_t budget = o->max_bytes ? o->max_bytes : DEFAULT_BUDGET;
     if (budget > dlm_memory_budget(p->max_bytes)) budget = dlm_memory_budget(p->max_bytes);
-    dlm_slot_plan own;
+    /* the caller's plan (o->bits), else one made for this call */
+    fused_plan own;
     memset(&own, 0, sizeof own);
-    if (!o->plan) {
-        dlm_status ps = dlm_slot_plan_build(p, &own, err);
-        if (ps) return ps;
+    if (!o->bits) {
+        dlm_status fs = bits_plan_make(p, o->plan, &own, err);
+        if (fs) return fs;
     }
-    /* The fused plan in as many slots as the slot plan at most (the memory budget is
-     * sized by those): every pair if that fits, else the pairs that fit, else none. */
-    const dlm_slot_plan *plan = o->plan ? o->plan : &own;
-    fused_plan sp;
-    dlm_status fs = DLM_OK;
-    for (int fuse = DLM_FUSE ? 1 : 0;; fuse = fuse == 1 ? 2 : 0) {
-        fs = fused_plan_build(plan, p->nout, fuse, &sp, err);
-        if (fs || sp.nslots <= plan->nslots || fuse == 0) break;
-        fused_plan_free(&sp);
-    }
-    dlm_slot_plan_free(&own);
-    if (fs) return fs;
+    const fused_plan sp = o->bits ? o->bits->fp : own;
     /* The renamed program: slots for positions (the counting code reads out_pos). */
     dlm_program rp = *p;
     rp.out_pos = sp.out_slot;
@@ -709,7 +747,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
     uint64_t gb = budget / ((uint64_t)nthreads * word_bytes);
     if (gb == 0) {
         if (word_bytes > budget) {
-            fused_plan_free(&sp);
+            fused_plan_free(&own);
             return dlm_fail(err, DLM_EINPUT,
                             "one word of 64 chains needs %llu value bytes, over the budget of %llu",
                             (unsigned long long)word_bytes, (unsigned long long)budget);
@@ -801,7 +839,7 @@ dlm_status dlm_engine_bits_run(const dlm_program *p, const dlm_run_opts *o, dlm_
         free(live);
         free(par);
     }
-    fused_plan_free(&sp);
+    fused_plan_free(&own);
     if (failed) return dlm_fail(err, DLM_ENOMEM, "out of memory for the bit-sliced engine's value tiles");
     return DLM_OK;
 }
