@@ -219,12 +219,14 @@ typedef struct {
     dlm_slot_plan plan;
     int have_plan, compiled;
     dlm_jit_cache *jit;     /* the cuda backend's JIT kernels of this program, made once */
+    dlm_bits_plan *bits;    /* the cpu backend's plan of this program, made once */
     CircuitObject *circuit; /* owned reference: check() needs its levels */
 } ProgramObject;
 
 static void Program_dealloc(ProgramObject *self)
 {
     dlm_jit_cache_free(self->jit);
+    dlm_bits_plan_free(self->bits);
     if (self->have_plan) dlm_slot_plan_free(&self->plan);
     if (self->compiled) dlm_program_free(&self->p);
     Py_XDECREF(self->circuit);
@@ -242,6 +244,7 @@ static PyObject *Circuit_compile(CircuitObject *self, PyObject *args)
     if (!o) return NULL;
     o->have_plan = o->compiled = 0;
     o->jit = NULL;
+    o->bits = NULL;
     o->circuit = NULL;
     dlm_err e;
     dlm_status s;
@@ -291,6 +294,7 @@ typedef struct {
     uint64_t seed;
     dlm_cuda_kernel kernel;
     dlm_jit_cache *jit;
+    const dlm_bits_plan *bits;
 } engine_ctx;
 
 static dlm_status engine_chunk(void *ctx, uint64_t first, uint64_t done, uint64_t n, dlm_err *err)
@@ -307,6 +311,7 @@ static dlm_status engine_chunk(void *ctx, uint64_t first, uint64_t done, uint64_
     o.plan = c->plan;
     o.cuda_kernel = c->kernel;
     o.jit = c->jit;
+    o.bits = c->bits;
     return dlm_engine_run(c->be, c->p, &o, c->k, err);
 }
 
@@ -376,6 +381,12 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
         if (s) goto done;
         self->have_plan = 1;
     }
+    if (be == DLM_BACKEND_CPU && !self->bits) {
+        Py_BEGIN_ALLOW_THREADS
+        s = dlm_bits_plan_build(p, &self->plan, &self->bits, &e);
+        Py_END_ALLOW_THREADS
+        if (s) goto done;
+    }
     /* the cuda kernel, chosen once for all chains; its JIT kernels kept with the program */
     if (be == DLM_BACKEND_CUDA) kern = dlm_cuda_kernel_resolve(kern, &self->plan, p->nout, chains);
     if (be == DLM_BACKEND_CUDA && kern == DLM_CUDA_KERNEL_JIT && !self->jit &&
@@ -383,7 +394,7 @@ static PyObject *Program_run(ProgramObject *self, PyObject *args)
         goto done;
     if ((s = dlm_counts_init(&k, p->nout, want_hist, &e))) goto done;
     engine_ctx c = {be, p, dlm_backend_uses_plan(be) ? &self->plan : NULL, &k, bs.buf, sb, threads,
-                    want_hist, seed, kern, self->jit};
+                    want_hist, seed, kern, self->jit, self->bits};
     if (run_chunks(engine_chunk, &c, first, chains, 1 << 16, &s, &e) < 0) goto done;
     if (s) goto done;
     if (bo.buf) memcpy(bo.buf, k.ones, (size_t)p->nout * 8);
